@@ -1,0 +1,108 @@
+"""The ``mssante`` command: parsing, dispatch, and the exit-status and output contract.
+
+Exit status 0 when the answer is ok, 1 when the input was judged not ok, 2 for a usage error
+or input that cannot be read. With ``--json`` standard output carries exactly one JSON
+object; messages go to standard error. No traceback is ever an answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TextIO
+
+from mssante._version import __version__
+from mssante.errors import MssanteError
+
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Outcome", "UsageError", "main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+Outcome = tuple[dict[str, Any], list[str], int]
+"""What a command returns: the JSON object, the lines for humans, the exit status."""
+
+Handler = Callable[[argparse.Namespace], Outcome]
+
+
+class UsageError(Exception):
+    """The command line cannot be understood (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _json_flag() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print exactly one JSON object on standard output",
+    )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    from mssante.cli import _checks  # noqa: PLC0415 (commands register themselves on the tree)
+
+    parser = _Parser(
+        prog="mssante",
+        description="The MSSanté SDK from a shell: identifiers, addresses and, as they land, certificates, "
+        "allow-list, XDM, messages, directory and transport.",
+        parents=[_json_flag()],
+    )
+    parser.add_argument("--version", action="version", version=f"mssante {__version__}")
+    groups = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    _checks.register(groups, _json_flag())
+    return parser
+
+
+def _emit(stream: TextIO, payload: dict[str, Any]) -> None:
+    stream.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _failure(message: str, *, as_json: bool, out: TextIO, err: TextIO, status: int = EXIT_USAGE) -> int:
+    line = " ".join(message.split())
+    if as_json:
+        _emit(out, {"ok": False, "error": line, "findings": []})
+    err.write(f"{line}\n")
+    return status
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in arguments
+    try:
+        args = build_parser().parse_args(arguments)
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None:
+            raise UsageError("mssante: a command is required (see mssante --help)")
+        payload, lines, status = handler(args)
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else EXIT_OK
+    except UsageError as error:
+        return _failure(str(error), as_json=as_json, out=out, err=err)
+    except (MssanteError, OSError, UnicodeError) as error:
+        return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err)
+    except KeyboardInterrupt:
+        return _failure("mssante: interrupted", as_json=as_json, out=out, err=err, status=130)
+    except Exception as error:
+        return _failure(
+            f"mssante: internal error ({type(error).__name__}: {error}); please report it",
+            as_json=as_json,
+            out=out,
+            err=err,
+        )
+    if getattr(args, "json", False):
+        _emit(out, payload)
+    else:
+        out.write("".join(f"{line}\n" for line in lines))
+    return status

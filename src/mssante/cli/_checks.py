@@ -1,0 +1,155 @@
+"""``mssante ins check``, ``mssante id check`` and ``mssante address check``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+from mssante import addresses, identifiers
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome
+from mssante.errors import InvalidIdentifier
+from mssante.identifiers import IdentifierType, InsAuthority
+from mssante.report import Report, Severity
+
+_ID_TYPES = [kind.value for kind in IdentifierType if kind is not IdentifierType.INS]
+_MAX_STDIN_VALUES = 1_000_000
+
+
+class _Verdict(Protocol):
+    @property
+    def input(self) -> str: ...
+    @property
+    def report(self) -> Report: ...
+    @property
+    def valid(self) -> bool: ...
+    def to_dict(self) -> dict[str, object]: ...
+
+
+def _values(given: list[str]) -> Iterator[str]:
+    """The values of the command line, or one per line of standard input for ``-``."""
+    if given != ["-"]:
+        yield from given
+        return
+    for count, line in enumerate(sys.stdin):
+        if count >= _MAX_STDIN_VALUES:
+            raise OSError(f"more than {_MAX_STDIN_VALUES} values on standard input")
+        if value := line.rstrip("\r\n"):
+            yield value
+
+
+def _outcome(verdicts: Iterable[_Verdict]) -> Outcome:
+    results: list[dict[str, object]] = []
+    findings: list[dict[str, str]] = []
+    lines: list[str] = []
+    for index, verdict in enumerate(verdicts):
+        data = verdict.to_dict()
+        results.append(data)
+        findings += [finding.located(f"results[{index}]").to_dict() for finding in verdict.report]
+        summary = " ".join(
+            [str(data[key]) for key in ("type", "kind") if data.get(key)]
+            + (["patient"] if data.get("patient") else [])
+            + ([f"-> {data['normalized']}"] if data.get("normalized") not in (None, verdict.input) else [])
+        )
+        lines.append(f"{'ok' if verdict.valid else 'invalid':8} {verdict.input}  {summary}".rstrip())
+        lines += [
+            f"         {finding.code} {finding.severity.value}: {finding.message}"
+            for finding in verdict.report
+            if finding.severity is not Severity.INFO or verdict.valid
+        ]
+    ok = all(result["valid"] for result in results)
+    payload = {"ok": ok, "findings": findings, "results": results}
+    return payload, lines, EXIT_OK if ok else EXIT_INVALID
+
+
+def _ins_check(args: argparse.Namespace) -> Outcome:
+    return _outcome(_InsVerdict(identifiers.check_ins(value, args.oid)) for value in _values(args.values))
+
+
+class _InsVerdict:
+    """An INS check as the command line shows it: ``kind`` instead of ``type``."""
+
+    def __init__(self, check: identifiers.IdentifierCheck) -> None:
+        self.check = check
+        self.input = check.input
+        self.report = check.report
+        self.valid = check.valid
+
+    def to_dict(self) -> dict[str, object]:
+        ins = self.check.identifier
+        kind = ins.kind if isinstance(ins, identifiers.Ins) else None
+        return {
+            "input": self.input,
+            "valid": self.valid,
+            "normalized": self.check.normalized,
+            "kind": kind,
+            "findings": [finding.to_dict() for finding in self.report],
+        }
+
+
+def _id_check(args: argparse.Namespace) -> Outcome:
+    return _outcome(identifiers.check(value, args.type) for value in _values(args.values))
+
+
+def _address_check(args: argparse.Namespace) -> Outcome:
+    return _outcome(addresses.check(value) for value in _values(args.values))
+
+
+def _authority(text: str) -> InsAuthority:
+    try:
+        return InsAuthority.parse(text)
+    except InvalidIdentifier as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
+    """Add the ``ins``, ``id`` and ``address`` command groups."""
+    authorities = ", ".join(authority.name.lower() for authority in InsAuthority)
+
+    ins = groups.add_parser("ins", help="INS matricules (NIR/NIA)").add_subparsers(
+        title="commands", metavar="COMMAND", required=True
+    )
+    command = ins.add_parser(
+        "check",
+        parents=[json_flag],
+        help="validate INS matricules",
+        description="Validate INS matricules: 15 characters, key 97 - (body mod 97), "
+        "Corsica 2A/2B. Use - to read one per line from standard input.",
+    )
+    command.add_argument("values", nargs="+", metavar="INS")
+    command.add_argument(
+        "--oid",
+        metavar="AUTHORITY",
+        default=None,
+        type=_authority,
+        help=f"assigning authority: {authorities} or its OID; under test/demo a wrong key is a warning",
+    )
+    command.set_defaults(handler=_ins_check)
+
+    ids = groups.add_parser("id", help="national identifiers (RPPS, ADELI, FINESS, SIRET, ...)").add_subparsers(
+        title="commands", metavar="COMMAND", required=True
+    )
+    command = ids.add_parser(
+        "check",
+        parents=[json_flag],
+        help="validate national identifiers",
+        description="Validate RPPS, ADELI, IdNat_PS, FINESS, SIREN, SIRET and IdNat_Struct. "
+        "Without --type the type is told from the shape. Use - to read standard input.",
+    )
+    command.add_argument("values", nargs="+", metavar="VALUE")
+    command.add_argument("--type", choices=_ID_TYPES, default=None, help="the identifier type")
+    command.set_defaults(handler=_id_check)
+
+    address = groups.add_parser("address", help="MSSanté addresses").add_subparsers(
+        title="commands", metavar="COMMAND", required=True
+    )
+    command = address.add_parser(
+        "check",
+        parents=[json_flag],
+        help="validate MSSanté addresses",
+        description="Validate MSSanté addresses and tell patient (MSS-C) addresses "
+        "apart. Use - to read one per line from standard input.",
+    )
+    command.add_argument("values", nargs="+", metavar="ADDRESS")
+    command.set_defaults(handler=_address_check)
