@@ -152,8 +152,8 @@ def _judge(text: str) -> tuple[str, str, list[Finding]]:
     """Canonical local part and domain of an address, and the findings on it."""
     local, domain, findings = _split(text)
     if not findings and domain == PATIENT_DOMAIN:
-        local = local.upper()
         findings = _judge_patient(local)
+        local = local.upper()
     return local, domain, findings
 
 

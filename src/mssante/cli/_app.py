@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "allow-list, XDM, messages, directory and transport.",
         parents=[_json_flag()],
     )
-    parser.add_argument("--version", action="version", version=f"mssante {__version__}")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     groups = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     _checks.register(groups, _json_flag())
     return parser
@@ -82,11 +82,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     as_json = "--json" in arguments
     try:
         args = build_parser().parse_args(arguments)
+        if args.version:
+            out.write(f"mssante {__version__}\n")
+            return EXIT_OK
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             raise UsageError("mssante: a command is required (see mssante --help)")
         payload, lines, status = handler(args)
-    except SystemExit as exit_:  # --help and --version
+    except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else EXIT_OK
     except UsageError as error:
         return _failure(str(error), as_json=as_json, out=out, err=err)
