@@ -54,6 +54,14 @@ def test_published_examples_are_valid_and_typed(text: str, kind: IdentifierType,
     assert guessed.type is kind or "MSS-ID-011" in guessed.report.codes
 
 
+def test_a_siret_needs_a_valid_siren() -> None:
+    value = "26770336668999"  # passes Luhn over 14 digits, but its SIREN 267703366 does not
+    assert identifiers.luhn_valid(value)
+    result = identifiers.check(value, "siret")
+    assert result.report.codes == ("MSS-ID-006",)
+    assert result.report.errors[0].where == "siren.key"
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
@@ -146,6 +154,9 @@ def test_la_poste_establishments_use_the_digit_sum_rule() -> None:
     wrong = identifiers.check("35600000049838", "siret")
     assert not wrong.valid
     assert wrong.report.codes == ("MSS-ID-006",)
+    # Luhn does not save a La Poste establishment whose digits do not add up to a multiple of 5.
+    assert identifiers.luhn_valid("35600000000113")
+    assert identifiers.check("35600000000113", "siret").report.codes == ("MSS-ID-006",)
     # The rule is La Poste's only: the same digit sum elsewhere is still a Luhn error.
     assert sum(map(int, "18751275100003")) % 5 == 0
     assert identifiers.check("18751275100003", "siret").report.codes == ("MSS-ID-006",)

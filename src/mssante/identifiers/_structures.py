@@ -20,6 +20,7 @@ IDNST_OID = "1.2.250.1.71.4.2.2"
 
 _FINESS = re.compile(r"(?:[0-9]{2}|2A|2B)[0-9]{7}", re.ASCII)
 _LA_POSTE_SIREN = "356000000"
+_LA_POSTE_HEAD_OFFICE = "35600000000048"
 _RANK = re.compile(r"[0-9]{1,4}", re.ASCII)
 
 
@@ -73,24 +74,24 @@ class Siren(Identifier):
 class Siret(Identifier):
     """A SIRET number (an establishment): SIREN + 5-digit NIC, checked by Luhn.
 
-    La Poste's establishments (SIREN 356000000) are numbered beyond what Luhn allows; theirs
-    are valid when the sum of the 14 digits is a multiple of 5.
+    The SIREN inside must be valid too. La Poste's establishments (SIREN 356000000) are
+    numbered beyond what Luhn allows: but for the head office (35600000000048), theirs are
+    valid when the sum of the 14 digits is a multiple of 5, whatever Luhn says.
     """
 
     TYPE: ClassVar[IdentifierType] = IdentifierType.SIRET
 
     @classmethod
     def judge(cls, value: str) -> list[Finding]:
-        """Findings on a SIRET: length, digits, Luhn key (La Poste's rule for SIREN 356000000)."""
+        """Findings on a SIRET: length, digits, Luhn key and the SIREN inside (La Poste's own rule)."""
         findings = _rules.shape(value, label="SIRET", length=14, pattern=_rules.DIGITS, what="14 digits")
         if findings:
             return findings
-        findings = _rules.luhn(value, label="SIRET")
-        if findings and value.startswith(_LA_POSTE_SIREN):
+        if value.startswith(_LA_POSTE_SIREN) and value != _LA_POSTE_HEAD_OFFICE:
             if sum(map(int, value)) % 5 == 0:
                 return [_codes.LA_POSTE_RULE()]
-            return [_codes.BAD_KEY("this La Poste SIRET fails both Luhn and the digit-sum rule", where="key")]
-        return findings
+            return [_codes.BAD_KEY("the digits of a La Poste SIRET must add up to a multiple of 5", where="key")]
+        return _rules.luhn(value, label="SIRET") or _rules.located(Siren.judge(value[:9]), "siren")
 
     @property
     def siren(self) -> Siren:
