@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -147,6 +147,11 @@ class Report:
     def extended(self, findings: Iterable[Finding], *, where: str = "") -> Report:
         """A new report with ``findings`` added, each located under ``where``."""
         return attrs.evolve(self, findings=(*self.findings, *(f.located(where) for f in findings)))
+
+    def raise_for_errors(self, error: Callable[[str, Report], BaseException], what: str) -> None:
+        """Raise ``error(message, self)`` unless ok; the message is ``what`` and the first error's reason."""
+        if not self.ok:
+            raise error(f"{what}: {self.errors[0].message}", self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by the command line: ``{"ok": ..., "findings": [...]}``."""

@@ -164,12 +164,9 @@ def _judged(instance: Address, _attribute: Any, _value: str) -> None:
         finding.severity is Severity.ERROR for finding in findings
     ):
         findings.append(_codes.NOT_CANONICAL(f"the canonical form is {local}@{domain}"))
-    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
-    if errors:
-        raise InvalidAddress(
-            f"{text[:120]!r} is not a valid MSSanté address: {errors[0].message}",
-            Report(findings=findings, subject=text[:120]),
-        )
+    Report(findings=findings, subject=text[:120]).raise_for_errors(
+        InvalidAddress, f"{text[:120]!r} is not a valid MSSanté address"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -189,9 +186,8 @@ class Address:
     def parse(cls, text: str) -> Address:
         """Read an address (``Dr.Martin@CHU-x.mssante.fr``); surrounding spaces are ignored."""
         result = check(text)
-        if result.address is None:
-            first = result.report.errors[0].message if result.report.errors else "not an address"
-            raise InvalidAddress(f"{text[:120]!r} is not a valid MSSanté address: {first}", result.report)
+        result.report.raise_for_errors(InvalidAddress, f"{text[:120]!r} is not a valid MSSanté address")
+        assert result.address is not None
         return result.address
 
     @classmethod

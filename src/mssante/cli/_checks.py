@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from mssante import addresses, identifiers
@@ -103,53 +103,51 @@ def _authority(text: str) -> InsAuthority:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _check_command(
+    groups: argparse._SubParsersAction[Any],
+    json_flag: argparse.ArgumentParser,
+    *,
+    group: str,
+    about: str,
+    description: str,
+    metavar: str,
+    handler: Callable[[argparse.Namespace], Outcome],
+) -> argparse.ArgumentParser:
+    """``mssante <group> check VALUE...``: a group with its ``check`` command, returned for extra flags."""
+    commands = groups.add_parser(group, help=about).add_subparsers(title="commands", metavar="COMMAND", required=True)
+    command: argparse.ArgumentParser = commands.add_parser(
+        "check",
+        parents=[json_flag],
+        help=f"validate {about}",
+        description=f"{description} Use - to read one value per line from standard input.",
+    )
+    command.add_argument("values", nargs="+", metavar=metavar)
+    command.set_defaults(handler=handler)
+    return command
+
+
 def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
     """Add the ``ins``, ``id`` and ``address`` command groups."""
     authorities = ", ".join(authority.name.lower() for authority in InsAuthority)
-
-    ins = groups.add_parser("ins", help="INS matricules (NIR/NIA)").add_subparsers(
-        title="commands", metavar="COMMAND", required=True
-    )
-    command = ins.add_parser(
-        "check",
-        parents=[json_flag],
-        help="validate INS matricules",
-        description="Validate INS matricules: 15 characters, key 97 - (body mod 97), "
-        "Corsica 2A/2B. Use - to read one per line from standard input.",
-    )
-    command.add_argument("values", nargs="+", metavar="INS")
-    command.add_argument(
+    ins = _check_command(
+        groups, json_flag, group="ins", about="INS matricules (NIR/NIA)", metavar="INS", handler=_ins_check,
+        description="Validate INS matricules: 15 characters, key 97 - (body mod 97), Corsica 2A/2B.",
+    )  # fmt: skip
+    ins.add_argument(
         "--oid",
         metavar="AUTHORITY",
         default=None,
         type=_authority,
         help=f"assigning authority: {authorities} or its OID; under test/demo a wrong key is a warning",
     )
-    command.set_defaults(handler=_ins_check)
-
-    ids = groups.add_parser("id", help="national identifiers (RPPS, ADELI, FINESS, SIRET, ...)").add_subparsers(
-        title="commands", metavar="COMMAND", required=True
-    )
-    command = ids.add_parser(
-        "check",
-        parents=[json_flag],
-        help="validate national identifiers",
+    ids = _check_command(
+        groups, json_flag, group="id", about="national identifiers (RPPS, ADELI, FINESS, SIRET, ...)",
+        metavar="VALUE", handler=_id_check,
         description="Validate RPPS, ADELI, IdNat_PS, FINESS, SIREN, SIRET and IdNat_Struct. "
-        "Without --type the type is told from the shape. Use - to read standard input.",
-    )
-    command.add_argument("values", nargs="+", metavar="VALUE")
-    command.add_argument("--type", choices=_ID_TYPES, default=None, help="the identifier type")
-    command.set_defaults(handler=_id_check)
-
-    address = groups.add_parser("address", help="MSSanté addresses").add_subparsers(
-        title="commands", metavar="COMMAND", required=True
-    )
-    command = address.add_parser(
-        "check",
-        parents=[json_flag],
-        help="validate MSSanté addresses",
-        description="Validate MSSanté addresses and tell patient (MSS-C) addresses "
-        "apart. Use - to read one per line from standard input.",
-    )
-    command.add_argument("values", nargs="+", metavar="ADDRESS")
-    command.set_defaults(handler=_address_check)
+        "Without --type the type is told from the shape.",
+    )  # fmt: skip
+    ids.add_argument("--type", choices=_ID_TYPES, default=None, help="the identifier type")
+    _check_command(
+        groups, json_flag, group="address", about="MSSanté addresses", metavar="ADDRESS", handler=_address_check,
+        description="Validate MSSanté addresses and tell patient (MSS-C) addresses apart.",
+    )  # fmt: skip

@@ -9,7 +9,7 @@ import attrs
 
 from mssante.errors import InvalidIdentifier
 from mssante.identifiers._input import normalise
-from mssante.report import Finding, Report, Severity
+from mssante.report import Finding, Report
 
 __all__ = ["Identifier", "IdentifierType"]
 
@@ -50,13 +50,8 @@ _I = TypeVar("_I", bound="Identifier")
 
 
 def _judged(instance: Identifier, _attribute: Any, value: str) -> None:
-    findings = type(instance).judge(value)
-    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
-    if errors:
-        raise InvalidIdentifier(
-            f"{value!r} is not a valid {type(instance).TYPE.label}: {errors[0].message}",
-            Report(findings=findings, subject=value),
-        )
+    report = Report(findings=type(instance).judge(value), subject=value)
+    report.raise_for_errors(InvalidIdentifier, f"{value!r} is not a valid {type(instance).TYPE.label}")
 
 
 @attrs.frozen(kw_only=True)
@@ -81,11 +76,9 @@ class Identifier:
     def parse(cls: type[_I], text: str) -> _I:
         """Read loose input: separators dropped, letters upper-cased, then validated."""
         value, findings = normalise(text)
-        if findings:
-            raise InvalidIdentifier(
-                f"{text[:80]!r} is not a valid {cls.TYPE.label}: {findings[0].message}",
-                Report(findings=findings, subject=text[:80]),
-            )
+        Report(findings=findings, subject=text[:80]).raise_for_errors(
+            InvalidIdentifier, f"{text[:80]!r} is not a valid {cls.TYPE.label}"
+        )
         return cls(value=value)
 
     def __str__(self) -> str:

@@ -148,7 +148,6 @@ def check_ins(text: str, authority: InsAuthority | str | None = None) -> Identif
 def parse(text: str, type: IdentifierType | str | None = None) -> Identifier | Ins:
     """The typed identifier for loose input, or :class:`~mssante.errors.InvalidIdentifier` with the report."""
     result = check(text, type)
-    if result.identifier is None:
-        first = result.report.errors[0].message if result.report.errors else "not an identifier"
-        raise InvalidIdentifier(f"{text[:80]!r} is not a valid identifier: {first}", result.report)
+    result.report.raise_for_errors(InvalidIdentifier, f"{text[:80]!r} is not a valid identifier")
+    assert result.identifier is not None
     return result.identifier

@@ -12,7 +12,7 @@ from mssante.errors import InvalidIdentifier
 from mssante.identifiers import _codes
 from mssante.identifiers._checksums import ins_key
 from mssante.identifiers._input import normalise
-from mssante.report import Finding, Report, Severity
+from mssante.report import Finding, Report
 
 __all__ = ["Ins", "InsAuthority"]
 
@@ -82,13 +82,8 @@ def judge_ins(value: str, authority: InsAuthority | None = None) -> list[Finding
 
 
 def _judged(instance: Ins, _attribute: Any, value: str) -> None:
-    findings = judge_ins(value, instance.authority)
-    errors = [finding for finding in findings if finding.severity is Severity.ERROR]
-    if errors:
-        raise InvalidIdentifier(
-            f"{value!r} is not a valid INS matricule: {errors[0].message}",
-            Report(findings=findings, subject=value),
-        )
+    report = Report(findings=judge_ins(value, instance.authority), subject=value)
+    report.raise_for_errors(InvalidIdentifier, f"{value!r} is not a valid INS matricule")
 
 
 @attrs.frozen(kw_only=True)
@@ -109,11 +104,9 @@ class Ins:
         if isinstance(authority, str):
             authority = InsAuthority.parse(authority)
         value, findings = normalise(text)
-        if findings:
-            raise InvalidIdentifier(
-                f"{text[:80]!r} is not a valid INS matricule: {findings[0].message}",
-                Report(findings=findings, subject=text[:80]),
-            )
+        Report(findings=findings, subject=text[:80]).raise_for_errors(
+            InvalidIdentifier, f"{text[:80]!r} is not a valid INS matricule"
+        )
         return cls(value=value, authority=authority)
 
     @property
