@@ -27,6 +27,7 @@ _MAX_LOCAL = 64
 _MAX_DOMAIN = 253
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", re.ASCII)
 _FORBIDDEN = frozenset('<>()[]\\,;:"')
+_UNICODE_DOTS = frozenset("\u3002\uff0e\uff61")  # IDNA reads them as label separators
 
 
 class MailboxType(str, enum.Enum):
@@ -98,6 +99,12 @@ def _to_a_label(domain: str) -> tuple[str, list[Finding]]:
         return "", [_codes.BAD_AT("the domain after @ is empty", where="domain")]
     if len(domain) > _MAX_DOMAIN:
         return "", [_codes.TOO_LONG(f"the domain has {len(domain)} characters; at most {_MAX_DOMAIN}", where="domain")]
+    if domain.endswith("."):
+        return "", [_codes.BAD_DOMAIN("the domain of an address has no trailing dot", where="domain")]
+    if dots := _UNICODE_DOTS.intersection(domain):
+        return "", [_codes.BAD_DOMAIN(
+            f"{_describe(min(dots))} looks like a dot but is not one: write the domain with '.'", where="domain"
+        )]  # fmt: skip
     try:
         ascii_domain = idna.encode(domain.lower(), uts46=False).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:
@@ -151,8 +158,8 @@ def _judge_patient(local: str) -> list[Finding]:
 def _judge(text: str) -> tuple[str, str, list[Finding]]:
     """Canonical local part and domain of an address, and the findings on it."""
     local, domain, findings = _split(text)
-    if not findings and domain == PATIENT_DOMAIN:
-        findings = _judge_patient(local)
+    if domain == PATIENT_DOMAIN and not any(finding.severity is Severity.ERROR for finding in findings):
+        findings += _judge_patient(local)
         local = local.upper()
     return local, domain, findings
 

@@ -62,15 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write(stream: TextIO, text: str) -> None:
+    """Write ``text``; what the stream cannot encode (a lone surrogate from undecodable argv) is escaped."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
 def _emit(stream: TextIO, payload: dict[str, Any]) -> None:
-    stream.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    _write(stream, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 def _failure(message: str, *, as_json: bool, out: TextIO, err: TextIO, status: int = EXIT_USAGE) -> int:
     line = " ".join(message.split())
     if as_json:
         _emit(out, {"ok": False, "error": line, "findings": []})
-    err.write(f"{line}\n")
+    _write(err, f"{line}\n")
     return status
 
 
@@ -83,7 +92,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         args = build_parser().parse_args(arguments)
         if args.version:
-            out.write(f"mssante {__version__}\n")
+            _write(out, f"mssante {__version__}\n")
             return EXIT_OK
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
@@ -107,5 +116,5 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     if getattr(args, "json", False):
         _emit(out, payload)
     else:
-        out.write("".join(f"{line}\n" for line in lines))
+        _write(out, "".join(f"{line}\n" for line in lines))
     return status
