@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import importlib
 import logging
+import pkgutil
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +21,25 @@ if TYPE_CHECKING:
 
 PLACEHOLDER = "<!-- finding-codes -->"
 
-# The modules that declare finding codes. A module not written yet is left out; none at all is an error.
-CODE_MODULES = ("mssante.identifiers", "mssante.addresses")
+
+def code_modules() -> tuple[str, ...]:
+    """Every public subpackage of mssante but the command line: each may declare finding codes."""
+    import mssante  # noqa: PLC0415 (the hook imports the library only when the site is built)
+
+    return tuple(
+        f"mssante.{module.name}"
+        for module in pkgutil.iter_modules(mssante.__path__)
+        if module.ispkg and not module.name.startswith("_") and module.name != "cli"
+    )
+
 
 # One line per area, in the order the areas appear on the page; other areas follow, sorted.
 AREAS = {
     "ID": "National identifiers: RPPS, ADELI, IDNPS, FINESS, SIREN, SIRET, IdNat_Struct.",
     "INS": "INS matricules (NIR and NIA).",
     "ADR": "MSSanté addresses.",
+    "PKI": "IGC Santé certificates: reading, chains, profiles, identity.",
+    "REV": "Revocation: CRLs, OCSP responses and their download.",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"
@@ -50,16 +62,14 @@ def _import(name: str) -> bool:
 
 
 def load_codes() -> tuple[Code, ...]:
-    """Every finding code declared by the modules of :data:`CODE_MODULES` that can be imported."""
-    imported = [name for name in CODE_MODULES if _import(name)]
-    if not imported:
+    """Every finding code declared by the subpackages of mssante (see :func:`code_modules`)."""
+    if not _import("mssante"):
         raise PluginError(
-            "finding codes: none of " + ", ".join(CODE_MODULES) + " could be imported; "
-            'install the project (pip install -e ".[dev]") or put src/ on PYTHONPATH'
+            'finding codes: mssante cannot be imported; install the project (pip install -e ".[dev]") '
+            "or put src/ on PYTHONPATH"
         )
-    for name in CODE_MODULES:
-        if name not in imported:
-            log.info("finding codes: %s does not exist yet, its codes are left out", name)
+    for name in code_modules():
+        _import(name)
     codes: tuple[Code, ...] = importlib.import_module("mssante.report").finding_codes()
     return codes
 

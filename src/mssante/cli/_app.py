@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from mssante._version import __version__
-from mssante.errors import MssanteError
+from mssante.errors import MssanteError, SecurityWarning
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Outcome", "UsageError", "main"]
 
@@ -48,7 +49,7 @@ def _json_flag() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from mssante.cli import _checks  # noqa: PLC0415 (commands register themselves on the tree)
+    from mssante.cli import _cert, _checks  # noqa: PLC0415 (commands register themselves on the tree)
 
     parser = _Parser(
         prog="mssante",
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     groups = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     _checks.register(groups, _json_flag())
+    _cert.register(groups, _json_flag())
     return parser
 
 
@@ -97,7 +99,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         handler: Handler | None = getattr(args, "handler", None)
         if handler is None:
             raise UsageError("mssante: a command is required (see mssante --help)")
-        payload, lines, status = handler(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SecurityWarning)
+            payload, lines, status = handler(args)
+        for warning in caught:  # a weakened default is said on standard error, never silently
+            _write(err, f"mssante: warning: {warning.message}\n")
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else EXIT_OK
     except UsageError as error:

@@ -1,0 +1,128 @@
+"""``mssante cert inspect`` and ``mssante cert verify``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from mssante import pki
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante.errors import InvalidInput
+from mssante.pki import Environment, Purpose, RevocationMode
+
+
+def read_bounded(path: str, *, limit: int = pki.MAX_INPUT_BYTES) -> bytes:
+    """The bytes of a file, refusing (exit status 2) a missing file or one larger than ``limit``."""
+    file = Path(path)
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(limit + 1)
+    except OSError as error:
+        raise OSError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise InvalidInput(f"{path} is larger than {limit} bytes: not a certificate file")
+    return data
+
+
+def parse_time(text: str | None) -> dt.datetime:
+    """An ISO 8601 time (``2018-06-01T00:00:00Z``) as an aware UTC datetime; now when not given."""
+    if text is None:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"mssante: --at {text!r} is not an ISO 8601 time such as 2018-06-01T00:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _certificates(paths: list[str]) -> list[Any]:
+    return [certificate for path in paths for certificate in pki.load_certificates(read_bounded(path), what=path)]
+
+
+def _lines(data: dict[str, Any]) -> list[str]:
+    return [f"         {f['code']} {f['severity']}: {f['message']}" + (f" ({f['where']})" if f["where"] else "")
+            for f in data["findings"]]  # fmt: skip
+
+
+def _inspect(args: argparse.Namespace) -> Outcome:
+    certificate = pki.load_certificate(read_bounded(args.file), what=args.file)
+    data = pki.describe(certificate).to_dict()
+    identity = data["identity"]
+    lines = [
+        f"subject  {data['subject']}",
+        f"issuer   {data['issuer']}",
+        f"profile  {data['profile'] or 'none'}",
+        " ".join(["holder  ", identity["kind"], *(str(identity[k]) for k in ("type", "value", "name") if identity[k])]),
+        f"valid    {data['not_before']} to {data['not_after']}",
+        f"sha256   {data['sha256']}",
+        *_lines(data),
+    ]
+    return data, lines, EXIT_OK if data["ok"] else EXIT_INVALID
+
+
+def _verify(args: argparse.Namespace) -> Outcome:
+    certificate = pki.load_certificate(read_bounded(args.file), what=args.file)
+    environment = Environment(args.env)
+    if args.trust_anchor:
+        store = pki.TrustStore.from_certificates(_certificates(args.trust_anchor), environment=environment)
+        if not store.anchors:
+            raise UsageError("mssante: --trust-anchor needs at least one self-signed root certificate")
+    else:
+        store = pki.TrustStore.bundled(environment)
+    revocation: pki.RevocationChecker | RevocationMode = RevocationMode(args.revocation)
+    if args.crl or args.ocsp:
+        revocation = pki.RevocationChecker(
+            crls=[read_bounded(path, limit=pki.DEFAULT_MAX_CRL_BYTES) for path in args.crl],
+            ocsp_responses=[read_bounded(path) for path in args.ocsp],
+            mode=RevocationMode(args.revocation),
+        )
+    result = pki.verify(
+        certificate,
+        purpose=args.purpose,
+        store=store,
+        at=parse_time(args.at),
+        host=args.host,
+        intermediates=_certificates(args.chain),
+        revocation=revocation,
+    )
+    data = result.to_dict()
+    status = "ok" if result.ok else "refused"
+    lines = [f"{status:8} {args.file}  {data['profile'] or ''}".rstrip()]
+    lines += [f"         chain: {subject}" for subject in data["chain"]]
+    lines += _lines(data)
+    return data, lines, EXIT_OK if result.ok else EXIT_INVALID
+
+
+def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
+    """Add the ``cert`` command group."""
+    commands = groups.add_parser("cert", help="IGC Santé certificates").add_subparsers(
+        title="commands", metavar="COMMAND", required=True
+    )
+    inspect = commands.add_parser(
+        "inspect", parents=[json_flag], help="describe a certificate",
+        description="Describe a certificate (PEM, DER or PKCS#7): profile, holder, issuer, validity, revocation "
+        "pointers. Nothing is verified: see cert verify.",
+    )  # fmt: skip
+    inspect.add_argument("file", metavar="FILE")
+    inspect.set_defaults(handler=_inspect)
+
+    verify = commands.add_parser(
+        "verify", parents=[json_flag], help="validate a certificate against IGC Santé",
+        description="Validate a certificate for a purpose: chain to the IGC Santé anchors of one environment, "
+        "time, host name, key usage, profile and revocation (hard by default: give --crl or --ocsp).",
+    )  # fmt: skip
+    verify.add_argument("file", metavar="FILE")
+    verify.add_argument("--chain", action="append", default=[], metavar="F", help="intermediate certificates")
+    verify.add_argument("--env", choices=[e.value for e in Environment], default="prod", help="IGC Santé environment")
+    verify.add_argument("--trust-anchor", action="append", default=[], metavar="F",
+                        help="trust these roots instead of the bundled IGC Santé ones")  # fmt: skip
+    verify.add_argument("--purpose", choices=[p.value for p in Purpose], default="server", help="what it is for")
+    verify.add_argument("--host", metavar="NAME", help="the server host name (purpose server)")
+    verify.add_argument("--at", metavar="TIME", help="check as of this ISO 8601 time (default: now)")
+    verify.add_argument("--crl", action="append", default=[], metavar="F", help="a CRL (DER or PEM)")
+    verify.add_argument("--ocsp", action="append", default=[], metavar="F", help="an OCSP response (DER)")
+    verify.add_argument("--revocation", choices=[m.value for m in RevocationMode], default="hard",
+                        help="hard (default) refuses an unknown status; soft warns; off skips")  # fmt: skip
+    verify.set_defaults(handler=_verify)

@@ -1,0 +1,85 @@
+"""IGC Santé trust: is this certificate acceptable for this use, now, and whose is it?
+
+- :class:`TrustStore`: the anchors of one environment (``prod`` or ``test``), pinned by fingerprint;
+  :meth:`TrustStore.bundled` gives the IGC Santé hierarchy shipped with mssante.
+- :func:`load_certificates`, :func:`load_certificate`, :func:`load_pkcs12`: PEM, DER, PKCS#7, PKCS#12.
+- :func:`verify`: chain, time, host name, key usage, :class:`Profile` and revocation for a
+  :class:`Purpose`, as a :class:`CertificateReport`; :func:`describe` reads a certificate unverified.
+- :func:`identify`: the holder (:class:`Identity`): structure and person identifiers, names, profession.
+- :class:`RevocationChecker` (pure) with CRLs and OCSP responses; :class:`CrlFetcher` and
+  :class:`AsyncCrlFetcher` download them; :class:`CrlCache` keeps the last valid CRL.
+- :func:`client_context`, :func:`server_context`, :func:`check_peer`: TLS for the transport layer.
+"""
+
+from mssante.pki._anchors import BUNDLED_FINGERPRINTS, TrustStore, fingerprint
+from mssante.pki._fetch import AsyncCrlFetcher, CrlCache, CrlFetcher, RevocationFetchError
+from mssante.pki._identity import Identity, IdentityKind, identify
+from mssante.pki._inspect import CertificateDescription, describe
+from mssante.pki._load import (
+    MAX_CERTIFICATES,
+    MAX_INPUT_BYTES,
+    Pkcs12Bundle,
+    load_certificate,
+    load_certificates,
+    load_pkcs12,
+)
+from mssante.pki._profiles import CaRole, Profile, ProfileMatch, Purpose, ca_role, match_profiles
+from mssante.pki._revocation import DEFAULT_MAX_CRL_BYTES, IndexedCrl, RevocationChecker, RevocationResult
+from mssante.pki._tls import TLS12_CIPHERS, check_peer, client_context, server_context
+from mssante.pki._types import (
+    OID_GIP_CPS_2_3,
+    OID_PRODUCT_CATEGORY,
+    OID_PRODUCT_TYPE,
+    OID_PROFESSION,
+    TEST_POLICY_OID,
+    CertStatus,
+    Environment,
+    RevocationMode,
+)
+from mssante.pki._verify import MAX_CHAIN_DEPTH, CertificateReport, verify
+
+__all__ = [
+    "BUNDLED_FINGERPRINTS",
+    "DEFAULT_MAX_CRL_BYTES",
+    "MAX_CERTIFICATES",
+    "MAX_CHAIN_DEPTH",
+    "MAX_INPUT_BYTES",
+    "OID_GIP_CPS_2_3",
+    "OID_PRODUCT_CATEGORY",
+    "OID_PRODUCT_TYPE",
+    "OID_PROFESSION",
+    "TEST_POLICY_OID",
+    "TLS12_CIPHERS",
+    "AsyncCrlFetcher",
+    "CaRole",
+    "CertStatus",
+    "CertificateDescription",
+    "CertificateReport",
+    "CrlCache",
+    "CrlFetcher",
+    "Environment",
+    "Identity",
+    "IdentityKind",
+    "IndexedCrl",
+    "Pkcs12Bundle",
+    "Profile",
+    "ProfileMatch",
+    "Purpose",
+    "RevocationChecker",
+    "RevocationFetchError",
+    "RevocationMode",
+    "RevocationResult",
+    "TrustStore",
+    "ca_role",
+    "check_peer",
+    "client_context",
+    "describe",
+    "fingerprint",
+    "identify",
+    "load_certificate",
+    "load_certificates",
+    "load_pkcs12",
+    "match_profiles",
+    "server_context",
+    "verify",
+]
