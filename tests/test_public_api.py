@@ -46,6 +46,20 @@ PUBLIC = {
     ],
     "mssante.addresses": ["MAX_ADDRESS_LENGTH", "PATIENT_DOMAIN", "Address", "AddressCheck", "MailboxType", "check"],
     "mssante.cli": ["main"],
+    "mssante.pki": [
+        "AsyncCrlFetcher", "BUNDLED_FINGERPRINTS", "CaRole", "CertStatus", "CertificateDescription",
+        "CertificateReport", "CrlCache", "CrlFetcher", "DEFAULT_MAX_CRL_BYTES", "Environment", "Identity",
+        "IdentityKind", "IndexedCrl", "MAX_CERTIFICATES", "MAX_CHAIN_DEPTH", "MAX_INPUT_BYTES", "OID_GIP_CPS_2_3",
+        "OID_PRODUCT_CATEGORY", "OID_PRODUCT_TYPE", "OID_PROFESSION", "Pkcs12Bundle", "Profile", "ProfileMatch",
+        "Purpose", "RevocationChecker", "RevocationFetchError", "RevocationMode", "RevocationResult",
+        "TEST_POLICY_OID", "TLS12_CIPHERS", "TrustStore", "ca_role", "check_peer", "client_context", "describe",
+        "fingerprint", "identify", "load_certificate", "load_certificates", "load_pkcs12", "match_profiles",
+        "server_context", "verify",
+    ],  # fmt: skip
+    "mssante.testing": [
+        "CA_NAMES", "CertificateAuthority", "IssuedCertificate", "LeafOptions", "SYNTHETIC_PROD_POLICY_OID",
+        "TestPki", "UNKNOWN_EXTENSION_OID",
+    ],  # fmt: skip
 }
 
 
