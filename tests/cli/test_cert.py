@@ -180,7 +180,15 @@ def test_verify_test_environment_warns(files: dict[str, str]) -> None:
         ["cert", "verify", "SERVER", "--purpose", "mail"],
         ["cert", "verify", "SERVER", "--crl", "GARBAGE"],
     ],
-    ids=["missing-inspect", "missing-verify", "garbage-verify", "garbage-inspect", "bad-time", "bad-purpose", "bad-crl"],
+    ids=[
+        "missing-inspect",
+        "missing-verify",
+        "garbage-verify",
+        "garbage-inspect",
+        "bad-time",
+        "bad-purpose",
+        "bad-crl",
+    ],
 )
 def test_unreadable_input_exits_2(files: dict[str, str], argv: list[str]) -> None:
     argv = [files["garbage"] if a == "GARBAGE" else files["server"] if a == "SERVER" else a for a in argv]

@@ -8,8 +8,10 @@ import attrs
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from mssante.errors import InvalidInput
 from mssante.pki._anchors import fingerprint
 from mssante.pki._identity import Identity, identify
+from mssante.pki._load import unreadable_parts
 from mssante.pki._profiles import Profile, ProfileMatch, match_profiles
 from mssante.pki._verify import describe_findings
 from mssante.report import Report
@@ -94,6 +96,8 @@ class CertificateDescription:
 
 def describe(certificate: x509.Certificate) -> CertificateDescription:
     """Read a certificate: the profile it claims to match, its holder, its pointers and what is wrong on its face."""
+    if problems := unreadable_parts(certificate):
+        raise InvalidInput(problems[0].message, Report(findings=problems))
     profiles = match_profiles(certificate)
     profile = next((match.profile for match in profiles if match.matched), None)
     identity = identify(certificate, profile.holder if profile else None)

@@ -118,6 +118,21 @@ def _pkcs7(der: bytes) -> list[x509.Certificate]:
             return certificates_from_ber_pkcs7(der)
 
 
+def unreadable_parts(certificate: x509.Certificate) -> list[Finding]:
+    """Findings for the parts of a certificate that do not parse (``cryptography`` parses them lazily)."""
+    try:
+        _ = (certificate.subject, certificate.issuer, certificate.serial_number)
+        _ = (certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+        certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm) as error:
+        return [_codes.UNREADABLE(f"the certificate does not parse: {error}")]
+    try:
+        _ = list(certificate.extensions)
+    except (ValueError, UnsupportedAlgorithm) as error:
+        return [_codes.UNPARSABLE_EXTENSION(f"an extension cannot be parsed: {error}")]
+    return []
+
+
 def load_certificates(data: bytes, *, what: str = "the input") -> list[x509.Certificate]:
     """Every certificate in ``data``: PEM (certificates or PKCS#7), DER certificate, or DER PKCS#7.
 
@@ -140,6 +155,9 @@ def load_certificates(data: bytes, *, what: str = "the input") -> list[x509.Cert
         raise _refuse(_codes.UNREADABLE(f"{what} is not a readable certificate: {error}"), what) from None
     if not certificates:
         raise _refuse(_codes.UNREADABLE(f"{what} holds no certificate"), what)
+    for certificate in certificates[:MAX_CERTIFICATES]:
+        if problems := unreadable_parts(certificate):
+            raise _refuse(problems[0], what)
     if len(certificates) > MAX_CERTIFICATES:
         raise _refuse(_codes.TOO_LARGE(f"{what} holds {len(certificates)} certificates; at most {MAX_CERTIFICATES}"),
                       what)  # fmt: skip
