@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import types
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from importlib import resources
 
@@ -125,6 +126,19 @@ class TrustStore:
     def verification_store(self) -> verification.Store:
         """The anchors as a ``cryptography`` verification store."""
         return verification.Store(list(self.anchors))
+
+    @cached_property
+    def _policy_builder(self) -> verification.PolicyBuilder:
+        """A ``cryptography`` policy builder on the anchors; each use sets its own time and policies."""
+        return verification.PolicyBuilder().store(self.verification_store)
+
+    @cached_property
+    def _intermediates_by_subject(self) -> Mapping[x509.Name, tuple[x509.Certificate, ...]]:
+        """The intermediates by subject name."""
+        index: dict[x509.Name, tuple[x509.Certificate, ...]] = {}
+        for certificate in self.intermediates:
+            index[certificate.subject] = (*index.get(certificate.subject, ()), certificate)
+        return types.MappingProxyType(index)
 
     @cached_property
     def _key_ids(self) -> frozenset[bytes]:

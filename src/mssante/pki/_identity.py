@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from cryptography import x509
@@ -12,7 +12,7 @@ from pyasn1.codec.der import decoder
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, univ
 
-from mssante.identifiers import IdNatStruct, Idnps, check
+from mssante.identifiers import IdentifierCheck, IdNatStruct, Idnps, check
 from mssante.pki import _codes
 from mssante.pki._types import OID_GIP_CPS_2_3, OID_PRODUCT_CATEGORY, OID_PRODUCT_TYPE, OID_PROFESSION
 from mssante.report import Finding
@@ -83,20 +83,98 @@ class Identity:
         }
 
 
-def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
-    values = name.get_attributes_for_oid(oid)
-    return str(values[0].value) if values else None
+_E = TypeVar("_E", bound=x509.ExtensionType)
 
 
-def _private_extension(
-    certificate: x509.Certificate, oid: x509.ObjectIdentifier, spec: Any
-) -> tuple[Any, list[Finding]]:
-    try:
-        extension = certificate.extensions.get_extension_for_oid(oid)
-    except x509.ExtensionNotFound:
+class CertificateFacts:
+    """What the checks of one certificate read from it, read once: extensions, subject attributes, identifiers.
+
+    The profile, identity and purpose checks each need the extended key usage, key usage, subject alternative
+    names and subject attributes; this reads each once, and runs each identifier check once. Reading the
+    extensions raises ``ValueError`` when one cannot be parsed, as ``certificate.extensions`` does.
+    """
+
+    __slots__ = ("_attributes", "_checks", "_extensions", "certificate")
+
+    def __init__(self, certificate: x509.Certificate) -> None:
+        self.certificate = certificate
+        self._extensions: dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] | None = None
+        self._attributes: dict[x509.ObjectIdentifier, list[x509.NameAttribute[str | bytes]]] | None = None
+        self._checks: dict[tuple[str, str], IdentifierCheck] = {}
+
+    def extension(self, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
+        """The first extension with this OID, or None."""
+        extensions = self._extensions
+        if extensions is None:
+            extensions = {}
+            for extension in self.certificate.extensions:
+                extensions.setdefault(extension.oid, extension)
+            self._extensions = extensions
+        return extensions.get(oid)
+
+    def value(self, kind: type[_E]) -> _E | None:
+        """The value of the extension of this class, or None when absent."""
+        extension = self.extension(kind.oid)
+        value = extension.value if extension is not None else None
+        return value if isinstance(value, kind) else None
+
+    def attributes(self, oid: x509.ObjectIdentifier) -> list[x509.NameAttribute[str | bytes]]:
+        """The subject attributes with this OID, in order (as ``Name.get_attributes_for_oid``)."""
+        attributes = self._attributes
+        if attributes is None:
+            attributes = {}
+            for attribute in self.certificate.subject:
+                attributes.setdefault(attribute.oid, []).append(attribute)
+            self._attributes = attributes
+        return attributes.get(oid, [])
+
+    def attribute(self, oid: x509.ObjectIdentifier) -> str | None:
+        """The first subject attribute with this OID, as text, or None."""
+        values = self.attributes(oid)
+        return str(values[0].value) if values else None
+
+    def check(self, text: str, kind: str) -> IdentifierCheck:
+        """``mssante.identifiers.check(text, kind)``, run once per value."""
+        key = (text, kind)
+        result = self._checks.get(key)
+        if result is None:
+            result = self._checks[key] = check(text, kind)
+        return result
+
+
+# The DER of the private extensions as IGC Santé writes them: one primitive, short length, nothing after.
+# Anything else is left to pyasn1, which also reads the other encodings it accepts (long lengths,
+# constructed strings, an empty INTEGER) and decides what is malformed.
+_INTEGER, _OCTET_STRING, _PRINTABLE_STRING = 0x02, 0x04, 0x13
+_SPECS: dict[int, Any] = {
+    _INTEGER: univ.Integer(),
+    _OCTET_STRING: univ.OctetString(),
+    _PRINTABLE_STRING: char.PrintableString(),
+}
+
+
+def _decode_short(raw: bytes, tag: int) -> int | bytes | str | None:
+    """The value of a short primitive DER of ``tag``, or None when it is not one (pyasn1 then decides)."""
+    if not 2 <= len(raw) < 0x82 or raw[0] != tag or raw[1] != len(raw) - 2:  # a one-octet length is below 0x80
+        return None
+    content = raw[2:]
+    if tag == _INTEGER:
+        return int.from_bytes(content, "big", signed=True) if content else None
+    if tag == _PRINTABLE_STRING:
+        return content.decode("ascii") if content.isascii() else None
+    return content
+
+
+def _private_extension(facts: CertificateFacts, oid: x509.ObjectIdentifier, tag: int) -> tuple[Any, list[Finding]]:
+    extension = facts.extension(oid)
+    if extension is None:
         return None, []
     value = extension.value
     raw = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    decoded: Any = _decode_short(raw, tag)
+    if decoded is not None:
+        return decoded, []
+    spec = _SPECS[tag]
     try:
         decoded, rest = decoder.decode(raw, asn1Spec=spec)
     except (PyAsn1Error, TypeError, ValueError):
@@ -108,10 +186,9 @@ def _private_extension(
     return decoded, []
 
 
-def _fqdns(certificate: x509.Certificate) -> tuple[str, ...]:
-    try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
+def _fqdns(facts: CertificateFacts) -> tuple[str, ...]:
+    san = facts.value(x509.SubjectAlternativeName)
+    if san is None:
         return ()
     return tuple(name.lower() for name in san.get_values_for_type(x509.DNSName))
 
@@ -123,18 +200,22 @@ def identify(certificate: x509.Certificate, kind: IdentityKind | None = None) ->
     DNS name is a server, one whose CN is an IdNat_PS a person, one with a structure OU an
     organisation.
     """
-    subject = certificate.subject
+    return identity_of(CertificateFacts(certificate), kind)
+
+
+def identity_of(facts: CertificateFacts, kind: IdentityKind | None = None) -> Identity:
+    """:func:`identify` on what is already read from the certificate."""
     findings: list[Finding] = []
-    common_name = _attribute(subject, NameOID.COMMON_NAME)
-    organisation_unit = _attribute(subject, NameOID.ORGANIZATIONAL_UNIT_NAME)
-    fqdns = _fqdns(certificate)
+    common_name = facts.attribute(NameOID.COMMON_NAME)
+    organisation_unit = facts.attribute(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    fqdns = _fqdns(facts)
 
     person = None
-    person_check = check(common_name or "", "idnps")
-    if isinstance(person_check.identifier, Idnps):
+    person_check = facts.check(common_name or "", "idnps") if kind in (None, IdentityKind.PERSON) else None
+    if person_check is not None and isinstance(person_check.identifier, Idnps):
         person = person_check.identifier
     structure = None
-    structure_check = check(organisation_unit or "", "idnst") if organisation_unit else None
+    structure_check = facts.check(organisation_unit, "idnst") if organisation_unit else None
     if structure_check is not None and isinstance(structure_check.identifier, IdNatStruct):
         structure = structure_check.identifier
 
@@ -142,32 +223,32 @@ def identify(certificate: x509.Certificate, kind: IdentityKind | None = None) ->
         kind = (IdentityKind.SERVER if fqdns else IdentityKind.PERSON if person
                 else IdentityKind.ORGANISATION if structure else IdentityKind.UNKNOWN)  # fmt: skip
     if kind is IdentityKind.PERSON and person is None:
-        reasons = "; ".join(finding.message for finding in person_check.report.errors)
+        reasons = "; ".join(finding.message for finding in person_check.report.errors) if person_check else ""
         findings.append(_codes.BAD_PERSON_ID(f"CN {common_name!r} is not an IdNat_PS: {reasons}", where="subject.CN"))
     if kind in (IdentityKind.SERVER, IdentityKind.ORGANISATION) and structure is None:
         reasons = "; ".join(f.message for f in structure_check.report.errors) if structure_check else "no OU"
         findings.append(_codes.BAD_STRUCTURE_ID(f"OU {organisation_unit!r} is not an IdNat_Struct: {reasons}",
                                                 where="subject.OU"))  # fmt: skip
 
-    profession, found = _private_extension(certificate, OID_PROFESSION, univ.Integer())
+    profession, found = _private_extension(facts, OID_PROFESSION, _INTEGER)
     findings += found
-    product_type, found = _private_extension(certificate, OID_PRODUCT_TYPE, univ.Integer())
+    product_type, found = _private_extension(facts, OID_PRODUCT_TYPE, _INTEGER)
     findings += found
-    category, found = _private_extension(certificate, OID_PRODUCT_CATEGORY, univ.OctetString())
+    category, found = _private_extension(facts, OID_PRODUCT_CATEGORY, _OCTET_STRING)
     findings += found
-    _, found = _private_extension(certificate, OID_GIP_CPS_2_3, char.PrintableString())
+    _, found = _private_extension(facts, OID_GIP_CPS_2_3, _PRINTABLE_STRING)
     findings += found
 
     return Identity(
         kind=kind,
         common_name=common_name,
-        organisation=_attribute(subject, NameOID.ORGANIZATION_NAME),
-        department=_attribute(subject, NameOID.STATE_OR_PROVINCE_NAME) or _attribute(subject, NameOID.LOCALITY_NAME),
+        organisation=facts.attribute(NameOID.ORGANIZATION_NAME),
+        department=facts.attribute(NameOID.STATE_OR_PROVINCE_NAME) or facts.attribute(NameOID.LOCALITY_NAME),
         structure=structure,
         person=person if kind is IdentityKind.PERSON else None,
-        given_name=_attribute(subject, NameOID.GIVEN_NAME),
-        surname=_attribute(subject, NameOID.SURNAME),
-        title=_attribute(subject, NameOID.TITLE),
+        given_name=facts.attribute(NameOID.GIVEN_NAME),
+        surname=facts.attribute(NameOID.SURNAME),
+        title=facts.attribute(NameOID.TITLE),
         fqdns=fqdns,
         profession=int(profession) if profession is not None else None,
         product_type=int(product_type) if product_type is not None else None,

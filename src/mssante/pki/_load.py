@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import attrs
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
@@ -121,9 +122,13 @@ def _pkcs7(der: bytes) -> list[x509.Certificate]:
 def unreadable_parts(certificate: x509.Certificate) -> list[Finding]:
     """Findings for the parts of a certificate that do not parse (``cryptography`` parses them lazily)."""
     try:
-        _ = (certificate.subject, certificate.issuer, certificate.serial_number)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CryptographyDeprecationWarning)
+            _ = (certificate.subject, certificate.issuer, certificate.serial_number)
         _ = (certificate.not_valid_before_utc, certificate.not_valid_after_utc)
         certificate.public_key()
+    except CryptographyDeprecationWarning as warning:  # a serial number that is not a positive integer
+        return [_codes.UNREADABLE(f"the certificate breaks RFC 5280: {warning}")]
     except (ValueError, UnsupportedAlgorithm) as error:
         return [_codes.UNREADABLE(f"the certificate does not parse: {error}")]
     try:
@@ -151,7 +156,7 @@ def load_certificates(data: bytes, *, what: str = "the input") -> list[x509.Cert
                 certificates = _pkcs7(data)
     except InvalidInput:
         raise
-    except (ValueError, IndexError, UnsupportedAlgorithm) as error:
+    except (ValueError, IndexError, UnsupportedAlgorithm, x509.InvalidVersion) as error:
         raise _refuse(_codes.UNREADABLE(f"{what} is not a readable certificate: {error}"), what) from None
     if not certificates:
         raise _refuse(_codes.UNREADABLE(f"{what} holds no certificate"), what)

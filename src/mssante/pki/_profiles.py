@@ -10,8 +10,7 @@ import attrs
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from mssante.identifiers import check
-from mssante.pki._identity import IdentityKind
+from mssante.pki._identity import CertificateFacts, IdentityKind
 
 __all__ = ["CaRole", "Profile", "ProfileMatch", "Purpose", "ca_role", "match_profiles"]
 
@@ -113,13 +112,6 @@ class ProfileMatch:
         return not self.reasons
 
 
-def _extension(certificate: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.ExtensionType | None:
-    try:
-        return certificate.extensions.get_extension_for_class(kind).value
-    except x509.ExtensionNotFound:
-        return None
-
-
 @attrs.frozen(kw_only=True)
 class _Facts:
     role: CaRole | None
@@ -134,24 +126,21 @@ class _Facts:
 _KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "key_agreement")
 
 
-def _facts(certificate: x509.Certificate, issuer: x509.Name) -> _Facts:
-    eku = _extension(certificate, x509.ExtendedKeyUsage)
-    key_usage = _extension(certificate, x509.KeyUsage)
-    san = _extension(certificate, x509.SubjectAlternativeName)
-    constraints = _extension(certificate, x509.BasicConstraints)
-    subject = certificate.subject
-    units = subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+def _facts(facts: CertificateFacts, issuer: x509.Name) -> _Facts:
+    eku = facts.value(x509.ExtendedKeyUsage)
+    key_usage = facts.value(x509.KeyUsage)
+    san = facts.value(x509.SubjectAlternativeName)
+    constraints = facts.value(x509.BasicConstraints)
+    units = facts.attributes(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    names = facts.attributes(NameOID.COMMON_NAME)
     return _Facts(
         role=ca_role(issuer),
-        eku=frozenset(eku) if isinstance(eku, x509.ExtendedKeyUsage) else frozenset(),
-        key_usage=frozenset(
-            usage for usage in _KEY_USAGES if isinstance(key_usage, x509.KeyUsage) and getattr(key_usage, usage)
-        ),
-        dns_names=tuple(san.get_values_for_type(x509.DNSName)) if isinstance(san, x509.SubjectAlternativeName) else (),
-        is_ca=isinstance(constraints, x509.BasicConstraints) and constraints.ca,
-        structure_ok=len(units) == 1 and check(str(units[0].value), "idnst").valid,
-        person_ok=len(names) == 1 and check(str(names[0].value), "idnps").valid,
+        eku=frozenset(eku) if eku is not None else frozenset(),
+        key_usage=frozenset(usage for usage in _KEY_USAGES if key_usage is not None and getattr(key_usage, usage)),
+        dns_names=tuple(san.get_values_for_type(x509.DNSName)) if san is not None else (),
+        is_ca=constraints is not None and constraints.ca,
+        structure_ok=len(units) == 1 and facts.check(str(units[0].value), "idnst").valid,
+        person_ok=len(names) == 1 and facts.check(str(names[0].value), "idnps").valid,
     )
 
 
@@ -233,8 +222,13 @@ def match_profiles(certificate: x509.Certificate, issuer: x509.Name | None = Non
     ``issuer`` is the name of the CA that issued it, once the chain is verified; without it the
     certificate's own issuer field is read, which proves nothing until the chain is verified.
     """
-    facts = _facts(certificate, issuer if issuer is not None else certificate.issuer)
+    return profile_matches(CertificateFacts(certificate), issuer)
+
+
+def profile_matches(facts: CertificateFacts, issuer: x509.Name | None = None) -> tuple[ProfileMatch, ...]:
+    """:func:`match_profiles` on what is already read from the certificate."""
+    read = _facts(facts, issuer if issuer is not None else facts.certificate.issuer)
     return tuple(
-        ProfileMatch(profile=profile, reasons=tuple(reason for rule in rules if (reason := rule(facts))))
+        ProfileMatch(profile=profile, reasons=tuple(reason for rule in rules if (reason := rule(read))))
         for profile, rules in _RULES.items()
     )

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import ssl
+import tempfile
 from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from mssante.errors import InvalidInput
 from mssante.pki._anchors import TrustStore
+from mssante.pki._load import Pkcs12Bundle
 from mssante.pki._profiles import Purpose
 from mssante.pki._revocation import RevocationChecker
 from mssante.pki._types import RevocationMode
@@ -25,10 +29,11 @@ TLS12_CIPHERS: tuple[str, ...] = (
     "ECDHE-RSA-CHACHA20-POLY1305",
     "ECDHE-ECDSA-AES128-GCM-SHA256",
     "ECDHE-RSA-AES128-GCM-SHA256",
-    "DHE-RSA-AES256-GCM-SHA384",
-    "DHE-RSA-AES128-GCM-SHA256",
 )
-"""TLS 1.2 suites offered: forward secrecy and AEAD only (ANSSI-style). TLS 1.3 suites are all AEAD."""
+"""TLS 1.2 suites offered: ECDHE forward secrecy and AEAD only (ANSSI-style); TLS 1.3 suites are all AEAD.
+
+Finite-field DHE is left out: Python loads no DH parameters, so a server could never negotiate it.
+"""
 
 _Path = str | os.PathLike[str]
 
@@ -46,39 +51,77 @@ def _base(protocol: int, store: TrustStore, ciphers: Sequence[str]) -> ssl.SSLCo
     return context
 
 
+def _load_identity(
+    context: ssl.SSLContext, certificate: _Path | Pkcs12Bundle, key: _Path | None, password: bytes | None
+) -> None:
+    if not isinstance(certificate, Pkcs12Bundle):
+        context.load_cert_chain(certificate, key, password)
+        return
+    if key is not None or password is not None:
+        raise ValueError("a Pkcs12Bundle holds its own key, already decrypted: give no key and no password with it")
+    if certificate.key is None or certificate.certificate is None:
+        raise InvalidInput("the PKCS#12 bundle needs both a private key and its certificate to authenticate")
+    # ssl loads a key only from a file: write it encrypted under a one-time password that stays in memory, to a
+    # file only this user can read (mkstemp: 0600, O_EXCL), and delete it at once.
+    secret = secrets.token_urlsafe(32).encode("ascii")
+    pem = b"".join(
+        c.public_bytes(serialization.Encoding.PEM) for c in (certificate.certificate, *certificate.additional)
+    ) + certificate.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(secret),
+    )
+    descriptor, path = tempfile.mkstemp(prefix="mssante-", suffix=".pem")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+        context.load_cert_chain(path, password=secret)
+    finally:
+        os.unlink(path)
+
+
 def client_context(
     store: TrustStore,
     *,
-    certificate: _Path | None = None,
+    certificate: _Path | Pkcs12Bundle | None = None,
     key: _Path | None = None,
     password: bytes | None = None,
     ciphers: Sequence[str] = TLS12_CIPHERS,
 ) -> ssl.SSLContext:
     """An ``SSLContext`` to connect to an MSSanté server: host name checked, the store's anchors only.
 
-    ``certificate`` and ``key`` (PEM files) authenticate this side (mutual TLS). OpenSSL's checks
-    are the first gate; run :func:`check_peer` after the handshake for the full IGC Santé validation.
+    ``certificate`` authenticates this side (mutual TLS): a PEM file with the chain, leaf first, and the
+    ``key`` file (or the key in the same file, ``password`` if encrypted), or a :class:`Pkcs12Bundle`
+    from :func:`~mssante.pki.load_pkcs12`. OpenSSL's checks are the first gate; run :func:`check_peer`
+    after the handshake for the full IGC Santé validation.
     """
+    if certificate is None and (key is not None or password is not None):
+        raise ValueError("a key or password was given without the certificate it goes with")
     context = _base(ssl.PROTOCOL_TLS_CLIENT, store, ciphers)
     context.check_hostname = True
     if certificate is not None:
-        context.load_cert_chain(certificate, key, password)
+        _load_identity(context, certificate, key, password)
     return context
 
 
 def server_context(
     store: TrustStore,
     *,
-    certificate: _Path,
+    certificate: _Path | Pkcs12Bundle,
     key: _Path | None = None,
     password: bytes | None = None,
     require_client_certificate: bool = True,
     ciphers: Sequence[str] = TLS12_CIPHERS,
 ) -> ssl.SSLContext:
-    """An ``SSLContext`` for an MSSanté server: its certificate, and the clients' certificates required by default."""
+    """An ``SSLContext`` for an MSSanté server: its certificate, and the clients' certificates required by default.
+
+    ``certificate``, ``key`` and ``password`` are as for :func:`client_context`; a chain without the
+    intermediate is completed from the store's. Without ``require_client_certificate`` a client may
+    present none (:func:`check_peer` then returns None), but one it presents must still validate.
+    """
     context = _base(ssl.PROTOCOL_TLS_SERVER, store, ciphers)
     context.verify_mode = ssl.CERT_REQUIRED if require_client_certificate else ssl.CERT_OPTIONAL
-    context.load_cert_chain(certificate, key, password)
+    _load_identity(context, certificate, key, password)
     return context
 
 
@@ -91,15 +134,21 @@ def check_peer(
     host: str | None = None,
     revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
 ) -> CertificateReport | None:
-    """Run :func:`~mssante.pki.verify` on the certificate the peer presented; None when it presented none."""
+    """Run :func:`~mssante.pki.verify` on the certificate the peer presented; None when it presented none.
+
+    For the ``server`` purpose ``host`` defaults to the name the connection was opened for (``server_hostname``).
+    """
+    purpose = Purpose(purpose)
     der = connection.getpeercert(binary_form=True)
     if not der:
         return None
+    if host is None and purpose is Purpose.SERVER:
+        host = connection.server_hostname
     intermediates: list[x509.Certificate] = []
-    unverified = getattr(connection, "get_unverified_chain", None)  # Python 3.13+
+    unverified = getattr(connection, "get_unverified_chain", None)  # Python 3.13+: what the peer sent, unverified
     if unverified is not None:
-        chain = unverified() or []
-        intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in chain[1:]]
+        # Candidates only: verify() builds the path to the store's anchors. The leaf is dropped wherever it is.
+        intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
     return verify(
         x509.load_der_x509_certificate(der),
         purpose=purpose,

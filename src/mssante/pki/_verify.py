@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -16,8 +17,8 @@ from cryptography.x509.oid import ExtensionOID
 
 from mssante.pki import _codes
 from mssante.pki._anchors import TrustStore, fingerprint
-from mssante.pki._identity import Identity, identify
-from mssante.pki._profiles import Profile, ProfileMatch, Purpose, ca_role, match_profiles
+from mssante.pki._identity import CertificateFacts, Identity, IdentityKind, identity_of
+from mssante.pki._profiles import Profile, ProfileMatch, Purpose, ca_role, profile_matches
 from mssante.pki._revocation import RevocationChecker, RevocationResult
 from mssante.pki._types import TEST_POLICY_OID, Environment, RevocationMode
 from mssante.report import Finding, Report
@@ -28,6 +29,7 @@ MAX_CHAIN_DEPTH = 4
 """IGC Santé chains are leaf, intermediate, root: a longer path is not built."""
 
 _MAX_INTERMEDIATES = 32
+_READINGS = 256  # certificates whose reading verify() keeps, the least recently checked dropped first
 _KNOWN_CRITICAL = frozenset({
     ExtensionOID.BASIC_CONSTRAINTS,
     ExtensionOID.KEY_USAGE,
@@ -39,6 +41,11 @@ _KNOWN_CRITICAL = frozenset({
     ExtensionOID.INHIBIT_ANY_POLICY,
 })  # fmt: skip
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
+_CA_POLICY = verification.ExtensionPolicy.webpki_defaults_ca()
+_SERVER_POLICY = verification.ExtensionPolicy.permit_all().require_present(
+    x509.SubjectAlternativeName, verification.Criticality.AGNOSTIC, None
+)
+_CLIENT_POLICY = verification.ExtensionPolicy.permit_all()
 
 
 @attrs.frozen(kw_only=True)
@@ -96,6 +103,51 @@ def describe_findings(certificate: x509.Certificate) -> list[Finding]:
     return findings
 
 
+class _Reading:
+    """What :func:`verify` judges from a certificate alone, computed once and kept for the next checks of it.
+
+    The signature algorithm, critical extensions, profiles (for one issuer name), identity and the report's
+    subject depend on the certificate's content only; the path, the time and the revocation status are judged
+    on every call.
+    """
+
+    __slots__ = ("_identities", "_label", "_profiles", "described", "facts")
+
+    def __init__(self, certificate: x509.Certificate) -> None:
+        self.facts = CertificateFacts(certificate)
+        self.described = tuple(describe_findings(certificate))
+        self._label: str | None = None
+        self._profiles: dict[x509.Name | None, tuple[ProfileMatch, ...]] = {}
+        self._identities: dict[IdentityKind | None, Identity] = {}
+
+    def profiles(self, issuer: x509.Name | None) -> tuple[ProfileMatch, ...]:
+        """:func:`match_profiles` for the certificate issued under the name ``issuer``."""
+        matches = self._profiles.get(issuer)
+        if matches is None:
+            matches = self._profiles[issuer] = profile_matches(self.facts, issuer)
+        return matches
+
+    def identity(self, kind: IdentityKind | None) -> Identity:
+        """:func:`identify` for a certificate of ``kind``."""
+        identity = self._identities.get(kind)
+        if identity is None:
+            identity = self._identities[kind] = identity_of(self.facts, kind)
+        return identity
+
+    def label(self) -> str:
+        """The report's subject: the certificate's subject name and the start of its fingerprint."""
+        if self._label is None:
+            certificate = self.facts.certificate
+            self._label = f"{certificate.subject.rfc4514_string()} [{fingerprint(certificate)[:16]}]"
+        return self._label
+
+
+@functools.lru_cache(maxsize=_READINGS)
+def _reading(certificate: x509.Certificate) -> _Reading:
+    """The reading of a certificate; equal certificates (same DER) share one, kept for the last ones checked."""
+    return _Reading(certificate)
+
+
 def _time_findings(certificate: x509.Certificate, at: dt.datetime) -> list[Finding]:
     if at < certificate.not_valid_before_utc:
         return [_codes.NOT_YET_VALID(f"valid from {certificate.not_valid_before_utc.isoformat()}, checked at "
@@ -137,6 +189,35 @@ def _path_finding(error: verification.VerificationError, certificate: x509.Certi
     return _codes.PATH_INVALID(message)
 
 
+def _candidates(
+    certificate: x509.Certificate, store: TrustStore, given: Sequence[x509.Certificate]
+) -> list[x509.Certificate]:
+    """The intermediates of ``store`` then ``given`` that can be on a path up from ``certificate``, in that order.
+
+    The path builder tries as issuer of a certificate only the candidates whose subject is its issuer name, so
+    the others are left out here: they cost time in the builder and cannot change its answer. Names compare as
+    ``x509.Name`` (attribute types and values), which never tells apart names the builder (comparing DER) joins.
+    When a name cannot be read, every candidate is given.
+    """
+    pool = [*store.intermediates, *given]
+    try:
+        by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+        for candidate in given:
+            by_subject.setdefault(candidate.subject, []).append(candidate)
+        stored = store._intermediates_by_subject
+        kept: set[int] = set()
+        pending = [certificate.issuer]
+        while pending:  # each candidate is kept once and adds one name: this ends
+            name = pending.pop()
+            for candidate in (*stored.get(name, ()), *by_subject.get(name, ())):
+                if id(candidate) not in kept:
+                    kept.add(id(candidate))
+                    pending.append(candidate.issuer)
+    except (AttributeError, TypeError, ValueError):
+        return pool
+    return [candidate for candidate in pool if id(candidate) in kept]
+
+
 def _build_chain(
     certificate: x509.Certificate,
     *,
@@ -146,21 +227,15 @@ def _build_chain(
     host: str | None,
     intermediates: Sequence[x509.Certificate],
 ) -> tuple[tuple[x509.Certificate, ...], list[Finding]]:
-    candidates = [*store.intermediates, *intermediates][: _MAX_INTERMEDIATES + len(store.intermediates)]
-    builder = verification.PolicyBuilder().store(store.verification_store).time(at).max_chain_depth(MAX_CHAIN_DEPTH)
-    ca_policy = verification.ExtensionPolicy.webpki_defaults_ca()
+    candidates = _candidates(certificate, store, list(itertools.islice(intermediates, _MAX_INTERMEDIATES)))
+    builder = store._policy_builder.time(at).max_chain_depth(MAX_CHAIN_DEPTH)
     try:
         if purpose is Purpose.SERVER:
-            ee_policy = verification.ExtensionPolicy.permit_all().require_present(
-                x509.SubjectAlternativeName, verification.Criticality.AGNOSTIC, None
-            )
-            server = builder.extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+            server = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_SERVER_POLICY)
             chain = server.build_server_verifier(x509.DNSName(host or "")).verify(certificate, candidates)
         else:
-            client = builder.extension_policies(
-                ca_policy=ca_policy, ee_policy=verification.ExtensionPolicy.permit_all()
-            ).build_client_verifier()
-            chain = client.verify(certificate, candidates).chain
+            client = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_CLIENT_POLICY)
+            chain = client.build_client_verifier().verify(certificate, candidates).chain
     except verification.VerificationError as error:
         return (), [_path_finding(error, certificate, store)]
     except ValueError as error:  # an invalid host name for a DNSName
@@ -168,18 +243,12 @@ def _build_chain(
     return tuple(chain), []
 
 
-def _purpose_findings(certificate: x509.Certificate, purpose: Purpose) -> list[Finding]:
+def _purpose_findings(facts: CertificateFacts, purpose: Purpose) -> list[Finding]:
     findings = []
-    try:
-        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        usages = x509.ExtendedKeyUsage([])
-    if purpose.extended_key_usage not in usages:
+    usages = facts.value(x509.ExtendedKeyUsage)
+    if usages is None or purpose.extended_key_usage not in usages:
         findings.append(_codes.EKU_MISSING(f"a {purpose} certificate needs {purpose.extended_key_usage._name}"))
-    try:
-        key_usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        key_usage = None
+    key_usage = facts.value(x509.KeyUsage)
     if key_usage is not None and not key_usage.digital_signature:
         findings.append(_codes.KEY_USAGE_MISSING(f"a {purpose} certificate needs the digitalSignature key usage"))
     return findings
@@ -201,6 +270,9 @@ def verify(
     unknown status is not a good one. Pass a :class:`RevocationChecker` holding CRLs or OCSP
     responses, or weaken the mode explicitly (``soft``, ``off``: a ``SecurityWarning``).
     ``host`` is required for the ``server`` purpose.
+
+    What depends on the certificate alone (profiles, identity, the report's subject) is kept for the last
+    certificates checked, so checking a peer again costs little more than its path validation.
     """
     purpose = Purpose(purpose)
     if at.tzinfo is None:
@@ -208,7 +280,8 @@ def verify(
     checker = (
         revocation if isinstance(revocation, RevocationChecker) else RevocationChecker(mode=RevocationMode(revocation))
     )
-    findings = describe_findings(certificate) + _time_findings(certificate, at)
+    reading = _reading(certificate)
+    findings = [*reading.described, *_time_findings(certificate, at)]
     if store.environment is Environment.TEST:
         findings.append(_codes.TEST_ANCHORS())
     if purpose is Purpose.SERVER and not host:
@@ -222,10 +295,10 @@ def verify(
         findings += [f for f in path_findings if not (timed and "not valid at validation time" in f.message)]
 
     issuer = chain[1].subject if len(chain) > 1 else None
-    profiles = match_profiles(certificate, issuer)
+    profiles = reading.profiles(issuer)
     matched = next((match.profile for match in profiles if match.matched), None)
     required = next(match for match in profiles if match.profile is purpose.profile)
-    findings += _purpose_findings(certificate, purpose)
+    findings += _purpose_findings(reading.facts, purpose)
     if required.matched:
         findings.append(_codes.PROFILE(f"matches the {required.profile} profile"))
     else:
@@ -234,7 +307,7 @@ def verify(
             + (f" (it matches {matched})" if matched else "")
         ))  # fmt: skip
 
-    identity = identify(certificate, matched.holder if matched else None)
+    identity = reading.identity(matched.holder if matched else None)
     findings += identity.findings
 
     results: list[RevocationResult] = []
@@ -247,9 +320,7 @@ def verify(
     return CertificateReport(
         certificate=certificate,
         purpose=purpose,
-        report=Report(
-            findings=findings, subject=f"{certificate.subject.rfc4514_string()} [{fingerprint(certificate)[:16]}]"
-        ),
+        report=Report(findings=findings, subject=reading.label()),
         chain=chain,
         profile=matched,
         profiles=profiles,
