@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mssante import pki
-from mssante.errors import SecurityWarning
+from mssante.errors import InvalidInput, SecurityWarning
 from mssante.identifiers import IdNatStruct, Idnps
 from mssante.pki import CertStatus, IdentityKind, Profile, Purpose, RevocationChecker, TrustStore
 from mssante.testing import IssuedCertificate, TestPki
@@ -302,3 +302,49 @@ def test_purposes_need_their_profile() -> None:
     assert pki.ca_role(x509.Name.from_rfc4514_string("CN=TEST AC IGC-SANTE FORT PERSONNES,O=ASIP-SANTE")) == (
         pki.CaRole(gamme="FORT", domain="PERSONNES", test=True)
     )
+
+
+def test_a_certificate_whose_extensions_do_not_parse_is_input_that_cannot_be_read(
+    prod_pki: TestPki, prod_store: TrustStore
+) -> None:
+    broken_key_usage = x509.UnrecognizedExtension(x509.ExtensionOID.KEY_USAGE, b"\x05\x00")
+    issued = prod_pki.server(extra_extensions=[(broken_key_usage, True)])
+    with pytest.raises(InvalidInput) as caught:
+        pki.verify(issued.certificate, purpose="server", store=prod_store, at=AT, host="mss.example.org")
+    assert caught.value.report.codes == ("MSS-PKI-004",)
+
+
+def test_an_expired_intermediate_is_reported_even_when_the_leaf_is_valid(
+    prod_pki: TestPki, prod_store: TrustStore, fresh_crls: RevocationChecker
+) -> None:
+    intermediate = prod_pki.ca("ACI-EL-ORG").certificate
+    later = intermediate.not_valid_after_utc + dt.timedelta(days=1)
+    issued = prod_pki.server(not_after=later + dt.timedelta(days=30))
+    result = check(issued, prod_store, fresh_crls, at=later)
+    assert "MSS-PKI-007" not in errors(result)  # the leaf itself is valid then
+    (finding,) = [f for f in result.report.errors if f.code == "MSS-PKI-017"]
+    assert finding.message.startswith("the issuing CA CN=AC IGC-SANTE ELEMENTAIRE ORGANISATIONS")
+
+
+def test_a_subject_with_two_ous_has_no_structure_identifier(
+    prod_pki: TestPki, prod_store: TrustStore, fresh_crls: RevocationChecker
+) -> None:
+    unit = x509.NameOID.ORGANIZATIONAL_UNIT_NAME
+    subject = x509.Name([
+        x509.NameAttribute(x509.NameOID.COUNTRY_NAME, "FR"),
+        x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "EXEMPLE"),
+        x509.NameAttribute(unit, "318751275100020"),
+        x509.NameAttribute(unit, "1540002698"),
+        x509.NameAttribute(x509.NameOID.COMMON_NAME, "mss.example.org"),
+    ])  # fmt: skip
+    result = check(prod_pki.server(subject=subject), prod_store, fresh_crls)
+    assert result.identity.structure is None
+    assert "MSS-PKI-015" in result.report.codes
+
+
+def test_a_critical_policy_extension_on_a_leaf_is_refused(
+    prod_pki: TestPki, prod_store: TrustStore, fresh_crls: RevocationChecker
+) -> None:
+    policies = x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier("1.2.3.4"), None)])
+    result = check(prod_pki.server(extra_extensions=[(policies, True)]), prod_store, fresh_crls)
+    assert "MSS-PKI-005" in errors(result)

@@ -207,7 +207,8 @@ def identity_of(facts: CertificateFacts, kind: IdentityKind | None = None) -> Id
     """:func:`identify` on what is already read from the certificate."""
     findings: list[Finding] = []
     common_name = facts.attribute(NameOID.COMMON_NAME)
-    organisation_unit = facts.attribute(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    units = facts.attributes(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    organisation_unit = str(units[0].value) if len(units) == 1 else None  # a structure has exactly one OU
     fqdns = _fqdns(facts)
 
     person = None
@@ -226,7 +227,11 @@ def identity_of(facts: CertificateFacts, kind: IdentityKind | None = None) -> Id
         reasons = "; ".join(finding.message for finding in person_check.report.errors) if person_check else ""
         findings.append(_codes.BAD_PERSON_ID(f"CN {common_name!r} is not an IdNat_PS: {reasons}", where="subject.CN"))
     if kind in (IdentityKind.SERVER, IdentityKind.ORGANISATION) and structure is None:
-        reasons = "; ".join(f.message for f in structure_check.report.errors) if structure_check else "no OU"
+        reasons = (
+            "; ".join(f.message for f in structure_check.report.errors)
+            if structure_check
+            else f"the subject has {len(units)} OUs, not one"
+        )
         findings.append(_codes.BAD_STRUCTURE_ID(f"OU {organisation_unit!r} is not an IdNat_Struct: {reasons}",
                                                 where="subject.OU"))  # fmt: skip
 

@@ -198,6 +198,7 @@ class IndexedCrl:
     """
 
     __slots__ = (
+        "_description",
         "_entries",
         "_verified",
         "_where",
@@ -320,13 +321,16 @@ class IndexedCrl:
         return self.delta_crl_indicator is not None
 
     def describe(self) -> str:
-        """A one-line description for findings: issuer, number, dates and source."""
-        number = "" if self.number is None else f" number {self.number}"
-        source = f" from {self._where}" if self.source else ""
-        return (
-            f"CRL of {_name(self.issuer)}{number} (thisUpdate {_when(self.this_update)}, "
-            f"nextUpdate {_when(self.next_update)}){source}"
-        )
+        """A one-line description for findings: issuer, number, dates and source (made once, on first use)."""
+        description: str | None = getattr(self, "_description", None)
+        if description is None:
+            number = "" if self.number is None else f" number {self.number}"
+            source = f" from {self._where}" if self.source else ""
+            description = self._description = (
+                f"CRL of {_name(self.issuer)}{number} (thisUpdate {_when(self.this_update)}, "
+                f"nextUpdate {_when(self.next_update)}){source}"
+            )
+        return description
 
     def check_signature(
         self, issuer: x509.Certificate, *, signers: Iterable[x509.Certificate] = (), at: datetime

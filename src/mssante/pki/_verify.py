@@ -15,9 +15,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtensionOID
 
+from mssante.errors import InvalidInput
 from mssante.pki import _codes
 from mssante.pki._anchors import TrustStore, fingerprint
 from mssante.pki._identity import CertificateFacts, Identity, IdentityKind, identity_of
+from mssante.pki._load import unreadable_parts
 from mssante.pki._profiles import Profile, ProfileMatch, Purpose, ca_role, profile_matches
 from mssante.pki._revocation import RevocationChecker, RevocationResult
 from mssante.pki._types import TEST_POLICY_OID, Environment, RevocationMode
@@ -30,15 +32,13 @@ MAX_CHAIN_DEPTH = 4
 
 _MAX_INTERMEDIATES = 32
 _READINGS = 256  # certificates whose reading verify() keeps, the least recently checked dropped first
+# The critical extensions a leaf may carry: the ones this validator applies. A critical certificatePolicies is
+# refused because policies are not processed (RFC 5280 §4.2: an unprocessed critical extension rejects).
 _KNOWN_CRITICAL = frozenset({
     ExtensionOID.BASIC_CONSTRAINTS,
     ExtensionOID.KEY_USAGE,
     ExtensionOID.EXTENDED_KEY_USAGE,
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
-    ExtensionOID.CERTIFICATE_POLICIES,
-    ExtensionOID.NAME_CONSTRAINTS,
-    ExtensionOID.POLICY_CONSTRAINTS,
-    ExtensionOID.INHIBIT_ANY_POLICY,
 })  # fmt: skip
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
 _CA_POLICY = verification.ExtensionPolicy.webpki_defaults_ca()
@@ -170,13 +170,38 @@ def _looks_test(certificate: x509.Certificate) -> bool:
     return any(policy.policy_identifier == TEST_POLICY_OID for policy in policies)
 
 
-def _path_finding(error: verification.VerificationError, certificate: x509.Certificate, store: TrustStore) -> Finding:
-    message = str(error).split(" (encountered processing", 1)[0]
+def _issuer_out_of_time(
+    certificate: x509.Certificate, candidates: Sequence[x509.Certificate], at: dt.datetime
+) -> Finding | None:
+    """A finding when every certificate that could have issued ``certificate`` is outside its validity at ``at``."""
+    issuers = [c for c in candidates if c.subject == certificate.issuer]
+    if issuers and all(not c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in issuers):
+        issuer = issuers[0]
+        return _codes.PATH_INVALID(
+            f"the issuing CA {issuer.subject.rfc4514_string()} is not valid at {at.isoformat()} (valid "
+            f"{issuer.not_valid_before_utc.isoformat()} to {issuer.not_valid_after_utc.isoformat()})"
+        )
+    return None
+
+
+def _path_finding(
+    error: verification.VerificationError,
+    certificate: x509.Certificate,
+    store: TrustStore,
+    candidates: Sequence[x509.Certificate],
+    at: dt.datetime,
+) -> Finding | None:
+    """The finding for a refusal of the path builder; None when the leaf's own checks already said it."""
+    message, _, processing = str(error).partition(" (encountered processing")
+    if "not valid at validation time" in message and repr(certificate) in processing:
+        return None  # the leaf's validity is reported with its dates (MSS-PKI-006, MSS-PKI-007)
     if "subjectAltName" in message:
         return _codes.HOST_MISMATCH(message.removeprefix("validation failed: "))
     if "unaccounted-for critical" in message:
         return _codes.UNKNOWN_CRITICAL_EXTENSION(message)
     if "candidates exhausted" in message:
+        if out_of_time := _issuer_out_of_time(certificate, [*candidates, *store.anchors], at):
+            return out_of_time
         if _looks_test(certificate) != (store.environment is Environment.TEST):
             other = "TEST" if store.environment is Environment.PROD else "production"
             return _codes.WRONG_ENVIRONMENT(
@@ -237,7 +262,8 @@ def _build_chain(
             client = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_CLIENT_POLICY)
             chain = client.build_client_verifier().verify(certificate, candidates).chain
     except verification.VerificationError as error:
-        return (), [_path_finding(error, certificate, store)]
+        finding = _path_finding(error, certificate, store, candidates, at)
+        return (), [finding] if finding else []
     except ValueError as error:  # an invalid host name for a DNSName
         return (), [_codes.HOST_MISMATCH(f"{host!r} is not a host name: {error}")]
     return tuple(chain), []
@@ -275,6 +301,8 @@ def verify(
     certificates checked, so checking a peer again costs little more than its path validation.
     """
     purpose = Purpose(purpose)
+    if problems := unreadable_parts(certificate):
+        raise InvalidInput(problems[0].message, Report(findings=problems))
     if at.tzinfo is None:
         raise ValueError("the time of a check is timezone-aware (UTC): pass at=datetime.now(timezone.utc)")
     checker = (
@@ -291,8 +319,7 @@ def verify(
         chain, path_findings = _build_chain(
             certificate, purpose=purpose, store=store, at=at, host=host, intermediates=intermediates
         )
-        timed = {_codes.EXPIRED.id, _codes.NOT_YET_VALID.id}.intersection(finding.code for finding in findings)
-        findings += [f for f in path_findings if not (timed and "not valid at validation time" in f.message)]
+        findings += path_findings
 
     issuer = chain[1].subject if len(chain) > 1 else None
     profiles = reading.profiles(issuer)
