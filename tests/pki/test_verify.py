@@ -8,7 +8,7 @@ import pytest
 from conftest import AT, store_of
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from mssante import pki
 from mssante.errors import InvalidInput, SecurityWarning
@@ -307,7 +307,7 @@ def test_purposes_need_their_profile() -> None:
 def test_a_certificate_whose_extensions_do_not_parse_is_input_that_cannot_be_read(
     prod_pki: TestPki, prod_store: TrustStore
 ) -> None:
-    broken_key_usage = x509.UnrecognizedExtension(x509.ExtensionOID.KEY_USAGE, b"\x05\x00")
+    broken_key_usage = x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, b"\x05\x00")
     issued = prod_pki.server(extra_extensions=[(broken_key_usage, True)])
     with pytest.raises(InvalidInput) as caught:
         pki.verify(issued.certificate, purpose="server", store=prod_store, at=AT, host="mss.example.org")
