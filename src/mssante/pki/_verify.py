@@ -111,11 +111,12 @@ class _Reading:
     on every call.
     """
 
-    __slots__ = ("_identities", "_label", "_profiles", "described", "facts")
+    __slots__ = ("_identities", "_label", "_profiles", "described", "facts", "unreadable")
 
     def __init__(self, certificate: x509.Certificate) -> None:
+        self.unreadable = tuple(unreadable_parts(certificate))
         self.facts = CertificateFacts(certificate)
-        self.described = tuple(describe_findings(certificate))
+        self.described = () if self.unreadable else tuple(describe_findings(certificate))
         self._label: str | None = None
         self._profiles: dict[x509.Name | None, tuple[ProfileMatch, ...]] = {}
         self._identities: dict[IdentityKind | None, Identity] = {}
@@ -301,14 +302,14 @@ def verify(
     certificates checked, so checking a peer again costs little more than its path validation.
     """
     purpose = Purpose(purpose)
-    if problems := unreadable_parts(certificate):
-        raise InvalidInput(problems[0].message, Report(findings=problems))
+    reading = _reading(certificate)
+    if reading.unreadable:
+        raise InvalidInput(reading.unreadable[0].message, Report(findings=reading.unreadable))
     if at.tzinfo is None:
         raise ValueError("the time of a check is timezone-aware (UTC): pass at=datetime.now(timezone.utc)")
     checker = (
         revocation if isinstance(revocation, RevocationChecker) else RevocationChecker(mode=RevocationMode(revocation))
     )
-    reading = _reading(certificate)
     findings = [*reading.described, *_time_findings(certificate, at)]
     if store.environment is Environment.TEST:
         findings.append(_codes.TEST_ANCHORS())
