@@ -44,7 +44,15 @@ PUBLIC = {
         "luhn_valid",
         "parse",
     ],
-    "mssante.addresses": ["MAX_ADDRESS_LENGTH", "PATIENT_DOMAIN", "Address", "AddressCheck", "MailboxType", "check"],
+    "mssante.addresses": [
+        "MAX_ADDRESS_LENGTH",
+        "PATIENT_DOMAIN",
+        "Address",
+        "AddressCheck",
+        "MailboxType",
+        "check",
+        "normalise_domain",
+    ],
     "mssante.cli": ["main"],
     "mssante.pki": [
         "AsyncCrlFetcher",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import idna
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mssante import addresses
 from mssante.addresses import PATIENT_DOMAIN, Address, MailboxType
@@ -165,3 +168,29 @@ def test_addresses_are_frozen_and_hashable() -> None:
     assert {address, Address(local="dr", domain="x.fr")} == {address}
     with pytest.raises(AttributeError):
         address.local = "other"  # type: ignore[misc]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text("abcxyzn019-.", min_size=1, max_size=40))
+def test_the_ascii_fast_path_agrees_with_idna(text: str) -> None:
+    try:
+        expected: str | None = idna.encode(text, uts46=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        expected = None
+    try:
+        ours: str | None = addresses.normalise_domain(text)
+    except InvalidAddress:
+        ours = None
+    if expected is not None and "." in expected and not expected.rsplit(".", 1)[1].isdigit() and not text.endswith("."):
+        assert ours == expected
+    else:
+        assert ours is None or ours == expected
+
+
+def test_normalise_domain() -> None:
+    assert addresses.normalise_domain("UC-CMP.mssante.fr") == "uc-cmp.mssante.fr"
+    assert addresses.normalise_domain("hôpital.fr") == "xn--hpital-ixa.fr"
+    assert addresses.normalise_domain("xn--hpital-ixa.fr") == "xn--hpital-ixa.fr"
+    for bad in ("ab--cd.fr", "xn--zz.fr", "-a.fr", "a.fr.", "localhost", "a..fr"):
+        with pytest.raises(InvalidAddress):
+            addresses.normalise_domain(bad)

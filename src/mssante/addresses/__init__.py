@@ -17,6 +17,15 @@ from mssante.addresses._address import (
     AddressCheck,
     MailboxType,
     check,
+    normalise_domain,
 )
 
-__all__ = ["MAX_ADDRESS_LENGTH", "PATIENT_DOMAIN", "Address", "AddressCheck", "MailboxType", "check"]
+__all__ = [
+    "MAX_ADDRESS_LENGTH",
+    "PATIENT_DOMAIN",
+    "Address",
+    "AddressCheck",
+    "MailboxType",
+    "check",
+    "normalise_domain",
+]

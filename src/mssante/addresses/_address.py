@@ -15,7 +15,15 @@ from mssante.identifiers import Ins
 from mssante.identifiers._ins import judge_ins
 from mssante.report import Finding, Report, Severity
 
-__all__ = ["MAX_ADDRESS_LENGTH", "PATIENT_DOMAIN", "Address", "AddressCheck", "MailboxType", "check"]
+__all__ = [
+    "MAX_ADDRESS_LENGTH",
+    "PATIENT_DOMAIN",
+    "Address",
+    "AddressCheck",
+    "MailboxType",
+    "check",
+    "normalise_domain",
+]
 
 PATIENT_DOMAIN = "patient.mssante.fr"
 """The domain of patient (MSS-C, Mon espace santé) addresses: ``<INS matricule>@patient.mssante.fr``."""
@@ -27,6 +35,11 @@ _MAX_LOCAL = 64
 _MAX_DOMAIN = 253
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", re.ASCII)
 _FORBIDDEN = frozenset('<>()[]\\,;:"')
+# ASCII labels of letters, digits and inner hyphens, none with "--" in third and fourth place (the xn-- and
+# other reserved forms go through IDNA, which checks them).
+_PLAIN_DOMAIN = re.compile(
+    r"(?:(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII
+)
 _UNICODE_DOTS = frozenset("\u3002\uff0e\uff61")  # IDNA reads them as label separators
 
 
@@ -99,16 +112,20 @@ def _to_a_label(domain: str) -> tuple[str, list[Finding]]:
         return "", [_codes.BAD_AT("the domain after @ is empty", where="domain")]
     if len(domain) > _MAX_DOMAIN:
         return "", [_codes.TOO_LONG(f"the domain has {len(domain)} characters; at most {_MAX_DOMAIN}", where="domain")]
-    if domain.endswith("."):
-        return "", [_codes.BAD_DOMAIN("the domain of an address has no trailing dot", where="domain")]
-    if dots := _UNICODE_DOTS.intersection(domain):
-        return "", [_codes.BAD_DOMAIN(
-            f"{_describe(min(dots))} looks like a dot but is not one: write the domain with '.'", where="domain"
-        )]  # fmt: skip
-    try:
-        ascii_domain = idna.encode(domain.lower(), uts46=False).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as error:
-        return "", [_codes.BAD_DOMAIN(f"{domain[:80]!r} is not a host name: {error}", where="domain")]
+    lowered = domain.lower()
+    if _PLAIN_DOMAIN.fullmatch(lowered):  # letters, digits and hyphens: what IDNA would give back unchanged
+        ascii_domain = lowered
+    else:
+        if domain.endswith("."):
+            return "", [_codes.BAD_DOMAIN("the domain of an address has no trailing dot", where="domain")]
+        if dots := _UNICODE_DOTS.intersection(domain):
+            return "", [_codes.BAD_DOMAIN(
+                f"{_describe(min(dots))} looks like a dot but is not one: write the domain with '.'", where="domain"
+            )]  # fmt: skip
+        try:
+            ascii_domain = idna.encode(lowered, uts46=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as error:
+            return "", [_codes.BAD_DOMAIN(f"{domain[:80]!r} is not a host name: {error}", where="domain")]
     findings: list[Finding] = []
     if "." not in ascii_domain:
         findings.append(_codes.NOT_QUALIFIED(f"{ascii_domain!r} has no dot", where="domain"))
@@ -117,6 +134,23 @@ def _to_a_label(domain: str) -> tuple[str, list[Finding]]:
     if len(ascii_domain) > _MAX_DOMAIN:
         findings.append(_codes.TOO_LONG(f"the domain has {len(ascii_domain)} characters once encoded", where="domain"))
     return ascii_domain, findings
+
+
+def normalise_domain(text: str) -> str:
+    """A domain name as lower-case A-labels (``CHU-x.MSSante.fr`` -> ``chu-x.mssante.fr``, IDNA 2008).
+
+    Raises :class:`~mssante.errors.InvalidAddress` with the findings when ``text`` is not a fully
+    qualified host name (the rules of an address's domain).
+    """
+    lowered = text.lower()
+    if _PLAIN_DOMAIN.fullmatch(lowered) and "." in lowered and not lowered.rpartition(".")[2].isdigit():
+        return lowered  # the common case, without building findings
+    ascii_domain, findings = _to_a_label(text)
+    if findings:
+        Report(findings=findings, subject=text[:120]).raise_for_errors(
+            InvalidAddress, f"{text[:120]!r} is not a domain"
+        )
+    return ascii_domain
 
 
 def _split(text: str) -> tuple[str, str, list[Finding]]:

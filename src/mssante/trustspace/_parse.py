@@ -1,0 +1,204 @@
+"""Reading the ANS allow-list XML: untrusted, bounded, strict about structure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from pathlib import Path
+from typing import NamedTuple
+from xml.etree import ElementTree
+
+import attrs
+
+from mssante.addresses import normalise_domain
+from mssante.errors import InvalidAddress, InvalidInput
+from mssante.report import Finding, Report
+from mssante.trustspace import _codes
+from mssante.trustspace._dn import OperatorDn
+
+__all__ = ["MAX_ALLOWLIST_BYTES", "NAMESPACE", "Entry", "ParsedDocument", "parse_document", "read_bounded"]
+
+NAMESPACE = "https://listeblanche.mssante.fr/schema"
+"""The XML namespace of the allow-list."""
+
+MAX_ALLOWLIST_BYTES = 64 * 1024 * 1024
+"""Far above the real list (3.7 MB for 6,554 entries in 2025): anything larger is refused unread."""
+
+_NS = "{" + NAMESPACE + "}"
+_FIELDS = ("Nom", "Description", "DNCertificatOperateur", "ResponsableContact", "SupportContact", "DateMAJ")
+_FIELD_TAGS = tuple(_NS + field for field in _FIELDS)
+_REQUIRED = frozenset({"Nom", "DNCertificatOperateur", "DateMAJ"})  # the others may be empty, never absent
+
+
+class _Unseen:
+    """The mark of a DN not parsed yet (None marks one that does not parse)."""
+
+
+_UNSEEN = _Unseen()
+_WHERE = re.compile(r"line (\d+), column (\d+)")
+
+
+class Entry(NamedTuple):
+    """One ``Domaine`` element: a domain and one operator certificate allowed for it (immutable).
+
+    ``domain`` is the name as lower-case A-labels; ``usable`` is false when the name is not a
+    domain or the DN does not parse: such an entry is kept, reported, and allows nothing. (A
+    named tuple rather than an attrs class: the real list makes thousands of them per read.)
+    """
+
+    name: str
+    domain: str
+    description: str
+    dn: OperatorDn | None
+    dn_text: str
+    responsible_contact: str
+    support_contact: str
+    updated: dt.datetime
+    usable: bool
+
+
+@attrs.frozen(kw_only=True)
+class ParsedDocument:
+    """What a structurally valid allow-list document holds."""
+
+    generated: dt.datetime
+    entries: tuple[Entry, ...]
+    findings: tuple[Finding, ...]
+
+
+def _refuse(finding: Finding, source: str) -> InvalidInput:
+    return InvalidInput(f"{source or 'the allow-list'}: {finding.message}", Report(findings=[finding], subject=source))
+
+
+def read_bounded(path: Path) -> bytes:
+    """The bytes of a file, refused when larger than :data:`MAX_ALLOWLIST_BYTES`."""
+    with path.open("rb") as stream:
+        data = stream.read(MAX_ALLOWLIST_BYTES + 1)
+    if len(data) > MAX_ALLOWLIST_BYTES:
+        raise _refuse(_codes.TOO_LARGE(f"{path} has more than {MAX_ALLOWLIST_BYTES} bytes"), str(path))
+    return data
+
+
+@functools.lru_cache(maxsize=4096)  # the list repeats the same few dates thousands of times
+def _moment(text: str) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _time(text: str | None, where: str, source: str) -> dt.datetime:
+    moment = _moment(text or "")
+    if moment is None:
+        raise _refuse(_codes.BAD_DATE(f"{where} is {text!r}, not an ISO 8601 time", where=where), source)
+    return moment
+
+
+def _xml(data: bytes, source: str) -> ElementTree.Element:
+    """The parsed document, refusing any DTD before expat sees the bytes.
+
+    Without a document type declaration no entity can be declared, so neither entity expansion
+    (billion laughs) nor external entities can happen. The declaration is looked for in the bytes
+    as UTF-8, the list's encoding; another encoding (a UTF-16 byte-order mark or declaration) is
+    refused, so it cannot hide one. Then the C parser of the standard library reads the document.
+    """
+    head = data[:200].lower()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
+        b"encoding=" in head and not re.search(rb"encoding=[\"']utf-?8[\"']", head)
+    ):
+        raise _refuse(_codes.FORBIDDEN_XML("the allow-list is read as UTF-8 only"), source)
+    if not data.strip():
+        raise _refuse(_codes.UNREADABLE("the document is empty"), source)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise _refuse(_codes.FORBIDDEN_XML("a DTD or an entity declaration is not accepted"), source)
+    try:
+        return ElementTree.fromstring(data)  # noqa: S314 (no DTD can reach it: see above)
+    except ElementTree.ParseError as error:
+        message = str(error)
+        position = _WHERE.search(message)
+        at_end = position is not None and message.startswith("no element found")
+        if at_end or (position and int(position.group(1)) >= data.count(b"\n") and "unclosed token" in message):
+            raise _refuse(
+                _codes.TRUNCATED(f"the document ends before </ListeBlancheMSSante> ({message})"), source
+            ) from None
+        raise _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source) from None
+
+
+def _entry(element: ElementTree.Element, index: int, source: str, dns: dict[str, OperatorDn | None],
+           findings: list[Finding]) -> Entry:  # fmt: skip
+    texts = {child.tag: child.text for child in element}
+    values = [(texts.get(tag) or "").strip() for tag in _FIELD_TAGS]
+    name, description, dn_text, responsible, support, updated = values
+    if not (name and dn_text and updated) or any(tag not in texts for tag in _FIELD_TAGS):
+        missing = next(field for field, tag, value in zip(_FIELDS, _FIELD_TAGS, values, strict=True)
+                       if tag not in texts or (field in _REQUIRED and not value))  # fmt: skip
+        where = f"Domaine[{index}].{missing}"
+        raise _refuse(_codes.MISSING_FIELD(f"Domaine[{index}] has no {missing}", where=where), source)
+    usable = True
+    try:
+        domain = normalise_domain(name)
+    except InvalidAddress as error:
+        domain, usable = name.lower(), False
+        message = f"{name!r}: {error.report.errors[0].message}"
+        findings.append(_codes.BAD_DOMAIN_ENTRY(message, where=f"Domaine[{index}].Nom"))
+    dn = dns.get(dn_text, _UNSEEN)
+    if dn is _UNSEEN:
+        try:
+            dn = dns[dn_text] = OperatorDn.parse(dn_text)
+        except InvalidInput as error:
+            dn = dns[dn_text] = None
+            where = f"Domaine[{index}].DNCertificatOperateur"
+            findings.append(_codes.BAD_DN_ENTRY(error.report.errors[0].message, where=where))
+    assert not isinstance(dn, _Unseen)
+    return Entry(
+        name=name,
+        domain=domain,
+        description=description,
+        dn=dn,
+        dn_text=dn_text,
+        responsible_contact=responsible,
+        support_contact=support,
+        updated=_time(updated, f"Domaine[{index}].DateMAJ", source),
+        usable=usable and dn is not None,
+    )
+
+
+def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
+    """Read the ANS allow-list XML; :class:`~mssante.errors.InvalidInput` unless it is a whole, well-formed list.
+
+    No DTD, entity or external reference is accepted; more than :data:`MAX_ALLOWLIST_BYTES` is
+    not read. A truncated document, another root or namespace, a missing element or date is an
+    error: never a partial list.
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"the allow-list is read from bytes, not {type(data).__name__}")
+    if len(data) > MAX_ALLOWLIST_BYTES:
+        raise _refuse(_codes.TOO_LARGE(f"{len(data)} bytes; at most {MAX_ALLOWLIST_BYTES} are read"), source)
+    root = _xml(bytes(data), source)
+    if root.tag != f"{_NS}ListeBlancheMSSante":
+        raise _refuse(_codes.NOT_AN_ALLOWLIST(f"the root element is {root.tag!r}"), source)
+    generated = root.find(f"{_NS}DateDeGeneration")
+    domains = root.find(f"{_NS}ListeDomaines")
+    if generated is None or domains is None:
+        missing = "DateDeGeneration" if generated is None else "ListeDomaines"
+        raise _refuse(_codes.MISSING_FIELD(f"the document has no {missing}", where=missing), source)
+    findings: list[Finding] = []
+    dns: dict[str, OperatorDn | None] = {}
+    entries = []
+    seen: set[tuple[str, tuple[tuple[str, str], ...] | str]] = set()
+    for index, element in enumerate(domains):
+        if element.tag != f"{_NS}Domaine":
+            raise _refuse(
+                _codes.NOT_AN_ALLOWLIST(f"ListeDomaines holds {element.tag!r}", where="ListeDomaines"), source
+            )
+        entry = _entry(element, index, source, dns, findings)
+        key = (entry.domain, entry.dn.key if entry.dn else entry.dn_text)
+        if key in seen:
+            findings.append(_codes.DUPLICATE_ENTRY(f"{entry.name} with {entry.dn_text}", where=f"Domaine[{index}]"))
+        seen.add(key)
+        entries.append(entry)
+    return ParsedDocument(
+        generated=_time(generated.text, "DateDeGeneration", source), entries=tuple(entries), findings=tuple(findings)
+    )

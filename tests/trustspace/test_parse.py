@@ -1,0 +1,177 @@
+"""Reading the real ANS allow-list, and refusing every broken or hostile document whole."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+from conftest import CLOSING_TAG, MIRROR_HEAD, RESTORED
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mssante.errors import InvalidInput
+from mssante.trustspace import MAX_ALLOWLIST_BYTES, AllowList
+
+HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema">'
+    b"<DateDeGeneration>2025-03-13T14:54:10Z</DateDeGeneration><ListeDomaines>"
+)
+TAIL = b"</ListeDomaines></ListeBlancheMSSante>"
+
+
+def entry(name: str = "chu-x.mssante.fr", dn: str = "CN=mx.op.fr,OU=318751275100020,O=OP,ST=Paris (75),C=FR",
+          updated: str = "2025-03-13T14:54:10Z", skip: str = "") -> bytes:  # fmt: skip
+    fields = {
+        "Nom": name, "Description": "CHU X", "DNCertificatOperateur": dn, "ResponsableContact": "a@op.fr",
+        "SupportContact": "b@op.fr", "DateMAJ": updated,
+    }  # fmt: skip
+    inner = "".join(f"<{key}>{value}</{key}>" for key, value in fields.items() if key != skip)
+    return f"<Domaine>{inner}</Domaine>".encode()
+
+
+def document(*entries: bytes) -> bytes:
+    return HEAD + b"".join(entries) + TAIL
+
+
+def refused(data: bytes) -> tuple[str, ...]:
+    with pytest.raises(InvalidInput) as caught:
+        AllowList.parse(data)
+    return caught.value.report.codes
+
+
+def test_the_real_list_loads_whole(real_list: AllowList) -> None:
+    assert len(real_list) == 6554
+    assert len(real_list.domains) == 5002
+    assert len({entry.dn_text for entry in real_list.entries}) == 392  # as published
+    assert len(real_list.dns) == 388  # compared by value: 4 DNs are written two ways
+    assert real_list.generated.isoformat() == "2025-03-13T14:54:10+00:00"
+    assert real_list.sha256 == hashlib.sha256(RESTORED.read_bytes()).hexdigest()
+
+
+def test_the_real_list_reports_its_flaws(real_list: AllowList) -> None:
+    codes = real_list.report.codes
+    assert codes.count("MSS-WL-008") == 1  # 'sessad@ase.ditepbeziers.mssante.fr' is not a domain name
+    assert "MSS-WL-009" not in codes  # every published DN parses
+    assert codes.count("MSS-WL-010") > 0  # the same domain and DN listed twice
+    assert real_list.report.ok
+    (bad,) = [entry for entry in real_list.entries if not entry.usable]
+    assert bad.name == "sessad@ase.ditepbeziers.mssante.fr"
+
+
+def test_the_published_truncated_files_are_refused(real_bytes: bytes) -> None:
+    original = real_bytes.removesuffix(CLOSING_TAG)
+    assert hashlib.sha256(original).hexdigest() == "ea660e72943a22a92aa569878e9bcd5311bed0ae5f40b4c82a992b1990a0ec59"
+    assert refused(original) == ("MSS-WL-004",)
+    with pytest.raises(InvalidInput, match="ends before </ListeBlancheMSSante>"):
+        AllowList.load(MIRROR_HEAD)
+    for cut in (10, 1000, len(real_bytes) // 2):
+        assert refused(real_bytes[:cut])[0] in {"MSS-WL-004", "MSS-WL-001"}
+
+
+def test_a_small_list() -> None:
+    allow = AllowList.parse(document(entry(), entry("CHU-Y.mssante.fr"), entry(name="hôpital.mssante.fr")))
+    assert allow.domains == {"chu-x.mssante.fr", "chu-y.mssante.fr", "xn--hpital-ixa.mssante.fr"}
+    assert "CHU-X.MSSANTE.FR" in allow
+    assert "hôpital.mssante.fr" in allow
+    assert allow.report.codes == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "MSS-WL-001"),
+        (b"not xml", "MSS-WL-001"),
+        (document().replace(b"https://listeblanche.mssante.fr/schema", b"https://example.org/other"), "MSS-WL-005"),
+        (document().replace(b"ListeBlancheMSSante", b"Liste"), "MSS-WL-005"),
+        (document(entry()).replace(b"<DateDeGeneration>2025-03-13T14:54:10Z</DateDeGeneration>", b""), "MSS-WL-006"),
+        (HEAD.split(b"<ListeDomaines>")[0] + b"</ListeBlancheMSSante>", "MSS-WL-006"),
+        (document(entry(skip="DNCertificatOperateur")), "MSS-WL-006"),
+        (document(entry(skip="SupportContact")), "MSS-WL-006"),
+        (document(entry(name="")), "MSS-WL-006"),
+        (document(entry(dn=" ")), "MSS-WL-006"),
+        (document(entry(updated="yesterday")), "MSS-WL-007"),
+        (document(b"<Other/>"), "MSS-WL-005"),
+    ],
+    ids=[
+        "empty", "not-xml", "wrong-namespace", "wrong-root", "no-generation-date", "no-domain-list", "no-dn",
+        "no-support-contact", "empty-name", "empty-dn", "bad-date", "foreign-element",
+    ],
+)  # fmt: skip
+def test_structural_problems_refuse_the_whole_list(data: bytes, code: str) -> None:
+    assert refused(data) == (code,)
+
+
+def test_unusable_entries_are_kept_reported_and_allow_nothing() -> None:
+    allow = AllowList.parse(document(entry(), entry(name="not a domain"), entry(name="ok.mssante.fr", dn="FOO=x")))
+    assert len(allow) == 3
+    assert allow.report.codes == ("MSS-WL-008", "MSS-WL-009")
+    assert allow.report.ok
+    assert "ok.mssante.fr" not in allow
+    assert allow.check_domain("ok.mssante.fr").listed is False
+
+
+def test_duplicates_are_reported_once_each() -> None:
+    same_dn_other_spelling = "CN=mx.op.fr, OU=318751275100020, O=OP, L=Paris(75), C=FR"
+    allow = AllowList.parse(document(entry(), entry(), entry(dn=same_dn_other_spelling)))
+    assert allow.report.codes == ("MSS-WL-010", "MSS-WL-010")
+    assert len(allow.operators("chu-x.mssante.fr")) == 1
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>&lol3;</DateDeGeneration>
+</ListeBlancheMSSante>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>&xxe;</DateDeGeneration>
+</ListeBlancheMSSante>"""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BILLION_LAUGHS,
+        EXTERNAL_ENTITY,
+        BILLION_LAUGHS.decode().encode("utf-16"),
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>' + document()[38:],
+        document().replace(b"<ListeDomaines>", b"<!DOCTYPE x><ListeDomaines>"),
+    ],
+    ids=["billion-laughs", "external-entity", "utf-16-dtd", "other-encoding", "doctype-anywhere"],
+)
+def test_dtds_entities_and_other_encodings_are_refused(data: bytes) -> None:
+    started = time.perf_counter()
+    assert refused(data) == ("MSS-WL-003",)
+    assert time.perf_counter() - started < 1
+
+
+def test_a_200_mb_document_is_refused_unread() -> None:
+    big = b" " * (MAX_ALLOWLIST_BYTES + 1)
+    started = time.perf_counter()
+    assert refused(big) == ("MSS-WL-002",)
+    assert time.perf_counter() - started < 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=512))
+def test_random_bytes_are_refused_cleanly(data: bytes) -> None:
+    try:
+        AllowList.parse(data)
+    except InvalidInput as error:
+        codes = error.report.codes
+        assert codes
+
+
+@settings(max_examples=100, deadline=None)
+@given(position=st.integers(min_value=0, max_value=3000), junk=st.binary(min_size=1, max_size=6))
+def test_corrupted_lists_are_refused_or_read_never_a_traceback(position: int, junk: bytes) -> None:
+    data = document(entry(), entry("chu-y.mssante.fr"))
+    position %= len(data)
+    corrupted = data[:position] + junk + data[position + len(junk) :]
+    try:
+        allow = AllowList.parse(corrupted)
+    except InvalidInput as error:
+        codes = error.report.codes
+        assert codes
+    else:
+        assert len(allow) <= 2
