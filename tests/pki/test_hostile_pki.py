@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from conftest import AT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -17,6 +16,7 @@ from mssante import pki
 from mssante.errors import InvalidInput
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import TestPki
+from tests.pki.conftest import AT
 
 
 def _ca(

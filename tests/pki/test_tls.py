@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 import pytest
-from conftest import store_of
 from cryptography.hazmat.primitives import serialization
 
 from mssante.errors import InvalidInput
@@ -41,6 +40,7 @@ from mssante.pki import (
     server_context,
 )
 from mssante.testing import IssuedCertificate, TestPki
+from tests.pki.conftest import store_of
 
 HOST = "mss.example.org"
 TIMEOUT = 5.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import AT, store_of
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
@@ -15,6 +14,7 @@ from mssante.errors import InvalidInput, SecurityWarning
 from mssante.identifiers import IdNatStruct, Idnps
 from mssante.pki import CertStatus, IdentityKind, Profile, Purpose, RevocationChecker, TrustStore
 from mssante.testing import IssuedCertificate, TestPki
+from tests.pki.conftest import AT, store_of
 
 
 def check(

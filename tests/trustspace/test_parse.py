@@ -6,12 +6,12 @@ import hashlib
 import time
 
 import pytest
-from conftest import CLOSING_TAG, MIRROR_HEAD, RESTORED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.trustspace import MAX_ALLOWLIST_BYTES, AllowList
+from tests.trustspace.conftest import CLOSING_TAG, MIRROR_HEAD, RESTORED
 
 HEAD = (
     b'<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema">'

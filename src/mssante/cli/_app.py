@@ -49,7 +49,7 @@ def _json_flag() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from mssante.cli import _cert, _checks  # noqa: PLC0415 (commands register themselves on the tree)
+    from mssante.cli import _cert, _checks, _whitelist  # noqa: PLC0415 (commands register themselves on the tree)
 
     parser = _Parser(
         prog="mssante",
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     _checks.register(groups, _json_flag())
     _cert.register(groups, _json_flag())
+    _whitelist.register(groups, _json_flag())
     return parser
 
 

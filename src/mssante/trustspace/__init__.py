@@ -6,11 +6,46 @@ a truncated or malformed document is refused whole), and answers with a :class:`
 :meth:`~AllowList.check_domain`, :meth:`~AllowList.check_operator` (a certificate subject,
 compared by value as an :class:`OperatorDn`), and :meth:`~AllowList.authorise_peer` (the
 subject listed **and** the certificate valid for IGC Santé), with its inbound and outbound
-forms.
+forms. :class:`AllowListFetcher` (and its async twin) download the list over HTTPS trusting
+IGC Santé only, into an :class:`AllowListCache` that keeps the last good list; :func:`diff`
+compares two lists; :func:`postfix_tls_policy` and :func:`postfix_sender_access` make Postfix maps.
 """
 
 from mssante.trustspace._allowlist import ALLOWLIST_URL, AllowList, Decision
+from mssante.trustspace._diff import AllowListDiff, diff
 from mssante.trustspace._dn import OperatorDn
+from mssante.trustspace._export import igc_sante_cafile, postfix_sender_access, postfix_tls_policy
+from mssante.trustspace._fetch import (
+    MIRROR_CHECKSUM_URL,
+    MIRROR_URL,
+    AllowListCache,
+    AllowListFetcher,
+    AllowListFetchError,
+    AsyncAllowListFetcher,
+    CachedAllowList,
+    FetchResult,
+)
 from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES, NAMESPACE, Entry
 
-__all__ = ["ALLOWLIST_URL", "MAX_ALLOWLIST_BYTES", "NAMESPACE", "AllowList", "Decision", "Entry", "OperatorDn"]
+__all__ = [
+    "ALLOWLIST_URL",
+    "MAX_ALLOWLIST_BYTES",
+    "MIRROR_CHECKSUM_URL",
+    "MIRROR_URL",
+    "NAMESPACE",
+    "AllowList",
+    "AllowListCache",
+    "AllowListDiff",
+    "AllowListFetchError",
+    "AllowListFetcher",
+    "AsyncAllowListFetcher",
+    "CachedAllowList",
+    "Decision",
+    "Entry",
+    "FetchResult",
+    "OperatorDn",
+    "diff",
+    "igc_sante_cafile",
+    "postfix_sender_access",
+    "postfix_tls_policy",
+]
