@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import re
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 from xml.etree import ElementTree
 
 import attrs
@@ -30,12 +30,6 @@ _FIELDS = ("Nom", "Description", "DNCertificatOperateur", "ResponsableContact", 
 _FIELD_TAGS = tuple(_NS + field for field in _FIELDS)
 _REQUIRED = frozenset({"Nom", "DNCertificatOperateur", "DateMAJ"})  # the others may be empty, never absent
 
-
-class _Unseen:
-    """The mark of a DN not parsed yet (None marks one that does not parse)."""
-
-
-_UNSEEN = _Unseen()
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 _WHERE = re.compile(r"line (\d+), column (\d+)")
 
@@ -127,15 +121,18 @@ def _xml(data: bytes, source: str) -> ElementTree.Element:
         raise _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source) from None
 
 
-def _rows(domains: ElementTree.Element, source: str) -> list[list[str]]:
-    """The six field texts of each ``Domaine``, stripped; a missing field or a foreign element refuses the list."""
+def _columns(domains: ElementTree.Element, source: str) -> list[list[str]]:
+    """The six field texts of the ``Domaine`` entries, stripped, as six columns in document order.
+
+    A missing field or a foreign element refuses the list.
+    """
     elements = list(domains)
+    size = len(_FIELD_TAGS)
     tags = [child.tag for element in elements for child in element]
-    if len(tags) == len(_FIELD_TAGS) * len(elements) and tags == list(_FIELD_TAGS) * len(elements):
-        # The usual case: every entry has its six fields in the published order. Read them column-free, fast.
+    if len(tags) == size * len(elements) and tags == list(_FIELD_TAGS) * len(elements):
+        # The usual case: every entry has its six fields in the published order.
         texts = [(child.text or "").strip() for element in elements for child in element]
-        size = len(_FIELD_TAGS)
-        return [texts[start : start + size] for start in range(0, len(texts), size)]
+        return [texts[column::size] for column in range(size)]
     rows = []
     for index, element in enumerate(elements):
         if element.tag != f"{_NS}Domaine":
@@ -148,46 +145,53 @@ def _rows(domains: ElementTree.Element, source: str) -> list[list[str]]:
                 where = f"Domaine[{index}].{field}"
                 raise _refuse(_codes.MISSING_FIELD(f"Domaine[{index}] has no {field}", where=where), source)
         rows.append([(texts_by_tag[tag] or "").strip() for tag in _FIELD_TAGS])
-    return rows
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in _FIELD_TAGS]
 
 
-def _entries(rows: list[list[str]], source: str, findings: list[Finding]) -> tuple[Entry, ...]:
-    dns: dict[str, OperatorDn | None] = {}
-    domains: dict[str, str | None] = {}
-    entries = []
-    seen: set[tuple[str, object]] = set()
-    for index, (name, description, dn_text, responsible, support, updated) in enumerate(rows):
-        if not (name and dn_text and updated):
-            missing = "Nom" if not name else "DNCertificatOperateur" if not dn_text else "DateMAJ"
-            where = f"Domaine[{index}].{missing}"
-            raise _refuse(_codes.MISSING_FIELD(f"Domaine[{index}] has an empty {missing}", where=where), source)
-        domain = domains.get(name, _UNSEEN)
-        if domain is _UNSEEN:
-            try:
-                domain = domains[name] = normalise_domain(name)
-            except InvalidAddress as error:
-                domain = domains[name] = None
-                message = f"{name!r}: {error.report.errors[0].message}"
-                findings.append(_codes.BAD_DOMAIN_ENTRY(message, where=f"Domaine[{index}].Nom"))
-        dn = dns.get(dn_text, _UNSEEN)
-        if dn is _UNSEEN:
-            try:
-                dn = dns[dn_text] = OperatorDn.parse(dn_text)
-            except InvalidInput as error:
-                dn = dns[dn_text] = None
-                where = f"Domaine[{index}].DNCertificatOperateur"
-                findings.append(_codes.BAD_DN_ENTRY(error.report.errors[0].message, where=where))
-        domain, dn = cast("str | None", domain), cast("OperatorDn | None", dn)
-        moment = _moment(updated) or _time(updated, f"Domaine[{index}].DateMAJ", source)  # _time raises
-        key = (domain or name.lower(), dn.key if dn is not None else dn_text)
-        if key in seen:
-            findings.append(_codes.DUPLICATE_ENTRY(f"{name} with {dn_text}", where=f"Domaine[{index}]"))
-        seen.add(key)
-        entries.append(Entry(
-            name, domain or name.lower(), description, dn, dn_text, responsible, support,
-            moment, domain is not None and dn is not None,
-        ))  # fmt: skip
-    return tuple(entries)
+def _entries(columns: list[list[str]], source: str, findings: list[Finding]) -> tuple[Entry, ...]:
+    """The entries, worked out per distinct name, DN and date (the list repeats them), then assembled."""
+    names, descriptions, dn_texts, responsibles, supports, updates = columns
+    for field, column in (("Nom", names), ("DNCertificatOperateur", dn_texts), ("DateMAJ", updates)):
+        if not all(column):
+            index = column.index("")
+            where = f"Domaine[{index}].{field}"
+            raise _refuse(_codes.MISSING_FIELD(f"Domaine[{index}] has an empty {field}", where=where), source)
+    domain_of: dict[str, str | None] = {}
+    for name in dict.fromkeys(names):
+        try:
+            domain_of[name] = normalise_domain(name)
+        except InvalidAddress as error:  # noqa: PERF203 (raised only by a bad entry)
+            domain_of[name] = None
+            message = f"{name!r}: {error.report.errors[0].message}"
+            findings.append(_codes.BAD_DOMAIN_ENTRY(message, where=f"Domaine[{names.index(name)}].Nom"))
+    dn_of: dict[str, OperatorDn | None] = {}
+    for text in dict.fromkeys(dn_texts):
+        try:
+            dn_of[text] = OperatorDn.parse(text)
+        except InvalidInput as error:  # noqa: PERF203 (raised only by a bad entry)
+            dn_of[text] = None
+            where = f"Domaine[{dn_texts.index(text)}].DNCertificatOperateur"
+            findings.append(_codes.BAD_DN_ENTRY(error.report.errors[0].message, where=where))
+    moment_of = {
+        text: _moment(text) or _time(text, f"Domaine[{updates.index(text)}].DateMAJ", source)  # _time raises
+        for text in dict.fromkeys(updates)
+    }
+    domain_key = {name: domain or name.lower() for name, domain in domain_of.items()}
+    dn_key = {text: dn.key if dn is not None else text for text, dn in dn_of.items()}
+    keys = list(zip(map(domain_key.__getitem__, names), map(dn_key.__getitem__, dn_texts), strict=True))
+    if len(set(keys)) < len(keys):
+        seen: set[tuple[str, object]] = set()
+        for index, key in enumerate(keys):
+            if key in seen:
+                message = f"{names[index]} with {dn_texts[index]}"
+                findings.append(_codes.DUPLICATE_ENTRY(message, where=f"Domaine[{index}]"))
+            seen.add(key)
+    dns = list(map(dn_of.__getitem__, dn_texts))
+    usable = [domain_of[name] is not None and dn is not None for name, dn in zip(names, dns, strict=True)]
+    return tuple(map(Entry._make, zip(
+        names, map(domain_key.__getitem__, names), descriptions, dns, dn_texts, responsibles, supports,
+        map(moment_of.__getitem__, updates), usable, strict=True,
+    )))  # fmt: skip
 
 
 def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
@@ -210,7 +214,7 @@ def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
         missing = "DateDeGeneration" if generated is None else "ListeDomaines"
         raise _refuse(_codes.MISSING_FIELD(f"the document has no {missing}", where=missing), source)
     findings: list[Finding] = []
-    entries = _entries(_rows(domains, source), source, findings)
+    entries = _entries(_columns(domains, source), source, findings)
     return ParsedDocument(
         generated=_time(generated.text, "DateDeGeneration", source), entries=entries, findings=tuple(findings)
     )
