@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -38,6 +36,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from mssante._http import (
+    CHUNK,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_TIMEOUT,
+    HTTPX_ERRORS,
+    MAX_URL_LENGTH,
+    atomic_write,
+    cache_directory,
+)
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import _revocation_codes as codes
 from mssante.pki._revocation import (
@@ -61,19 +68,10 @@ __all__ = [
     "default_cache_directory",
 ]
 
-DEFAULT_TIMEOUT = 15.0
-"""Seconds allowed to each network operation (connect, read, write, pool)."""
-
-DEFAULT_MAX_DURATION = 120.0
-"""Seconds allowed to a whole request, body included (a slow server cannot hold a fetch forever)."""
-
 OCSP_REQUEST_TYPE = "application/ocsp-request"
 OCSP_RESPONSE_TYPE = "application/ocsp-response"
 _HTTP_SCHEMES = ("http", "https")
 _LDAP_SCHEMES = ("ldap", "ldaps")
-_HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
-_CHUNK = 64 * 1024
-MAX_URL_LENGTH = 2048
 
 
 class RevocationFetchError(TrustError):
@@ -86,10 +84,7 @@ class RevocationFetchError(TrustError):
 
 def default_cache_directory(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CACHE_HOME/mssante/crl``, or ``~/.cache/mssante/crl`` when that variable is unset or relative."""
-    variables = os.environ if environ is None else environ
-    base = variables.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "mssante" / "crl"
+    return cache_directory("crl", environ)
 
 
 def build_ocsp_request(cert: x509.Certificate, issuer: x509.Certificate) -> bytes:
@@ -200,17 +195,6 @@ def _vet(
     return []
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 @attrs.frozen(kw_only=True)
 class CachedCrl:
     """A CRL from the cache, with the validators of its download for a conditional GET."""
@@ -310,8 +294,8 @@ class CrlCache:
         der = crl.crl.public_bytes(serialization.Encoding.DER)
         meta = {"url": url, "sha256": hashlib.sha256(der).hexdigest(), "etag": etag, "last_modified": last_modified}
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _atomic_write(crl_path, der)
-        _atomic_write(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
+        atomic_write(crl_path, der)
+        atomic_write(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
 
 
 @attrs.frozen
@@ -531,12 +515,12 @@ class CrlFetcher(_Fetcher):
                 if response.status_code != httpx.codes.OK:
                     return _Answer(status=response.status_code)
                 body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
-                for chunk in response.iter_raw(_CHUNK):
+                for chunk in response.iter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
         except RevocationFetchError as error:
             return error
-        except _HTTPX_ERRORS as error:
+        except HTTPX_ERRORS as error:
             return _failure(method, url, error)
 
     def close(self) -> None:
@@ -627,12 +611,12 @@ class AsyncCrlFetcher(_Fetcher):
                 if response.status_code != httpx.codes.OK:
                     return _Answer(status=response.status_code)
                 body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
-                async for chunk in response.aiter_raw(_CHUNK):
+                async for chunk in response.aiter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
         except RevocationFetchError as error:
             return error
-        except _HTTPX_ERRORS as error:
+        except HTTPX_ERRORS as error:
             return _failure(method, url, error)
 
     async def aclose(self) -> None:

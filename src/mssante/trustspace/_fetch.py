@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import ssl
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -39,6 +37,15 @@ from types import TracebackType
 import attrs
 import httpx
 
+from mssante._http import (
+    CHUNK,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_TIMEOUT,
+    HTTPX_ERRORS,
+    MAX_URL_LENGTH,
+    atomic_write,
+    cache_directory,
+)
 from mssante._version import __version__
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import TrustStore, client_context
@@ -62,12 +69,6 @@ __all__ = [
     "default_cache_directory",
 ]
 
-DEFAULT_TIMEOUT = 15.0
-"""Seconds allowed to each network operation (connect, read, write, pool)."""
-
-DEFAULT_MAX_DURATION = 120.0
-"""Seconds allowed to a whole request, body included (a slow server cannot hold a fetch forever)."""
-
 MAX_CHECKSUM_BYTES = 4096
 """The largest checksum file read (the mirror's holds 64 hexadecimal digits)."""
 
@@ -77,11 +78,8 @@ MIRROR_URL = "https://raw.githubusercontent.com/ansforge/MSS-liste-blanche/main/
 MIRROR_CHECKSUM_URL = "https://raw.githubusercontent.com/ansforge/MSS-liste-blanche/main/checksum"
 """The SHA-256 of the mirror's copy (:data:`MIRROR_URL`), recomputed on each change of the mirror."""
 
-MAX_URL_LENGTH = 2048
 _MAX_METADATA_BYTES = 64 * 1024
-_CHUNK = 64 * 1024
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
-_HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
 _METADATA = "allowlist.json"
 _DATA_PREFIX = "listeblanchemssante-"
 _ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
@@ -101,10 +99,7 @@ class AllowListFetchError(TrustError):
 
 def default_cache_directory(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_CACHE_HOME/mssante/allowlist``, or ``~/.cache/mssante/allowlist`` when that is unset or relative."""
-    variables = os.environ if environ is None else environ
-    base = variables.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "mssante" / "allowlist"
+    return cache_directory("allowlist", environ)
 
 
 def _utc(moment: datetime, what: str = "at") -> datetime:
@@ -133,19 +128,6 @@ def _sha256(value: object) -> str | None:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise ValueError(f"expected_sha256 must be 64 hexadecimal digits, not {value!r}")
     return value.lower()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:
@@ -332,7 +314,7 @@ class AllowListCache:
         )
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not cached.path.is_file() or hashlib.sha256(cached.path.read_bytes()).hexdigest() != cached.sha256:
-            _atomic_write(cached.path, data)
+            atomic_write(cached.path, data)
         self._write_metadata(cached)
         for stale in self.directory.glob(f"{_DATA_PREFIX}*.xml"):
             if stale != cached.path:
@@ -349,7 +331,7 @@ class AllowListCache:
             "last_modified": cached.last_modified,
             "generated": cached.allowlist.generated.isoformat(),
         }
-        _atomic_write(self.metadata_path, json.dumps(meta, indent=1).encode("utf-8"))
+        atomic_write(self.metadata_path, json.dumps(meta, indent=1).encode("utf-8"))
 
 
 # --- the fetch result and the decisions shared by both fetchers -------------------------------------------------
@@ -681,12 +663,12 @@ class AllowListFetcher(_Fetcher):
                 if response.status_code != httpx.codes.OK:
                     return _Answer.without_body(response)
                 body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
-                for chunk in response.iter_raw(_CHUNK):
+                for chunk in response.iter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
         except _Refused as refused:
             return refused.finding
-        except _HTTPX_ERRORS as error:
+        except HTTPX_ERRORS as error:
             return _failure(url, error)
 
     def close(self) -> None:
@@ -757,12 +739,12 @@ class AsyncAllowListFetcher(_Fetcher):
                 if response.status_code != httpx.codes.OK:
                     return _Answer.without_body(response)
                 body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
-                async for chunk in response.aiter_raw(_CHUNK):
+                async for chunk in response.aiter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
         except _Refused as refused:
             return refused.finding
-        except _HTTPX_ERRORS as error:
+        except HTTPX_ERRORS as error:
             return _failure(url, error)
 
     async def aclose(self) -> None:
