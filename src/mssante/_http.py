@@ -7,13 +7,26 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
+import attrs
 import httpx
 
-__all__ = ["CHUNK", "DEFAULT_MAX_DURATION", "DEFAULT_TIMEOUT", "HTTPX_ERRORS", "MAX_URL_LENGTH", "atomic_write",
-           "cache_directory"]  # fmt: skip
+__all__ = [
+    "CHUNK",
+    "DEFAULT_MAX_DURATION",
+    "DEFAULT_TIMEOUT",
+    "HTTPX_ERRORS",
+    "MAX_URL_LENGTH",
+    "Answer",
+    "BoundedBody",
+    "DownloadRefused",
+    "atomic_write",
+    "cache_directory",
+]
 
 DEFAULT_TIMEOUT = 15.0
 """Seconds allowed to each network operation (connect, read, write, pool)."""
@@ -51,3 +64,67 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@attrs.frozen
+class Answer:
+    """An HTTP answer as the download shells judge it: status, body (read within limits) and validators."""
+
+    status: int
+    body: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @classmethod
+    def without_body(cls, response: httpx.Response) -> Answer:
+        """The status and validators of a response whose body is not read (anything but a 200)."""
+        return cls(response.status_code, b"", response.headers.get("etag"), response.headers.get("last-modified"))
+
+
+class DownloadRefused(Exception):
+    """A body refused while it arrives: ``reason`` is ``encoding``, ``oversize`` or ``timeout``."""
+
+    def __init__(self, message: str, *, reason: Literal["encoding", "oversize", "timeout"]) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class BoundedBody:
+    """Collects a response body within a size limit and a deadline; :class:`DownloadRefused` past them.
+
+    A compressed body is refused (it could inflate beyond any limit); a declared length over the
+    limit is refused before anything is read.
+    """
+
+    def __init__(self, url: str, response: httpx.Response, *, max_bytes: int, deadline: float) -> None:
+        self.url, self.max_bytes, self.deadline = url, max_bytes, deadline
+        self.response = response
+        self.chunks: list[bytes] = []
+        self.size = 0
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise DownloadRefused(f"{url}: content-encoding {encoding!r} refused", reason="encoding")
+        length = response.headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > max_bytes:
+            raise DownloadRefused(f"{url}: a body of {int(length)} bytes is over the limit of {max_bytes}",
+                                  reason="oversize")  # fmt: skip
+
+    def add(self, chunk: bytes) -> None:
+        """Take the next chunk, or refuse the body when it is too large or too late."""
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise DownloadRefused(
+                f"{self.url}: the body is over the limit of {self.max_bytes} bytes", reason="oversize"
+            )
+        if time.monotonic() > self.deadline:
+            raise DownloadRefused(
+                f"{self.url}: the download took too long: it took longer than allowed", reason="timeout"
+            )
+        self.chunks.append(chunk)
+
+    def answer(self) -> Answer:
+        """The whole answer, once the body is read."""
+        headers = self.response.headers
+        return Answer(
+            self.response.status_code, b"".join(self.chunks), headers.get("etag"), headers.get("last-modified")
+        )

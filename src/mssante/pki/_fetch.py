@@ -42,6 +42,9 @@ from mssante._http import (
     DEFAULT_TIMEOUT,
     HTTPX_ERRORS,
     MAX_URL_LENGTH,
+    Answer,
+    BoundedBody,
+    DownloadRefused,
     atomic_write,
     cache_directory,
 )
@@ -298,58 +301,13 @@ class CrlCache:
         atomic_write(meta_path, json.dumps(meta, indent=1).encode("utf-8"))
 
 
-@attrs.frozen
-class _Answer:
-    status: int
-    body: bytes = b""
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class _Body:
-    """Collects a response body within the size and time limits; raises RevocationFetchError past them."""
-
-    def __init__(self, url: str, response: httpx.Response, *, max_bytes: int, deadline: float) -> None:
-        self.url, self.max_bytes, self.deadline = url, max_bytes, deadline
-        self.response = response
-        self.chunks: list[bytes] = []
-        self.size = 0
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            raise RevocationFetchError(f"{url}: content-encoding {encoding!r} refused", url=url)
-        length = response.headers.get("content-length", "")
-        if length.strip().isdigit() and int(length) > max_bytes:
-            raise RevocationFetchError(
-                f"{url}: the body of {int(length)} bytes is over the limit of {max_bytes}", url=url
-            )
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.max_bytes:
-            raise RevocationFetchError(
-                f"{self.url}: the body is over the limit of {self.max_bytes} bytes", url=self.url
-            )
-        if time.monotonic() > self.deadline:
-            raise RevocationFetchError(f"{self.url}: the download took too long", url=self.url)
-        self.chunks.append(chunk)
-
-    def answer(self) -> _Answer:
-        headers = self.response.headers
-        return _Answer(
-            status=self.response.status_code,
-            body=b"".join(self.chunks),
-            etag=headers.get("etag"),
-            last_modified=headers.get("last-modified"),
-        )
-
-
 def _failure(method: str, url: str, error: Exception) -> RevocationFetchError:
     kind = "timed out" if isinstance(error, httpx.TimeoutException) else "failed"
     detail = str(error) or type(error).__name__
     return RevocationFetchError(f"{method} {url} {kind}: {type(error).__name__}: {detail}", url=url)
 
 
-def _ocsp_body(url: str, answer: _Answer) -> bytes:
+def _ocsp_body(url: str, answer: Answer) -> bytes:
     if answer.status != httpx.codes.OK:
         raise RevocationFetchError(f"POST {url} answered HTTP {answer.status}", url=url)
     try:
@@ -395,7 +353,7 @@ class _Fetcher:
     def _settle(
         self,
         url: str,
-        answer: _Answer | RevocationFetchError,
+        answer: Answer | RevocationFetchError,
         issuer: x509.Certificate,
         *,
         at: datetime,
@@ -508,16 +466,18 @@ class CrlFetcher(_Fetcher):
 
     def _answer(
         self, method: str, url: str, *, headers: dict[str, str], max_bytes: int, content: bytes | None = None
-    ) -> _Answer | RevocationFetchError:
+    ) -> Answer | RevocationFetchError:
         deadline = time.monotonic() + self.max_duration
         try:
             with self.client.stream(method, url, headers=headers, content=content, timeout=self.timeout) as response:
                 if response.status_code != httpx.codes.OK:
-                    return _Answer(status=response.status_code)
-                body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
+                    return Answer.without_body(response)
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
                 for chunk in response.iter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
+        except DownloadRefused as refused:
+            return RevocationFetchError(str(refused), url=url)
         except RevocationFetchError as error:
             return error
         except HTTPX_ERRORS as error:
@@ -602,18 +562,20 @@ class AsyncCrlFetcher(_Fetcher):
 
     async def _answer(
         self, method: str, url: str, *, headers: dict[str, str], max_bytes: int, content: bytes | None = None
-    ) -> _Answer | RevocationFetchError:
+    ) -> Answer | RevocationFetchError:
         deadline = time.monotonic() + self.max_duration
         try:
             async with self.client.stream(
                 method, url, headers=headers, content=content, timeout=self.timeout
             ) as response:
                 if response.status_code != httpx.codes.OK:
-                    return _Answer(status=response.status_code)
-                body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
+                    return Answer.without_body(response)
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
                 async for chunk in response.aiter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
+        except DownloadRefused as refused:
+            return RevocationFetchError(str(refused), url=url)
         except RevocationFetchError as error:
             return error
         except HTTPX_ERRORS as error:

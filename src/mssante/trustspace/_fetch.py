@@ -43,6 +43,9 @@ from mssante._http import (
     DEFAULT_TIMEOUT,
     HTTPX_ERRORS,
     MAX_URL_LENGTH,
+    Answer,
+    BoundedBody,
+    DownloadRefused,
     atomic_write,
     cache_directory,
 )
@@ -360,19 +363,6 @@ class FetchResult:
         return _utc(at) - self.checked_at
 
 
-@attrs.frozen
-class _Answer:
-    status: int
-    body: bytes = b""
-    etag: str | None = None
-    last_modified: str | None = None
-
-    @classmethod
-    def without_body(cls, response: httpx.Response) -> _Answer:
-        """The status and validators of a response whose body is not read (anything but a 200)."""
-        return cls(response.status_code, b"", response.headers.get("etag"), response.headers.get("last-modified"))
-
-
 class _Refused(Exception):
     """A download stopped on purpose (oversize, too slow, encoded, redirected away from https)."""
 
@@ -381,39 +371,7 @@ class _Refused(Exception):
         self.finding = finding
 
 
-class _Body:
-    """Collects a response body within the size and time limits; raises _Refused past them."""
-
-    def __init__(self, url: str, response: httpx.Response, *, max_bytes: int, deadline: float) -> None:
-        self.url, self.max_bytes, self.deadline = url, max_bytes, deadline
-        self.response = response
-        self.chunks: list[bytes] = []
-        self.size = 0
-        if response.url.scheme != "https":
-            raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            raise _Refused(codes.DOWNLOAD_FAILED(f"{url}: content-encoding {encoding!r} refused"))
-        length = response.headers.get("content-length", "").strip()
-        if length.isdigit() and int(length) > max_bytes:
-            raise _Refused(codes.OVERSIZE(f"{url}: a body of {int(length)} bytes is over the limit of {max_bytes}"))
-
-    def add(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        if self.size > self.max_bytes:
-            raise _Refused(codes.OVERSIZE(f"{self.url}: the body is over the limit of {self.max_bytes} bytes"))
-        if time.monotonic() > self.deadline:
-            raise _Refused(codes.TIMEOUT(f"{self.url}: the download took longer than allowed"))
-        self.chunks.append(chunk)
-
-    def answer(self) -> _Answer:
-        headers = self.response.headers
-        return _Answer(
-            status=self.response.status_code,
-            body=b"".join(self.chunks),
-            etag=headers.get("etag"),
-            last_modified=headers.get("last-modified"),
-        )
+_REFUSALS = {"encoding": codes.DOWNLOAD_FAILED, "oversize": codes.OVERSIZE, "timeout": codes.TIMEOUT}
 
 
 def _failure(url: str, error: Exception) -> Finding:
@@ -423,7 +381,7 @@ def _failure(url: str, error: Exception) -> Finding:
     return codes.DOWNLOAD_FAILED(f"GET {url} failed: {detail}")
 
 
-def _checksum(url: str, answer: _Answer | Finding) -> str:
+def _checksum(url: str, answer: Answer | Finding) -> str:
     if isinstance(answer, Finding):
         finding = answer
     elif answer.status != httpx.codes.OK:
@@ -493,7 +451,7 @@ class _Fetcher:
             headers.update(plan.cached.conditional_headers())
         return headers
 
-    def _settle(self, answer: _Answer | Finding, plan: _Plan, *, at: datetime, expected: str | None) -> FetchResult:
+    def _settle(self, answer: Answer | Finding, plan: _Plan, *, at: datetime, expected: str | None) -> FetchResult:
         """The result of an answer: the new list, or the cached one with why; raises when there is neither."""
         cached = plan.cached
         if isinstance(answer, Finding):
@@ -545,7 +503,7 @@ class _Fetcher:
         self,
         plan: _Plan,
         cached: CachedAllowList,
-        answer: _Answer,
+        answer: Answer,
         *,
         at: datetime,
         note: Finding,
@@ -656,18 +614,22 @@ class AllowListFetcher(_Fetcher):
         headers = {"Accept": "text/plain", "Accept-Encoding": "identity", "User-Agent": f"mssante/{__version__}"}
         return _checksum(url, self._answer(url, headers=headers, max_bytes=MAX_CHECKSUM_BYTES))
 
-    def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> _Answer | Finding:
+    def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Answer | Finding:
         deadline = time.monotonic() + self.max_duration
         try:
             with self.client.stream("GET", url, headers=headers, timeout=self.timeout) as response:
                 if response.status_code != httpx.codes.OK:
-                    return _Answer.without_body(response)
-                body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
+                    return Answer.without_body(response)
+                if response.url.scheme != "https":
+                    raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
                 for chunk in response.iter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
         except _Refused as refused:
             return refused.finding
+        except DownloadRefused as refused:
+            return _REFUSALS[refused.reason](str(refused))
         except HTTPX_ERRORS as error:
             return _failure(url, error)
 
@@ -732,18 +694,22 @@ class AsyncAllowListFetcher(_Fetcher):
         headers = {"Accept": "text/plain", "Accept-Encoding": "identity", "User-Agent": f"mssante/{__version__}"}
         return _checksum(url, await self._answer(url, headers=headers, max_bytes=MAX_CHECKSUM_BYTES))
 
-    async def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> _Answer | Finding:
+    async def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Answer | Finding:
         deadline = time.monotonic() + self.max_duration
         try:
             async with self.client.stream("GET", url, headers=headers, timeout=self.timeout) as response:
                 if response.status_code != httpx.codes.OK:
-                    return _Answer.without_body(response)
-                body = _Body(url, response, max_bytes=max_bytes, deadline=deadline)
+                    return Answer.without_body(response)
+                if response.url.scheme != "https":
+                    raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
                 async for chunk in response.aiter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
         except _Refused as refused:
             return refused.finding
+        except DownloadRefused as refused:
+            return _REFUSALS[refused.reason](str(refused))
         except HTTPX_ERRORS as error:
             return _failure(url, error)
 
