@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
-from functools import cached_property
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from mssante.pki import CertificateReport, Purpose, RevocationChecker, Revocatio
 from mssante.report import Finding, Report
 from mssante.trustspace import _codes
 from mssante.trustspace._dn import OperatorDn
-from mssante.trustspace._parse import Entry, parse_document, read_bounded
+from mssante.trustspace._parse import Entry, ParsedDocument, parse_document, read_bounded
 
 __all__ = ["ALLOWLIST_URL", "AllowList", "Decision"]
 
@@ -52,14 +51,6 @@ class Decision:
         }
 
 
-def _index(entries: Iterable[Entry]) -> dict[str, frozenset[OperatorDn]]:
-    index: dict[str, set[OperatorDn]] = {}
-    for entry in entries:
-        if entry.usable and entry.dn is not None:
-            index.setdefault(entry.domain, set()).add(entry.dn)
-    return {domain: frozenset(dns) for domain, dns in index.items()}
-
-
 @attrs.frozen(kw_only=True, eq=False)
 class AllowList:
     """The MSSanté allow-list: each domain and the operator certificates allowed to carry its mail.
@@ -70,10 +61,10 @@ class AllowList:
     """
 
     generated: dt.datetime
-    entries: tuple[Entry, ...]
     sha256: str
     source: str = ""
     report: Report = attrs.field(factory=Report)
+    _document: ParsedDocument = attrs.field(alias="document", repr=False)
 
     @classmethod
     def parse(cls, data: bytes, *, source: str = "") -> AllowList:
@@ -81,10 +72,10 @@ class AllowList:
         document = parse_document(data, source=source)
         return cls(
             generated=document.generated,
-            entries=document.entries,
             sha256=hashlib.sha256(data).hexdigest(),
             source=source,
             report=Report(findings=document.findings, subject=source or "allow-list"),
+            document=document,
         )
 
     @classmethod
@@ -92,9 +83,14 @@ class AllowList:
         """Read an allow-list file."""
         return cls.parse(read_bounded(Path(path)), source=str(path))
 
-    @cached_property
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every ``Domaine`` element of the list, in document order (assembled on first use)."""
+        return self._document.entries
+
+    @property
     def _operators(self) -> dict[str, frozenset[OperatorDn]]:
-        return _index(self.entries)
+        return self._document.operators
 
     @property
     def domains(self) -> frozenset[str]:

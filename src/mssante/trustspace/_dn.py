@@ -16,7 +16,6 @@ __all__ = ["OperatorDn"]
 
 _SEPARATOR = re.compile(r"(?<!\\),")
 _ESCAPED = re.compile(r"\\(.)")
-_SPACES = re.compile(r"\s+")
 _BEFORE_PARENTHESIS = re.compile(r"\s*\(\s*")
 _TYPES = frozenset({"CN", "OU", "O", "L", "ST", "C", "E", "EMAILADDRESS", "SERIALNUMBER", "STREET", "DC", "UID"})
 _SAME_AS = {"L": "ST", "E": "EMAILADDRESS"}  # the list writes the department as ST or L
@@ -24,7 +23,8 @@ MAX_DN_LENGTH = 1024
 
 
 def _normal(value: str) -> str:
-    return _BEFORE_PARENTHESIS.sub(" (", _SPACES.sub(" ", value).strip()).casefold()
+    value = " ".join(value.split())  # each run of white space (str.isspace, as re's \s) one space, none at the ends
+    return (_BEFORE_PARENTHESIS.sub(" (", value) if "(" in value else value).casefold()
 
 
 def _key(attributes: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -72,11 +72,12 @@ class OperatorDn:
         """Read a DN written as in the allow-list; :class:`~mssante.errors.InvalidInput` when it does not parse."""
         if len(text) > MAX_DN_LENGTH or not text.strip():
             raise _refuse(text, "it is empty or longer than any certificate subject")
+        escaped = "\\" in text
         attributes = []
-        for part in _SEPARATOR.split(text):
+        for part in _SEPARATOR.split(text) if escaped else text.split(","):
             kind, equals, value = part.partition("=")
             kind = kind.strip().upper()
-            value = _ESCAPED.sub(r"\1", value.strip())
+            value = _ESCAPED.sub(r"\1", value.strip()) if escaped else value.strip()
             if not equals or kind not in _TYPES or not value:
                 raise _refuse(text, f"{part.strip()!r} is not TYPE=value with a known type")
             attributes.append((kind, value))

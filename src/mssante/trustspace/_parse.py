@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 from xml.etree import ElementTree
@@ -12,6 +14,7 @@ from xml.etree import ElementTree
 import attrs
 
 from mssante.addresses import normalise_domain
+from mssante.addresses._address import _PLAIN_DOMAIN
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.report import Finding, Report
 from mssante.trustspace import _codes
@@ -53,13 +56,24 @@ class Entry(NamedTuple):
     usable: bool
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, eq=False)
 class ParsedDocument:
-    """What a structurally valid allow-list document holds."""
+    """What a structurally valid allow-list document holds.
+
+    Every check is made when it is read; the :class:`Entry` tuples are assembled on first use
+    from the columns kept in ``assemble``, as the domain index does not need them.
+    """
 
     generated: dt.datetime
-    entries: tuple[Entry, ...]
     findings: tuple[Finding, ...]
+    operators: dict[str, frozenset[OperatorDn]]
+    """The operator certificates of each domain, from the usable entries."""
+    assemble: Callable[[], tuple[Entry, ...]] = attrs.field(repr=False)
+
+    @cached_property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every ``Domaine`` element, in document order."""
+        return self.assemble()
 
 
 def _refuse(finding: Finding, source: str) -> InvalidInput:
@@ -75,7 +89,6 @@ def read_bounded(path: Path) -> bytes:
     return data
 
 
-@functools.lru_cache(maxsize=4096)  # the list repeats the same few dates thousands of times
 def _moment(text: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -106,7 +119,7 @@ def _xml(data: bytes, source: str) -> ElementTree.Element:
         raise _refuse(_codes.FORBIDDEN_XML("the allow-list is read as UTF-8 only"), source)
     if not data.strip():
         raise _refuse(_codes.UNREADABLE("the document is empty"), source)
-    if _DECLARATION.search(data):
+    if b"!" in data and _DECLARATION.search(data):  # memchr first: the list has no "!" at all
         raise _refuse(_codes.FORBIDDEN_XML("a DTD or an entity declaration is not accepted"), source)
     try:
         return ElementTree.fromstring(data)  # noqa: S314 (no DTD can reach it: see above)
@@ -121,8 +134,8 @@ def _xml(data: bytes, source: str) -> ElementTree.Element:
         raise _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source) from None
 
 
-def _columns(domains: ElementTree.Element, source: str) -> list[list[str]]:
-    """The six field texts of the ``Domaine`` entries, stripped, as six columns in document order.
+def _columns(domains: ElementTree.Element, source: str) -> list[list[str | None]]:
+    """The six field texts of the ``Domaine`` entries (None for an empty element), as six columns in document order.
 
     A missing field or a foreign element refuses the list.
     """
@@ -131,7 +144,7 @@ def _columns(domains: ElementTree.Element, source: str) -> list[list[str]]:
     tags = [child.tag for element in elements for child in element]
     if len(tags) == size * len(elements) and tags == list(_FIELD_TAGS) * len(elements):
         # The usual case: every entry has its six fields in the published order.
-        texts = [(child.text or "").strip() for element in elements for child in element]
+        texts = [child.text for element in elements for child in element]
         return [texts[column::size] for column in range(size)]
     rows = []
     for index, element in enumerate(elements):
@@ -144,26 +157,66 @@ def _columns(domains: ElementTree.Element, source: str) -> list[list[str]]:
             if tag not in texts_by_tag:
                 where = f"Domaine[{index}].{field}"
                 raise _refuse(_codes.MISSING_FIELD(f"Domaine[{index}] has no {field}", where=where), source)
-        rows.append([(texts_by_tag[tag] or "").strip() for tag in _FIELD_TAGS])
+        rows.append([texts_by_tag[tag] for tag in _FIELD_TAGS])
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in _FIELD_TAGS]
 
 
-def _entries(columns: list[list[str]], source: str, findings: list[Finding]) -> tuple[Entry, ...]:
-    """The entries, worked out per distinct name, DN and date (the list repeats them), then assembled."""
-    names, descriptions, dn_texts, responsibles, supports, updates = columns
+def _stripped(texts: list[str | None]) -> list[str]:
+    return [(text or "").strip() for text in texts]
+
+
+def _domains(names: list[str], findings: list[Finding]) -> dict[str, str | None]:
+    """Each distinct name as :func:`normalise_domain` gives it, or None (and a finding) when it is not a domain."""
+    distinct = list(dict.fromkeys(names))
+    plain = _PLAIN_DOMAIN.fullmatch
+    # normalise_domain's own fast path, over the whole column: lower-case ASCII labels, dotted, not ending in digits.
+    domain_of: dict[str, str | None] = {
+        name: lowered
+        for name, lowered in zip(distinct, [name.lower() for name in distinct], strict=True)
+        if plain(lowered) and "." in lowered and not lowered.rpartition(".")[2].isdigit()
+    }
+    for name in distinct:
+        if name in domain_of:
+            continue
+        try:
+            domain_of[name] = normalise_domain(name)
+        except InvalidAddress as error:
+            domain_of[name] = None
+            message = f"{name!r}: {error.report.errors[0].message}"
+            findings.append(_codes.BAD_DOMAIN_ENTRY(message, where=f"Domaine[{names.index(name)}].Nom"))
+    return domain_of
+
+
+def _assemble(
+    columns: list[list[str | None]],
+    *,
+    names: list[str],
+    dn_texts: list[str],
+    updates: list[str],
+    domain_of: dict[str, str | None],
+    dn_of: dict[str, OperatorDn | None],
+    moment_of: dict[str, dt.datetime],
+) -> tuple[Entry, ...]:
+    descriptions, responsibles, supports = (_stripped(columns[column]) for column in (1, 3, 4))
+    dns = list(map(dn_of.__getitem__, dn_texts))
+    usable = [domain_of[name] is not None and dn is not None for name, dn in zip(names, dns, strict=True)]
+    domains = [domain or name.lower() for name, domain in zip(names, map(domain_of.__getitem__, names), strict=True)]
+    return tuple(map(Entry._make, zip(
+        names, domains, descriptions, dns, dn_texts, responsibles, supports, map(moment_of.__getitem__, updates),
+        usable, strict=True,
+    )))  # fmt: skip
+
+
+def _document(columns: list[list[str | None]], generated: str | None, source: str) -> ParsedDocument:
+    """Names, DNs and dates worked out once each (the list repeats them), the duplicates and the domain index."""
+    names, dn_texts, updates = (_stripped(columns[column]) for column in (0, 2, 5))
     for field, column in (("Nom", names), ("DNCertificatOperateur", dn_texts), ("DateMAJ", updates)):
         if not all(column):
             index = column.index("")
             where = f"Domaine[{index}].{field}"
             raise _refuse(_codes.MISSING_FIELD(f"Domaine[{index}] has an empty {field}", where=where), source)
-    domain_of: dict[str, str | None] = {}
-    for name in dict.fromkeys(names):
-        try:
-            domain_of[name] = normalise_domain(name)
-        except InvalidAddress as error:  # noqa: PERF203 (raised only by a bad entry)
-            domain_of[name] = None
-            message = f"{name!r}: {error.report.errors[0].message}"
-            findings.append(_codes.BAD_DOMAIN_ENTRY(message, where=f"Domaine[{names.index(name)}].Nom"))
+    findings: list[Finding] = []
+    domain_of = _domains(names, findings)
     dn_of: dict[str, OperatorDn | None] = {}
     for text in dict.fromkeys(dn_texts):
         try:
@@ -177,21 +230,37 @@ def _entries(columns: list[list[str]], source: str, findings: list[Finding]) -> 
         for text in dict.fromkeys(updates)
     }
     domain_key = {name: domain or name.lower() for name, domain in domain_of.items()}
-    dn_key = {text: dn.key if dn is not None else text for text, dn in dn_of.items()}
-    keys = list(zip(map(domain_key.__getitem__, names), map(dn_key.__getitem__, dn_texts), strict=True))
+    numbers: dict[object, int] = {}  # a number for each DN compared by value (an unreadable one by its text)
+    dn_number = {
+        text: numbers.setdefault(dn.key if dn is not None else text, len(numbers)) for text, dn in dn_of.items()
+    }
+    keys = list(zip(map(domain_key.__getitem__, names), map(dn_number.__getitem__, dn_texts), strict=True))
     if len(set(keys)) < len(keys):
-        seen: set[tuple[str, object]] = set()
+        seen: set[tuple[str, int]] = set()
         for index, key in enumerate(keys):
             if key in seen:
                 message = f"{names[index]} with {dn_texts[index]}"
                 findings.append(_codes.DUPLICATE_ENTRY(message, where=f"Domaine[{index}]"))
             seen.add(key)
-    dns = list(map(dn_of.__getitem__, dn_texts))
-    usable = [domain_of[name] is not None and dn is not None for name, dn in zip(names, dns, strict=True)]
-    return tuple(map(Entry._make, zip(
-        names, map(domain_key.__getitem__, names), descriptions, dns, dn_texts, responsibles, supports,
-        map(moment_of.__getitem__, updates), usable, strict=True,
-    )))  # fmt: skip
+    operators: dict[str, list[OperatorDn]] = {}
+    for domain, dn in zip(map(domain_of.__getitem__, names), map(dn_of.__getitem__, dn_texts), strict=True):
+        if domain is not None and dn is not None:
+            operators.setdefault(domain, []).append(dn)
+    return ParsedDocument(
+        generated=_time(generated, "DateDeGeneration", source),
+        findings=tuple(findings),
+        operators={domain: frozenset(dns) for domain, dns in operators.items()},  # the first of equal DNs is kept
+        assemble=functools.partial(
+            _assemble,
+            columns,
+            names=names,
+            dn_texts=dn_texts,
+            updates=updates,
+            domain_of=domain_of,
+            dn_of=dn_of,
+            moment_of=moment_of,
+        ),
+    )
 
 
 def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
@@ -213,8 +282,4 @@ def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
     if generated is None or domains is None:
         missing = "DateDeGeneration" if generated is None else "ListeDomaines"
         raise _refuse(_codes.MISSING_FIELD(f"the document has no {missing}", where=missing), source)
-    findings: list[Finding] = []
-    entries = _entries(_columns(domains, source), source, findings)
-    return ParsedDocument(
-        generated=_time(generated.text, "DateDeGeneration", source), entries=entries, findings=tuple(findings)
-    )
+    return _document(_columns(domains, source), generated.text, source)
