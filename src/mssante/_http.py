@@ -10,7 +10,8 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from types import TracebackType
+from typing import Literal, TypeVar
 
 import attrs
 import httpx
@@ -22,7 +23,9 @@ __all__ = [
     "HTTPX_ERRORS",
     "MAX_URL_LENGTH",
     "Answer",
+    "AsyncClientOwner",
     "BoundedBody",
+    "ClientOwner",
     "DownloadRefused",
     "atomic_write",
     "cache_directory",
@@ -52,14 +55,19 @@ def cache_directory(name: str, environ: Mapping[str, str] | None = None) -> Path
     return root / "mssante" / name
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, synced, then renamed."""
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, synced, then renamed.
+
+    ``mode`` sets the file's permissions (else those of a private temporary file, 0600).
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        if mode is not None:
+            Path(temporary).chmod(mode)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -128,3 +136,47 @@ class BoundedBody:
         return Answer(
             self.response.status_code, b"".join(self.chunks), headers.get("etag"), headers.get("last-modified")
         )
+
+
+_Sync = TypeVar("_Sync", bound="ClientOwner")
+_Async = TypeVar("_Async", bound="AsyncClientOwner")
+
+
+class ClientOwner:
+    """A download shell over an ``httpx.Client``: it closes the client it made itself; a context manager."""
+
+    client: httpx.Client
+    _owned: bool
+
+    def close(self) -> None:
+        """Close the HTTP client if this object made it."""
+        if self._owned:
+            self.client.close()
+
+    def __enter__(self: _Sync) -> _Sync:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncClientOwner:
+    """The ``async`` twin of :class:`ClientOwner`, over an ``httpx.AsyncClient``."""
+
+    client: httpx.AsyncClient
+    _owned: bool
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object made it."""
+        if self._owned:
+            await self.client.aclose()
+
+    async def __aenter__(self: _Async) -> _Async:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()

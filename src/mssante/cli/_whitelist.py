@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from mssante import pki
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante._http import atomic_write
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.cli._cert import parse_time, read_bounded
 from mssante.errors import InvalidInput
 from mssante.pki import Environment, TrustStore
@@ -146,19 +145,6 @@ def _noteworthy(report: Report) -> list[Finding]:
     return [finding for finding in report if finding.severity is not Severity.INFO]
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` so that a reader (Postfix at reload) sees the old file or the new one, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-        Path(temporary).chmod(0o644)  # public data, read by Postfix's unprivileged daemons
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _export(args: argparse.Namespace) -> Outcome:
     payload: dict[str, Any] = {"ok": True, "findings": [], "format": args.format}
     if args.format == "cafile":
@@ -178,7 +164,7 @@ def _export(args: argparse.Namespace) -> Outcome:
         return payload, text.splitlines(), EXIT_OK
     path = Path(args.out)
     try:
-        _write_atomically(path, text)
+        atomic_write(path, text.encode("utf-8"), mode=0o644)  # Postfix reads it unprivileged
     except OSError as error:
         raise OSError(f"cannot write {path}: {error.strerror or error}") from None
     payload["path"] = str(path)
@@ -217,9 +203,7 @@ def _source_options(command: argparse.ArgumentParser) -> None:
 
 def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
     """Add the ``whitelist`` command group."""
-    commands = groups.add_parser("whitelist", help='the ANS allow-list ("liste blanche")').add_subparsers(
-        title="commands", metavar="COMMAND", required=True
-    )
+    commands = command_group(groups, "whitelist", 'the ANS allow-list ("liste blanche")')
     show = commands.add_parser(
         "show", parents=[json_flag], help="read an allow-list and count what it holds",
         description="Read an allow-list (strictly: a truncated or malformed document is refused) and count its "

@@ -27,7 +27,6 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 import attrs
 import httpx
@@ -43,7 +42,9 @@ from mssante._http import (
     HTTPX_ERRORS,
     MAX_URL_LENGTH,
     Answer,
+    AsyncClientOwner,
     BoundedBody,
+    ClientOwner,
     DownloadRefused,
     atomic_write,
     cache_directory,
@@ -395,7 +396,7 @@ class _Fetcher:
         return cached.crl, [*findings, note]
 
 
-class CrlFetcher(_Fetcher):
+class CrlFetcher(ClientOwner, _Fetcher):
     """Download CRLs and OCSP responses with an ``httpx.Client`` (sync); see the module documentation.
 
     Without ``client``, one is made (it follows redirects; :meth:`close` closes it); a given client is used as
@@ -483,21 +484,8 @@ class CrlFetcher(_Fetcher):
         except HTTPX_ERRORS as error:
             return _failure(method, url, error)
 
-    def close(self) -> None:
-        """Close the HTTP client if this fetcher made it."""
-        if self._owned:
-            self.client.close()
 
-    def __enter__(self) -> CrlFetcher:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class AsyncCrlFetcher(_Fetcher):
+class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
     """The ``async`` twin of :class:`CrlFetcher`, over an ``httpx.AsyncClient``.
 
     The cache is read and written with blocking file I/O (small files, once per URL).
@@ -580,16 +568,3 @@ class AsyncCrlFetcher(_Fetcher):
             return error
         except HTTPX_ERRORS as error:
             return _failure(method, url, error)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this fetcher made it."""
-        if self._owned:
-            await self.client.aclose()
-
-    async def __aenter__(self) -> AsyncCrlFetcher:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.aclose()

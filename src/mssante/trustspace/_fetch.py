@@ -32,7 +32,6 @@ import urllib.parse
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import TracebackType
 
 import attrs
 import httpx
@@ -44,7 +43,9 @@ from mssante._http import (
     HTTPX_ERRORS,
     MAX_URL_LENGTH,
     Answer,
+    AsyncClientOwner,
     BoundedBody,
+    ClientOwner,
     DownloadRefused,
     atomic_write,
     cache_directory,
@@ -555,7 +556,7 @@ class _Fetcher:
         )
 
 
-class AllowListFetcher(_Fetcher):
+class AllowListFetcher(ClientOwner, _Fetcher):
     """Download the allow-list with an ``httpx.Client``; see the module documentation.
 
     Without ``client``, one is made that trusts the anchors of ``store`` only (by default the bundled
@@ -633,21 +634,8 @@ class AllowListFetcher(_Fetcher):
         except HTTPX_ERRORS as error:
             return _failure(url, error)
 
-    def close(self) -> None:
-        """Close the HTTP client if this fetcher made it."""
-        if self._owned:
-            self.client.close()
 
-    def __enter__(self) -> AllowListFetcher:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class AsyncAllowListFetcher(_Fetcher):
+class AsyncAllowListFetcher(AsyncClientOwner, _Fetcher):
     """The ``async`` twin of :class:`AllowListFetcher`, over an ``httpx.AsyncClient``.
 
     The cache is read and written, and the list parsed, in the calling thread (a few MB, once per fetch).
@@ -712,16 +700,3 @@ class AsyncAllowListFetcher(_Fetcher):
             return _REFUSALS[refused.reason](str(refused))
         except HTTPX_ERRORS as error:
             return _failure(url, error)
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this fetcher made it."""
-        if self._owned:
-            await self.client.aclose()
-
-    async def __aenter__(self) -> AsyncAllowListFetcher:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.aclose()
