@@ -36,6 +36,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def command_group(groups: argparse._SubParsersAction[Any], name: str, about: str) -> argparse._SubParsersAction[Any]:
+    """``mssante <name> COMMAND``: a group of commands, one of which must be given."""
+    group: argparse._SubParsersAction[Any] = groups.add_parser(name, help=about).add_subparsers(
+        title="commands", metavar="COMMAND", required=True
+    )
+    return group
+
+
 def _json_flag() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(

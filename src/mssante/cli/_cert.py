@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mssante import pki
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.errors import InvalidInput
 from mssante.pki import Environment, Purpose, RevocationMode
 
@@ -97,9 +97,7 @@ def _verify(args: argparse.Namespace) -> Outcome:
 
 def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
     """Add the ``cert`` command group."""
-    commands = groups.add_parser("cert", help="IGC Santé certificates").add_subparsers(
-        title="commands", metavar="COMMAND", required=True
-    )
+    commands = command_group(groups, "cert", "IGC Santé certificates")
     inspect = commands.add_parser(
         "inspect", parents=[json_flag], help="describe a certificate",
         description="Describe a certificate (PEM, DER or PKCS#7): profile, holder, issuer, validity, revocation "

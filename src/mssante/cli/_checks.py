@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from mssante import addresses, identifiers
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, command_group
 from mssante.errors import InvalidIdentifier
 from mssante.identifiers import IdentifierType, InsAuthority
 from mssante.report import Report, Severity
@@ -114,7 +114,7 @@ def _check_command(
     handler: Callable[[argparse.Namespace], Outcome],
 ) -> argparse.ArgumentParser:
     """``mssante <group> check VALUE...``: a group with its ``check`` command, returned for extra flags."""
-    commands = groups.add_parser(group, help=about).add_subparsers(title="commands", metavar="COMMAND", required=True)
+    commands = command_group(groups, group, about)
     command: argparse.ArgumentParser = commands.add_parser(
         "check",
         parents=[json_flag],
