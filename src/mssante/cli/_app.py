@@ -57,7 +57,7 @@ def _json_flag() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from mssante.cli import _cert, _checks, _whitelist  # noqa: PLC0415 (commands register themselves on the tree)
+    from mssante.cli import _cert, _checks, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
 
     parser = _Parser(
         prog="mssante",
@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _checks.register(groups, _json_flag())
     _cert.register(groups, _json_flag())
     _whitelist.register(groups, _json_flag())
+    _xdm.register(groups, _json_flag())
     return parser
 
 

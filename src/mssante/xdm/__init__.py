@@ -1,0 +1,82 @@
+"""IHE XDM packages (IHE_XDM.ZIP) with CI-SIS metadata: build, read any real-world package, validate.
+
+Structured health documents travel in MSSanté mail as an ``IHE_XDM.ZIP`` attachment: README.TXT,
+INDEX.HTM and, per submission set, ``IHE_XDM/SUBSETnn/METADATA.XML`` (an ebRIM 3.0
+``SubmitObjectsRequest``) next to the documents.
+
+- :meth:`Package.from_cda` turns CDA R2 documents into a package, the metadata derived from
+  their headers; :meth:`Package.build` packs any documents with metadata you give.
+- :meth:`Package.read` reads what real systems send (any case, a wrapper folder, any subset
+  name, ``__MACOSX/`` junk) from bytes that are checked as a hostile ZIP first.
+- :func:`validate` judges a package with stable codes: the IHE XDM rules, then the CI-SIS ones
+  (one patient with a valid INS, codes in the CI-SIS value sets).
+
+>>> from mssante import xdm
+>>> xdm.value_set("J08").display_of("N")
+'Normal'
+"""
+
+from mssante.xdm._cda import CdaAuthor, CdaHeader, CdaPatient, CdaRecipient, read_cda_header, ts_to_utc
+from mssante.xdm._ebrim import read_metadata, write_metadata
+from mssante.xdm._fromcda import entry_from_cda, submission_set_from_cda
+from mssante.xdm._hl7 import CodedValue, Cx, HierarchicDesignator, IntendedRecipient, Xcn, Xon, Xtn
+from mssante.xdm._model import (
+    HAS_MEMBER,
+    ON_DEMAND,
+    STABLE,
+    Association,
+    Author,
+    Code,
+    DocumentEntry,
+    Metadata,
+    SubmissionSet,
+    dtm,
+    parse_dtm,
+)
+from mssante.xdm._package import MAX_PACKAGE_BYTES, Document, Package, Subset
+from mssante.xdm._safezip import SafeZip, ZipEntry, ZipLimits
+from mssante.xdm._validate import validate
+from mssante.xdm._valuesets import Concept, ValueSet, value_set, value_sets
+
+__all__ = [
+    "HAS_MEMBER",
+    "MAX_PACKAGE_BYTES",
+    "ON_DEMAND",
+    "STABLE",
+    "Association",
+    "Author",
+    "CdaAuthor",
+    "CdaHeader",
+    "CdaPatient",
+    "CdaRecipient",
+    "Code",
+    "CodedValue",
+    "Concept",
+    "Cx",
+    "Document",
+    "DocumentEntry",
+    "HierarchicDesignator",
+    "IntendedRecipient",
+    "Metadata",
+    "Package",
+    "SafeZip",
+    "SubmissionSet",
+    "Subset",
+    "ValueSet",
+    "Xcn",
+    "Xon",
+    "Xtn",
+    "ZipEntry",
+    "ZipLimits",
+    "dtm",
+    "entry_from_cda",
+    "parse_dtm",
+    "read_cda_header",
+    "read_metadata",
+    "submission_set_from_cda",
+    "ts_to_utc",
+    "validate",
+    "value_set",
+    "value_sets",
+    "write_metadata",
+]

@@ -1,0 +1,732 @@
+"""The header of a CDA R2 document, read into values: what XDS metadata is derived from.
+
+The document is untrusted bytes: no DTD, no entity, a bounded size, bounded repetitions. Only
+the header is read (and, for an unstructured CDA, the media type of its ``nonXMLBody``). The
+mapping follows the CI-SIS "lien entre l'en-tête CDA et les métadonnées XDS" as the ANS XSL
+``CDAHeaderToXDM.xsl`` writes it, without its bugs: the patient is the INS of
+``recordTarget/patientRole/id`` (never an ``INS-C`` under the uniqueId scheme), and the format
+code comes from the NOS association tables ``ASS_A11`` and ``ASS_A12`` (see :data:`FORMAT_CODES`).
+
+Values are kept as the document writes them (times as HL7 TS text, codes with their code system
+OID); :func:`ts_to_utc` turns a TS into the XDS UTC form. A header without ``id``, ``code`` or
+``recordTarget`` cannot be packed: :func:`read_cda_header` raises
+:class:`~mssante.errors.InvalidInput` with a report of every such error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import types
+from collections.abc import Iterator, Mapping
+from itertools import islice
+from xml.etree import ElementTree
+
+import attrs
+
+from mssante.errors import InvalidInput
+from mssante.identifiers import IDNPS_OID, IDNST_OID, Ins, InsAuthority
+from mssante.report import Finding, Report, Severity, define_code
+from mssante.xdm._model import Code
+from mssante.xdm._xml import UnreadableXml, parse_untrusted
+
+__all__ = [
+    "FORMAT_CODES",
+    "HL7_V3",
+    "MAX_CDA_BYTES",
+    "MAX_REPEATS",
+    "NON_STRUCTURED_FORMAT_CODES",
+    "NON_STRUCTURED_TEMPLATE",
+    "CdaAuthor",
+    "CdaHeader",
+    "CdaPatient",
+    "CdaRecipient",
+    "format_code_of",
+    "read_cda_header",
+    "ts_to_utc",
+]
+
+HL7_V3 = "urn:hl7-org:v3"
+"""The namespace of CDA R2 elements."""
+MAX_CDA_BYTES = 64 * 1024 * 1024
+"""A CDA document larger than this is not read (an unstructured CDA embedding a large PDF stays well below)."""
+MAX_REPEATS = 100
+"""At most this many of one repeated header element (authors, ids, telecoms, names...) are read."""
+MAX_VALUE_CHARS = 64 * 1024
+"""A header value longer than this is refused (the longest metadata value XDS can carry)."""
+
+_ERROR, _WARNING, _INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+NOT_WELL_FORMED = define_code("MSS-CDA-001", _ERROR, "the CDA document is not well-formed XML")
+FORBIDDEN_XML = define_code(
+    "MSS-CDA-002", _ERROR, "the CDA document holds a DTD, an entity or an external reference (refused)"
+)
+TOO_LARGE = define_code("MSS-CDA-003", _ERROR, "the CDA document is larger than the size read")
+NOT_CDA = define_code("MSS-CDA-004", _ERROR, "the root element is not an HL7 v3 ClinicalDocument")
+NO_DOCUMENT_ID = define_code("MSS-CDA-005", _ERROR, "the ClinicalDocument has no id (the XDS uniqueId)")
+NO_DOCUMENT_CODE = define_code("MSS-CDA-006", _ERROR, "the ClinicalDocument has no code (the XDS typeCode)")
+NO_RECORD_TARGET = define_code("MSS-CDA-007", _ERROR, "the ClinicalDocument has no recordTarget/patientRole")
+BAD_VALUE = define_code(
+    "MSS-CDA-008", _ERROR, "a header value is longer than any metadata value or holds control characters"
+)
+BAD_TIME = define_code("MSS-CDA-009", _WARNING, "a time is not an HL7 TS (YYYY[MM[DD[hh[mm[ss[.f]]]]]][+-hhmm])")
+BAD_INS = define_code("MSS-CDA-010", _WARNING, "a patient id under an INS authority is not a valid INS: not used")
+SEVERAL_INS = define_code(
+    "MSS-CDA-011", _INFO, "the patient has several INS: a production one (NIR, NIA) is preferred, then the first"
+)
+LEGACY_INS_C = define_code("MSS-CDA-012", _INFO, "a legacy INS-C patient id was ignored (never an identifier to send)")
+TOO_MANY = define_code("MSS-CDA-013", _WARNING, "a header element repeats more often than is read: the rest is ignored")
+SEVERAL_RECORD_TARGETS = define_code(
+    "MSS-CDA-014", _WARNING, "the document has several recordTarget: only the first patient is read"
+)
+
+_V = "{" + HL7_V3 + "}"
+_INS_C_OID = "1.2.250.1.213.1.4.2"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TS = re.compile(
+    r"(?P<year>[0-9]{4})(?:(?P<month>[0-9]{2})(?:(?P<day>[0-9]{2})(?:(?P<hour>[0-9]{2})(?:(?P<minute>[0-9]{2})"
+    r"(?:(?P<second>[0-9]{2})(?:\.[0-9]{1,4})?)?)?)?)?)?(?P<offset>[+-][0-9]{4})?",
+    re.ASCII,
+)
+_MAX_OFFSET = dt.timedelta(hours=14)
+
+# The format code of a structured CDA, by the root of a templateId (NOS ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS
+# 5.0.0, published 2026-02-10; displays from JDV_J10-XdsFormatCode-CISIS). ASS_A11 maps the model's templateId
+# root alone. Templates of the older table that the 2026 one no longer lists (CVA .10, PPS-PAERPA .20, DLU-DOM
+# .48-.50) are left out on purpose.
+_ANS_FORMATS = "1.2.250.1.213.1.1.4.2.282"  # TRE_A06-FormatCodeComplementaire
+_IHE_FORMATS = "1.3.6.1.4.1.19376.1.2.3"  # TRE_A11-IheFormatCode
+_CISIS = "1.2.250.1.213.1.1.1."
+_APSR = "1.3.6.1.4.1.19376.1.8.1.1."
+_ANS_TABLE = {
+    "5.1": ("urn:asip:ci-sis:cse-cs8:2017", "Certificat de santé du 8ème jour de l'enfant"),
+    "5.2": ("urn:asip:ci-sis:cse-cs9:2017", "Certificat de santé du 9ème mois de l'enfant"),
+    "5.3": ("urn:asip:ci-sis:cse-cs24:2017", "Certificat de santé du 24ème mois de l'enfant"),
+    "5.4": ("urn:ans:ci-sis:cse-mde:2023", "Mesures de signes vitaux"),
+    "8": ("urn:asip:ci-sis:frcp:2011", "Fiche de réunion de concertation pluridisciplinaire"),
+    "9": ("urn:asip:ci-sis:idap:2011", "Information et directives anticipées du patient"),
+    "12.1": ("urn:asip:ci-sis:obp-sap:2023", "Synthèse antepartum"),
+    "12.2": ("urn:asip:ci-sis:obp-snm:2023", "Synthèse Salle de Naissance Mère"),
+    "12.3": ("urn:asip:ci-sis:obp-sne:2023", "Synthèse Salle de Naissance Enfant"),
+    "12.4": ("urn:asip:ci-sis:obp-scm:2023", "Synthèse Suites de Couches Mère"),
+    "12.5": ("urn:asip:ci-sis:obp-sem:2023", "Synthèse Enfant en Maternité"),
+    "13": ("urn:asip:ci-sis:vsm:2012", "Synthèse médicale"),
+    "15": ("urn:asip:ci-sis:aunv:2013", "Fiche d'admission en unité neuro-vasculaire"),
+    "16": ("urn:asip:ci-sis:eunv:2013", "Fiche d'épisode de soin en unité neuro-vasculaire"),
+    "17": ("urn:asip:ci-sis:sunv:2013", "Fiche de sortie d'unité neuro-vasculaire"),
+    "18": ("urn:asip:ci-sis:crrtn:2013", "Compte-rendu de rétinographie"),
+    "2.1.1": ("urn:asip:ci-sis:avk:2009", "Fiche patient à risque en cardiologie - Traitement AVK"),
+    "2.1.2": (
+        "urn:asip:ci-sis:tap:2009",
+        "Fiche patient à risque en cardiologie - Traitement antiagrégant plaquettaire, stent",
+    ),
+    "2.1.3": ("urn:asip:ci-sis:dci:2009", "Fiche patient à risque en cardiologie - Défibrillateur cardiaque interne"),
+    "2.1.4": ("urn:asip:ci-sis:psc:2009", "Fiche patient à risque en cardiologie - Porteur d'un stimulateur cardiaque"),
+    "2.1.5": ("urn:asip:ci-sis:ppv:2009", "Fiche patient à risque en cardiologie - Porteur d'une prothèse valvulaire"),
+    "21": ("urn:asip:ci-sis:ldl-ees:2017", "Lettre de Liaison à l'entrée d'un établissement de santé"),
+    "22": ("urn:asip:ci-sis:dlu:2015", "Document de liaison d'urgence"),
+    "23": ("urn:asip:ci-sis:fludt:2017", "Fiche de liaison d'urgence - Transfert de l'EHPAD vers les urgences"),
+    "24": ("urn:asip:ci-sis:fludr:2017", "Fiche de liaison d'urgence - Retour des urgences vers l'EHPAD"),
+    "25": (
+        "urn:asip:ci-sis:pavc:2016",
+        "Compte-rendu de consultation d'évaluation pluri-professionnelle post AVC",
+    ),
+    "26": ("urn:asip:ci-sis:pps-cancer:2017", "Programme Personnalisé de Soins - Cancer"),
+    "27": ("urn:asip:ci-sis:d2lm-fin:2017", "Seconde lecture de mammographie - Fiche d'interprétation nationale"),
+    "28": (
+        "urn:asip:ci-sis:d2lm-fidd:2017",
+        "Seconde lecture de mammographie - Fiche d'interprétation du bilan de diagnostic différé",
+    ),
+    "29": ("urn:asip:ci-sis:ldl-ses:2017", "Lettre de Liaison à la sortie de l'établissement de santé"),
+    "30": ("urn:asip:ci-sis:sdm-mr:2017", "Set de Données Minimum - Maladies Rares"),
+    "32": ("urn:asip:ci-sis:crgm:2018", "Compte rendu de génétique moléculaire"),
+    "36": ("urn:asip:ci-sis:hr:2019", "Données de remboursement"),
+    "37": ("urn:asip:ci-sis:vac:2019", "Historique des vaccinations"),
+    "38": ("urn:asip:ci-sis:tlm-da:2020", "Demande d'acte de télémédecine"),
+    "40": ("urn:asip:ci-sis:cr-anest:2020", "Compte rendu d'anesthésie"),
+    "41": ("urn:asip:ci-sis:cr-cpa:2020", "Compte rendu de consultation pré-anesthésique"),
+    "46": ("urn:asip:ci-sis:vac-note:2021", "Note de vaccination"),
+    "47": ("urn:ans:ci-sis:img-da:2022", "Demande d'actes d'imagerie"),
+    "52": ("urn:ans:ci-sis:bio-ep-bio:2022", "Prescription d'actes de biologie médicale"),
+    "56": ("urn:asip:ci-sis:ppp:2023", "Plan personnalisé de prévention"),
+    "58": ("urn:asip:ci-sis:export-dui:2023", "Export du Dossier Usager informatisé"),
+    "59": ("urn:ans:ci-sis:trod:2024", "Test rapide d'orientation diagnostique"),
+    "61": ("urn:asip:ci-sis:ft-su:2024", "Fiche de transfert vers le service des urgences"),
+    "62": ("urn:asip:ci-sis:fr-su:2024", "Fiche de retour du service des urgences"),
+}
+_EYECARE = ("urn:ihe:eyecare:geneyeevalcn:2014", "CR de consultation en ophtalmologie")
+_XD_LAB = ("urn:ihe:lab:xd-lab:2008", "Compte rendu structuré d'examens de biologie médicale")
+_IHE_TABLE = {
+    _CISIS + "39": ("urn:ihe:pharm:pre:2010", "Prescription de médicaments"),
+    _CISIS + "42": _EYECARE,
+    _CISIS + "43": _EYECARE,
+    _CISIS + "44": _EYECARE,
+    _CISIS + "45": ("urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013", "Compte-rendu d'imagerie médicale"),
+    _CISIS + "51": ("urn:ihe:pcc:ips:2020", "Synthèse médicale"),
+    _CISIS + "54": ("urn:ihe:pharm:dis:2010", "Dispensation médicamenteuse"),
+    _CISIS + "55": _XD_LAB,
+    _CISIS + "57": ("urn:ihe:palm:apsr:2016", "CR d'anatomie et de cytologie pathologiques"),
+    "1.3.6.1.4.1.19376.1.3.3": _XD_LAB,
+    _APSR + "1": (
+        "urn:ihe:pat:apsr:all:2010",
+        "Compte rendu d'anatomie et de cytologie pathologiques - Modèle générique",
+    ),
+}
+_APSR_ORGANS = (  # 1.3.6.1.4.1.19376.1.8.1.1.2.1 to .20, in this order
+    *("breast", "colon", "prostate", "thyroid", "lung", "skin", "kidney", "cervix", "endometrium", "ovary"),
+    *("esophagus", "stomach", "liver", "pancreas", "testis", "urinary_bladder", "lip_oral_cavity", "pharynx"),
+    *("salivary_gland", "larynx"),
+)
+
+FORMAT_CODES: Mapping[str, Code] = types.MappingProxyType(
+    {
+        **{
+            _CISIS + key: Code(code=code, scheme=_ANS_FORMATS, display=name) for key, (code, name) in _ANS_TABLE.items()
+        },
+        **{root: Code(code=code, scheme=_IHE_FORMATS, display=name) for root, (code, name) in _IHE_TABLE.items()},
+        **{
+            f"{_APSR}2.{number}": Code(code=f"urn:ihe:pat:apsr:{organ}:2010", scheme=_IHE_FORMATS)
+            for number, organ in enumerate(_APSR_ORGANS, start=1)
+        },
+    }
+)
+"""The XDS formatCode of a structured CDA by templateId root (NOS ``ASS_A11``, 5.0.0 of 2026-02-10)."""
+
+NON_STRUCTURED_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
+"""The templateId of an unstructured CDA (IHE XDS-SD, CI-SIS "CDA N1")."""
+NON_STRUCTURED_FORMAT_CODES: Mapping[str, Code] = types.MappingProxyType(
+    {
+        media_type: Code(code=code, scheme=_IHE_FORMATS, display=name)
+        for media_type, code, name in (
+            ("application/pdf", "urn:ihe:iti:xds-sd:pdf:2008", "Document à corps non structuré en Pdf/A-1"),
+            ("text/plain", "urn:ihe:iti:xds-sd:text:2008", "Document à corps non structuré en texte brut"),
+            ("text/rtf", "urn:ihe:iti-fr:xds-sd:rtf:2010", "Document à corps non structuré en format rtf"),
+            ("image/jpeg", "urn:ihe:iti-fr:xds-sd:jpeg:2010", "Document à corps non structuré en format jpeg"),
+            ("image/tiff", "urn:ihe:iti-fr:xds-sd:tiff:2010", "Document à corps non structuré en format tiff"),
+        )
+    }
+)
+"""The XDS formatCode of an unstructured CDA by the media type of its ``nonXMLBody/text`` (NOS ``ASS_A12``)."""
+
+
+def format_code_of(template_ids: tuple[tuple[str, str], ...], body_media_type: str | None = None) -> Code | None:
+    """The XDS formatCode of a CDA from its templateIds ``(root, extension)``, or None when none is known.
+
+    French (CI-SIS) templates are preferred over IHE ones, then document order; an unstructured CDA
+    (:data:`NON_STRUCTURED_TEMPLATE`) takes its format from the media type of its body.
+    """
+    roots = [root for root, _extension in template_ids]
+    for root in sorted(roots, key=lambda root: not root.startswith(_CISIS)):
+        if root in FORMAT_CODES:
+            return FORMAT_CODES[root]
+    if NON_STRUCTURED_TEMPLATE in roots and body_media_type is not None:
+        return NON_STRUCTURED_FORMAT_CODES.get(body_media_type.strip().lower())
+    return None
+
+
+def ts_to_utc(text: str) -> str:
+    """The XDS UTC form (``YYYYMMDDhhmmss``, as precise as given) of an HL7 TS such as ``20240115103000+0100``.
+
+    The offset is applied when the TS has an hour; a TS without an offset keeps its digits (a date
+    cannot be moved by an offset). Fractions of a second are dropped: XDS has none.
+    :class:`~mssante.errors.InvalidInput` (``MSS-CDA-009``) when ``text`` is not an HL7 TS.
+    """
+    match = _TS.fullmatch(text.strip())
+    if match is None:
+        raise _refuse([BAD_TIME(f"{text!r:.80} is not an HL7 TS", severity=_ERROR)], text[:80], "not an HL7 TS")
+    parts = match.group("year", "month", "day", "hour", "minute", "second")
+    digits = "".join(part for part in parts if part)
+    offset = match.group("offset")
+    try:
+        year, month, day, hour, minute, second = (
+            int(part or default) for part, default in zip(parts, "011000", strict=True)
+        )
+        moment = dt.datetime(year, month, day, hour, minute, second)  # naive until the offset is applied
+        if offset is None or parts[3] is None:
+            return digits
+        shift = dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        if shift > _MAX_OFFSET or int(offset[3:5]) > 59:
+            raise ValueError("offset out of range")
+        moment = moment - shift if offset[0] == "+" else moment + shift
+    except (ValueError, OverflowError):
+        raise _refuse(
+            [BAD_TIME(f"{text!r:.80} is not a valid HL7 TS", severity=_ERROR)], text[:80], "not an HL7 TS"
+        ) from None
+    utc = f"{moment.year:04d}{moment.month:02d}{moment.day:02d}{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
+    return utc[: len(digits)]
+
+
+def _refuse(findings: list[Finding], subject: str = "", what: str = "not a usable CDA document") -> InvalidInput:
+    report = Report(findings=findings, subject=subject)
+    return InvalidInput(f"{what}: {report.errors[0].message}", report)
+
+
+# Values
+
+
+def _mailboxes(telecoms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(value[len("mailto:") :] for value in telecoms if value[:7].lower() == "mailto:")
+
+
+@attrs.frozen(kw_only=True)
+class CdaPatient:
+    """The patient of ``recordTarget/patientRole``: INS, other ids and the INS traits as the document writes them."""
+
+    ins: Ins | None = None
+    """The INS (``id`` under an INS authority OID): production NIR/NIA first, then TEST/DEMO, document order."""
+    other_ids: tuple[tuple[str, str], ...] = ()
+    """The other ids with an extension ``(root, extension)``, such as the IPP; never an INS or a legacy INS-C."""
+    birth_family: str | None = None
+    """The birth name: the ``family`` qualified ``BR``, else the first ``family``."""
+    used_family: str | None = None
+    """The used name: the ``family`` qualified ``CL``."""
+    given_names: str | None = None
+    """All birth first names, space-joined: the unqualified ``given`` (else those qualified ``BR``)."""
+    first_given: str | None = None
+    """The first birth first name: the ``given`` qualified ``BR``, else the first ``given`` not qualified ``CL``."""
+    used_given: str | None = None
+    """The used first name: the ``given`` qualified ``CL``."""
+    gender: str | None = None
+    """``administrativeGenderCode/@code`` (``F``, ``M``, ``U``)."""
+    birth_date: str | None = None
+    """``birthTime/@value``, as written (``YYYYMMDD``)."""
+    birthplace_code: str | None = None
+    """The INSEE code of the birthplace (``birthplace/place/addr/county``)."""
+    birthplace_city: str | None = None
+    """``birthplace/place/addr/city``."""
+    telecoms: tuple[str, ...] = ()
+    """``patientRole/telecom/@value`` (``tel:…``, ``mailto:…@patient.mssante.fr``)."""
+
+    @property
+    def mailboxes(self) -> tuple[str, ...]:
+        """The e-mail addresses among the telecoms, without ``mailto:``."""
+        return _mailboxes(self.telecoms)
+
+
+@attrs.frozen(kw_only=True)
+class CdaAuthor:
+    """A person acting on the document (author, legal authenticator): who, with which specialty, for whom, when."""
+
+    idnps_root: str | None = None
+    """The root of the person's id (``1.2.250.1.71.4.2.1``, IdNat_PS, for a health professional)."""
+    idnps: str | None = None
+    """The extension of the person's id (the IdNat_PS); the IdNat_PS id is preferred, else the first."""
+    family: str | None = None
+    given: str | None = None
+    specialty: Code | None = None
+    """``code`` of the assigned author or entity (JDV_J01 author specialty)."""
+    organisation_name: str | None = None
+    organisation_id_root: str | None = None
+    organisation_id: str | None = None
+    """The extension of ``representedOrganization/id`` (IdNat_Struct, root ``1.2.250.1.71.4.2.2``, preferred)."""
+    time: str | None = None
+    """``time/@value``, as written (HL7 TS)."""
+    telecoms: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class CdaRecipient:
+    """An ``informationRecipient/intendedRecipient``: who the document is meant for, and how to reach them."""
+
+    id_root: str | None = None
+    id: str | None = None
+    family: str | None = None
+    given: str | None = None
+    organisation_name: str | None = None
+    telecoms: tuple[str, ...] = ()
+
+    @property
+    def mailboxes(self) -> tuple[str, ...]:
+        """The e-mail addresses among the telecoms, without ``mailto:``."""
+        return _mailboxes(self.telecoms)
+
+
+@attrs.frozen(kw_only=True)
+class CdaHeader:
+    """The header values of a CDA R2 document that XDS metadata is derived from."""
+
+    document_id: str
+    """The XDS uniqueId: ``id/@root``, then ``^extension`` if there is one."""
+    type_code: Code
+    """``ClinicalDocument/code`` (the XDS typeCode), scheme = code system OID."""
+    patient: CdaPatient
+    set_id: str | None = None
+    """``setId``, formed like :attr:`document_id`."""
+    version: str | None = None
+    """``versionNumber/@value``."""
+    title: str | None = None
+    confidentiality: Code | None = None
+    language_code: str | None = None
+    effective_time: str | None = None
+    """``effectiveTime/@value`` as written (HL7 TS); :func:`ts_to_utc` gives the XDS creationTime."""
+    template_ids: tuple[tuple[str, str], ...] = ()
+    """The ``templateId`` of the document ``(root, extension)``, the extension empty when absent."""
+    format_code: Code | None = None
+    """The XDS formatCode derived from :attr:`template_ids` (:func:`format_code_of`), None if none is known."""
+    body_media_type: str | None = None
+    """The media type of an unstructured body (``nonXMLBody/text/@mediaType``), None for a structured one."""
+    author: CdaAuthor | None = None
+    """The first author."""
+    authors: tuple[CdaAuthor, ...] = ()
+    custodian_name: str | None = None
+    custodian_id_root: str | None = None
+    custodian_id: str | None = None
+    legal_authenticator: CdaAuthor | None = None
+    healthcare_facility_type: Code | None = None
+    """``componentOf/encompassingEncounter/location/healthCareFacility/code``."""
+    practice_setting: Code | None = None
+    """The first ``standardIndustryClassCode`` of ``documentationOf/serviceEvent/performer/assignedEntity/``
+    ``representedOrganization``."""
+    event_codes: tuple[Code, ...] = ()
+    """``documentationOf/serviceEvent/code`` of every service event."""
+    service_start: str | None = None
+    """``effectiveTime/low/@value`` (or ``@value``) of the first service event that has one, as written."""
+    service_stop: str | None = None
+    """``effectiveTime/high/@value`` of the first service event that has one, as written."""
+    information_recipients: tuple[CdaRecipient, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    """What was noticed while reading and did not prevent it (warnings, information)."""
+
+    @property
+    def recipient_mailboxes(self) -> tuple[str, ...]:
+        """The ``mailto:`` addresses of the information recipients, without ``mailto:``, in order."""
+        return tuple(mailbox for recipient in self.information_recipients for mailbox in recipient.mailboxes)
+
+    @property
+    def report(self) -> Report:
+        """The findings of the reading as a report on :attr:`document_id`."""
+        return Report(findings=self.findings, subject=self.document_id)
+
+
+# Reading
+
+
+def _path(*names: str) -> str:
+    return "/".join(_V + name for name in names)
+
+
+class _Reader:
+    """Reads values out of elements, recording findings; refuses values no metadata could carry."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def value(self, raw: str | None, where: str) -> str | None:
+        if raw is None:
+            return None
+        if len(raw) > MAX_VALUE_CHARS or _CONTROL.search(raw):
+            self.findings.append(BAD_VALUE(where=where))
+            return None
+        return " ".join(raw.split()) or None
+
+    def attr(self, element: ElementTree.Element | None, name: str, where: str) -> str | None:
+        return None if element is None else self.value(element.get(name), f"{where}/@{name}")
+
+    def text(self, element: ElementTree.Element | None, where: str) -> str | None:
+        return None if element is None else self.value(element.text, where)
+
+    def many(self, parent: ElementTree.Element | None, path: str, where: str) -> Iterator[ElementTree.Element]:
+        """The first :data:`MAX_REPEATS` elements at ``path``; a finding says when there are more."""
+        if parent is None:
+            return iter(())
+        found = list(islice(parent.iterfind(path), MAX_REPEATS + 1))
+        if len(found) > MAX_REPEATS:
+            self.findings.append(TOO_MANY(f"more than {MAX_REPEATS} {where}: the rest is ignored", where=where))
+        return iter(found[:MAX_REPEATS])
+
+    def time(self, element: ElementTree.Element | None, where: str) -> str | None:
+        value = self.attr(element, "value", where)
+        if value is not None and not _valid_ts(value):
+            self.findings.append(BAD_TIME(f"{value!r:.80} is not an HL7 TS", where=f"{where}/@value"))
+        return value
+
+    def code(self, element: ElementTree.Element | None, where: str) -> Code | None:
+        code = self.attr(element, "code", where)
+        scheme = self.attr(element, "codeSystem", where) or ""
+        display = self.attr(element, "displayName", where) or ""
+        if code is None:
+            return None
+        try:
+            return Code(code=code, scheme=scheme, display=display)
+        except InvalidInput:
+            self.findings.append(BAD_VALUE(where=where))
+            return None
+
+    def instance_id(self, element: ElementTree.Element | None, where: str) -> tuple[str, str] | None:
+        """``(root, extension)`` of an II, the extension empty when absent; None without a root."""
+        root = self.attr(element, "root", where)
+        return None if root is None else (root, self.attr(element, "extension", where) or "")
+
+    def ids(self, parent: ElementTree.Element | None, where: str) -> list[tuple[str, str]]:
+        found = (
+            self.instance_id(element, f"{where}[{index}]")
+            for index, element in enumerate(self.many(parent, _path("id"), where))
+        )
+        return [item for item in found if item is not None]
+
+    def telecoms(self, parent: ElementTree.Element | None, where: str) -> tuple[str, ...]:
+        elements = self.many(parent, _path("telecom"), f"{where}/telecom")
+        values = (self.attr(element, "value", f"{where}/telecom[{index}]") for index, element in enumerate(elements))
+        return tuple(value for value in values if value is not None)
+
+    def name(self, parent: ElementTree.Element | None, where: str) -> tuple[str | None, str | None]:
+        """``(family, given)`` of the first ``name`` of ``parent``: the first family, the givens space-joined."""
+        name = None if parent is None else parent.find(_path("name"))
+        family = self.text(None if name is None else name.find(_path("family")), f"{where}/name/family")
+        givens = (
+            self.text(given, f"{where}/name/given") for given in self.many(name, _path("given"), f"{where}/name/given")
+        )
+        return family, " ".join(given for given in givens if given) or None
+
+
+def _valid_ts(value: str) -> bool:
+    try:
+        ts_to_utc(value)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _preferred(ids: list[tuple[str, str]], root: str) -> tuple[str | None, str | None]:
+    chosen = next((item for item in ids if item[0] == root), ids[0] if ids else None)
+    return (None, None) if chosen is None else (chosen[0], chosen[1] or None)
+
+
+def _identifier(item: tuple[str, str] | None) -> str | None:
+    if item is None:
+        return None
+    root, extension = item
+    return f"{root}^{extension}" if extension else root
+
+
+def _parse(data: bytes) -> ElementTree.Element:
+    try:
+        root = parse_untrusted(data, limit=MAX_CDA_BYTES)
+    except UnreadableXml as error:
+        code = {"too-large": TOO_LARGE, "forbidden": FORBIDDEN_XML}.get(error.reason, NOT_WELL_FORMED)
+        raise _refuse([code(str(error))]) from None
+    if root.tag != _V + "ClinicalDocument":
+        raise _refuse([NOT_CDA(f"the root element is {root.tag!r:.120}, not {{{HL7_V3}}}ClinicalDocument")])
+    return root
+
+
+def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | None:
+    targets = list(islice(document.iterfind(_path("recordTarget")), 2))
+    role = None if not targets else targets[0].find(_path("patientRole"))
+    if role is None:
+        reader.findings.append(NO_RECORD_TARGET(where="recordTarget/patientRole"))
+        return None
+    if len(targets) > 1:
+        reader.findings.append(SEVERAL_RECORD_TARGETS(where="recordTarget"))
+    where = "recordTarget/patientRole"
+    candidates: list[Ins] = []
+    other_ids: list[tuple[str, str]] = []
+    for index, (root, extension) in enumerate(reader.ids(role, f"{where}/id")):
+        at = f"{where}/id[{index}]"
+        if root == _INS_C_OID:
+            reader.findings.append(LEGACY_INS_C(where=at))
+        elif root in {authority.value for authority in InsAuthority}:
+            try:
+                candidates.append(Ins.parse(extension, authority=root))
+            except InvalidInput as error:
+                reader.findings.append(BAD_INS(f"{extension!r:.40} under {root}: {error}", where=at))
+        elif extension:
+            other_ids.append((root, extension))
+    if len(candidates) > 1:
+        reader.findings.append(SEVERAL_INS(where=f"{where}/id"))
+    ins = min(candidates, key=lambda ins: not ins.is_production, default=None)
+
+    person = role.find(_path("patient"))
+    families: list[tuple[frozenset[str], str]] = []
+    givens: list[tuple[frozenset[str], str]] = []
+    for name in reader.many(person, _path("name"), f"{where}/patient/name"):
+        for kind, parts in (("family", families), ("given", givens)):
+            for part in reader.many(name, _path(kind), f"{where}/patient/name/{kind}"):
+                text = reader.text(part, f"{where}/patient/name/{kind}")
+                if text:
+                    qualifiers = reader.attr(part, "qualifier", f"{where}/patient/name/{kind}") or ""
+                    parts.append((frozenset(qualifiers.split()), text))
+
+    def qualified(parts: list[tuple[frozenset[str], str]], qualifier: str) -> list[str]:
+        return [text for qualifiers, text in parts if qualifier in qualifiers]
+
+    birth_givens = [text for qualifiers, text in givens if not qualifiers] or qualified(givens, "BR")
+    birthplace = None if person is None else person.find(_path("birthplace", "place", "addr"))
+    return CdaPatient(
+        ins=ins,
+        other_ids=tuple(other_ids),
+        birth_family=next(iter(qualified(families, "BR") + [text for _qualifiers, text in families]), None),
+        used_family=next(iter(qualified(families, "CL")), None),
+        given_names=" ".join(birth_givens) or None,
+        first_given=next(iter(qualified(givens, "BR") + [text for qs, text in givens if "CL" not in qs]), None),
+        used_given=next(iter(qualified(givens, "CL")), None),
+        gender=reader.attr(
+            None if person is None else person.find(_path("administrativeGenderCode")),
+            "code",
+            f"{where}/patient/administrativeGenderCode",
+        ),
+        birth_date=reader.time(
+            None if person is None else person.find(_path("birthTime")), f"{where}/patient/birthTime"
+        ),
+        birthplace_code=reader.text(
+            None if birthplace is None else birthplace.find(_path("county")), f"{where}/patient/birthplace"
+        ),
+        birthplace_city=reader.text(
+            None if birthplace is None else birthplace.find(_path("city")), f"{where}/patient/birthplace"
+        ),
+        telecoms=reader.telecoms(role, where),
+    )
+
+
+def _person(reader: _Reader, holder: ElementTree.Element, role: str, where: str) -> CdaAuthor:
+    """An author or legal authenticator: ``holder`` has ``time`` and the ``role`` element (assignedAuthor...)."""
+    entity = holder.find(_path(role))
+    at = f"{where}/{role}"
+    idnps_root, idnps = _preferred(reader.ids(entity, f"{at}/id"), IDNPS_OID)
+    organisation = None if entity is None else entity.find(_path("representedOrganization"))
+    organisation_id_root, organisation_id = _preferred(
+        reader.ids(organisation, f"{at}/representedOrganization/id"), IDNST_OID
+    )
+    family, given = reader.name(
+        None if entity is None else entity.find(_path("assignedPerson")), f"{at}/assignedPerson"
+    )
+    return CdaAuthor(
+        idnps_root=idnps_root,
+        idnps=idnps,
+        family=family,
+        given=given,
+        specialty=reader.code(None if entity is None else entity.find(_path("code")), f"{at}/code"),
+        organisation_name=reader.text(
+            None if organisation is None else organisation.find(_path("name")), f"{at}/representedOrganization/name"
+        ),
+        organisation_id_root=organisation_id_root,
+        organisation_id=organisation_id,
+        time=reader.time(holder.find(_path("time")), f"{where}/time"),
+        telecoms=reader.telecoms(entity, at),
+    )
+
+
+def _recipient(reader: _Reader, holder: ElementTree.Element, where: str) -> CdaRecipient | None:
+    intended = holder.find(_path("intendedRecipient"))
+    if intended is None:
+        return None
+    at = f"{where}/intendedRecipient"
+    ids = reader.ids(intended, f"{at}/id")
+    family, given = reader.name(intended.find(_path("informationRecipient")), f"{at}/informationRecipient")
+    organisation = intended.find(_path("receivedOrganization", "name"))
+    return CdaRecipient(
+        id_root=ids[0][0] if ids else None,
+        id=(ids[0][1] or None) if ids else None,
+        family=family,
+        given=given,
+        organisation_name=reader.text(organisation, f"{at}/receivedOrganization/name"),
+        telecoms=reader.telecoms(intended, at),
+    )
+
+
+def read_cda_header(data: bytes) -> CdaHeader:
+    """Read the header of a CDA R2 document (untrusted bytes) into values.
+
+    :class:`~mssante.errors.InvalidInput` (``MSS-CDA-*`` findings) when the bytes are too large,
+    not well-formed, hold a DTD or an entity, are not an HL7 v3 ``ClinicalDocument``, lack its
+    ``id``, ``code`` or ``recordTarget``, or hold a value no metadata could carry. Missing optional
+    parts read as None or empty; what was tolerated is in :attr:`CdaHeader.findings`.
+    """
+    document = _parse(data)
+    reader = _Reader()
+    document_id = _identifier(reader.instance_id(document.find(_path("id")), "id"))
+    if document_id is None:
+        reader.findings.append(NO_DOCUMENT_ID(where="id"))
+    type_code = reader.code(document.find(_path("code")), "code")
+    if type_code is None:
+        reader.findings.append(NO_DOCUMENT_CODE(where="code"))
+    patient = _patient(reader, document)
+
+    template_ids = tuple(
+        item
+        for index, element in enumerate(reader.many(document, _path("templateId"), "templateId"))
+        if (item := reader.instance_id(element, f"templateId[{index}]")) is not None
+    )
+    media_type = reader.attr(document.find(_path("component", "nonXMLBody", "text")), "mediaType", "nonXMLBody/text")
+    authors = tuple(
+        _person(reader, element, "assignedAuthor", f"author[{index}]")
+        for index, element in enumerate(reader.many(document, _path("author"), "author"))
+    )
+    legal = document.find(_path("legalAuthenticator"))
+    custodian = document.find(_path("custodian", "assignedCustodian", "representedCustodianOrganization"))
+    custodian_where = "custodian/assignedCustodian/representedCustodianOrganization"
+    custodian_id_root, custodian_id = _preferred(reader.ids(custodian, f"{custodian_where}/id"), IDNST_OID)
+    recipients = tuple(
+        recipient
+        for index, element in enumerate(reader.many(document, _path("informationRecipient"), "informationRecipient"))
+        if (recipient := _recipient(reader, element, f"informationRecipient[{index}]")) is not None
+    )
+
+    event_codes: list[Code] = []
+    practice_setting: Code | None = None
+    service_start: str | None = None
+    service_stop: str | None = None
+    for index, documentation in enumerate(reader.many(document, _path("documentationOf"), "documentationOf")):
+        event = documentation.find(_path("serviceEvent"))
+        if event is None:
+            continue
+        where = f"documentationOf[{index}]/serviceEvent"
+        code = reader.code(event.find(_path("code")), f"{where}/code")
+        if code is not None:
+            event_codes.append(code)
+        interval = event.find(_path("effectiveTime"))
+        if interval is not None and service_start is None and service_stop is None:
+            service_start = reader.time(interval.find(_path("low")), f"{where}/effectiveTime/low") or reader.time(
+                interval, f"{where}/effectiveTime"
+            )
+            service_stop = reader.time(interval.find(_path("high")), f"{where}/effectiveTime/high")
+        if practice_setting is None:
+            for performer in reader.many(event, _path("performer"), f"{where}/performer"):
+                practice_setting = reader.code(
+                    performer.find(_path("assignedEntity", "representedOrganization", "standardIndustryClassCode")),
+                    f"{where}/performer/assignedEntity/representedOrganization/standardIndustryClassCode",
+                )
+                if practice_setting is not None:
+                    break
+
+    facility = document.find(_path("componentOf", "encompassingEncounter", "location", "healthCareFacility", "code"))
+    set_id = _identifier(reader.instance_id(document.find(_path("setId")), "setId"))
+    version = reader.attr(document.find(_path("versionNumber")), "value", "versionNumber")
+    title = reader.text(document.find(_path("title")), "title")
+    confidentiality = reader.code(document.find(_path("confidentialityCode")), "confidentialityCode")
+    language_code = reader.attr(document.find(_path("languageCode")), "code", "languageCode")
+    effective_time = reader.time(document.find(_path("effectiveTime")), "effectiveTime")
+    custodian_name = reader.text(
+        None if custodian is None else custodian.find(_path("name")), f"{custodian_where}/name"
+    )
+    legal_authenticator = None if legal is None else _person(reader, legal, "assignedEntity", "legalAuthenticator")
+    facility_type = reader.code(facility, "componentOf/encompassingEncounter/location/healthCareFacility/code")
+    if document_id is None or type_code is None or patient is None or not Report(findings=reader.findings).ok:
+        raise _refuse(reader.findings, subject=document_id or "ClinicalDocument")
+    return CdaHeader(
+        document_id=document_id,
+        type_code=type_code,
+        patient=patient,
+        set_id=set_id,
+        version=version,
+        title=title,
+        confidentiality=confidentiality,
+        language_code=language_code,
+        effective_time=effective_time,
+        template_ids=template_ids,
+        format_code=format_code_of(template_ids, media_type),
+        body_media_type=media_type,
+        author=authors[0] if authors else None,
+        authors=authors,
+        custodian_name=custodian_name,
+        custodian_id_root=custodian_id_root,
+        custodian_id=custodian_id,
+        legal_authenticator=legal_authenticator,
+        healthcare_facility_type=facility_type,
+        practice_setting=practice_setting,
+        event_codes=tuple(event_codes),
+        service_start=service_start,
+        service_stop=service_stop,
+        information_recipients=recipients,
+        findings=tuple(reader.findings),
+    )

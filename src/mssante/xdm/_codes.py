@@ -1,0 +1,63 @@
+"""Finding codes of XDM packages and their metadata (``MSS-XDM-*``)."""
+
+from __future__ import annotations
+
+from mssante.report import Severity, define_code
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# The package (IHE ITI-32, NIST XDM rules)
+NO_README = define_code("MSS-XDM-001", ERROR, "the package has no README.TXT at its root")
+NO_INDEX = define_code("MSS-XDM-002", ERROR, "the package has no INDEX.HTM at its root")
+NO_XDM_DIRECTORY = define_code("MSS-XDM-003", ERROR, "the package has no IHE_XDM directory")
+NO_SUBSET = define_code("MSS-XDM-004", ERROR, "IHE_XDM holds no submission set directory with a METADATA.XML")
+BAD_METADATA_XML = define_code(
+    "MSS-XDM-005", ERROR, "METADATA.XML is not well-formed, too large, or holds a DTD or an entity"
+)
+NOT_SUBMIT_OBJECTS = define_code("MSS-XDM-006", ERROR, "METADATA.XML is not an ebRIM 3.0 SubmitObjectsRequest")
+SUBMISSION_SETS = define_code("MSS-XDM-007", ERROR, "a METADATA.XML must hold exactly one submission set")
+NO_HASH = define_code("MSS-XDM-008", ERROR, "a document entry has no hash slot (required on XDM media)")
+NO_SIZE = define_code("MSS-XDM-009", ERROR, "a document entry has no size slot (required on XDM media)")
+NO_URI = define_code("MSS-XDM-010", ERROR, "a document entry has no URI slot (required on XDM media)")
+MISSING_FILE = define_code("MSS-XDM-011", ERROR, "the URI of a document entry names no file of the submission set")
+HASH_MISMATCH = define_code("MSS-XDM-012", ERROR, "the hash slot is not the SHA-1 of the document's bytes")
+SIZE_MISMATCH = define_code("MSS-XDM-013", ERROR, "the size slot is not the document's size in bytes")
+MISSING_ATTRIBUTE = define_code("MSS-XDM-014", ERROR, "a required metadata attribute is missing or empty")
+BAD_VALUE = define_code("MSS-XDM-015", ERROR, "a metadata value is malformed")
+BAD_TIME = define_code("MSS-XDM-016", ERROR, "a time is not an XDS time (YYYY[MM[DD[hh[mm[ss]]]]], UTC)")
+NO_ASSOCIATION = define_code("MSS-XDM-017", ERROR, "a document entry is not a member of the submission set")
+UNREFERENCED_FILE = define_code("MSS-XDM-018", WARNING, "a file of the submission set is named by no document entry")
+MISSING_DIRECTORY_ENTRY = define_code(
+    "MSS-XDM-019", WARNING, "the ZIP has no directory entry for IHE_XDM/ or a subset (some importers need them)"
+)
+NOT_CANONICAL_NAME = define_code(
+    "MSS-XDM-020", INFO, "a name is not in the canonical upper-case form (read without regard to case)"
+)
+WRAPPED = define_code("MSS-XDM-021", WARNING, "the package is wrapped in a top folder (read from inside it)")
+JUNK = define_code("MSS-XDM-022", INFO, "operating-system junk (__MACOSX/, .DS_Store, Thumbs.db) was skipped")
+SHORT_ASSOCIATION = define_code(
+    "MSS-XDM-023", INFO, "an association type is written in short form (HasMember): read as the full URN"
+)
+UPPER_CASE_HASH = define_code("MSS-XDM-024", INFO, "the hash is upper-case hex: accepted, lower case is written")
+BAD_SUBMISSION_STATUS = define_code(
+    "MSS-XDM-025", WARNING, "a HasMember association has no SubmissionSetStatus Original"
+)
+BAD_OBJECT_TYPE = define_code("MSS-XDM-026", ERROR, "a document entry's objectType is neither stable nor on-demand")
+MISNAMED_ENTRY = define_code(
+    "MSS-XDM-027", ERROR, "an entry name looks like a METADATA.XML glued to its directory (missing '/')"
+)
+SEVERAL_SUBSETS = define_code(
+    "MSS-XDM-028", WARNING, "the package holds several submission sets (MSSanté sends one per message)"
+)
+SET_BY_SCHEME = define_code(
+    "MSS-XDM-029", ERROR, "the submission set node is given as a classificationScheme, not a classificationNode"
+)
+
+# The CI-SIS (French) rules
+NOT_INS = define_code(
+    "MSS-XDM-040", WARNING, "the patient identifier is not an INS (CI-SIS: the INS is used whenever it is qualified)"
+)
+BAD_INS = define_code("MSS-XDM-041", ERROR, "the patient identifier claims an INS authority but is not a valid INS")
+SEVERAL_PATIENTS = define_code("MSS-XDM-042", ERROR, "the package concerns more than one patient (one per message)")
+CI_SIS_REQUIRED = define_code("MSS-XDM-043", WARNING, "an attribute the CI-SIS requires (XDM's R2) is missing")
+TEST_INS = define_code("MSS-XDM-044", WARNING, "the patient INS is from the TEST or DEMO authority")

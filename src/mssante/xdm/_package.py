@@ -1,0 +1,377 @@
+"""IHE_XDM.ZIP: the package written in its canonical layout, and read as real systems write it.
+
+Written: ``README.TXT``, ``INDEX.HTM``, ``IHE_XDM/``, ``IHE_XDM/SUBSET01/`` (explicit directory
+entries), ``METADATA.XML`` and the documents in upper-case 8.3 names, ``hash`` (SHA-1, lower-case
+hex), ``size`` and ``URI`` computed from the exact bytes written. Read: names without regard to
+case, a wrapper folder, any subset name, ``__MACOSX/`` junk; what was tolerated is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from mssante.addresses import Address
+from mssante.errors import InvalidInput
+from mssante.report import Finding, Report
+from mssante.xdm import _codes
+from mssante.xdm._cda import read_cda_header
+from mssante.xdm._ebrim import read_metadata, write_metadata
+from mssante.xdm._fromcda import entry_from_cda, overridden, submission_set_from_cda
+from mssante.xdm._model import DocumentEntry, Metadata, SubmissionSet, parse_dtm
+from mssante.xdm._safezip import SafeZip, ZipLimits
+
+__all__ = ["MAX_PACKAGE_BYTES", "Document", "Package", "Subset"]
+
+MAX_PACKAGE_BYTES = ZipLimits().max_archive_size
+"""The largest archive read (the default :class:`ZipLimits`)."""
+
+_EXTENSIONS = {
+    "text/xml": "XML",
+    "application/xml": "XML",
+    "text/x-cda-r2+xml": "XML",
+    "application/pdf": "PDF",
+    "text/plain": "TXT",
+    "text/html": "HTM",
+    "application/dicom": "DCM",
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "image/tiff": "TIF",
+    "application/fhir+json": "JSN",
+    "application/json": "JSN",
+}
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+@attrs.frozen(kw_only=True)
+class Document:
+    """A document to pack: its bytes and metadata (``hash``, ``size`` and ``URI`` are filled in when packed)."""
+
+    content: bytes = attrs.field(repr=False)
+    entry: DocumentEntry
+    name: str = ""
+    """The file name in the subset; ``DOC0001.XML``, ``DOC0002.PDF``... when empty."""
+
+
+@attrs.frozen(kw_only=True)
+class Subset:
+    """One submission set directory: its metadata and its files, by name relative to the directory."""
+
+    directory: str
+    metadata: Metadata | None
+    files: Mapping[str, bytes] = attrs.field(repr=False)
+    metadata_path: str = ""
+    """Where METADATA.XML was read from in the archive (``IHE_XDM/SUBSET01/METADATA.XML`` when packed)."""
+
+    def content(self, entry: DocumentEntry) -> bytes | None:
+        """The bytes the entry's ``URI`` names (compared without regard to case), if the subset has them."""
+        wanted = entry.uri.casefold()
+        return next((data for name, data in self.files.items() if name.casefold() == wanted), None)
+
+
+def _canonical_name(index: int, mime_type: str) -> str:
+    return f"DOC{index:04d}.{_EXTENSIONS.get(mime_type.split(';', maxsplit=1)[0].strip().lower(), 'BIN')}"
+
+
+def _readme(metadata: Metadata, directory: str, application: str) -> str:
+    submission = metadata.submission_set
+    senders = "; ".join(author.person or ", ".join(author.institutions) for author in submission.authors) or "-"
+    moment = parse_dtm(submission.submission_time)
+    lines = [
+        "Archive IHE XDM (IHE_XDM.ZIP) - documents de santé et leurs métadonnées",
+        "",
+        f"Émetteur : {senders}",
+        f"Application de l'émetteur : {application}",
+        f"Date de constitution : {moment.strftime('%d/%m/%Y %H:%M UTC') if moment else submission.submission_time}",
+        f"Identifiant du lot de soumission : {submission.unique_id}",
+        "",
+        "Instructions :",
+        "Ouvrir INDEX.HTM dans un navigateur pour consulter la liste des documents.",
+        "Les métadonnées (IHE XDS, ebRIM 3.0, CI-SIS) sont dans le fichier METADATA.XML du lot.",
+        "",
+        "Arborescence :",
+        "README.TXT     ce fichier",
+        "INDEX.HTM      sommaire des documents",
+        f"IHE_XDM/{directory}/METADATA.XML     métadonnées du lot",
+    ]
+    lines += [f"IHE_XDM/{directory}/{entry.uri}     {entry.title or entry.mime_type}" for entry in metadata.documents]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _index(metadata: Metadata, directory: str) -> str:
+    rows = "\n".join(
+        f'<li><a href="IHE_XDM/{directory}/{html.escape(entry.uri)}">{html.escape(entry.title or entry.uri)}</a>'
+        f" ({html.escape(entry.mime_type)}, {html.escape(entry.size)} octets)</li>"
+        for entry in metadata.documents
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="fr" lang="fr">\n'
+        "<head><title>Archive IHE XDM</title></head>\n<body>\n"
+        "<h1>Archive IHE XDM</h1>\n"
+        f"<p>Lot de soumission {html.escape(metadata.submission_set.unique_id)} : "
+        f"{len(metadata.documents)} document(s).</p>\n"
+        f"<ul>\n{rows}\n</ul>\n"
+        f'<p><a href="IHE_XDM/{directory}/METADATA.XML">Métadonnées (METADATA.XML)</a> - '
+        '<a href="README.TXT">README.TXT</a></p>\n'
+        "</body>\n</html>\n"
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Package:
+    """An XDM package: its submission sets, README.TXT, INDEX.HTM, and what was tolerated when it was read."""
+
+    subsets: tuple[Subset, ...]
+    readme: str = ""
+    index: str = ""
+    findings: tuple[Finding, ...] = ()
+    """Findings of reading (tolerated deviations, unreadable metadata); :func:`validate` judges the rest."""
+    junk: tuple[str, ...] = ()
+    """Entries skipped as operating-system junk."""
+
+    @property
+    def metadata(self) -> Metadata | None:
+        """The metadata of the first submission set (MSSanté sends one)."""
+        return self.subsets[0].metadata if self.subsets else None
+
+    @property
+    def documents(self) -> list[tuple[DocumentEntry, bytes | None]]:
+        """Every document entry with the bytes its ``URI`` names (None when the file is missing)."""
+        return [
+            (entry, subset.content(entry))
+            for subset in self.subsets
+            if subset.metadata is not None
+            for entry in subset.metadata.documents
+        ]
+
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        submission_set: SubmissionSet,
+        *,
+        application: str = "mssante",
+    ) -> Package:
+        """A package of one submission set (``SUBSET01``): each entry gets the ``hash``, ``size`` and ``URI``
+        of its bytes, and a ``HasMember`` association."""
+        if not documents:
+            raise ValueError("a package holds at least one document")
+        files: dict[str, bytes] = {}
+        entries = []
+        for number, document in enumerate(documents, start=1):
+            name = document.name or _canonical_name(number, document.entry.mime_type)
+            if name.casefold() in {taken.casefold() for taken in files} or name.upper() == "METADATA.XML":
+                raise ValueError(f"two documents would be named {name!r}")
+            files[name] = document.content
+            entries.append(
+                attrs.evolve(
+                    document.entry,
+                    uri=name,
+                    hash=hashlib.sha1(document.content).hexdigest(),  # noqa: S324 (the XDS hash is SHA-1)
+                    size=str(len(document.content)),
+                )
+            )
+        metadata = Metadata.of(submission_set, entries)
+        directory = "SUBSET01"
+        return cls(
+            subsets=(
+                Subset(
+                    directory=directory,
+                    metadata=metadata,
+                    files=files,
+                    metadata_path=f"IHE_XDM/{directory}/METADATA.XML",
+                ),
+            ),
+            readme=_readme(metadata, directory, application),
+            index=_index(metadata, directory),
+        )
+
+    @classmethod
+    def from_cda(
+        cls,
+        cda: bytes | Sequence[bytes],
+        *,
+        at: dt.datetime,
+        source_id: str = "",
+        recipients: Sequence[Address | str] = (),
+        document: Mapping[str, Any] | None = None,
+        submission_set: Mapping[str, Any] | None = None,
+        application: str = "mssante",
+    ) -> Package:
+        """A package of CDA R2 documents, its metadata derived from their headers (CI-SIS mapping).
+
+        ``at`` is the submission time; ``source_id`` the sending system's OID (default: the root of
+        the first document's id); ``recipients`` the intended recipients' MSSanté addresses (those
+        of the CDA's information recipients are added). ``document`` and ``submission_set`` replace
+        derived fields by name (codes as ``{"code", "scheme", "display"}``). Raises
+        :class:`~mssante.errors.InvalidInput` when a document is not a CDA R2 document with an id,
+        a code and a patient, or the documents are about different patients.
+        """
+        documents = [cda] if isinstance(cda, bytes | bytearray) else list(cda)
+        if not documents:
+            raise ValueError("give at least one CDA document")
+        headers = [read_cda_header(bytes(data)) for data in documents]
+        entries = [overridden(entry_from_cda(header), document, what="document") for header in headers]
+        patients = {entry.patient_id for entry in entries}
+        if len(patients) > 1:
+            finding = _codes.SEVERAL_PATIENTS(f"the documents concern {len(patients)} patients: {sorted(patients)}")
+            raise InvalidInput(finding.message, Report(findings=[finding]))
+        derived = submission_set_from_cda(headers, entries, at=at, source_id=source_id, recipients=recipients)
+        return cls.build(
+            [Document(content=bytes(data), entry=entry) for data, entry in zip(documents, entries, strict=True)],
+            overridden(derived, submission_set, what="submission_set"),
+            application=application,
+        )
+
+    def to_zip(self) -> bytes:
+        """The IHE_XDM.ZIP bytes: canonical layout, explicit directory entries, deflated, reproducible."""
+        moment = None
+        if self.metadata is not None:
+            moment = parse_dtm(self.metadata.submission_set.submission_time)
+        stamp = (moment or dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)).timetuple()[:6]
+        output = io.BytesIO()
+        with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
+            def put(name: str, data: bytes) -> None:
+                info = zipfile.ZipInfo(name, date_time=stamp)
+                if name.endswith("/"):
+                    info.external_attr = (0o40755 << 16) | 0x10
+                    archive.writestr(info, b"")
+                else:
+                    info.external_attr = 0o100644 << 16
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(info, data)
+
+            put("README.TXT", self.readme.encode("utf-8"))
+            put("INDEX.HTM", self.index.encode("utf-8"))
+            put("IHE_XDM/", b"")
+            for subset in self.subsets:
+                put(f"IHE_XDM/{subset.directory}/", b"")
+                if subset.metadata is not None:
+                    put(f"IHE_XDM/{subset.directory}/METADATA.XML", write_metadata(subset.metadata))
+                for name, data in subset.files.items():
+                    put(f"IHE_XDM/{subset.directory}/{name}", data)
+        return output.getvalue()
+
+    @classmethod
+    def read(cls, data: bytes, *, limits: ZipLimits | None = None) -> Package:
+        """Read an XDM ZIP as real systems write it.
+
+        :class:`~mssante.errors.InvalidInput` when the bytes are not a safe ZIP archive (see
+        :class:`ZipLimits`); a package without README, INDEX or metadata is read and
+        :func:`validate` says what is missing.
+        """
+        archive = SafeZip.open(data, limits=limits or ZipLimits())
+        return _Reader(archive).package()
+
+
+def _is_junk(name: str) -> bool:
+    parts = name.split("/")
+    base = parts[-1].casefold()
+    return "__macosx" in (part.casefold() for part in parts) or base in _JUNK_NAMES or base.startswith("._")
+
+
+class _Reader:
+    """Locates the package root, the subsets and their files in a checked archive."""
+
+    def __init__(self, archive: SafeZip) -> None:
+        self.archive = archive
+        self.findings: list[Finding] = []
+        self.junk = [entry.name for entry in archive.entries if _is_junk(entry.name)]
+        self.files = [entry.name for entry in archive.entries if not entry.is_dir and not _is_junk(entry.name)]
+        self.directories = {entry.name.rstrip("/") for entry in archive.entries if entry.is_dir}
+
+    def root(self) -> str:
+        """The folder holding IHE_XDM/ (empty at the top), by the shortest path."""
+        roots = set()
+        for name in self.files:
+            parts = name.split("/")
+            folded = [part.casefold() for part in parts[:-1]]
+            if "ihe_xdm" in folded:
+                roots.add("/".join(parts[: folded.index("ihe_xdm")]))
+        if not roots:
+            return ""
+        root = min(roots, key=lambda path: (path.count("/"), path))
+        if root:
+            self.findings.append(_codes.WRAPPED(f"the package is inside {root + '/'!r}", where=root + "/"))
+        return root + "/" if root else ""
+
+    def text(self, root: str, name: str) -> str:
+        """README.TXT or INDEX.HTM at the root, read as UTF-8 (Latin-1 when it is not)."""
+        for path in self.files:
+            if path.casefold() == (root + name).casefold():
+                if path != root + name:
+                    self.findings.append(_codes.NOT_CANONICAL_NAME(f"{path!r} is written {name}", where=path))
+                data = self.archive.read(path)
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError:
+                    return data.decode("latin-1")
+        return ""
+
+    def package(self) -> Package:
+        if self.junk:
+            self.findings.append(_codes.JUNK(f"{len(self.junk)} entries skipped", where=self.junk[0]))
+        root = self.root()
+        readme, index = self.text(root, "README.TXT"), self.text(root, "INDEX.HTM")
+        subsets: dict[str, dict[str, str]] = {}  # subset path -> {relative name: archive name}
+        inside = [path[len(root) :].split("/") for path in self.files if path.startswith(root)]
+        inside = [parts for parts in inside if parts[0].casefold() == "ihe_xdm"]
+        glued = [  # IHE_XDM/SUBSET01METADATA.xml: a known producer bug, read as IHE_XDM/SUBSET01/METADATA.xml
+            parts[1][: -len("metadata.xml")]
+            for parts in inside
+            if len(parts) == 2 and parts[1].casefold().endswith("metadata.xml") and len(parts[1]) > len("metadata.xml")
+        ]
+        for parts in inside:
+            path = root + "/".join(parts)
+            if len(parts) > 2:
+                subsets.setdefault("/".join(parts[:2]), {})["/".join(parts[2:])] = path
+                continue
+            prefix = next((prefix for prefix in glued if parts[1].startswith(prefix)), None)
+            if prefix is None:
+                continue
+            name = parts[1][len(prefix) :]
+            if name.casefold() == "metadata.xml":
+                message = f"{path!r} is not in a subset directory: the '/' after {prefix!r} is missing"
+                self.findings.append(_codes.MISNAMED_ENTRY(message, where=path))
+            subsets.setdefault(f"{parts[0]}/{prefix}", {})[name] = path
+        folded = {directory.casefold() for directory in self.directories}
+        absent = [key for key in ("IHE_XDM", *sorted(subsets)) if (root + key).casefold() not in folded]
+        if subsets and absent:
+            message = "no directory entry for " + ", ".join(f"{root + key}/" for key in absent)
+            self.findings.append(_codes.MISSING_DIRECTORY_ENTRY(message, where=root + absent[0] + "/"))
+        return Package(
+            subsets=tuple(self.subset(key, names) for key, names in sorted(subsets.items())),
+            readme=readme,
+            index=index,
+            findings=tuple(self.findings),
+            junk=tuple(self.junk),
+        )
+
+    def subset(self, key: str, names: dict[str, str]) -> Subset:
+        directory = key.split("/")[1]
+        metadata_name = next((name for name in names if name.casefold() == "metadata.xml"), None)
+        metadata, path = None, ""
+        if metadata_name is not None:
+            path = names.pop(metadata_name)
+            if not path.endswith(f"IHE_XDM/{directory}/METADATA.XML"):
+                message = f"{path!r} is written IHE_XDM/{directory}/METADATA.XML"
+                self.findings.append(_codes.NOT_CANONICAL_NAME(message, where=path))
+            try:
+                metadata, tolerated = read_metadata(self.archive.read(path), where=path)
+            except InvalidInput as error:
+                self.findings.extend(error.report.findings)
+            else:
+                self.findings.extend(tolerated)
+        files = {name: self.archive.read(path) for name, path in names.items()}
+        return Subset(directory=directory, metadata=metadata, files=files, metadata_path=path)

@@ -1,0 +1,247 @@
+"""Judging an XDM package: the IHE XDM rules (as the NIST validator applies them), then the CI-SIS ones."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+
+from mssante.errors import InvalidInput
+from mssante.identifiers import InsAuthority
+from mssante.report import Finding, Report
+from mssante.xdm import _codes
+from mssante.xdm._hl7 import BAD_INS as _HL7_BAD_INS_CODE
+from mssante.xdm._hl7 import Cx, IntendedRecipient, Xcn, Xon, Xtn
+from mssante.xdm._model import HAS_MEMBER, ON_DEMAND, STABLE, Author, Code, DocumentEntry, Metadata, parse_dtm
+from mssante.xdm._package import Package, Subset
+from mssante.xdm._safezip import ZipLimits
+from mssante.xdm._valuesets import value_set
+
+__all__ = ["validate"]
+
+_HL7_BAD_INS = _HL7_BAD_INS_CODE.id
+_OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+", re.ASCII)
+_INS_OIDS = frozenset(authority.value for authority in InsAuthority)
+_DOCUMENT_TIMES = ("creation_time", "service_start_time", "service_stop_time")
+_VALUE_SETS = {  # DocumentEntry field -> CI-SIS value set
+    "type_code": "J07",
+    "healthcare_facility_type_code": "J02",
+    "practice_setting_code": "J04",
+}
+_CI_SIS_DOCUMENT = (
+    "class_code", "type_code", "format_code", "healthcare_facility_type_code", "practice_setting_code",
+    "creation_time", "language_code", "patient_id", "source_patient_id", "authors", "confidentiality_codes",
+)  # fmt: skip
+_ATTRIBUTE_NAMES = {  # field -> XDS attribute, for messages
+    "class_code": "classCode", "type_code": "typeCode", "format_code": "formatCode",
+    "healthcare_facility_type_code": "healthcareFacilityTypeCode", "practice_setting_code": "practiceSettingCode",
+    "creation_time": "creationTime", "language_code": "languageCode", "patient_id": "patientId",
+    "source_patient_id": "sourcePatientId", "authors": "author", "confidentiality_codes": "confidentialityCode",
+    "service_start_time": "serviceStartTime", "service_stop_time": "serviceStopTime",
+}  # fmt: skip
+
+
+def _structure(package: Package) -> Iterator[Finding]:
+    if not package.readme:
+        yield _codes.NO_README("README.TXT is required at the root of the package", where="README.TXT")
+    if not package.index:
+        yield _codes.NO_INDEX("INDEX.HTM is required at the root of the package", where="INDEX.HTM")
+    if not package.subsets:
+        yield _codes.NO_XDM_DIRECTORY("no IHE_XDM/<subset>/ directory holds a file", where="IHE_XDM/")
+    elif not any(subset.metadata is not None for subset in package.subsets):
+        yield _codes.NO_SUBSET("no subset has a readable METADATA.XML", where="IHE_XDM/")
+    if len(package.subsets) > 1:
+        yield _codes.SEVERAL_SUBSETS(f"{len(package.subsets)} submission sets", where="IHE_XDM/")
+
+
+def _entry(subset: Subset, entry: DocumentEntry, where: str) -> Iterator[Finding]:
+    for value, name in ((entry.entry_uuid, "entryUUID (id)"), (entry.unique_id, "uniqueId"),
+                        (entry.mime_type, "mimeType")):  # fmt: skip
+        if not value:
+            yield _codes.MISSING_ATTRIBUTE(f"the document entry has no {name}", where=where)
+    if entry.object_type not in (STABLE, ON_DEMAND):
+        yield _codes.BAD_OBJECT_TYPE(f"objectType is {entry.object_type!r}", where=where)
+    for field in _DOCUMENT_TIMES:
+        value = getattr(entry, field)
+        if value and parse_dtm(value) is None:
+            yield _codes.BAD_TIME(f"{_ATTRIBUTE_NAMES[field]} is {value!r}", where=where)
+    if not entry.hash:
+        yield _codes.NO_HASH("hash attribute not found", where=where)
+    if not entry.size:
+        yield _codes.NO_SIZE("size attribute not found", where=where)
+    if not entry.uri:
+        yield _codes.NO_URI("URI attribute not found", where=where)
+        return
+    content = subset.content(entry)
+    if content is None:
+        yield _codes.MISSING_FILE(f"URI attribute is {entry.uri!r} but the file does not exist", where=where)
+        return
+    if entry.size and entry.size.strip() != str(len(content)):
+        yield _codes.SIZE_MISMATCH(f"size is {entry.size!r}; the file has {len(content)} bytes", where=where)
+    if entry.hash:
+        actual = hashlib.sha1(content).hexdigest()  # noqa: S324 (the XDS hash is SHA-1)
+        if entry.hash.strip().lower() != actual:
+            yield _codes.HASH_MISMATCH(f"hash is {entry.hash!r}; the file's SHA-1 is {actual}", where=where)
+        elif entry.hash.strip() != actual:
+            yield _codes.UPPER_CASE_HASH(f"hash {entry.hash!r}", where=where)
+
+
+def _metadata(subset: Subset, metadata: Metadata, where: str) -> Iterator[Finding]:
+    submission = metadata.submission_set
+    set_where = f"{where}: SubmissionSet"
+    required = (
+        (submission.entry_uuid, "entryUUID (id)"), (submission.unique_id, "uniqueId"),
+        (submission.source_id, "sourceId"), (submission.submission_time, "submissionTime"),
+    )  # fmt: skip
+    for value, name in required:
+        if not value:
+            yield _codes.MISSING_ATTRIBUTE(f"the submission set has no {name}", where=set_where)
+    if submission.submission_time and parse_dtm(submission.submission_time) is None:
+        yield _codes.BAD_TIME(f"submissionTime is {submission.submission_time!r}", where=set_where)
+    members = {
+        association.target: association
+        for association in metadata.associations
+        if association.type == HAS_MEMBER and association.source == submission.entry_uuid
+    }
+    for index, entry in enumerate(metadata.documents):
+        entry_where = f"{where}: DocumentEntry[{index}]"
+        yield from _entry(subset, entry, entry_where)
+        association = members.get(entry.entry_uuid)
+        if association is None:
+            yield _codes.NO_ASSOCIATION(f"no HasMember association targets {entry.entry_uuid!r}", where=entry_where)
+        elif association.status != "Original":
+            message = f"SubmissionSetStatus is {association.status!r}, not 'Original'"
+            yield _codes.BAD_SUBMISSION_STATUS(message, where=entry_where)
+    referenced = {entry.uri.casefold() for entry in metadata.documents}
+    for name in subset.files:
+        if name.casefold() not in referenced:
+            yield _codes.UNREFERENCED_FILE(f"{name!r} is named by no document entry", where=f"{where}: {name}")
+
+
+def _oid(value: str, *, extension: bool = False) -> bool:
+    root, _, rest = value.partition("^") if extension else (value, "", "")
+    return bool(_OID.fullmatch(root)) and len(root) <= 64 and len(rest) <= 64
+
+
+def _encoded(parse: Callable[[str], object], value: str, where: str) -> list[Finding]:
+    try:
+        parse(value)
+    except InvalidInput as error:
+        return [finding.located(where) for finding in error.report.findings]
+    return []
+
+
+def _encodings(metadata: Metadata, where: str) -> Iterator[Finding]:
+    """Identifiers are OIDs, and HL7 v2 values parse as their datatype."""
+    submission = metadata.submission_set
+    set_where = f"{where}: SubmissionSet"
+    for value, name in ((submission.unique_id, "uniqueId"), (submission.source_id, "sourceId")):
+        if value and not _oid(value):
+            yield _codes.BAD_VALUE(f"{name} {value!r} is not an OID", where=f"{set_where}.{name}")
+    values: list[tuple[Callable[[str], object], str, str]] = [
+        (IntendedRecipient.parse, value, f"{set_where}.intendedRecipient") for value in submission.intended_recipients
+    ]
+    values += _author_values(submission.authors, f"{set_where}.author")
+    for index, entry in enumerate(metadata.documents):
+        entry_where = f"{where}: DocumentEntry[{index}]"
+        if entry.unique_id and not _oid(entry.unique_id, extension=True):
+            message = f"uniqueId {entry.unique_id!r} is not an OID (or OID^extension)"
+            yield _codes.BAD_VALUE(message, where=f"{entry_where}.uniqueId")
+        values += [(Cx.parse, entry.source_patient_id, f"{entry_where}.sourcePatientId")]
+        values += [(Xcn.parse, entry.legal_authenticator, f"{entry_where}.legalAuthenticator")]
+        values += _author_values(entry.authors, f"{entry_where}.author")
+    for parse, value, value_where in values:
+        if value:
+            yield from _encoded(parse, value, value_where)
+
+
+def _author_values(authors: tuple[Author, ...], where: str) -> list[tuple[Callable[[str], object], str, str]]:
+    values: list[tuple[Callable[[str], object], str, str]] = []
+    for index, author in enumerate(authors):
+        at = f"{where}[{index}]"
+        values.append((Xcn.parse, author.person, f"{at}.authorPerson"))
+        values += [(Xon.parse, value, f"{at}.authorInstitution") for value in author.institutions]
+        values += [(Xtn.parse, value, f"{at}.authorTelecommunication") for value in author.telecommunications]
+    return values
+
+
+def _patient(text: str, where: str) -> tuple[tuple[str, str], list[Finding]]:
+    """The (identifier, authority) of a CX patient id, and the CI-SIS findings on it."""
+    identifier, _, rest = text.partition("^")
+    key = (identifier, rest.split("&")[1] if rest.count("&") >= 2 else rest)
+    try:
+        cx = Cx.parse(text)
+    except InvalidInput as error:
+        if any(finding.code == _HL7_BAD_INS for finding in error.report.findings):
+            return key, [_codes.BAD_INS(f"{text!r} is not a valid INS matricule under its INS authority", where=where)]
+        return key, [finding.located(where) for finding in error.report.findings]
+    authority = cx.authority.oid if cx.authority is not None else None
+    key = (cx.id, authority or "")
+    if authority not in _INS_OIDS:
+        return key, [_codes.NOT_INS(f"{text!r} is not under an INS authority OID", where=where)]
+    ins = cx.ins
+    if ins is not None and not ins.is_production:
+        return key, [_codes.TEST_INS(f"{text!r} is under the {ins.kind.upper()} authority", where=where)]
+    return key, []
+
+
+def _coded(code: Code, short: str, where: str) -> list[Finding]:
+    return [finding.located(where) for finding in value_set(short).check(code.code, code.scheme, code.display)]
+
+
+def _ci_sis(metadata: Metadata, where: str) -> Iterator[Finding]:
+    submission = metadata.submission_set
+    patients: dict[tuple[str, str], str] = {}
+    ids = [(submission.patient_id, f"{where}: SubmissionSet.patientId")]
+    ids += [(entry.patient_id, f"{where}: DocumentEntry[{index}].patientId")
+            for index, entry in enumerate(metadata.documents)]  # fmt: skip
+    for text, id_where in ids:
+        if not text:
+            continue
+        patient, findings = _patient(text, id_where)
+        yield from findings
+        patients.setdefault(patient, id_where)
+    if len(patients) > 1:
+        listed = ", ".join(f"{identifier} ({authority})" for identifier, authority in patients)
+        yield _codes.SEVERAL_PATIENTS(f"patient identifiers {listed}", where=where)
+    for name, value in (("contentTypeCode", submission.content_type_code), ("author", submission.authors),
+                        ("patientId", submission.patient_id)):  # fmt: skip
+        if not value:
+            yield _codes.CI_SIS_REQUIRED(f"the submission set has no {name}", where=f"{where}: SubmissionSet")
+    for index, entry in enumerate(metadata.documents):
+        entry_where = f"{where}: DocumentEntry[{index}]"
+        for field in _CI_SIS_DOCUMENT:
+            if not getattr(entry, field):
+                yield _codes.CI_SIS_REQUIRED(f"no {_ATTRIBUTE_NAMES[field]}", where=entry_where)
+        for field, short in _VALUE_SETS.items():
+            code = getattr(entry, field)
+            if code is not None:
+                yield from _coded(code, short, f"{entry_where}.{_ATTRIBUTE_NAMES[field]}")
+        for code in entry.confidentiality_codes:
+            yield from _coded(code, "J08", f"{entry_where}.confidentialityCode")
+
+
+def validate(package: Package | bytes, *, ci_sis: bool = True, limits: ZipLimits | None = None) -> Report:
+    """Judge an XDM package (its ZIP bytes, or a :class:`Package` already read).
+
+    The IHE XDM rules: README.TXT, INDEX.HTM and METADATA.XML present; each document entry's
+    ``hash``, ``size`` and ``URI`` present and true to the file; required attributes; associations.
+    With ``ci_sis`` (the default) the French rules as well: one patient, identified by a well-formed
+    INS; codes in the CI-SIS value sets; the attributes the CI-SIS requires. Never raises on bad
+    content: an unsafe or unreadable archive is a report with errors.
+    """
+    if not isinstance(package, Package):
+        try:
+            package = Package.read(package, limits=limits)
+        except InvalidInput as error:
+            return Report(findings=error.report.findings, subject="IHE_XDM.ZIP")
+    findings = [*package.findings, *_structure(package)]
+    for subset in package.subsets:
+        where = subset.metadata_path or f"IHE_XDM/{subset.directory}/METADATA.XML"
+        if subset.metadata is None:
+            continue
+        findings += _metadata(subset, subset.metadata, where)
+        findings += _encodings(subset.metadata, where)
+        if ci_sis:
+            findings += _ci_sis(subset.metadata, where)
+    return Report(findings=findings, subject="IHE_XDM.ZIP")
