@@ -40,6 +40,13 @@ AREAS = {
     "ADR": "MSSanté addresses.",
     "PKI": "IGC Santé certificates: reading, chains, profiles, identity.",
     "REV": "Revocation: CRLs, OCSP responses and their download.",
+    "WL": "The ANS allow-list and the decisions made with it.",
+    "WLF": "Downloading the allow-list and its cache.",
+    "XDM": "XDM packages and their metadata: IHE XDM rules, then CI-SIS rules.",
+    "ZIP": "ZIP archives read as hostile input (XDM packages).",
+    "HLV": "HL7 v2 datatypes of XDS metadata (CX, XCN, XON, XTN).",
+    "JDV": "CI-SIS value sets (jeux de valeurs).",
+    "CDA": "CDA R2 document headers.",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from mssante.cli import main
 from mssante.pki import Environment, TrustStore
 from mssante.testing import CA_NAMES, TestPki
+from tests.cli.running import run, run_json
 
 AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 AT_TEXT = "2026-06-01T12:00:00Z"
@@ -48,17 +46,6 @@ def files(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
         "crl-root": write("acr-el.crl", pki.crl("ACR-EL")),
         "garbage": write("garbage.pem", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
     }
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), out=out, err=err)
-    return status, out.getvalue(), err.getvalue()
-
-
-def run_json(*argv: str) -> tuple[int, dict[str, Any]]:
-    status, out, _ = run(*argv, "--json")
-    return status, json.loads(out)
 
 
 def verify_args(files: dict[str, str], leaf: str = "server", *extra: str) -> list[str]:

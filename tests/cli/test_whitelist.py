@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import socket
 import ssl
@@ -17,27 +16,16 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from mssante.cli import main
 from mssante.pki import Environment, TrustStore
 from mssante.testing import TestPki
 from mssante.trustspace import AllowList
 from mssante.trustspace._export import igc_sante_cafile, postfix_sender_access, postfix_tls_policy
+from tests.cli.running import run, run_json
 
 DATA = Path(__file__).parent.parent / "data"
 RESTORED = str(DATA / "listeblanchemssante-2025-03-13-restored.xml")
 MIRROR_HEAD = str(DATA / "listeblanchemssante-mirror-head.xml")
 MIPIH = "CN=medimail-asip.mipih.fr,OU=318310021300028,O=GIP MIPIH,ST=Haute-Garonne (31),C=FR"
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), out=out, err=err)
-    return status, out.getvalue(), err.getvalue()
-
-
-def run_json(*argv: str) -> tuple[int, dict[str, Any]]:
-    status, out, _ = run(*argv, "--json")
-    return status, json.loads(out)
 
 
 @pytest.fixture(autouse=True)

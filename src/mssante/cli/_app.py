@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from mssante._version import __version__
-from mssante.errors import MssanteError, SecurityWarning
+from mssante.errors import InvalidInput, MssanteError, SecurityWarning
+from mssante.report import Finding
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Outcome", "UsageError", "main"]
 
@@ -87,10 +88,21 @@ def _emit(stream: TextIO, payload: dict[str, Any]) -> None:
     _write(stream, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
-def _failure(message: str, *, as_json: bool, out: TextIO, err: TextIO, status: int = EXIT_USAGE) -> int:
+def _failure(
+    message: str,
+    *,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    status: int = EXIT_USAGE,
+    findings: Sequence[Finding] = (),
+) -> int:
     line = " ".join(message.split())
+    codes = [finding.code for finding in findings if finding.code not in line]
+    if codes:
+        line = f"{line} ({', '.join(dict.fromkeys(codes))})"
     if as_json:
-        _emit(out, {"ok": False, "error": line, "findings": []})
+        _emit(out, {"ok": False, "error": line, "findings": [finding.to_dict() for finding in findings]})
     _write(err, f"{line}\n")
     return status
 
@@ -118,6 +130,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return exit_.code if isinstance(exit_.code, int) else EXIT_OK
     except UsageError as error:
         return _failure(str(error), as_json=as_json, out=out, err=err)
+    except InvalidInput as error:
+        findings = error.report.errors
+        return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err, findings=findings)
     except (MssanteError, OSError, UnicodeError) as error:
         return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err)
     except KeyboardInterrupt:

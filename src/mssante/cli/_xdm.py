@@ -14,6 +14,7 @@ from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import MAX_PACKAGE_BYTES, DocumentEntry, Package, validate
 from mssante.xdm._cda import MAX_CDA_BYTES
+from mssante.xdm._codes import NO_XDM_DIRECTORY
 
 _MAX_JSON_BYTES = 1024 * 1024
 
@@ -57,6 +58,8 @@ def _summary(package: Package) -> list[dict[str, Any]]:
 def _inspect(args: argparse.Namespace) -> Outcome:
     package = _read_package(args.zip)
     report = Report(findings=package.findings, subject=args.zip)
+    if not package.subsets:
+        report = report.extended([NO_XDM_DIRECTORY("no IHE_XDM/<subset>/ directory holds a file: not an XDM package")])
     sets = _summary(package)
     payload = {**report.to_dict(), "submission_sets": sets, "junk": list(package.junk)}
     lines = []

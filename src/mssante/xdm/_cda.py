@@ -21,6 +21,7 @@ import types
 from collections.abc import Iterator, Mapping
 from itertools import islice
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 import attrs
 
@@ -69,7 +70,11 @@ NO_RECORD_TARGET = define_code("MSS-CDA-007", _ERROR, "the ClinicalDocument has 
 BAD_VALUE = define_code(
     "MSS-CDA-008", _ERROR, "a header value is longer than any metadata value or holds control characters"
 )
-BAD_TIME = define_code("MSS-CDA-009", _WARNING, "a time is not an HL7 TS (YYYY[MM[DD[hh[mm[ss[.f]]]]]][+-hhmm])")
+BAD_TIME = define_code(
+    "MSS-CDA-009",
+    _WARNING,
+    "a time is not an HL7 TS: YYYYMMDDhhmmss, shortened from the right, optional fraction and +hhmm offset",
+)
 BAD_INS = define_code("MSS-CDA-010", _WARNING, "a patient id under an INS authority is not a valid INS: not used")
 SEVERAL_INS = define_code(
     "MSS-CDA-011", _INFO, "the patient has several INS: a production one (NIR, NIA) is preferred, then the first"
@@ -499,15 +504,77 @@ def _identifier(item: tuple[str, str] | None) -> str | None:
     return f"{root}^{extension}" if extension else root
 
 
-def _parse(data: bytes) -> ElementTree.Element:
+class _Scan:
+    """One pass of expat over the whole document, building no tree: it must be well-formed XML without a DTD.
+
+    It notes where the body (the ``component`` child of the root) starts, the root's name as
+    written and, for an unstructured body, its media type; the handlers are dropped once the
+    body's kind is known, so the body costs expat's own parsing only.
+    """
+
+    def __init__(self) -> None:
+        self.parser = expat.ParserCreate()
+        self.depth = 0
+        self.root = ""
+        self.body: int | None = None
+        self.media_type: str | None = None
+        self.parser.StartDoctypeDeclHandler = self.forbid
+        self.parser.EntityDeclHandler = self.forbid
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+
+    @staticmethod
+    def forbid(*_: object) -> None:
+        raise UnreadableXml("forbidden", "refused: a DTD or an entity declaration (none is accepted)")
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        depth, local = self.depth, name.rpartition(":")[2]
+        self.depth += 1
+        if depth == 0:
+            self.root = name
+        elif self.body is None:
+            if depth == 1 and local == "component":
+                self.body = self.parser.CurrentByteIndex
+        elif depth == 3 and local == "text":
+            self.media_type = attributes.get("mediaType")
+            self.done()
+        elif depth == 2 and local != "nonXMLBody":
+            self.done()
+
+    def end(self, _name: str) -> None:
+        self.depth -= 1
+
+    def done(self) -> None:
+        self.parser.StartElementHandler = None
+        self.parser.EndElementHandler = None
+
+    def run(self, data: bytes) -> None:
+        try:
+            self.parser.Parse(data, True)  # noqa: FBT003 (positional only)
+        except expat.ExpatError as error:
+            raise UnreadableXml("malformed", f"not well-formed XML: {error}") from None
+        except (ValueError, LookupError) as error:  # an encoding expat cannot use
+            raise UnreadableXml("malformed", f"not readable XML: {type(error).__name__}: {error}"[:200]) from None
+
+
+def _parse(data: bytes) -> tuple[ElementTree.Element, str | None]:
+    """The header's element tree (the body is checked, not built) and the media type of an unstructured body."""
+    scan = _Scan()
     try:
-        root = parse_untrusted(data, limit=MAX_CDA_BYTES)
+        if len(data) > MAX_CDA_BYTES:
+            raise UnreadableXml("too-large", f"{len(data)} bytes; at most {MAX_CDA_BYTES} are read")
+        scan.run(data)
+        ascii_compatible = not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]
+        header = data
+        if scan.body is not None and ascii_compatible:  # the root's children up to the body, then its end tag
+            header = data[: scan.body] + f"</{scan.root}>".encode("ascii", "xmlcharrefreplace")
+        root = parse_untrusted(header, limit=MAX_CDA_BYTES)
     except UnreadableXml as error:
         code = {"too-large": TOO_LARGE, "forbidden": FORBIDDEN_XML}.get(error.reason, NOT_WELL_FORMED)
         raise _refuse([code(str(error))]) from None
     if root.tag != _V + "ClinicalDocument":
         raise _refuse([NOT_CDA(f"the root element is {root.tag!r:.120}, not {{{HL7_V3}}}ClinicalDocument")])
-    return root
+    return root, scan.media_type
 
 
 def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | None:
@@ -632,7 +699,7 @@ def read_cda_header(data: bytes) -> CdaHeader:
     ``id``, ``code`` or ``recordTarget``, or hold a value no metadata could carry. Missing optional
     parts read as None or empty; what was tolerated is in :attr:`CdaHeader.findings`.
     """
-    document = _parse(data)
+    document, body_media_type = _parse(bytes(data))
     reader = _Reader()
     document_id = _identifier(reader.instance_id(document.find(_path("id")), "id"))
     if document_id is None:
@@ -647,7 +714,7 @@ def read_cda_header(data: bytes) -> CdaHeader:
         for index, element in enumerate(reader.many(document, _path("templateId"), "templateId"))
         if (item := reader.instance_id(element, f"templateId[{index}]")) is not None
     )
-    media_type = reader.attr(document.find(_path("component", "nonXMLBody", "text")), "mediaType", "nonXMLBody/text")
+    media_type = reader.value(body_media_type, "component/nonXMLBody/text/@mediaType")
     authors = tuple(
         _person(reader, element, "assignedAuthor", f"author[{index}]")
         for index, element in enumerate(reader.many(document, _path("author"), "author"))

@@ -24,7 +24,9 @@ HASH_MISMATCH = define_code("MSS-XDM-012", ERROR, "the hash slot is not the SHA-
 SIZE_MISMATCH = define_code("MSS-XDM-013", ERROR, "the size slot is not the document's size in bytes")
 MISSING_ATTRIBUTE = define_code("MSS-XDM-014", ERROR, "a required metadata attribute is missing or empty")
 BAD_VALUE = define_code("MSS-XDM-015", ERROR, "a metadata value is malformed")
-BAD_TIME = define_code("MSS-XDM-016", ERROR, "a time is not an XDS time (YYYY[MM[DD[hh[mm[ss]]]]], UTC)")
+BAD_TIME = define_code(
+    "MSS-XDM-016", ERROR, "a time is not an XDS time: YYYYMMDDhhmmss in UTC, shortened from the right"
+)
 NO_ASSOCIATION = define_code("MSS-XDM-017", ERROR, "a document entry is not a member of the submission set")
 UNREFERENCED_FILE = define_code("MSS-XDM-018", WARNING, "a file of the submission set is named by no document entry")
 MISSING_DIRECTORY_ENTRY = define_code(

@@ -13,7 +13,7 @@ import hashlib
 import html
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -25,7 +25,8 @@ from mssante.xdm import _codes
 from mssante.xdm._cda import read_cda_header
 from mssante.xdm._ebrim import read_metadata, write_metadata
 from mssante.xdm._fromcda import entry_from_cda, overridden, submission_set_from_cda
-from mssante.xdm._model import DocumentEntry, Metadata, SubmissionSet, parse_dtm
+from mssante.xdm._hl7 import Xcn, Xon
+from mssante.xdm._model import Author, DocumentEntry, Metadata, SubmissionSet, parse_dtm
 from mssante.xdm._safezip import SafeZip, ZipLimits
 
 __all__ = ["MAX_PACKAGE_BYTES", "Document", "Package", "Subset"]
@@ -80,9 +81,27 @@ def _canonical_name(index: int, mime_type: str) -> str:
     return f"DOC{index:04d}.{_EXTENSIONS.get(mime_type.split(';', maxsplit=1)[0].strip().lower(), 'BIN')}"
 
 
+def _readable(parse: Callable[[str], Xcn | Xon], text: str) -> str:
+    """A person or an organisation as a reader would write it (the encoded text when it does not parse)."""
+    try:
+        value = parse(text)
+    except InvalidInput:
+        return text
+    if isinstance(value, Xon):
+        return f"{value.name} ({value.identifier})" if value.identifier else value.name
+    name = " ".join(part for part in (value.prefix, value.given, value.family) if part)
+    return f"{name} ({value.id})" if name and value.id else name or value.id
+
+
+def _who(author: Author) -> str:
+    parts = [_readable(Xcn.parse, author.person)] if author.person else []
+    parts += [_readable(Xon.parse, institution) for institution in author.institutions]
+    return ", ".join(parts)
+
+
 def _readme(metadata: Metadata, directory: str, application: str) -> str:
     submission = metadata.submission_set
-    senders = "; ".join(author.person or ", ".join(author.institutions) for author in submission.authors) or "-"
+    senders = "; ".join(_who(author) for author in submission.authors) or "-"
     moment = parse_dtm(submission.submission_time)
     lines = [
         "Archive IHE XDM (IHE_XDM.ZIP) - documents de santé et leurs métadonnées",
