@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
-from mssante.trustspace import MAX_ALLOWLIST_BYTES, AllowList
+from mssante.trustspace import MAX_ALLOWLIST_BYTES, AllowList, _parse
 from tests.trustspace.conftest import CLOSING_TAG, MIRROR_HEAD, RESTORED
 
 HEAD = (
@@ -175,3 +175,80 @@ def test_corrupted_lists_are_refused_or_read_never_a_traceback(position: int, ju
         assert codes
     else:
         assert len(allow) <= 2
+
+
+# Two ways of reading: the published shape by expat and one regular expression, anything else by the element
+# tree. They must accept and refuse the same documents, with the same entries and findings.
+
+
+def outcome(data: bytes) -> object:
+    """What reading gives: the codes of a refusal, or the list's time, entries, index and findings."""
+    try:
+        allow = AllowList.parse(data)
+    except InvalidInput as error:
+        return error.report.codes
+    return allow.generated, allow.entries, allow._operators, allow.report.findings
+
+
+def both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    fast = outcome(data)
+    with monkeypatch.context() as patched:
+        patched.setattr(_parse, "_published", lambda _data: None)
+        slow = outcome(data)
+    return fast, slow
+
+
+def test_the_published_shape_takes_the_fast_path(real_bytes: bytes) -> None:
+    published = _parse._published(real_bytes)
+    assert published is not None
+    columns, generated = published
+    assert generated == "2025-03-13T14:54:10Z"
+    assert [len(column) for column in columns] == [6554] * 6
+
+
+def test_the_real_list_reads_the_same_both_ways(real_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow = both_ways(real_bytes, monkeypatch)
+    assert fast == slow
+    assert isinstance(fast, tuple)
+    assert len(fast[1]) == 6554
+
+
+SMALL = document(entry(), entry("b.mssante.fr", dn="CN=mx.b.fr,OU=1,O=B &amp; C,C=FR"), entry("c.fr"))
+SHAPES = {
+    "published": SMALL,
+    "comment": SMALL.replace(b"<ListeDomaines>", b"<ListeDomaines><!-- c -->"),
+    "cdata": SMALL.replace(b"<Description>CHU X", b"<Description><![CDATA[CHU <X>]]>"),
+    "attribute": SMALL.replace(b"<Domaine>", b'<Domaine id="1">', 1),
+    "prefix": SMALL.replace(b'xmlns="https://listeblanche.mssante.fr/schema"',
+                            b'xmlns="https://listeblanche.mssante.fr/schema" xmlns:x="urn:x"'),
+    "empty-element": SMALL.replace(b"<Description>CHU X</Description>", b"<Description/>", 1),
+    "crlf": SMALL.replace(b"><", b">\r\n<"),
+    "references": SMALL.replace(b"CHU X", b"CHU &#88; &lt;&gt; &quot;"),
+    "text-between-entries": SMALL.replace(b"</Domaine><Domaine>", b"</Domaine>junk<Domaine>", 1),
+    "foreign-element": SMALL.replace(b"</Domaine><Domaine>", b"</Domaine><Autre/><Domaine>", 1),
+    "nested-in-field": SMALL.replace(b"<Nom>c.fr</Nom>", b"<Nom>c<b>.</b>fr</Nom>"),
+    "missing-field": document(entry(), entry(skip="DateMAJ")),
+    "wrong-namespace": SMALL.replace(b"listeblanche.mssante.fr/schema", b"example.org/schema"),
+    "undefined-entity": SMALL.replace(b"CHU X", b"CHU &eacute;"),
+    "truncated": SMALL[:-30],
+    "no-entries": document(),
+    "bom": b"\xef\xbb\xbf" + SMALL,
+    "trailing-text": SMALL + b"x",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("data", SHAPES.values(), ids=SHAPES.keys())
+def test_every_shape_reads_the_same_both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow = both_ways(data, monkeypatch)
+    assert fast == slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=len(SMALL)), st.sampled_from(
+    [b"<", b">", b"&", b"&amp;", b"</Domaine>", b"<Domaine>", b"<!-- -->", b"\r", b" ", b"x", b"\x00", b"/", b'"']
+), st.integers(min_value=0, max_value=3))  # fmt: skip
+def test_edited_lists_read_the_same_both_ways(position: int, insert: bytes, cut: int) -> None:
+    data = SMALL[:position] + insert + SMALL[position + cut :]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = both_ways(data, monkeypatch)
+    assert fast == slow

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import re
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 import attrs
 
@@ -34,6 +36,16 @@ _FIELD_TAGS = tuple(_NS + field for field in _FIELDS)
 _REQUIRED = frozenset({"Nom", "DNCertificatOperateur", "DateMAJ"})  # the others may be empty, never absent
 
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+# The shape ANS publishes, for the fast path: no attribute but the namespace, no comment, no empty-element tag.
+_PUBLISHED_HEAD = re.compile(
+    r'(?:<\?xml[^<>]*\?>)?\s*<ListeBlancheMSSante xmlns="https://listeblanche\.mssante\.fr/schema">\s*'
+    r"<DateDeGeneration>([^<]*)</DateDeGeneration>\s*<ListeDomaines>"
+)
+_PUBLISHED_TAIL = re.compile(r"</ListeDomaines>\s*</ListeBlancheMSSante>\s*")
+_PUBLISHED_ENTRY = re.compile(
+    r"<Domaine>\s*" + r"\s*".join(f"<{field}>([^<]*)</{field}>" for field in _FIELDS) + r"\s*</Domaine>"
+)
+_TAGS_PER_ENTRY = 2 + 2 * len(_FIELDS)
 _WHERE = re.compile(r"line (\d+), column (\d+)")
 
 
@@ -104,13 +116,13 @@ def _time(text: str | None, where: str, source: str) -> dt.datetime:
     return moment
 
 
-def _xml(data: bytes, source: str) -> ElementTree.Element:
-    """The parsed document, refusing any DTD before expat sees the bytes.
+def _screen(data: bytes, source: str) -> None:
+    """Refuse, before expat sees the bytes, an encoding other than UTF-8, an empty document and any DTD.
 
     Without a document type declaration no entity can be declared, so neither entity expansion
     (billion laughs) nor external entities can happen. The declaration is looked for in the bytes
     as UTF-8, the list's encoding; another encoding (a UTF-16 byte-order mark or declaration) is
-    refused, so it cannot hide one. Then the C parser of the standard library reads the document.
+    refused, so it cannot hide one.
     """
     head = data[:200].lower()
     if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
@@ -121,8 +133,12 @@ def _xml(data: bytes, source: str) -> ElementTree.Element:
         raise _refuse(_codes.UNREADABLE("the document is empty"), source)
     if b"!" in data and _DECLARATION.search(data):  # memchr first: the list has no "!" at all
         raise _refuse(_codes.FORBIDDEN_XML("a DTD or an entity declaration is not accepted"), source)
+
+
+def _xml(data: bytes, source: str) -> ElementTree.Element:
+    """The parsed document (the C parser of the standard library); a clear refusal when it is not well-formed."""
     try:
-        return ElementTree.fromstring(data)  # noqa: S314 (no DTD can reach it: see above)
+        return ElementTree.fromstring(data)  # noqa: S314 (no DTD can reach it: see _screen)
     except ElementTree.ParseError as error:
         message = str(error)
         position = _WHERE.search(message)
@@ -132,6 +148,34 @@ def _xml(data: bytes, source: str) -> ElementTree.Element:
                 _codes.TRUNCATED(f"the document ends before </ListeBlancheMSSante> ({message})"), source
             ) from None
         raise _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source) from None
+
+
+def _published(data: bytes) -> tuple[list[list[str | None]], str] | None:
+    """The six columns and the generation time when the document is well-formed XML in the shape ANS publishes.
+
+    Expat checks the whole document without building a tree; the entries are then read with one
+    regular expression. Every ``<`` of the list must belong to a matched entry, so a comment, a
+    CDATA section, an attribute, a prefix or a foreign element gives None, and the document is
+    read by the element tree instead: both ways accept and refuse the same documents.
+    """
+    try:
+        expat.ParserCreate().Parse(data, True)  # noqa: FBT003 (positional only)
+        text = data.decode("utf-8")
+    except (expat.ExpatError, ValueError):
+        return None
+    head = _PUBLISHED_HEAD.match(text)
+    end = text.rfind("</ListeDomaines>")
+    if head is None or end < head.end() or not _PUBLISHED_TAIL.fullmatch(text, end) or "\r" in text:
+        return None
+    body = text[head.end() : end]
+    rows = _PUBLISHED_ENTRY.findall(body)
+    if body.count("<") != _TAGS_PER_ENTRY * len(rows):
+        return None
+    columns: list[list[str | None]] = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 6
+    if "&" in body:  # character and entity references, which expat has checked
+        columns = [[html.unescape(text) for text in column] if "&" in "".join(column) else column  # type: ignore[arg-type]
+                   for column in columns]  # fmt: skip
+    return columns, html.unescape(head.group(1))
 
 
 def _columns(domains: ElementTree.Element, source: str) -> list[list[str | None]]:
@@ -274,7 +318,12 @@ def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
         raise TypeError(f"the allow-list is read from bytes, not {type(data).__name__}")
     if len(data) > MAX_ALLOWLIST_BYTES:
         raise _refuse(_codes.TOO_LARGE(f"{len(data)} bytes; at most {MAX_ALLOWLIST_BYTES} are read"), source)
-    root = _xml(bytes(data), source)
+    data = bytes(data)
+    _screen(data, source)
+    published = _published(data)
+    if published is not None:
+        return _document(*published, source)
+    root = _xml(data, source)
     if root.tag != f"{_NS}ListeBlancheMSSante":
         raise _refuse(_codes.NOT_AN_ALLOWLIST(f"the root element is {root.tag!r}"), source)
     generated = root.find(f"{_NS}DateDeGeneration")
