@@ -14,17 +14,16 @@ import functools
 import hashlib
 import io
 import random
-import timeit
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
+
+from timing import REPEATS, ROUNDS, interleaved
 
 from mssante.xdm import Package, validate
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "xdm" / "cisis-BIO-TROD_2024.01_COVID-19.xml"
 AT = dt.datetime(2024, 1, 16, 8, 0, tzinfo=dt.timezone.utc)
 SIZE = 5 * 1024 * 1024
-REPEATS = 7
 
 
 def big_cda() -> bytes:
@@ -54,18 +53,6 @@ def structured_cda() -> bytes:
     return text[:start] + body * ((SIZE - len(text)) // len(body) + 1) + text[end:]
 
 
-def _best_ms(function: object) -> float:
-    return min(timeit.repeat(function, number=1, repeat=REPEATS)) * 1e3  # type: ignore[arg-type]
-
-
-def _pair(ours: Callable[[], object], baseline: Callable[[], object]) -> tuple[float, float]:
-    mine, theirs = [], []
-    for _ in range(3):  # interleaved, so that a busy machine weighs on both alike
-        mine.append(_best_ms(ours))
-        theirs.append(_best_ms(baseline))
-    return min(mine), min(theirs)
-
-
 def _pack(document: bytes) -> None:
     Package.from_cda(document, at=AT).to_zip()
 
@@ -88,12 +75,12 @@ def main() -> None:
     rows = []
     for label, cda in (("PDF body", big_cda()), ("structured XML body", structured_cda())):
         archive = Package.from_cda(cda, at=AT).to_zip()
-        pack = _pair(functools.partial(_pack, cda), functools.partial(_bare_pack, cda))
-        read = _pair(functools.partial(validate, archive), functools.partial(_bare_read, archive))
+        pack = interleaved(functools.partial(_pack, cda), functools.partial(_bare_pack, cda))
+        read = interleaved(functools.partial(validate, archive), functools.partial(_bare_read, archive))
         size = f"{len(cda) / 1e6:.1f} MB, zipped {len(archive) / 1e6:.2f} MB"
         rows.append((f"pack, {label} ({size})", *pack, "zipfile deflate + SHA-1"))
         rows.append((f"read + validate, {label}", *read, "zipfile read + SHA-1"))
-    print(f"Best of {3 * REPEATS} runs\n")
+    print(f"Best of {ROUNDS * REPEATS} runs\n")
     print("| operation | mssante ms | baseline | baseline ms | ratio |")
     print("|---|---:|---|---:|---:|")
     for name, ours_ms, base_ms, what in rows:

@@ -47,6 +47,10 @@ AREAS = {
     "HLV": "HL7 v2 datatypes of XDS metadata (CX, XCN, XON, XTN).",
     "JDV": "CI-SIS value sets (jeux de valeurs).",
     "CDA": "CDA R2 document headers.",
+    "MSG": "MSSanté messages: the linter's rules.",
+    "MIME": "Reading MIME messages as hostile input.",
+    "MDN": "Read receipts (MDN, RFC 8098, with the CI-SIS forms).",
+    "DSN": "Delivery reports (DSN, RFC 3464).",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"

@@ -58,7 +58,7 @@ def _json_flag() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from mssante.cli import _cert, _checks, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
+    from mssante.cli import _cert, _checks, _message, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
 
     parser = _Parser(
         prog="mssante",
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cert.register(groups, _json_flag())
     _whitelist.register(groups, _json_flag())
     _xdm.register(groups, _json_flag())
+    _message.register(groups, _json_flag())
     return parser
 
 
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except InvalidInput as error:
         findings = error.report.errors
         return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err, findings=findings)
-    except (MssanteError, OSError, UnicodeError) as error:
+    except (MssanteError, OSError, UnicodeError, ValueError) as error:  # ValueError: the library refusing an argument
         return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err)
     except KeyboardInterrupt:
         return _failure("mssante: interrupted", as_json=as_json, out=out, err=err, status=130)

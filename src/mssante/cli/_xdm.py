@@ -44,7 +44,7 @@ def _document(entry: DocumentEntry) -> dict[str, Any]:
     }
 
 
-def _summary(package: Package) -> list[dict[str, Any]]:
+def package_summary(package: Package) -> list[dict[str, Any]]:
     return [
         {
             "path": f"IHE_XDM/{subset.directory}/",
@@ -60,7 +60,7 @@ def _inspect(args: argparse.Namespace) -> Outcome:
     report = Report(findings=package.findings, subject=args.zip)
     if not package.subsets:
         report = report.extended([NO_XDM_DIRECTORY("no IHE_XDM/<subset>/ directory holds a file: not an XDM package")])
-    sets = _summary(package)
+    sets = package_summary(package)
     payload = {**report.to_dict(), "submission_sets": sets, "junk": list(package.junk)}
     lines = []
     for subset in sets:
@@ -75,7 +75,7 @@ def _inspect(args: argparse.Namespace) -> Outcome:
 def _validate(args: argparse.Namespace) -> Outcome:
     package = _read_package(args.zip)
     report = validate(package, ci_sis=not args.ihe_only)
-    payload = {**report.to_dict(), "submission_sets": _summary(package)}
+    payload = {**report.to_dict(), "submission_sets": package_summary(package)}
     errors, warnings = len(report.errors), len(report.warnings)
     lines = [f"{'valid' if report.ok else 'not valid':9} {args.zip} ({errors} error(s), {warnings} warning(s))"]
     lines += _lines(report.findings)
@@ -118,7 +118,7 @@ def _pack(args: argparse.Namespace) -> Outcome:
         **report.to_dict(),
         "path": str(path) if report.ok else None,
         "size": len(data),
-        "documents": _summary(package)[0]["documents"],
+        "documents": package_summary(package)[0]["documents"],
     }
     lines = [f"wrote {path} ({len(data)} bytes)" if report.ok else f"not written: {path}"]
     lines += _lines(report.findings)

@@ -1,0 +1,253 @@
+"""``mssante message inspect | lint | compose`` and ``mssante mdn parse | build``: MSSanté messages."""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+from pathlib import Path
+from typing import Any
+
+from mssante._http import atomic_write
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, command_group
+from mssante.cli._cert import parse_time, read_bounded
+from mssante.cli._xdm import package_summary
+from mssante.errors import InvalidInput
+from mssante.message import (
+    INTEGRATION_ERRORS,
+    Attachment,
+    Disposition,
+    Message,
+    build_mdn,
+    compose,
+    lint,
+    parse,
+)
+from mssante.message._mime import MimeLimits
+from mssante.report import Finding, Report, Severity
+from mssante.xdm import Package
+from mssante.xdm._cda import MAX_CDA_BYTES
+
+_MAX_MESSAGE = MimeLimits().max_bytes
+
+
+def _read_message(path: str) -> Message:
+    return parse(read_bounded(path, limit=_MAX_MESSAGE))
+
+
+def _lines(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
+    shown = [finding for finding in findings if finding.severity is not Severity.INFO]
+    lines = [f"  {finding}" for finding in shown]
+    if hidden := len(findings) - len(shown):
+        lines.append(f"  and {hidden} info finding(s): see --json")
+    return lines
+
+
+def _summary(message: Message) -> dict[str, Any]:
+    patient = message.patient
+    return {
+        "subject": message.subject,
+        "from": message.sender.address if message.sender else None,
+        "to": [mailbox.address for mailbox in message.to],
+        "cc": [mailbox.address for mailbox in message.cc],
+        "message_id": message.message_id,
+        "in_reply_to": message.in_reply_to,
+        "kind": message.kind,
+        "headers": {name: list(message.mime.get_all(name))
+                    for name in ("X-MSS-CODECDA", "X-MSS-INS", "X-MSS-NIL", "X-MSS-MES") if message.mime.get_all(name)},
+        "attachments": [{"filename": part.filename, "content_type": part.content_type, "size": part.size}
+                        for part in message.attachments],
+        "xdm": [{"attachment": part.filename, "submission_sets": package_summary(package)}
+                for part, package in message.packages],
+        "patient": None if patient is None else {
+            "ins": patient.ins.value if patient.ins else None,
+            "authority": patient.ins.authority.value if patient.ins and patient.ins.authority else None,
+            "patient_id": patient.patient_id,
+            "family": patient.family,
+            "given": patient.given,
+            "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
+            "gender": patient.gender,
+            "qualified": patient.qualified,
+        },
+    }  # fmt: skip
+
+
+def _inspect(args: argparse.Namespace) -> Outcome:
+    message = _read_message(args.eml)
+    report = Report(findings=message.findings, subject=args.eml)
+    summary = _summary(message)
+    payload = {**report.to_dict(), **summary}
+    lines = [f"{key:12} {summary[key]}" for key in ("subject", "from", "to", "kind", "headers")]
+    lines += [f"attachment   {item['filename']} ({item['content_type']}, {item['size']} bytes)"
+              for item in summary["attachments"]]  # fmt: skip
+    if summary["patient"]:
+        lines.append(f"patient      {summary['patient']['family']} {summary['patient']['given']} "
+                     f"INS {summary['patient']['ins']}")  # fmt: skip
+    lines += _lines(report.findings)
+    return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _lint(args: argparse.Namespace) -> Outcome:
+    message = _read_message(args.eml)
+    report = lint(message)
+    payload = {**report.to_dict(), "subject": message.subject, "kind": message.kind}
+    errors, warnings = len(report.errors), len(report.warnings)
+    lines = [
+        f"{'compliant' if report.ok else 'not compliant':13} {args.eml} ({errors} error(s), {warnings} warning(s))"
+    ]
+    lines += _lines(report.findings)
+    return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        atomic_write(path, data, mode=0o644)
+    except OSError as error:
+        raise OSError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _compose(args: argparse.Namespace) -> Outcome:
+    at = parse_time(args.at)
+    package = None
+    if args.cda:
+        documents = [read_bounded(path, limit=MAX_CDA_BYTES) for path in args.cda]
+        package = Package.from_cda(documents, at=at, recipients=args.to)
+    text = Path(args.text_file).read_text(encoding="utf-8") if args.text_file else (args.text or "")
+    attachments = [Attachment(filename=Path(path).name, content=read_bounded(path, limit=_MAX_MESSAGE))
+                   for path in args.attach or ()]  # fmt: skip
+    mail = compose(
+        sender=(args.sender_name or "", args.sender) if args.sender_name else args.sender,
+        to=args.to, cc=args.cc or (), nil=args.nil, at=at, subject=args.subject, text=text, xdm=package,
+        pdf=read_bounded(args.pdf, limit=_MAX_MESSAGE) if args.pdf else None, attachments=attachments,
+        read_receipt=args.read_receipt, no_reply=args.no_reply,
+    )  # fmt: skip
+    data = mail.as_bytes()
+    report = lint(data)
+    _write(Path(args.out), data)
+    payload = {**report.to_dict(), "path": args.out, "size": len(data), "message_id": mail["Message-ID"],
+               "subject": str(mail["Subject"])}  # fmt: skip
+    lines = [f"wrote {args.out} ({len(data)} bytes), subject {mail['Subject']}", *_lines(report.findings)]
+    return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _notification_summary(message: Message) -> dict[str, Any]:
+    if message.mdn is not None:
+        mdn = message.mdn
+        return {
+            "kind": "mdn",
+            "original_message_id": mdn.original_message_id,
+            "disposition": str(mdn.disposition),
+            "error": mdn.error or (f"{mdn.disposition.error_code}^{mdn.disposition.error_label}"
+                                   if mdn.disposition.error_code else None),
+            "final_recipient": mdn.final_recipient,
+        }  # fmt: skip
+    if message.dsn is not None:
+        recipients = [{"final_recipient": item.final_recipient, "action": item.action, "status": item.status,
+                       "diagnostic_code": item.diagnostic_code} for item in message.dsn.recipients]  # fmt: skip
+        failed = [item for item in message.dsn.recipients if item.action in ("failed", "delayed")]
+        return {
+            "kind": "dsn",
+            "original_message_id": message.mime.get("Original-Message-ID") or message.in_reply_to,
+            "action": message.dsn.recipients[0].action if message.dsn.recipients else None,
+            "error": failed[0].diagnostic_code if failed else None,
+            "recipients": recipients,
+        }
+    raise InvalidInput(
+        "not an MDN (multipart/report; report-type=disposition-notification) nor a DSN (delivery-status)"
+    )
+
+
+def _mdn_parse(args: argparse.Namespace) -> Outcome:
+    message = _read_message(args.eml)
+    summary = _notification_summary(message)
+    report = Report(findings=message.findings, subject=args.eml)
+    payload = {**report.to_dict(), **summary}
+    lines = [f"{key:20} {value}" for key, value in summary.items() if key != "recipients"]
+    lines += [f"recipient            {item['final_recipient']} {item['action']} {item['status']}"
+              for item in summary.get("recipients", [])]  # fmt: skip
+    return payload, lines, EXIT_OK
+
+
+def _mdn_build(args: argparse.Namespace) -> Outcome:
+    original = email.message_from_bytes(read_bounded(args.eml, limit=_MAX_MESSAGE), policy=email.policy.default)
+    if args.error:
+        disposition = Disposition.integration_error(args.error, args.label or INTEGRATION_ERRORS.get(args.error))
+    else:
+        disposition = Disposition.processed()
+    mdn = build_mdn(
+        original=original, reporting_ua=args.reporting_ua, final_recipient=args.final_recipient,
+        disposition=disposition, at=parse_time(args.at), sender=args.sender,
+    )  # fmt: skip
+    data = mdn.as_bytes()
+    _write(Path(args.out), data)
+    payload = {"ok": True, "findings": [], "path": args.out, "size": len(data), "to": str(mdn["To"]),
+               "disposition": str(disposition)}  # fmt: skip
+    return payload, [f"wrote {args.out}: {disposition} to {mdn['To']}"], EXIT_OK
+
+
+def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
+    """Add the ``message`` and ``mdn`` command groups."""
+    commands = command_group(groups, "message", "MSSanté messages")
+    inspect = commands.add_parser(
+        "inspect", parents=[json_flag], help="read a message: headers, attachments, XDM, patient",
+        description="Read a message (.eml) as real mailers write it and show its subject, addresses, X-MSS-* "
+        "headers, attachments, XDM packages and the patient they are about.",
+    )  # fmt: skip
+    inspect.add_argument("eml", metavar="EML")
+    inspect.set_defaults(handler=_inspect)
+
+    judge = commands.add_parser(
+        "lint", parents=[json_flag], help="judge a message against the MSSanté rules",
+        description="Judge a message against the MSSanté rules (X-MSS-* headers, subject convention, patient "
+        "messaging, one patient) and its XDM packages against the XDM and CI-SIS rules. Exit status 1 when an "
+        "error is found.",
+    )  # fmt: skip
+    judge.add_argument("eml", metavar="EML")
+    judge.set_defaults(handler=_lint)
+
+    build = commands.add_parser(
+        "compose", parents=[json_flag], help="write a message (.eml) from CDA/PDF documents and addresses",
+        description="Compose an MSSanté message: the CDA documents packed as IHE_XDM.zip (metadata derived from "
+        "their headers), the PDF alongside, the X-MSS-* headers and the subject convention. The message is "
+        "linted; exit status 1 when the linter finds an error (the file is written either way).",
+    )  # fmt: skip
+    build.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="the sender's address")
+    build.add_argument("--from-name", dest="sender_name", metavar="NAME", help="the sender's display name")
+    build.add_argument("--to", metavar="ADDRESS", action="append", required=True, help="a recipient (repeat)")
+    build.add_argument("--cc", metavar="ADDRESS", action="append", help="a copy recipient (repeat)")
+    build.add_argument("--nil", metavar="REF", required=True, help="the product reference (X-MSS-NIL)")
+    build.add_argument("--cda", metavar="FILE", action="append", help="a CDA R2 document to pack (repeat)")
+    build.add_argument("--pdf", metavar="FILE", help="the same document as PDF/A-1")
+    build.add_argument("--attach", metavar="FILE", action="append", help="another file to attach (repeat)")
+    build.add_argument("--subject", help="the subject (default: the XDM convention when documents are packed)")
+    build.add_argument("--text", help="the body text")
+    build.add_argument("--text-file", metavar="FILE", help="the body text, from a UTF-8 file")
+    build.add_argument("--read-receipt", action="store_true", help="ask for an MDN (Disposition-Notification-To)")
+    build.add_argument("--no-reply", action="store_true", help="forbid the patient's reply (X-MSS-MES: FIN)")
+    build.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
+    build.add_argument("--out", metavar="EML", required=True, help="where to write the message")
+    build.set_defaults(handler=_compose)
+
+    mdn = command_group(groups, "mdn", "read receipts (MDN) and delivery reports (DSN)")
+    read = mdn.add_parser(
+        "parse", parents=[json_flag], help="read an MDN or a DSN",
+        description="Read a read receipt (MDN, RFC 8098, with the CI-SIS error forms) or a delivery report "
+        "(DSN, RFC 3464). Exit status 2 when the message is neither.",
+    )  # fmt: skip
+    read.add_argument("eml", metavar="EML")
+    read.set_defaults(handler=_mdn_parse)
+
+    reply = mdn.add_parser(
+        "build", parents=[json_flag], help="write the MDN answering a message",
+        description="Write the MDN answering EML (which must ask for one with Disposition-Notification-To): "
+        "processed, or with --error CODE the CI-SIS integration error (900 to 906) and its label.",
+    )  # fmt: skip
+    reply.add_argument("eml", metavar="EML")
+    reply.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="who sends the MDN")
+    reply.add_argument("--final-recipient", metavar="ADDRESS", required=True, help="the mailbox that processed it")
+    reply.add_argument("--error", metavar="CODE", help="an integration error code (900 to 906)")
+    reply.add_argument("--label", help="the error label (default: the CI-SIS label of the code)")
+    reply.add_argument("--reporting-ua", metavar="UA", default="mssante", help="the Reporting-UA field")
+    reply.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
+    reply.add_argument("--out", metavar="EML", required=True, help="where to write the MDN")
+    reply.set_defaults(handler=_mdn_build)

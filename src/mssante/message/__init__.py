@@ -1,0 +1,80 @@
+"""MSSanté messages: compose, parse, acknowledgements (MDN/DSN) and a compliance linter.
+
+- :func:`compose` builds a message: addresses, body, the ``IHE_XDM.zip`` of an
+  :class:`mssante.xdm.Package` and its PDF, the ``X-MSS-*`` headers and the
+  ``XDM/1.0/DDM+`` subject convention.
+- :func:`parse` reads any incoming message (bounded, tolerant) into a :class:`Message`:
+  headers, body, attachments, XDM packages, the patient, and whether it is an MDN or a DSN.
+- :func:`build_mdn`, :func:`build_ko_mail`, :func:`parse_disposition_notification` and
+  :func:`parse_delivery_status` handle read receipts (RFC 8098, with the CI-SIS error forms)
+  and delivery reports (RFC 3464).
+- :func:`lint` judges a message against the MSSanté rules, with stable codes.
+
+>>> from mssante.message import Subject
+>>> Subject.build(label="CR de biologie", family="Dupont", given="Jeanne")
+'XDM/1.0/DDM+CR de biologie DUPONT Jeanne'
+"""
+
+from mssante.message._compose import XDM_FILENAME, Attachment, Contact, cda_codes, compose
+from mssante.message._headers import (
+    KO_PREFIX,
+    SUBJECT_PREFIX,
+    X_MSS_CODECDA,
+    X_MSS_INS,
+    X_MSS_MES,
+    X_MSS_NIL,
+    Subject,
+    join_codes,
+    split_codes,
+)
+from mssante.message._lint import RULES, lint
+from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
+from mssante.message._notifications import (
+    INTEGRATION_ERRORS,
+    Disposition,
+    Dsn,
+    DsnRecipient,
+    Mdn,
+    build_ko_mail,
+    build_mdn,
+    parse_delivery_status,
+    parse_disposition_notification,
+)
+from mssante.message._parse import Message, parse
+from mssante.message._patient import Patient
+
+__all__ = [
+    "INTEGRATION_ERRORS",
+    "KO_PREFIX",
+    "RULES",
+    "SUBJECT_PREFIX",
+    "XDM_FILENAME",
+    "X_MSS_CODECDA",
+    "X_MSS_INS",
+    "X_MSS_MES",
+    "X_MSS_NIL",
+    "Attachment",
+    "Contact",
+    "Disposition",
+    "Dsn",
+    "DsnRecipient",
+    "Mailbox",
+    "Mdn",
+    "Message",
+    "MimeLimits",
+    "MimeMessage",
+    "Part",
+    "Patient",
+    "Subject",
+    "build_ko_mail",
+    "build_mdn",
+    "cda_codes",
+    "compose",
+    "join_codes",
+    "lint",
+    "parse",
+    "parse_delivery_status",
+    "parse_disposition_notification",
+    "parse_mime",
+    "split_codes",
+]

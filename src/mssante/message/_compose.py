@@ -1,0 +1,175 @@
+"""Composing an MSSanté message: headers, body, the IHE_XDM.zip and its PDF, the X-MSS-* fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import re
+from collections.abc import Sequence
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+
+import attrs
+
+from mssante.addresses import Address
+from mssante.errors import InvalidInput
+from mssante.message import _codes
+from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL, Subject, join_codes
+from mssante.message._patient import Patient
+from mssante.report import Report
+from mssante.xdm import Package
+
+__all__ = ["CDA_MIME_TYPES", "XDM_FILENAME", "Attachment", "Contact", "cda_codes", "compose"]
+
+XDM_FILENAME = "IHE_XDM.zip"
+"""The name of the archive, as every MIME example of the CI-SIS volet writes it."""
+CDA_MIME_TYPES = frozenset({"text/xml", "application/xml", "text/x-cda-r2+xml", "application/hl7-v3+xml"})
+"""Media types under which a CDA document is packed."""
+
+_UNSAFE = re.compile(r"[\r\n\x00]")
+_NIL = re.compile(r"[!-~]{1,64}", re.ASCII)
+
+Contact = str | Address | tuple[str, str | Address]
+"""An address (``"dr@chu.mssante.fr"`` or an :class:`~mssante.addresses.Address`), or ``(display name, address)``."""
+
+
+@attrs.frozen(kw_only=True)
+class Attachment:
+    """A file to attach: its name (any characters: RFC 2231 encodes them), bytes and media type."""
+
+    filename: str
+    content: bytes = attrs.field(repr=False)
+    content_type: str = "application/octet-stream"
+
+
+def _safe(value: str, what: str) -> str:
+    if _UNSAFE.search(value):
+        finding = _codes.BAD_HEADER_VALUE(f"{what} holds a line break or a NUL", where=what)
+        raise InvalidInput(finding.message, Report(findings=[finding], subject=what))
+    return value
+
+
+def _mailbox(contact: Contact, what: str) -> HeaderAddress:
+    name, address = ("", contact) if not isinstance(contact, tuple) else contact
+    parsed = address if isinstance(address, Address) else Address.parse(_safe(address, what))
+    return HeaderAddress(display_name=" ".join(_safe(name, what).split()), addr_spec=str(parsed))
+
+
+def cda_codes(package: Package) -> tuple[str, ...]:
+    """The type codes of the CDA documents of a package, in archive order (the X-MSS-CODECDA values)."""
+    return tuple(
+        entry.type_code.code
+        for subset in package.subsets
+        if subset.metadata is not None
+        for entry in subset.metadata.documents
+        if entry.mime_type.lower() in CDA_MIME_TYPES and entry.type_code is not None
+    )
+
+
+def _patients(package: Package) -> list[Patient]:
+    return [Patient.of(entry) for subset in package.subsets if subset.metadata for entry in subset.metadata.documents]
+
+
+def _subject(package: Package) -> str:
+    patients = _patients(package)
+    documents = [entry for subset in package.subsets if subset.metadata for entry in subset.metadata.documents]
+    labels = {entry.type_code.display or entry.title for entry in documents if entry.type_code is not None}
+    label = labels.pop() if len(labels) == 1 else f"{len(documents)} documents"
+    patient = patients[0] if patients else Patient(patient_id="")
+    return Subject.build(label=label, family=patient.family, given=patient.given, birth_date=patient.birth_date)
+
+
+def _pdf_name(package: Package) -> str:
+    """``<date de l'acte>_<type de document>_<NOM>_<prénom>.pdf`` (Ref #2 ECO.2.1.6, as the ANS examples write it)."""
+    documents = [entry for subset in package.subsets if subset.metadata for entry in subset.metadata.documents]
+    if not documents:
+        return "document.pdf"
+    entry, patient = documents[0], Patient.of(documents[0])
+    moment = (entry.service_start_time or entry.creation_time)[:8]
+    kind = entry.type_code.display if entry.type_code is not None else entry.title
+    parts = [moment, kind, patient.family.upper(), patient.given]
+    return "_".join(" ".join(part.replace("/", " ").split()) for part in parts if part) + ".pdf"
+
+
+def compose(
+    *,
+    sender: Contact,
+    to: Sequence[Contact],
+    nil: str,
+    at: dt.datetime,
+    cc: Sequence[Contact] = (),
+    subject: str | None = None,
+    text: str = "",
+    html: str | None = None,
+    xdm: Package | None = None,
+    pdf: bytes | Attachment | None = None,
+    attachments: Sequence[Attachment] = (),
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    reply_to: Contact | None = None,
+    read_receipt: bool = False,
+    no_reply: bool = False,
+) -> EmailMessage:
+    """An MSSanté message, ready to send (``bytes(message)`` or ``message.as_bytes()``).
+
+    ``nil`` is the product reference (``X-MSS-NIL``, on every message). With ``xdm``, the package
+    is attached as ``IHE_XDM.zip``, ``X-MSS-CODECDA`` and ``X-MSS-INS`` are set from its CDA
+    documents and, unless ``subject`` is given, the subject follows ``XDM/1.0/DDM+<label> <NOM>
+    <prénom> <JJ/MM/AAAA>``; ``pdf`` is the same document as PDF/A-1. ``read_receipt`` asks for
+    an MDN (``Disposition-Notification-To``: the sender); ``no_reply`` forbids a patient's reply
+    (``X-MSS-MES: FIN``). Header values never carry a line break: one raises
+    :class:`~mssante.errors.InvalidInput`, as does an invalid address.
+    """
+    if at.tzinfo is None:
+        raise ValueError("at is an aware datetime (the Date header carries its offset)")
+    if not _NIL.fullmatch(nil):
+        raise ValueError(f"nil is the product reference, printable ASCII without spaces (such as DEV935997): {nil!r}")
+    if not to:
+        raise ValueError("a message has at least one recipient in to")
+    origin = _mailbox(sender, "sender")
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = origin
+    message["To"] = [_mailbox(contact, "to") for contact in to]
+    if cc:
+        message["Cc"] = [_mailbox(contact, "cc") for contact in cc]
+    if reply_to is not None:
+        message["Reply-To"] = _mailbox(reply_to, "reply_to")
+    message["Date"] = email.utils.format_datetime(at)
+    message["Message-ID"] = _safe(message_id or email.utils.make_msgid(domain=origin.domain), "message_id")
+    if in_reply_to:
+        message["In-Reply-To"] = _safe(in_reply_to, "in_reply_to")
+        message["References"] = _safe(" ".join([*references, in_reply_to] if in_reply_to not in references
+                                                else references), "references")  # fmt: skip
+    elif references:
+        message["References"] = _safe(" ".join(references), "references")
+    message["Subject"] = _safe(subject if subject is not None else _subject(xdm) if xdm is not None else "", "subject")
+    message[X_MSS_NIL] = nil
+    if xdm is not None:
+        codes = cda_codes(xdm)
+        if codes:
+            message[X_MSS_CODECDA] = join_codes(codes)
+            patients = _patients(xdm)
+            message[X_MSS_INS] = "O" if patients and all(patient.qualified for patient in patients) else "N"
+    if no_reply:
+        message[X_MSS_MES] = "FIN"
+    if read_receipt:
+        message["Disposition-Notification-To"] = str(origin)
+    message.set_content(text or "", subtype="plain", charset="utf-8")
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8")
+    files = list(attachments)
+    if xdm is not None:
+        files.insert(0, Attachment(filename=XDM_FILENAME, content=xdm.to_zip(), content_type="application/zip"))
+    if pdf is not None:
+        name = _pdf_name(xdm) if xdm is not None else "document.pdf"
+        files.insert(1 if xdm is not None else 0, pdf if isinstance(pdf, Attachment) else
+                     Attachment(filename=name, content=pdf, content_type="application/pdf"))  # fmt: skip
+    for file in files:
+        maintype, _, subtype = file.content_type.partition("/")
+        message.add_attachment(
+            file.content, maintype=maintype, subtype=subtype or "octet-stream",
+            filename=_safe(file.filename, "attachment filename"),
+        )  # fmt: skip
+    return message

@@ -1,0 +1,103 @@
+"""The MSSanté header fields (X-MSS-*) and the subject convention of messages carrying an XDM package."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import attrs
+
+__all__ = [
+    "KO_PREFIX",
+    "SUBJECT_PREFIX",
+    "X_MSS_CODECDA",
+    "X_MSS_INS",
+    "X_MSS_MES",
+    "X_MSS_NIL",
+    "Subject",
+    "join_codes",
+    "split_codes",
+]
+
+X_MSS_CODECDA = "X-MSS-CODECDA"
+"""The type codes (``ClinicalDocument/code/@code``) of the CDA documents in the IHE_XDM archive (Ref #2 ECO.2.4.1)."""
+X_MSS_INS = "X-MSS-INS"
+"""``O`` when a qualified INS is in the archive, ``N`` otherwise; absent without a CDA (Ref #2 ECO.2.4.2)."""
+X_MSS_NIL = "X-MSS-NIL"
+"""The product reference given on convergence.esante.gouv.fr, on every message (Ref #2 ECO.2.4.3)."""
+X_MSS_MES = "X-MSS-MES"
+"""``FIN``: the patient may not reply to this message (Ref #2 ECO.2.2.8)."""
+
+SUBJECT_PREFIX = "XDM/1.0/DDM+"
+"""The subject of a message carrying an XDM package starts with this (Ref #2 ECO.2.1.3)."""
+KO_PREFIX = "[KO Intégration système !]"
+"""The subject prefix of a negative acknowledgement (CI-SIS volet, struct-msg-mdn)."""
+
+_CODES_SEPARATORS = re.compile(r"[,;\s]+")
+_KO = re.compile(r"\[KO Int[ée]gration syst[èe]me ?!\]\s*\[([^\]]*)\]\s*", re.IGNORECASE)
+_BIRTH_DATE = re.compile(r"(?:^|\s)([0-3][0-9])/([01][0-9])/([0-9]{4})$")
+
+
+def split_codes(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The codes of one or more X-MSS-CODECDA lines: split on commas, semicolons or spaces, in order."""
+    return tuple(code for value in values for code in _CODES_SEPARATORS.split(value) if code)
+
+
+def join_codes(codes: tuple[str, ...] | list[str]) -> str:
+    """The X-MSS-CODECDA value of ``codes``: one line, comma-separated, no spaces, in archive order."""
+    return ",".join(codes)
+
+
+def _plain(text: str) -> str:
+    """Upper case without accents, as the family name is written in the subject."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
+
+
+@attrs.frozen(kw_only=True)
+class Subject:
+    """The parts of a subject written ``XDM/1.0/DDM+<label> <NOM> <prénom> <JJ/MM/AAAA>``.
+
+    ``label``, ``family`` and ``given`` cannot be told apart inside the free text that follows
+    the prefix, so :meth:`parse` keeps it whole as ``text`` and reads the birth date at its end.
+    """
+
+    text: str
+    """What follows ``XDM/1.0/DDM+`` (and the ``[KO ...][code]`` prefix of an error)."""
+    birth_date: dt.date | None = None
+    error_code: str | None = None
+    """The code of a ``[KO Intégration système !][<code>]`` prefix."""
+
+    @classmethod
+    def build(cls, *, label: str, family: str, given: str, birth_date: dt.date | None = None) -> str:
+        """The subject of a message carrying documents: the family name upper case without accents."""
+        parts = [" ".join(label.split()), _plain(" ".join(family.split())), " ".join(given.split())]
+        if birth_date is not None:
+            parts.append(birth_date.strftime("%d/%m/%Y"))
+        return SUBJECT_PREFIX + " ".join(part for part in parts if part)
+
+    @classmethod
+    def parse(cls, subject: str) -> Subject | None:
+        """The parts of a subject that follows the convention (after any ``[KO ...][code]``), else None."""
+        text = " ".join(subject.split())
+        error_code = None
+        ko = _KO.match(text)
+        if ko is not None:
+            error_code, text = ko.group(1).strip(), text[ko.end() :]
+        if not text.upper().startswith(SUBJECT_PREFIX):
+            return None
+        text = text[len(SUBJECT_PREFIX) :].strip()
+        birth_date = None
+        found = _BIRTH_DATE.search(text)
+        if found is not None:
+            try:
+                birth_date = dt.date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+            except ValueError:
+                birth_date = None
+        return cls(text=text, birth_date=birth_date, error_code=error_code)
+
+    def names(self, family: str, given: str) -> bool:
+        """Whether the text names this patient (family name and first given name, case and accents ignored)."""
+        words = set(_plain(self.text).split())
+        return set(_plain(family).split()) <= words and set(_plain(given).split()[:1]) <= words

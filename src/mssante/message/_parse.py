@@ -1,0 +1,169 @@
+"""Reading an MSSanté message: its headers, body, attachments, XDM packages, patient, and what kind it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.message import EmailMessage
+
+import attrs
+
+from mssante.addresses import Address
+from mssante.errors import InvalidAddress, InvalidInput
+from mssante.message import _codes
+from mssante.message._compose import cda_codes
+from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL, Subject, split_codes
+from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
+from mssante.message._notifications import Dsn, Mdn, parse_delivery_status, parse_disposition_notification
+from mssante.message._patient import Patient
+from mssante.report import Finding
+from mssante.xdm import Package
+
+__all__ = ["Message", "parse"]
+
+_ZIP_TYPES = frozenset(
+    {"application/zip", "application/x-zip-compressed", "application/x-zip", "application/octet-stream"}
+)
+
+
+def _is_xdm(part: Part) -> bool:
+    name = (part.filename or "").casefold()
+    return name.endswith(".zip") and ("ihe_xdm" in name or part.content_type in _ZIP_TYPES)
+
+
+def _address(mailbox: Mailbox) -> Address | None:
+    try:
+        return Address.parse(mailbox.address)
+    except InvalidAddress:
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class Message:
+    """An MSSanté message as read: what a receiving system needs, and the MIME structure under it (``mime``)."""
+
+    mime: MimeMessage = attrs.field(repr=False)
+    subject: str
+    sender: Mailbox | None
+    to: tuple[Mailbox, ...]
+    cc: tuple[Mailbox, ...]
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    date: dt.datetime | None
+    codecda: tuple[str, ...]
+    """The codes of the X-MSS-CODECDA lines (split on commas, semicolons or spaces)."""
+    ins: str | None
+    """The X-MSS-INS value (``O`` or ``N``), if any."""
+    nil: str | None
+    mes: str | None
+    text: str | None
+    html: str | None
+    attachments: tuple[Part, ...]
+    packages: tuple[tuple[Part, Package], ...]
+    """Each readable IHE_XDM archive with the attachment it came from."""
+    patients: tuple[Patient, ...]
+    """The distinct patients of the packages' document entries (by patientId)."""
+    kind: str
+    """``message``, ``mdn`` (a read receipt, RFC 8098) or ``dsn`` (a delivery report, RFC 3464)."""
+    mdn: Mdn | None = None
+    dsn: Dsn | None = None
+    findings: tuple[Finding, ...] = ()
+    """What reading tolerated or could not read (MIME oddities, an unreadable archive)."""
+
+    @property
+    def is_reply(self) -> bool:
+        """Whether the message answers another (``In-Reply-To``)."""
+        return bool(self.in_reply_to)
+
+    @property
+    def patient(self) -> Patient | None:
+        """The patient the message is about, when its documents name exactly one."""
+        return self.patients[0] if len(self.patients) == 1 else None
+
+    @property
+    def recipients(self) -> tuple[Mailbox, ...]:
+        """To, then Cc."""
+        return self.to + self.cc
+
+    @property
+    def patient_recipients(self) -> tuple[Address, ...]:
+        """The recipients with a patient (MSS-C) address: ``<INS>@patient.mssante.fr``."""
+        addresses = (_address(mailbox) for mailbox in self.recipients)
+        return tuple(address for address in addresses if address is not None and address.is_patient)
+
+    @property
+    def subject_parts(self) -> Subject | None:
+        """The subject read by the ``XDM/1.0/DDM+`` convention, if it follows it."""
+        return Subject.parse(self.subject)
+
+    @property
+    def cda_codes(self) -> tuple[str, ...]:
+        """The type codes of the CDA documents in the packages, in archive order."""
+        return tuple(code for _, package in self.packages for code in cda_codes(package))
+
+
+def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn | None, Dsn | None]:
+    """What a ``multipart/report`` reports: an MDN or a DSN (the first report part that reads)."""
+    human = mime.body_text or ""
+    readers = {"message/disposition-notification": "mdn", "message/delivery-status": "dsn"}
+    reports = [part for part in mime.parts if part.content_type in readers]
+    for part in reports if mime.content_type == "multipart/report" else ():
+        kind = readers[part.content_type]
+        try:
+            if kind == "mdn":
+                return kind, parse_disposition_notification(part.data, human_text=human), None
+            return kind, None, parse_delivery_status(part.data, human_text=human)
+        except InvalidInput as error:
+            findings.extend(finding.located(f"part {part.path}") for finding in error.report.findings)
+    return "message", None, None
+
+
+def parse(data: bytes | EmailMessage, *, limits: MimeLimits | None = None) -> Message:
+    """Read a message (its bytes, or an :class:`email.message.EmailMessage`).
+
+    Tolerant of what real mailers send; :class:`~mssante.errors.InvalidInput` only beyond the
+    limits (size, parts, depth) or when the bytes are not a message at all.
+    """
+    raw = data.as_bytes() if isinstance(data, EmailMessage) else bytes(data)
+    mime = parse_mime(raw, limits=limits or MimeLimits())
+    findings = list(mime.findings)
+    packages = []
+    for part in mime.attachments:
+        if not _is_xdm(part):
+            continue
+        try:
+            packages.append((part, Package.read(part.data)))
+        except InvalidInput as error:
+            where = f"attachment {part.filename}"
+            findings.append(_codes.XDM_UNREADABLE(f"{part.filename}: {error}", where=where))
+    patients: dict[str, Patient] = {}
+    for _, package in packages:
+        for subset in package.subsets:
+            for entry in subset.metadata.documents if subset.metadata else ():
+                patients.setdefault(entry.patient_id, Patient.of(entry))
+    kind, mdn, dsn = _notification(mime, findings)
+    senders = mime.mailboxes("From")
+    return Message(
+        mime=mime,
+        subject=mime.subject or "",
+        sender=senders[0] if senders else None,
+        to=mime.mailboxes("To"),
+        cc=mime.mailboxes("Cc"),
+        message_id=mime.message_id,
+        in_reply_to=mime.in_reply_to,
+        references=mime.references,
+        date=mime.date,
+        codecda=split_codes(list(mime.get_all(X_MSS_CODECDA))),
+        ins=(mime.get(X_MSS_INS) or "").strip() or None,
+        nil=(mime.get(X_MSS_NIL) or "").strip() or None,
+        mes=(mime.get(X_MSS_MES) or "").strip() or None,
+        text=mime.body_text,
+        html=mime.body_html,
+        attachments=mime.attachments,
+        packages=tuple(packages),
+        patients=tuple(patients.values()),
+        kind=kind,
+        mdn=mdn,
+        dsn=dsn,
+        findings=tuple(findings),
+    )
