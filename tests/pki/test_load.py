@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mssante import pki
@@ -110,6 +110,7 @@ def test_random_bytes_never_raise_anything_but_invalid_input(data: bytes) -> Non
 
 @settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=0, max_value=5000), st.binary(min_size=1, max_size=8))
+@example(position=335, junk=b"\x00\x00\x00\x03")  # a BIT STRING name attribute: cryptography raises TypeError
 def test_corrupted_p7b_never_raises_anything_but_invalid_input(position: int, junk: bytes) -> None:
     der = p7b_der()
     position %= len(der)
