@@ -67,7 +67,7 @@ class Mailbox:
     """``extraction`` or ``fhir``."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of ``mssante directory lookup|search``: address, type, rpps, idnps, name, profession, structure."""
+        """The JSON form of ``mssante directory lookup`` and ``search`` (address, type, rpps, idnps, name...)."""
         return {
             "address": self.address,
             "type": self.type.value if self.type else None,
