@@ -51,6 +51,9 @@ AREAS = {
     "MIME": "Reading MIME messages as hostile input.",
     "MDN": "Read receipts (MDN, RFC 8098, with the CI-SIS forms).",
     "DSN": "Delivery reports (DSN, RFC 3464).",
+    "DIR": "The offline directory: the bulk extraction and its index.",
+    "FHIR": "The FHIR API of the Annuaire Santé.",
+    "PUB": "Publishing mailboxes in the directory (the draft write API).",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"

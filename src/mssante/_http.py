@@ -5,16 +5,14 @@ The only module, with the two fetchers, that knows httpx is the HTTP client unde
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Literal, TypeVar
 
 import attrs
 import httpx
+
+from mssante._files import atomic_write, cache_directory
 
 __all__ = [
     "CHUNK",
@@ -45,33 +43,6 @@ CHUNK = 64 * 1024
 
 HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
 """Every exception httpx raises for a request: translated once, by the shell that made it."""
-
-
-def cache_directory(name: str, environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CACHE_HOME/mssante/<name>``, or ``~/.cache/mssante/<name>`` when that is unset or relative."""
-    variables = os.environ if environ is None else environ
-    base = variables.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "mssante" / name
-
-
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, synced, then renamed.
-
-    ``mode`` sets the file's permissions (else those of a private temporary file, 0600).
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        if mode is not None:
-            Path(temporary).chmod(mode)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mssante._http import atomic_write
+from mssante._files import atomic_write
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, command_group
 from mssante.cli._cert import parse_time, read_bounded
 from mssante.errors import InvalidInput

@@ -1,3 +1,71 @@
-"""The national directory (Annuaire Santé): find MSSanté addresses online (FHIR) or offline (the bulk extraction)."""
+"""The national directory (Annuaire Santé): find MSSanté addresses offline or online, publish an operator's.
 
-__all__: list[str] = []
+- :class:`DirectoryIndex`: the offline way, with no key and no network. Import the daily bulk
+  extraction of all MSSanté mailboxes into a local SQLite index, then :meth:`~DirectoryIndex.lookup`
+  an address, an RPPS or an IdNat_PS, or :meth:`~DirectoryIndex.search` by name, place or profession.
+- :class:`DirectoryClient` and :class:`AsyncDirectoryClient`: the FHIR API of the Annuaire Santé,
+  with an API key, paging, a rate limit and retries; :class:`Query` builds its searches.
+- :class:`MailboxPatch` and :class:`MailboxPublisher`: the FHIR Patch bodies of the draft write API
+  through which operators will publish their mailboxes (sending them is an explicit opt-in).
+
+Each way gives :class:`Mailbox` values: the address, its type (PER, ORG, APP, CAB), the
+:class:`Person` or :class:`Structure` it belongs to.
+"""
+
+from mssante.directory._client import API_KEY_ENV, AsyncDirectoryClient, DirectoryClient, RateLimiter
+from mssante.directory._extraction import EXTRACTION_HEADER, ExtractionReader, read_extraction
+from mssante.directory._fhir import (
+    BASE_URL,
+    DirectoryAuthError,
+    DirectoryBadRequest,
+    DirectoryFailure,
+    DirectoryNotFound,
+    DirectoryRateLimited,
+    DirectoryResponseError,
+    DirectoryUnavailable,
+    Organization,
+    Page,
+    Practitioner,
+    PractitionerRole,
+    Query,
+    ResourceType,
+)
+from mssante.directory._index import DirectoryIndex, ImportResult, IndexInfo
+from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._publication import METADATA_URL, MODIFIABLE, MailboxPatch, PatchTarget
+from mssante.directory._publisher import MailboxPublisher
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL",
+    "EXTRACTION_HEADER",
+    "METADATA_URL",
+    "MODIFIABLE",
+    "AsyncDirectoryClient",
+    "DirectoryAuthError",
+    "DirectoryBadRequest",
+    "DirectoryClient",
+    "DirectoryFailure",
+    "DirectoryIndex",
+    "DirectoryNotFound",
+    "DirectoryRateLimited",
+    "DirectoryResponseError",
+    "DirectoryUnavailable",
+    "ExtractionReader",
+    "ImportResult",
+    "IndexInfo",
+    "Mailbox",
+    "MailboxPatch",
+    "MailboxPublisher",
+    "Organization",
+    "Page",
+    "PatchTarget",
+    "Person",
+    "Practitioner",
+    "PractitionerRole",
+    "Query",
+    "RateLimiter",
+    "ResourceType",
+    "Structure",
+    "read_extraction",
+]

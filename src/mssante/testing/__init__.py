@@ -1,4 +1,4 @@
-"""Test helpers: a throw-away PKI shaped like IGC Santé.
+"""Test helpers: a throw-away PKI shaped like IGC Santé, and synthetic directory extractions.
 
 :class:`TestPki` makes the IGC Santé CAs (TEST or production names, fresh keys) and issues the
 certificates MSSanté meets: SERV SSL (:meth:`~TestPki.server`), ORG (:meth:`~TestPki.organisation`)
@@ -14,8 +14,12 @@ or PKCS#12. Build one :class:`TestPki` per test session: key generation is the s
     @pytest.fixture(scope="session")
     def pki() -> TestPki:
         return TestPki.create(environment=Environment.TEST, at=datetime(2025, 6, 1, tzinfo=timezone.utc))
+
+:func:`write_synthetic_extraction` writes a realistic ``Extraction_Correspondance_MSSante`` file
+(TXT or ZIP, any number of lines, deterministic for a seed) for directory tests and benchmarks.
 """
 
+from mssante.testing._extraction import SYNTHETIC_MEMBER_NAME, synthetic_extraction, write_synthetic_extraction
 from mssante.testing._pki import (
     CA_NAMES,
     SYNTHETIC_PROD_POLICY_OID,
@@ -28,10 +32,13 @@ from mssante.testing._pki import (
 
 __all__ = [
     "CA_NAMES",
+    "SYNTHETIC_MEMBER_NAME",
     "SYNTHETIC_PROD_POLICY_OID",
     "UNKNOWN_EXTENSION_OID",
     "CertificateAuthority",
     "IssuedCertificate",
     "LeafOptions",
     "TestPki",
+    "synthetic_extraction",
+    "write_synthetic_extraction",
 ]

@@ -1,0 +1,659 @@
+"""The directory's FHIR API over HTTP: :class:`DirectoryClient` (``httpx.Client``) and its ``async`` twin.
+
+A thin shell over :mod:`mssante.directory._fhir`: it sends the searches, keeps to the directory's rate (17
+requests per second by default, client-side), retries what is worth retrying, follows the opaque ``next`` links
+lazily, and translates every failure once into a :class:`~mssante.errors.DirectoryError`.
+
+- Each request carries ``ESANTE-API-KEY`` (the key from ``api_key=`` or ``$ESANTE_API_KEY``) and asks for
+  ``application/fhir+json``. The key is never logged, never put in a message, never sent elsewhere: redirections
+  are not followed, and a ``next`` link is followed only on the scheme, host and port of ``base_url``.
+- 429, 502, 503, 504, timeouts and connection failures are retried ``retries`` times, after an exponential
+  backoff with jitter, or after the server's ``Retry-After`` (seconds or an HTTP date) when it says one no longer
+  than ``max_retry_after``.
+- Bodies are bounded (``max_page_bytes``), must not be content-encoded, and are parsed as untrusted JSON.
+- ``clock`` and ``sleep`` (and ``wall_clock`` for ``Retry-After`` dates, when the answer has no ``Date``) are
+  injectable, for tests and for callers that schedule their own time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import os
+import random
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from datetime import datetime, timezone
+
+import attrs
+import httpx
+
+from mssante._http import (
+    CHUNK,
+    DEFAULT_MAX_DURATION,
+    HTTPX_ERRORS,
+    AsyncClientOwner,
+    BoundedBody,
+    ClientOwner,
+    DownloadRefused,
+)
+from mssante._version import __version__
+from mssante.addresses import Address
+from mssante.directory import _fhir_codes as codes
+from mssante.directory._fhir import (
+    API_KEY_PORTAL,
+    BASE_URL,
+    MAX_ERROR_BYTES,
+    MAX_PAGE_BYTES,
+    DirectoryAuthError,
+    DirectoryFailure,
+    DirectoryResponseError,
+    DirectoryUnavailable,
+    Page,
+    Query,
+    Resource,
+    ResourceType,
+    error_for_status,
+    merge_mailboxes,
+    parse_bundle,
+    same_origin,
+)
+from mssante.directory._models import Mailbox
+from mssante.identifiers import Idnps, Rpps
+from mssante.report import Report
+
+__all__ = [
+    "API_KEY_ENV",
+    "DEFAULT_DIRECTORY_TIMEOUT",
+    "DEFAULT_RATE",
+    "RETRY_STATUSES",
+    "AsyncDirectoryClient",
+    "DirectoryClient",
+    "RateLimiter",
+    "retry_after_seconds",
+]
+
+API_KEY_ENV = "ESANTE_API_KEY"
+"""The environment variable read for the API key when none is given."""
+
+DEFAULT_RATE = 17.0
+"""Requests per second: the quota of one application on the ANS gateway."""
+
+DEFAULT_DIRECTORY_TIMEOUT = 35.0
+"""Seconds allowed to each network operation: the directory itself gives up on a search after 30 seconds."""
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""The HTTP statuses retried (with backoff, or after ``Retry-After``)."""
+
+_RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_LOOPBACK_NAMES = frozenset({"localhost"})
+_SECONDS = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?", re.ASCII)
+_ACCEPT = "application/fhir+json, application/json;q=0.9"
+
+log = logging.getLogger("mssante.directory")
+
+
+class RateLimiter:
+    """A token bucket: at most ``rate`` requests per second, ``burst`` of them at once; thread-safe.
+
+    :meth:`reserve` takes the next slot and says how long to wait before using it; it never sleeps itself.
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        if not rate > 0 or burst < 1:
+            raise ValueError(f"a rate is a positive number of requests per second, a burst at least 1: {rate}, {burst}")
+        self.rate, self.burst = float(rate), burst
+        self._interval = 1.0 / self.rate
+        self._next: float | None = None  # the theoretical time of the next request
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RateLimiter({self.rate:g}, burst={self.burst})"
+
+    def reserve(self, now: float) -> float:
+        """Take a slot at ``now`` (a monotonic clock, in seconds): the seconds to wait before the request."""
+        with self._lock:
+            due = now if self._next is None else max(self._next, now)
+            wait = max(0.0, due - (self.burst - 1) * self._interval - now)
+            self._next = due + self._interval
+            return wait
+
+
+def retry_after_seconds(value: str | None, *, date: str | None = None, now: datetime | None = None) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait: a number, or an HTTP date.
+
+    A date is measured from the answer's ``Date`` header when it has one, else from ``now`` (aware); None when
+    the header is absent or unreadable, 0 for a date in the past.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    moment, reference = _http_date(text), _http_date(date) if date else None
+    if reference is None and now is not None:
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError(f"now must be a timezone-aware datetime, not {now!r}")
+        reference = now
+    if moment is None or reference is None:
+        return None
+    return max(0.0, (moment - reference).total_seconds())
+
+
+def _http_date(text: str) -> datetime | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _api_key(api_key: str | None, environ: Mapping[str, str] | None) -> str:
+    key = api_key if api_key is not None else (os.environ if environ is None else environ).get(API_KEY_ENV, "")
+    if not isinstance(key, str):
+        raise TypeError("api_key is a str")
+    key = key.strip()
+    if not key:
+        message = (
+            f"no API key for the directory: pass api_key= or set {API_KEY_ENV}. A key is had on {API_KEY_PORTAL}: "
+            'create an application there and subscribe it to the API "API Annuaire Santé en libre accès"'
+        )
+        report = Report(findings=[codes.NO_API_KEY(message)])
+        raise DirectoryAuthError(message, report=report)
+    if len(key) > 1024 or not key.isascii() or not key.isprintable() or " " in key:
+        raise ValueError("the API key must be printable ASCII without spaces (it is not shown here)")
+    return key
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _base_url(url: str) -> str:
+    """``url`` without its trailing slash when it is https (or http on a loopback host, for tests)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+    except (TypeError, ValueError, AttributeError):
+        raise ValueError(f"base_url must be an https URL, not {url!r}") from None
+    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+    if not secure or not host or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"base_url must be an https URL without query or credentials, not {url!r}")
+    return url.rstrip("/")
+
+
+@attrs.frozen(kw_only=True)
+class _Reply:
+    """An answer, its body read within limits."""
+
+    status: int
+    body: bytes
+    retry_after: str | None = None
+    date: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class _Broken:
+    """A request that got no usable answer."""
+
+    message: str
+    retryable: bool
+
+
+def _broken(url: str, error: Exception) -> _Broken:
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return _Broken(message=f"GET {url} failed: {detail}", retryable=isinstance(error, _RETRYABLE_ERRORS))
+
+
+def _refused(url: str, refused: DownloadRefused) -> _Broken | DirectoryFailure:
+    if refused.reason == "timeout":
+        return _Broken(message=f"GET {url}: the answer took too long", retryable=True)
+    code = codes.TOO_LARGE if refused.reason == "oversize" else codes.NOT_JSON
+    message = str(refused)
+    return DirectoryResponseError(message, report=Report(findings=[code(message, where=url)], subject=url), url=url)
+
+
+class _Core:
+    """What both clients share: settings, the decisions between requests, and no I/O."""
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str,
+        rate: float | None,
+        burst: int,
+        retries: int,
+        backoff: float,
+        max_backoff: float,
+        max_retry_after: float,
+        timeout: float,
+        max_duration: float,
+        max_page_bytes: int,
+        clock: Callable[[], float],
+        wall_clock: Callable[[], datetime],
+        rng: random.Random | None,
+        environ: Mapping[str, str] | None,
+    ) -> None:
+        if retries < 0 or backoff < 0 or max_backoff < 0 or max_retry_after < 0:
+            raise ValueError("retries, backoff, max_backoff and max_retry_after cannot be negative")
+        self.base_url = _base_url(base_url)
+        self._key = _api_key(api_key, environ)
+        self.limiter = RateLimiter(rate, burst=burst) if rate is not None else None
+        self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
+        self.max_retry_after = max_retry_after
+        self.timeout, self.max_duration, self.max_page_bytes = timeout, max_duration, max_page_bytes
+        self.clock, self.wall_clock = clock, wall_clock
+        self._random = rng if rng is not None else random.Random()  # noqa: S311 (jitter, not secrets)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "ESANTE-API-KEY": self._key,
+            "Accept": _ACCEPT,
+            "Accept-Encoding": "identity",
+            "User-Agent": f"mssante/{__version__}",
+        }
+
+    def _start(self, query: Query) -> tuple[str, httpx.QueryParams | None, str]:
+        """URL, parameters and the URL as shown in messages, of the first page of ``query``."""
+        url = query.url(self.base_url)
+        return url, httpx.QueryParams(query.params), f"{url}?{query.to_query_string()}" if query.params else url
+
+    def _follow(self, link: str, seen: set[str], current: str) -> str:
+        """The next page's URL: ``link`` as given, when it stays on the directory and was not followed before."""
+        if not same_origin(self.base_url, link):
+            shown = link[:200]
+            message = f"the next link {shown!r} leaves {self.base_url}: it is not followed (the API key would leak)"
+            raise DirectoryResponseError(
+                message,
+                report=Report(findings=[codes.LINK_REFUSED(message, where=current)], subject=current),
+                url=current,
+            )
+        if link in seen:
+            message = "the directory sent a next link already followed: paging stops rather than loop"
+            raise DirectoryResponseError(
+                message,
+                report=Report(findings=[codes.LINK_REFUSED(message, where=current)], subject=current),
+                url=current,
+            )
+        seen.add(link)
+        return link
+
+    def _wait(self) -> float:
+        """Seconds to wait for the rate limit before the next request."""
+        return self.limiter.reserve(self.clock()) if self.limiter is not None else 0.0
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: between half and all of ``backoff * 2**attempt``, capped."""
+        ceiling = min(self.max_backoff, self.backoff * 2.0**attempt)
+        return ceiling / 2 + self._random.uniform(0, ceiling / 2)
+
+    def _decide(self, outcome: _Reply | _Broken | DirectoryFailure, attempt: int, shown: str) -> Page | float:
+        """A page, or the seconds to wait before retrying; raises the error when there is no retry left."""
+        attempts = attempt + 1
+        last = attempt >= self.retries
+        if isinstance(outcome, DirectoryFailure):
+            raise outcome
+        if isinstance(outcome, _Broken):
+            if outcome.retryable and not last:
+                delay = self._backoff(attempt)
+                log.info("directory: %s; retry %d in %.2f s", outcome.message, attempts, delay)
+                return delay
+            message = outcome.message + (f" ({attempts} attempts)" if attempts > 1 else "")
+            report = Report(findings=[codes.NETWORK(message, where=shown)], subject=shown)
+            raise DirectoryUnavailable(message, report=report, url=shown)
+        if outcome.status == httpx.codes.OK:
+            return parse_bundle(outcome.body, max_bytes=self.max_page_bytes, url=shown)
+        retry_after = None
+        if outcome.retry_after is not None:
+            now = self.wall_clock() if outcome.date is None else None
+            retry_after = retry_after_seconds(outcome.retry_after, date=outcome.date, now=now)
+        if outcome.status in RETRY_STATUSES and not last:
+            if retry_after is None:
+                delay = self._backoff(attempt)
+            elif retry_after <= self.max_retry_after:
+                delay = retry_after
+            else:
+                raise error_for_status(
+                    outcome.status, outcome.body, url=shown, retry_after=retry_after, attempts=attempts
+                )
+            log.info("directory: GET %s answered %d; retry %d in %.2f s", shown, outcome.status, attempts, delay)
+            return delay
+        raise error_for_status(outcome.status, outcome.body, url=shown, retry_after=retry_after, attempts=attempts)
+
+    def _limit(self, status: int) -> int:
+        return self.max_page_bytes if status == httpx.codes.OK else MAX_ERROR_BYTES
+
+    @staticmethod
+    def _reply(response: httpx.Response, body: bytes) -> _Reply:
+        headers = response.headers
+        return _Reply(
+            status=response.status_code, body=body, retry_after=headers.get("retry-after"), date=headers.get("date")
+        )
+
+    @staticmethod
+    def _owner_query(address: Address, resource: ResourceType) -> Query:
+        return Query.by_address(address, resource)
+
+
+_OWNER_ORDER = (ResourceType.PRACTITIONER_ROLE, ResourceType.PRACTITIONER, ResourceType.ORGANIZATION)
+
+
+def _identity_query(rpps: str | Rpps | None, idnps: str | Idnps | None) -> Query:
+    if rpps is not None and idnps is None:
+        return Query.by_rpps(rpps)
+    if idnps is not None and rpps is None:
+        return Query.by_idnps(idnps)
+    raise ValueError("give rpps= or idnps=, one of them")
+
+
+def _canonical(address: str | Address) -> Address:
+    return address if isinstance(address, Address) else Address.parse(address)
+
+
+def _holding(address: Address, mailboxes: tuple[Mailbox, ...]) -> list[Mailbox]:
+    wanted = str(address).lower()
+    return [mailbox for mailbox in mailboxes if mailbox.address.lower() == wanted]
+
+
+class DirectoryClient(ClientOwner, _Core):
+    """Search the directory's FHIR API with an ``httpx.Client``; see the module documentation.
+
+    Without ``client``, one is made (system trust store, no redirections) and :meth:`close` closes it; a given
+    ``client`` stays the caller's. ``api_key`` defaults to ``$ESANTE_API_KEY`` (:class:`DirectoryAuthError` when
+    there is none). ``rate=None`` turns the client-side limit off. The client is a context manager.
+
+    >>> with DirectoryClient() as directory:                          # doctest: +SKIP
+    ...     for mailbox in directory.mailboxes_of(rpps="10001234567"):
+    ...         print(mailbox.address, mailbox.type)
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = BASE_URL,
+        client: httpx.Client | None = None,
+        rate: float | None = DEFAULT_RATE,
+        burst: int = 1,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        timeout: float = DEFAULT_DIRECTORY_TIMEOUT,
+        max_duration: float = DEFAULT_MAX_DURATION,
+        max_page_bytes: int = MAX_PAGE_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        rng: random.Random | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            rate=rate,
+            burst=burst,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            max_retry_after=max_retry_after,
+            timeout=timeout,
+            max_duration=max_duration,
+            max_page_bytes=max_page_bytes,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=rng,
+            environ=environ,
+        )
+        self._sleep = sleep
+        self._owned = client is None
+        self.client = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def pages(self, query: Query) -> Iterator[Page]:
+        """The pages of ``query``, each fetched when the previous one is consumed."""
+        url, params, shown = self._start(query)
+        seen: set[str] = set()
+        while True:
+            page = self._get(url, params, shown)
+            yield page
+            if page.next is None:
+                return
+            url = shown = self._follow(page.next, seen, shown)
+            params = None
+
+    def resources(self, query: Query) -> Iterator[Resource]:
+        """The records (Practitioner, PractitionerRole, Organization) of every page of ``query``, lazily."""
+        for page in self.pages(query):
+            yield from page.resources
+
+    def search(self, query: Query) -> Iterator[Mailbox]:
+        """The mailboxes of every page of ``query``, lazily, each address once (see :attr:`Page.mailboxes`)."""
+        seen: set[str] = set()
+        for page in self.pages(query):
+            for mailbox in page.mailboxes:
+                if mailbox.address.lower() not in seen:
+                    seen.add(mailbox.address.lower())
+                    yield mailbox
+
+    def search_mailboxes(
+        self,
+        *,
+        name: str | None = None,
+        profession: str | None = None,
+        city: str | None = None,
+        postcode: str | None = None,
+    ) -> Iterator[Mailbox]:
+        """The mailboxes of people by name and/or profession code, or of places by city and/or postcode, lazily.
+
+        See :meth:`Query.for_mailboxes <mssante.directory._fhir.Query.for_mailboxes>`.
+        """
+        query = Query.for_mailboxes(name=name, profession=profession, city=city, postcode=postcode)
+        return self.search(query)
+
+    def mailboxes_of(self, *, rpps: str | Rpps | None = None, idnps: str | Idnps | None = None) -> tuple[Mailbox, ...]:
+        """The mailboxes of a practitioner, by RPPS or IdNat_PS: on the Practitioner and on its roles, merged."""
+        found: list[Mailbox] = []
+        for page in self.pages(_identity_query(rpps, idnps)):
+            found.extend(page.mailboxes)
+        return merge_mailboxes(found)
+
+    def owner_of(self, address: str | Address) -> Mailbox | None:
+        """The mailbox ``address`` as the directory knows it (type, person, structure), or None.
+
+        Searches ``mailbox-mss=<address>`` on PractitionerRole (with its practitioner and organisation),
+        Practitioner and Organization, and merges what they say.
+        """
+        canonical = _canonical(address)
+        found: list[Mailbox] = []
+        for resource in _OWNER_ORDER:
+            for page in self.pages(self._owner_query(canonical, resource)):
+                found.extend(_holding(canonical, page.mailboxes))
+        merged = merge_mailboxes(found)
+        return merged[0] if merged else None
+
+    def _get(self, url: str, params: httpx.QueryParams | None, shown: str) -> Page:
+        attempt = 0
+        while True:
+            wait = self._wait()
+            if wait > 0:
+                self._sleep(wait)
+            decision = self._decide(self._exchange(url, params, shown), attempt, shown)
+            if isinstance(decision, Page):
+                return decision
+            self._sleep(decision)
+            attempt += 1
+
+    def _exchange(self, url: str, params: httpx.QueryParams | None, shown: str) -> _Reply | _Broken | DirectoryFailure:
+        deadline = time.monotonic() + self.max_duration
+        try:
+            with self.client.stream(
+                "GET", url, params=params, headers=self._headers(), timeout=self.timeout, follow_redirects=False
+            ) as response:
+                try:
+                    body = BoundedBody(shown, response, max_bytes=self._limit(response.status_code), deadline=deadline)
+                    for chunk in response.iter_raw(CHUNK):
+                        body.add(chunk)
+                except DownloadRefused as refused:
+                    if response.status_code == httpx.codes.OK or refused.reason == "timeout":
+                        raise
+                    return self._reply(response, b"")
+                return self._reply(response, b"".join(body.chunks))
+        except DownloadRefused as refused:
+            return _refused(shown, refused)
+        except HTTPX_ERRORS as error:
+            return _broken(shown, error)
+
+
+class AsyncDirectoryClient(AsyncClientOwner, _Core):
+    """The ``async`` twin of :class:`DirectoryClient`, over an ``httpx.AsyncClient``; ``sleep`` is awaited.
+
+    :meth:`pages`, :meth:`resources` and :meth:`search` are asynchronous iterators (``async for``).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = BASE_URL,
+        client: httpx.AsyncClient | None = None,
+        rate: float | None = DEFAULT_RATE,
+        burst: int = 1,
+        retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        timeout: float = DEFAULT_DIRECTORY_TIMEOUT,
+        max_duration: float = DEFAULT_MAX_DURATION,
+        max_page_bytes: int = MAX_PAGE_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        rng: random.Random | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            rate=rate,
+            burst=burst,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            max_retry_after=max_retry_after,
+            timeout=timeout,
+            max_duration=max_duration,
+            max_page_bytes=max_page_bytes,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=rng,
+            environ=environ,
+        )
+        self._sleep = sleep
+        self._owned = client is None
+        self.client = client if client is not None else httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def pages(self, query: Query) -> AsyncIterator[Page]:
+        """The pages of ``query``, each fetched when the previous one is consumed."""
+        url, params, shown = self._start(query)
+        seen: set[str] = set()
+        while True:
+            page = await self._get(url, params, shown)
+            yield page
+            if page.next is None:
+                return
+            url = shown = self._follow(page.next, seen, shown)
+            params = None
+
+    async def resources(self, query: Query) -> AsyncIterator[Resource]:
+        """The records of every page of ``query``, lazily."""
+        async for page in self.pages(query):
+            for resource in page.resources:
+                yield resource
+
+    async def search(self, query: Query) -> AsyncIterator[Mailbox]:
+        """The mailboxes of every page of ``query``, lazily, each address once."""
+        seen: set[str] = set()
+        async for page in self.pages(query):
+            for mailbox in page.mailboxes:
+                if mailbox.address.lower() not in seen:
+                    seen.add(mailbox.address.lower())
+                    yield mailbox
+
+    def search_mailboxes(
+        self,
+        *,
+        name: str | None = None,
+        profession: str | None = None,
+        city: str | None = None,
+        postcode: str | None = None,
+    ) -> AsyncIterator[Mailbox]:
+        """The mailboxes of people or places, lazily; see :meth:`DirectoryClient.search_mailboxes`."""
+        query = Query.for_mailboxes(name=name, profession=profession, city=city, postcode=postcode)
+        return self.search(query)
+
+    async def mailboxes_of(
+        self, *, rpps: str | Rpps | None = None, idnps: str | Idnps | None = None
+    ) -> tuple[Mailbox, ...]:
+        """The mailboxes of a practitioner; see :meth:`DirectoryClient.mailboxes_of`."""
+        found: list[Mailbox] = []
+        async for page in self.pages(_identity_query(rpps, idnps)):
+            found.extend(page.mailboxes)
+        return merge_mailboxes(found)
+
+    async def owner_of(self, address: str | Address) -> Mailbox | None:
+        """The mailbox ``address`` as the directory knows it, or None; see :meth:`DirectoryClient.owner_of`."""
+        canonical = _canonical(address)
+        found: list[Mailbox] = []
+        for resource in _OWNER_ORDER:
+            async for page in self.pages(self._owner_query(canonical, resource)):
+                found.extend(_holding(canonical, page.mailboxes))
+        merged = merge_mailboxes(found)
+        return merged[0] if merged else None
+
+    async def _get(self, url: str, params: httpx.QueryParams | None, shown: str) -> Page:
+        attempt = 0
+        while True:
+            wait = self._wait()
+            if wait > 0:
+                await self._sleep(wait)
+            decision = self._decide(await self._exchange(url, params, shown), attempt, shown)
+            if isinstance(decision, Page):
+                return decision
+            await self._sleep(decision)
+            attempt += 1
+
+    async def _exchange(
+        self, url: str, params: httpx.QueryParams | None, shown: str
+    ) -> _Reply | _Broken | DirectoryFailure:
+        deadline = time.monotonic() + self.max_duration
+        try:
+            async with self.client.stream(
+                "GET", url, params=params, headers=self._headers(), timeout=self.timeout, follow_redirects=False
+            ) as response:
+                try:
+                    body = BoundedBody(shown, response, max_bytes=self._limit(response.status_code), deadline=deadline)
+                    async for chunk in response.aiter_raw(CHUNK):
+                        body.add(chunk)
+                except DownloadRefused as refused:
+                    if response.status_code == httpx.codes.OK or refused.reason == "timeout":
+                        raise
+                    return self._reply(response, b"")
+                return self._reply(response, b"".join(body.chunks))
+        except DownloadRefused as refused:
+            return _refused(shown, refused)
+        except HTTPX_ERRORS as error:
+            return _broken(shown, error)

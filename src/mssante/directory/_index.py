@@ -1,0 +1,595 @@
+"""The offline index of the national directory: the bulk MSSanté extraction in an embedded SQLite database.
+
+:class:`DirectoryIndex` imports the extraction (see :class:`~mssante.directory.ExtractionReader`) into a
+database file in the user's cache, then answers lookups (address, RPPS, IDNPS, structure) and searches
+(name, city, postcode, profession, type) without network or key. An import builds a new database file
+beside the old one and renames it over the old one only when it is complete, so that readers always see
+one whole import, and a failed import leaves the previous data in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import sqlite3
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import attrs
+
+from mssante._http import cache_directory
+from mssante.addresses import MailboxType, check
+from mssante.directory._extraction import (
+    RECORD_FIELDS,
+    STRUCTURE_FIELDS,
+    ExtractionReader,
+    ExtractionSource,
+    mailbox_from_record,
+)
+from mssante.directory._models import Mailbox
+from mssante.errors import DirectoryError
+from mssante.report import Finding, Report
+
+__all__ = ["DEFAULT_INDEX_NAME", "DirectoryIndex", "ImportResult", "IndexInfo"]
+
+DEFAULT_INDEX_NAME = "mssante-directory.sqlite3"
+"""The index's file name in the user's cache folder (``~/.cache/mssante/directory/``)."""
+
+_FORMAT = "1"
+_BATCH = 20_000
+_MAX_LIMIT = 10_000
+_CACHE_KIB = 16 * 1024
+_HINT = "run `mssante directory import FILE` to build it"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE structure (
+    id INTEGER PRIMARY KEY,
+    identifier_type TEXT NOT NULL,
+    identifier TEXT NOT NULL,
+    name TEXT NOT NULL,
+    address_lines TEXT NOT NULL,
+    postcode TEXT NOT NULL,
+    city TEXT NOT NULL,
+    department TEXT NOT NULL
+);
+CREATE TABLE mailbox (
+    id INTEGER PRIMARY KEY,
+    address TEXT NOT NULL,
+    type TEXT NOT NULL,
+    rpps TEXT,
+    idnps TEXT,
+    civility TEXT NOT NULL,
+    family TEXT NOT NULL,
+    given TEXT NOT NULL,
+    profession_code TEXT NOT NULL,
+    profession TEXT NOT NULL,
+    specialty_code TEXT NOT NULL,
+    specialty TEXT NOT NULL,
+    digitization INTEGER,
+    service TEXT NOT NULL,
+    structure INTEGER
+);
+CREATE TABLE profession (code TEXT NOT NULL, label TEXT NOT NULL);
+"""
+# Built once the rows are in: a sorted build is faster than keeping the indexes up to date row by row.
+_INDEXES = (
+    "CREATE INDEX mailbox_address ON mailbox (lower(address))",
+    "CREATE INDEX mailbox_rpps ON mailbox (rpps) WHERE rpps IS NOT NULL",
+    "CREATE INDEX mailbox_idnps ON mailbox (idnps) WHERE idnps IS NOT NULL",
+    "CREATE INDEX mailbox_structure ON mailbox (structure) WHERE structure IS NOT NULL",
+    "CREATE INDEX mailbox_profession ON mailbox (profession_code, profession) WHERE profession_code <> ''",
+    "INSERT INTO profession (code, label) SELECT DISTINCT profession_code, profession FROM mailbox "
+    "WHERE profession_code <> ''",
+    "CREATE INDEX structure_identifier ON structure (identifier) WHERE identifier <> ''",
+    "CREATE INDEX structure_postcode ON structure (postcode) WHERE postcode <> ''",
+)
+_FTS = (
+    "CREATE VIRTUAL TABLE mailbox_fts USING fts5(name, content='', columnsize=0, detail=none, prefix='1 2', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE structure_fts USING fts5(name, city, content='', columnsize=0, detail=column, "
+    "prefix='1 2', tokenize='unicode61 remove_diacritics 2')",
+)
+_FTS_FILL = (
+    "INSERT INTO mailbox_fts (rowid, name) SELECT id, given || ' ' || family || ' ' || service FROM mailbox",
+    "INSERT INTO structure_fts (rowid, name, city) SELECT id, name, city FROM structure",
+)
+_MAILBOX_COLUMNS = RECORD_FIELDS[:-1]
+# SQL is built from this module's constants only; every value is bound.
+_INSERT_MAILBOX = "INSERT INTO mailbox ({}, structure) VALUES ({})".format(  # noqa: S608
+    ", ".join(_MAILBOX_COLUMNS), ", ".join("?" * len(RECORD_FIELDS))
+)
+_INSERT_STRUCTURE = "INSERT INTO structure (id, {}) VALUES ({})".format(  # noqa: S608
+    ", ".join(STRUCTURE_FIELDS), ", ".join("?" * (len(STRUCTURE_FIELDS) + 1))
+)
+_COLUMNS = ", ".join(
+    [*(f"m.{field}" for field in _MAILBOX_COLUMNS), "m.structure"] + [f"s.{field}" for field in STRUCTURE_FIELDS]
+)
+_FROM = "mailbox AS m LEFT JOIN structure AS s ON s.id = m.structure"
+_FROM_NAMES = (
+    "mailbox_fts JOIN mailbox AS m ON m.id = mailbox_fts.rowid LEFT JOIN structure AS s ON s.id = m.structure"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM {_FROM}"  # noqa: S608 (constants)
+_DISTINCT = "SELECT count(*) FROM (SELECT DISTINCT lower(address) FROM {schema}.mailbox)"
+# Both sides come sorted from their address index: SQLite merges them in one pass (ORDER BY makes it a merge).
+_ONLY_IN = (
+    "SELECT count(*) FROM (SELECT lower(address) FROM {this}.mailbox "
+    "EXCEPT SELECT lower(address) FROM {other}.mailbox ORDER BY 1)"
+)
+_STRUCTURE_BY_ID = "SELECT id FROM structure WHERE identifier = ? AND identifier <> ''"
+_STRUCTURE_BY_POSTCODE = "SELECT id FROM structure WHERE postcode >= ? AND postcode < ? AND postcode <> ''"
+_MAX = "\U0010ffff"  # above every character: "75" <= postcode < "75" + _MAX is the prefix "75"
+_BUILD_PRAGMAS = (
+    "page_size = 8192",
+    "journal_mode = OFF",
+    "synchronous = OFF",
+    "locking_mode = EXCLUSIVE",
+    "temp_store = MEMORY",
+    f"cache_size = -{_CACHE_KIB}",
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_RPPS = re.compile(r"[0-9]{11}", re.ASCII)
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
+def _fold(text: str) -> str:
+    """Lower case, accents removed, every run of non-alphanumerics a space: ``Hélène-Marie`` -> ``helene marie``."""
+    return " ".join(_WORD.findall(_COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()))
+
+
+def _words(text: str) -> list[str]:
+    return _fold(text).split()
+
+
+def _create_fts(connection: sqlite3.Connection) -> bool:
+    """Create the full-text tables; False when this SQLite has no FTS5 (searches then scan with LIKE)."""
+    try:
+        for statement in _FTS:
+            connection.execute(statement)
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def _fold_function(text: object) -> str | None:
+    """``mss_fold(text)`` in SQL, for searches without a full-text index."""
+    return _fold(text) if isinstance(text, str) else None
+
+
+def _match(words: Sequence[str]) -> str:
+    """An FTS5 query for every word by prefix; words are letters and digits only, so quoting them is safe."""
+    return " AND ".join(f'"{word}"*' for word in words)
+
+
+def _mailbox(row: Sequence[Any]) -> Mailbox:
+    """The mailbox of an index row: the mailbox columns, the structure's id, then the structure columns."""
+    split = len(_MAILBOX_COLUMNS)
+    structure = None if row[split] is None else row[split + 1 :]
+    return mailbox_from_record((*row[:split], structure))
+
+
+@attrs.frozen(kw_only=True)
+class ImportResult:
+    """What an import did: rows stored, distinct addresses, the change since the last import, lines skipped."""
+
+    source: str
+    """The extraction's file name (the ZIP member's when zipped)."""
+    rows: int
+    """Lines stored (one per mailbox and structure)."""
+    mailboxes: int
+    """Distinct addresses (case-insensitive)."""
+    added: int
+    """Addresses absent from the previous import (all of them on a first import)."""
+    removed: int
+    """Addresses of the previous import that are gone."""
+    skipped: int
+    """Lines that could not be used; :attr:`findings` says why."""
+    seconds: float
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def report(self) -> Report:
+        """The findings as a report (skipped lines are warnings: it stays ok)."""
+        return Report(findings=self.findings, subject=self.source or "extraction")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: counts, seconds and findings."""
+        return {
+            "source": self.source,
+            "rows": self.rows,
+            "mailboxes": self.mailboxes,
+            "added": self.added,
+            "removed": self.removed,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "findings": [finding.to_dict() for finding in self.findings],
+        }
+
+
+@attrs.frozen(kw_only=True)
+class IndexInfo:
+    """What the index holds: the file imported, when, and how much."""
+
+    path: Path
+    source: str
+    imported_at: datetime
+    rows: int
+    mailboxes: int
+    skipped: int
+    full_text: bool
+    """True when searches go through SQLite FTS5 (else a slower scan)."""
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+class DirectoryIndex:
+    """The offline index of the MSSanté extraction: import it, then look up and search without network.
+
+    Build it with :meth:`open`; use it as a context manager or :meth:`close` it. Queries read a file
+    that imports replace whole: an instance notices a new import and reads it from its next query.
+
+        with DirectoryIndex.open() as index:          # ~/.cache/mssante/directory/mssante-directory.sqlite3
+            index.import_extraction("Extraction_Correspondance_MSSante_202608261013.zip")
+            index.lookup("10000000001")               # RPPS, IDNPS or address
+            index.search(name="dupont", city="paris")
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Use the index file at ``path`` (see :meth:`open`)."""
+        self.path = path
+        """The database file."""
+        self._connection: sqlite3.Connection | None = None
+        self._identity: tuple[int, int, int, int] | None = None
+        self._full_text = True
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> DirectoryIndex:
+        """The index at ``path``, by default ``mssante-directory.sqlite3`` in the user's cache folder.
+
+        The file need not exist yet: :meth:`import_extraction` creates it. Queries on a missing or
+        damaged file raise :class:`~mssante.errors.DirectoryError`.
+        """
+        return cls(Path(path) if path is not None else cache_directory("directory") / DEFAULT_INDEX_NAME)
+
+    def __enter__(self) -> DirectoryIndex:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection (a later query opens it again)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+            self._identity = None
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        """The read-only connection to the current file, reopened when an import replaced it."""
+        identity = _identity(self.path)
+        if identity is None:
+            self.close()
+            raise DirectoryError(f"there is no directory index at {str(self.path)!r}: {_HINT}")
+        if self._connection is not None and identity == self._identity:
+            return self._connection
+        self.close()
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        try:
+            connection = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error as error:
+            raise DirectoryError(
+                f"the directory index {str(self.path)!r} cannot be opened ({error}): {_HINT}"
+            ) from None
+        try:
+            rows = dict(connection.execute("SELECT key, value FROM meta WHERE key IN ('format', 'fts')").fetchall())
+        except sqlite3.Error as error:
+            connection.close()
+            raise DirectoryError(
+                f"{str(self.path)!r} is not a readable directory index ({error}): {_HINT} again"
+            ) from None
+        if rows.get("format") != _FORMAT:
+            connection.close()
+            raise DirectoryError(f"{str(self.path)!r} was made by another version of mssante: {_HINT} again")
+        self._full_text = rows.get("fts", "1") == "1"
+        if not self._full_text:
+            connection.create_function("mss_fold", 1, _fold_function, deterministic=True)
+        self._connection, self._identity = connection, identity
+        return connection
+
+    def _query(self, sql: str, parameters: Sequence[object]) -> list[Any]:
+        connection = self._connect()
+        try:
+            return connection.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            self.close()
+            raise DirectoryError(f"the directory index {str(self.path)!r} cannot be read ({error}): {_HINT}") from None
+
+    def _mailboxes(self, sql: str, parameters: Sequence[object]) -> tuple[Mailbox, ...]:
+        return tuple(_mailbox(row) for row in self._query(sql, parameters))
+
+    def info(self) -> IndexInfo:
+        """What the index holds; :class:`~mssante.errors.DirectoryError` when there is none."""
+        meta = dict(self._query("SELECT key, value FROM meta", ()))
+        try:
+            return IndexInfo(
+                path=self.path,
+                source=meta.get("source", ""),
+                imported_at=datetime.fromisoformat(meta["imported_at"]),
+                rows=int(meta["rows"]),
+                mailboxes=int(meta["mailboxes"]),
+                skipped=int(meta["skipped"]),
+                full_text=meta.get("fts", "1") == "1",
+            )
+        except (KeyError, ValueError):
+            raise DirectoryError(f"{str(self.path)!r} is an incomplete directory index: {_HINT} again") from None
+
+    def by_address(self, address: str) -> tuple[Mailbox, ...]:
+        """The lines of an address (case-insensitive; an address may be on several lines, one per structure)."""
+        text = address.strip().removeprefix("mailto:")
+        verdict = check(text) if text else None
+        if verdict is not None and verdict.address is not None:
+            text = str(verdict.address)
+        return self._mailboxes(f"{_SELECT} WHERE lower(m.address) = lower(?) ORDER BY m.id", (text,))
+
+    def by_rpps(self, rpps: str) -> tuple[Mailbox, ...]:
+        """The mailboxes of the professional with this RPPS number."""
+        return self._mailboxes(f"{_SELECT} WHERE m.rpps = ? ORDER BY m.id", (rpps.strip(),))
+
+    def by_idnps(self, idnps: str) -> tuple[Mailbox, ...]:
+        """The mailboxes of the professional with this national identifier (IdNat_PS: ``8`` + RPPS, ``0`` + ADELI)."""
+        return self._mailboxes(f"{_SELECT} WHERE m.idnps = ? ORDER BY m.id", (idnps.strip(),))
+
+    def by_structure(self, identifier: str, *, limit: int | None = None) -> tuple[Mailbox, ...]:
+        """The mailboxes attached to a structure, by its identifier as the extraction gives it (FINESS...)."""
+        bound = -1 if limit is None else max(0, limit)
+        sql = f"{_SELECT} WHERE m.structure IN ({_STRUCTURE_BY_ID}) ORDER BY m.id LIMIT ?"
+        return self._mailboxes(sql, (identifier.strip(), bound))
+
+    def lookup(self, text: str) -> tuple[Mailbox, ...]:
+        """The mailboxes of an address, an RPPS (11 digits) or an IDNPS, told apart by their shape.
+
+        Anything else is tried as an IDNPS, then as a structure identifier.
+        """
+        key = text.strip()
+        if "@" in key:
+            return self.by_address(key)
+        if _RPPS.fullmatch(key):
+            return self.by_rpps(key)
+        return self.by_idnps(key) or self.by_structure(key)
+
+    def search(
+        self,
+        *,
+        name: str | None = None,
+        city: str | None = None,
+        postcode: str | None = None,
+        profession: str | None = None,
+        type: MailboxType | str | None = None,
+        limit: int = 50,
+    ) -> tuple[Mailbox, ...]:
+        """Mailboxes matching every criterion given, at most ``limit``.
+
+        ``name`` and ``city`` match words by prefix, regardless of case and accents: ``hel dup`` finds
+        Hélène DUPONT; ``name`` matches a person's names and service, or else the structure's name.
+        ``postcode`` is a prefix (``75`` for Paris); ``profession`` a code (``10``) or the start of a
+        label (``médecin``); ``type`` PER, ORG, APP or CAB. A search without criteria, or whose
+        criteria have no word, finds nothing. People matching by name come first, in file order.
+        """
+        limit = min(max(int(limit), 0), _MAX_LIMIT)
+        names, cities = _words(name or ""), _words(city or "")
+        if (name is not None and not names) or (city is not None and not cities) or not limit:
+            return ()
+        self._connect()
+        clauses: list[tuple[str, Sequence[object]]] = []
+        if cities:
+            clauses.append(self._structure_words("city", cities))
+        if postcode is not None:
+            clauses.append((f"m.structure IN ({_STRUCTURE_BY_POSTCODE})", (postcode.strip(), postcode.strip() + _MAX)))
+        if profession is not None:
+            codes = self._profession_codes(profession)
+            if not codes:
+                return ()
+            clauses.append((f"m.profession_code IN ({', '.join('?' * len(codes))}) AND m.profession_code <> ''", codes))
+        if type is not None:
+            kind = type.value if isinstance(type, MailboxType) else str(type).strip().upper()
+            clauses.append(("m.type = ?", (kind,)))
+        if not names:
+            return tuple(mailbox for _, mailbox in self._select(clauses, limit)) if clauses else ()
+        if self._full_text:
+            found = self._select([("mailbox_fts MATCH ?", (_match(names),)), *clauses], limit, source=_FROM_NAMES)
+        else:
+            found = self._select([self._person_words(names), *clauses], limit)
+        if len(found) < limit:
+            seen = {mailbox_id for mailbox_id, _ in found}
+            more = self._select([self._structure_words("name", names), *clauses], limit)
+            found += [item for item in more if item[0] not in seen][: limit - len(found)]
+        return tuple(mailbox for _, mailbox in found)
+
+    def _select(
+        self, clauses: Sequence[tuple[str, Sequence[object]]], limit: int, *, source: str = _FROM
+    ) -> list[tuple[int, Mailbox]]:
+        """Mailbox ids and values matching every clause (constant SQL of this module; values bound)."""
+        where = " AND ".join(clause for clause, _ in clauses)
+        parameters = [value for _, values in clauses for value in values]
+        sql = f"SELECT m.id, {_COLUMNS} FROM {source} WHERE {where} LIMIT ?"  # noqa: S608 (constant clauses)
+        rows = self._query(sql, [*parameters, limit])
+        return [(row[0], _mailbox(row[1:])) for row in rows]
+
+    def _person_words(self, words: Sequence[str]) -> tuple[str, Sequence[object]]:
+        """The clause on a person's names and service, every word by prefix, when there is no full-text index."""
+        folded = "(' ' || mss_fold(m.given || ' ' || m.family || ' ' || m.service))"
+        return " AND ".join(f"{folded} LIKE ?" for _ in words), [f"% {word}%" for word in words]
+
+    def _structure_words(self, column: str, words: Sequence[str]) -> tuple[str, Sequence[object]]:
+        """The clause on the structure's ``name`` or ``city`` (a constant of this module): every word, by prefix."""
+        if self._full_text:
+            query = "SELECT rowid FROM structure_fts WHERE structure_fts MATCH ?"
+            return f"m.structure IN ({query})", (f"{column} : ({_match(words)})",)
+        folded = f"(' ' || mss_fold({column}))"
+        query = "SELECT id FROM structure WHERE " + " AND ".join(f"{folded} LIKE ?" for _ in words)  # noqa: S608
+        return f"m.structure IN ({query})", [f"% {word}%" for word in words]
+
+    def _profession_codes(self, profession: str) -> list[str]:
+        """The profession codes a criterion names: a code as given, or every label starting with its words."""
+        text = profession.strip()
+        if text.isascii() and text.isalnum() and any(char.isdigit() for char in text):
+            return [text]
+        words = _words(text)
+        if not words:
+            return []
+        codes = set()
+        for code, label in self._query("SELECT code, label FROM profession", ()):
+            folded = _words(label)
+            if len(folded) >= len(words) and all(
+                have.startswith(want) for have, want in zip(folded, words, strict=False)
+            ):
+                codes.add(code)
+        return sorted(codes)
+
+    # -- importing ---------------------------------------------------------------------------------------------
+
+    def import_extraction(
+        self,
+        source: ExtractionSource,
+        *,
+        progress: Callable[[int], None] | None = None,
+        at: datetime | None = None,
+    ) -> ImportResult:
+        """Replace the index's content with an extraction file (path, bytes, stream or chunks; TXT or ZIP).
+
+        The new data is written to a new file beside the index, which then replaces the index in one
+        rename: readers see the old data or the new, never a mix, and on any failure the old data stays.
+        ``progress`` is called with the number of rows stored so far; ``at`` is the import time recorded
+        (default: now). Raises :class:`~mssante.errors.InvalidInput` when the file is not the extraction
+        (bad header, hostile ZIP) and :class:`~mssante.errors.DirectoryError` when the index cannot be written.
+        """
+        started = time.perf_counter()
+        imported_at = at or datetime.now(timezone.utc)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            os.close(handle)
+        except OSError as error:
+            raise DirectoryError(
+                f"the directory index cannot be written in {str(self.path.parent)!r} ({error})"
+            ) from None
+        temporary = Path(name)
+        try:
+            result = self._build(temporary, source, progress, imported_at, started)
+            temporary.replace(self.path)
+        except sqlite3.Error as error:
+            raise DirectoryError(f"the directory index {str(self.path)!r} cannot be written ({error})") from None
+        except OSError as error:
+            raise DirectoryError(f"the directory index {str(self.path)!r} cannot be replaced ({error})") from None
+        finally:
+            for leftover in (temporary, Path(f"{temporary}-journal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        self.close()
+        return attrs.evolve(result, seconds=time.perf_counter() - started)
+
+    def _build(
+        self,
+        temporary: Path,
+        source: ExtractionSource,
+        progress: Callable[[int], None] | None,
+        imported_at: datetime,
+        started: float,
+    ) -> ImportResult:
+        """Fill the new database file; the counts of the result."""
+        reader = ExtractionReader(source)
+        connection = sqlite3.connect(temporary.resolve().as_uri(), uri=True, isolation_level=None)
+        try:
+            for pragma in _BUILD_PRAGMAS:
+                connection.execute(f"PRAGMA main.{pragma}")
+            connection.executescript(_SCHEMA)
+            full_text = _create_fts(connection)
+            previous = self._attach_previous(connection)
+            connection.execute("BEGIN")
+            rows = 0
+            structures: list[tuple[int, str, str, str, str, str, str, str]] = []
+            records = reader.numbered_records(structures)
+            while True:  # rows go straight from the reader to SQLite; the structures they number follow
+                inserted = connection.executemany(_INSERT_MAILBOX, itertools.islice(records, _BATCH)).rowcount
+                connection.executemany(_INSERT_STRUCTURE, structures)
+                structures.clear()
+                if inserted <= 0:
+                    break
+                rows += inserted
+                if progress is not None:
+                    progress(rows)
+            for statement in _INDEXES + (_FTS_FILL if full_text else ()):
+                connection.execute(statement)
+            (mailboxes,) = connection.execute(_DISTINCT.format(schema="main")).fetchone()
+            added, removed = _changes(connection, mailboxes) if previous else (mailboxes, 0)
+            meta = {
+                "format": _FORMAT,
+                "fts": "1" if full_text else "0",
+                "source": reader.name,
+                "imported_at": imported_at.isoformat(),
+                "rows": str(rows),
+                "mailboxes": str(mailboxes),
+                "skipped": str(reader.skipped),
+            }
+            connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+        with temporary.open("rb+") as written:
+            os.fsync(written.fileno())
+        return ImportResult(
+            source=reader.name,
+            rows=rows,
+            mailboxes=mailboxes,
+            added=added,
+            removed=removed,
+            skipped=reader.skipped,
+            seconds=time.perf_counter() - started,
+            findings=reader.findings,
+        )
+
+    def _attach_previous(self, connection: sqlite3.Connection) -> bool:
+        """Attach the index being replaced as ``previous``; False when there is none that can be read."""
+        if _identity(self.path) is None:
+            return False
+        try:
+            connection.execute("ATTACH DATABASE ? AS previous", (self.path.resolve().as_uri() + "?mode=ro",))
+        except sqlite3.Error:
+            return False
+        try:
+            row = connection.execute("SELECT value FROM previous.meta WHERE key = 'format'").fetchone()
+        except sqlite3.Error:
+            row = None
+        if row is None or row[0] != _FORMAT:
+            connection.execute("DETACH DATABASE previous")
+            return False
+        return True
+
+
+def _changes(connection: sqlite3.Connection, mailboxes: int) -> tuple[int, int]:
+    """Addresses (added, removed) against the attached previous index."""
+    try:
+        (added,) = connection.execute(_ONLY_IN.format(this="main", other="previous")).fetchone()
+        (removed,) = connection.execute(_ONLY_IN.format(this="previous", other="main")).fetchone()
+    except sqlite3.DatabaseError:  # the previous index is damaged: everything is new
+        return mailboxes, 0
+    return int(added), int(removed)
