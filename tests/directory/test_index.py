@@ -351,6 +351,26 @@ def test_concurrent_reader_sees_old_or_new_never_half(tmp_path: Path) -> None:
     assert {count for _, count in observed} == set(persons)  # ...and the reader follows the imports
 
 
+def test_one_index_serves_several_threads(big: DirectoryIndex, mailboxes: list[Mailbox]) -> None:
+    sample = mailboxes[::500]
+    failures: list[BaseException] = []
+
+    def look() -> None:
+        try:
+            for mailbox in sample:
+                assert mailbox in big.lookup(mailbox.address)
+                big.search(name=mailbox.person.family if mailbox.person else "centre", limit=5)
+        except BaseException as error:  # pragma: no cover - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=look) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+
+
 # -- damaged and missing indexes ------------------------------------------------------------------------------------
 
 

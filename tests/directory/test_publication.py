@@ -19,8 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mssante.addresses import MailboxType
-from mssante.directory import MODIFIABLE, MailboxPatch, PatchTarget
-from mssante.directory import MailboxPublisher
+from mssante.directory import MODIFIABLE, MailboxPatch, MailboxPublisher, PatchTarget
 from mssante.errors import DirectoryError, InvalidInput
 
 DATA = Path(__file__).parent.parent / "data" / "directory" / "fhir"
@@ -113,7 +112,7 @@ class _WriteEndpoint(BaseHTTPRequestHandler):
 
     seen: ClassVar[list[tuple[str, str, bytes, str]]] = []
 
-    def do_PATCH(self) -> None:  # noqa: N802 (the http.server name)
+    def do_PATCH(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.seen.append((self.path, self.headers["Content-Type"], body, self.headers["ESANTE-API-KEY"]))
         if "999999999" in self.path:

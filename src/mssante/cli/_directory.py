@@ -125,4 +125,3 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     where.add_argument("--online", action="store_true", help="ask the FHIR API instead of the local index")
     search.add_argument("--base-url", metavar="URL", help="with --online: the FHIR base URL")
     search.set_defaults(handler=_search)
-

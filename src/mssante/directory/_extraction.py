@@ -145,9 +145,12 @@ _BOOLEANS: dict[str, bool] = {
 # lower-case ASCII domain without "--" whose last label starts with a letter, not the patient domain. Anything
 # else goes through mssante.addresses.check.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{}~-]+"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _PLAIN_ADDRESS = re.compile(
-    rf"(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@(?!patient\.mssante\.fr\Z)(?![a-z0-9.-]*--)(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+"
-    r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?",
+    r"(?=[^@]{1,64}@)"  # a local part of 1 to 64 characters
+    rf"{_ATOM}(?:\.{_ATOM})*@"
+    r"(?!patient\.mssante\.fr\Z)(?![a-z0-9.-]*--)"  # not a patient address; no "--" (IDNA rules apply)
+    rf"(?:{_LABEL}\.)+[a-z](?:[a-z0-9-]{{0,61}}[a-z0-9])?",  # the last label starts with a letter
     re.ASCII,
 ).fullmatch
 _MAX_PLAIN_ADDRESS = 254
@@ -443,7 +446,10 @@ def _open_source(source: ExtractionSource, stack: contextlib.ExitStack) -> tuple
         stream: IO[bytes] = source  # type: ignore[assignment]
         name = getattr(stream, "name", "")
         name = Path(name).name if isinstance(name, str) else ""
-        first = stream.read(_CHUNK)
+        try:
+            first = stream.read(_CHUNK)
+        except OSError as error:
+            raise _refuse(codes.UNREADABLE, f"the extraction cannot be read ({error})") from None
         if not isinstance(first, bytes):
             raise TypeError(f"an extraction stream must be binary, not {type(first).__name__}")
         if _is_zip(first):

@@ -15,6 +15,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from mssante._http import cache_directory
+from mssante._files import cache_directory
 from mssante.addresses import MailboxType, check
 from mssante.directory._extraction import (
     RECORD_FIELDS,
@@ -86,9 +87,15 @@ _INDEXES = (
     "CREATE INDEX mailbox_rpps ON mailbox (rpps) WHERE rpps IS NOT NULL",
     "CREATE INDEX mailbox_idnps ON mailbox (idnps) WHERE idnps IS NOT NULL",
     "CREATE INDEX mailbox_structure ON mailbox (structure) WHERE structure IS NOT NULL",
-    "CREATE INDEX mailbox_profession ON mailbox (profession_code, profession) WHERE profession_code <> ''",
-    "INSERT INTO profession (code, label) SELECT DISTINCT profession_code, profession FROM mailbox "
-    "WHERE profession_code <> ''",
+    "CREATE INDEX mailbox_profession ON mailbox (profession_code) WHERE profession_code <> ''",
+    # One label per profession code, found by skipping from code to code along the index (a few dozen seeks).
+    "INSERT INTO profession (code, label) "
+    "WITH RECURSIVE code (value) AS ("
+    " SELECT min(profession_code) FROM mailbox WHERE profession_code <> ''"
+    " UNION ALL SELECT (SELECT min(profession_code) FROM mailbox WHERE profession_code > value"
+    " AND profession_code <> '') FROM code WHERE value IS NOT NULL) "
+    "SELECT value, (SELECT profession FROM mailbox WHERE profession_code = value AND profession_code <> '' LIMIT 1) "
+    "FROM code WHERE value IS NOT NULL",
     "CREATE INDEX structure_identifier ON structure (identifier) WHERE identifier <> ''",
     "CREATE INDEX structure_postcode ON structure (postcode) WHERE postcode <> ''",
 )
@@ -114,9 +121,7 @@ _COLUMNS = ", ".join(
     [*(f"m.{field}" for field in _MAILBOX_COLUMNS), "m.structure"] + [f"s.{field}" for field in STRUCTURE_FIELDS]
 )
 _FROM = "mailbox AS m LEFT JOIN structure AS s ON s.id = m.structure"
-_FROM_NAMES = (
-    "mailbox_fts JOIN mailbox AS m ON m.id = mailbox_fts.rowid LEFT JOIN structure AS s ON s.id = m.structure"
-)
+_FROM_NAMES = "mailbox_fts JOIN mailbox AS m ON m.id = mailbox_fts.rowid LEFT JOIN structure AS s ON s.id = m.structure"
 _SELECT = f"SELECT {_COLUMNS} FROM {_FROM}"  # noqa: S608 (constants)
 _DISTINCT = "SELECT count(*) FROM (SELECT DISTINCT lower(address) FROM {schema}.mailbox)"
 # Both sides come sorted from their address index: SQLite merges them in one pass (ORDER BY makes it a merge).
@@ -132,7 +137,6 @@ _BUILD_PRAGMAS = (
     "journal_mode = OFF",
     "synchronous = OFF",
     "locking_mode = EXCLUSIVE",
-    "temp_store = MEMORY",
     f"cache_size = -{_CACHE_KIB}",
 )
 
@@ -168,6 +172,22 @@ def _fold_function(text: object) -> str | None:
 def _match(words: Sequence[str]) -> str:
     """An FTS5 query for every word by prefix; words are letters and digits only, so quoting them is safe."""
     return " AND ".join(f'"{word}"*' for word in words)
+
+
+def _person_words(words: Sequence[str]) -> tuple[str, Sequence[object]]:
+    """The clause on a person's names and service, every word by prefix, when there is no full-text index."""
+    folded = "(' ' || mss_fold(m.given || ' ' || m.family || ' ' || m.service))"
+    return " AND ".join(f"{folded} LIKE ?" for _ in words), [f"% {word}%" for word in words]
+
+
+def _structure_words(column: str, words: Sequence[str], *, full_text: bool) -> tuple[str, Sequence[object]]:
+    """The clause on the structure's ``name`` or ``city`` (a constant of this module): every word, by prefix."""
+    if full_text:
+        query = "SELECT rowid FROM structure_fts WHERE structure_fts MATCH ?"
+        return f"m.structure IN ({query})", (f"{column} : ({_match(words)})",)
+    folded = f"(' ' || mss_fold({column}))"
+    query = "SELECT id FROM structure WHERE " + " AND ".join(f"{folded} LIKE ?" for _ in words)  # noqa: S608
+    return f"m.structure IN ({query})", [f"% {word}%" for word in words]
 
 
 def _mailbox(row: Sequence[Any]) -> Mailbox:
@@ -256,6 +276,7 @@ class DirectoryIndex:
         self._connection: sqlite3.Connection | None = None
         self._identity: tuple[int, int, int, int] | None = None
         self._full_text = True
+        self._lock = threading.RLock()  # one connection, shared by the threads that query this instance
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> DirectoryIndex:
@@ -276,10 +297,11 @@ class DirectoryIndex:
 
     def close(self) -> None:
         """Close the database connection (a later query opens it again)."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-            self._identity = None
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+                self._identity = None
 
     # -- reading -----------------------------------------------------------------------------------------------
 
@@ -294,7 +316,7 @@ class DirectoryIndex:
         self.close()
         uri = self.path.resolve().as_uri() + "?mode=ro"
         try:
-            connection = sqlite3.connect(uri, uri=True)
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         except sqlite3.Error as error:
             raise DirectoryError(
                 f"the directory index {str(self.path)!r} cannot be opened ({error}): {_HINT}"
@@ -316,12 +338,14 @@ class DirectoryIndex:
         return connection
 
     def _query(self, sql: str, parameters: Sequence[object]) -> list[Any]:
-        connection = self._connect()
-        try:
-            return connection.execute(sql, parameters).fetchall()
-        except sqlite3.Error as error:
-            self.close()
-            raise DirectoryError(f"the directory index {str(self.path)!r} cannot be read ({error}): {_HINT}") from None
+        with self._lock:
+            connection = self._connect()
+            try:
+                return connection.execute(sql, parameters).fetchall()
+            except sqlite3.Error as error:
+                self.close()
+                message = f"the directory index {str(self.path)!r} cannot be read ({error}): {_HINT}"
+                raise DirectoryError(message) from None
 
     def _mailboxes(self, sql: str, parameters: Sequence[object]) -> tuple[Mailbox, ...]:
         return tuple(_mailbox(row) for row in self._query(sql, parameters))
@@ -398,10 +422,12 @@ class DirectoryIndex:
         names, cities = _words(name or ""), _words(city or "")
         if (name is not None and not names) or (city is not None and not cities) or not limit:
             return ()
-        self._connect()
+        with self._lock:
+            self._connect()  # which tables to query depends on the index
+            full_text = self._full_text
         clauses: list[tuple[str, Sequence[object]]] = []
         if cities:
-            clauses.append(self._structure_words("city", cities))
+            clauses.append(_structure_words("city", cities, full_text=full_text))
         if postcode is not None:
             clauses.append((f"m.structure IN ({_STRUCTURE_BY_POSTCODE})", (postcode.strip(), postcode.strip() + _MAX)))
         if profession is not None:
@@ -414,13 +440,13 @@ class DirectoryIndex:
             clauses.append(("m.type = ?", (kind,)))
         if not names:
             return tuple(mailbox for _, mailbox in self._select(clauses, limit)) if clauses else ()
-        if self._full_text:
+        if full_text:
             found = self._select([("mailbox_fts MATCH ?", (_match(names),)), *clauses], limit, source=_FROM_NAMES)
         else:
-            found = self._select([self._person_words(names), *clauses], limit)
+            found = self._select([_person_words(names), *clauses], limit)
         if len(found) < limit:
             seen = {mailbox_id for mailbox_id, _ in found}
-            more = self._select([self._structure_words("name", names), *clauses], limit)
+            more = self._select([_structure_words("name", names, full_text=full_text), *clauses], limit)
             found += [item for item in more if item[0] not in seen][: limit - len(found)]
         return tuple(mailbox for _, mailbox in found)
 
@@ -433,20 +459,6 @@ class DirectoryIndex:
         sql = f"SELECT m.id, {_COLUMNS} FROM {source} WHERE {where} LIMIT ?"  # noqa: S608 (constant clauses)
         rows = self._query(sql, [*parameters, limit])
         return [(row[0], _mailbox(row[1:])) for row in rows]
-
-    def _person_words(self, words: Sequence[str]) -> tuple[str, Sequence[object]]:
-        """The clause on a person's names and service, every word by prefix, when there is no full-text index."""
-        folded = "(' ' || mss_fold(m.given || ' ' || m.family || ' ' || m.service))"
-        return " AND ".join(f"{folded} LIKE ?" for _ in words), [f"% {word}%" for word in words]
-
-    def _structure_words(self, column: str, words: Sequence[str]) -> tuple[str, Sequence[object]]:
-        """The clause on the structure's ``name`` or ``city`` (a constant of this module): every word, by prefix."""
-        if self._full_text:
-            query = "SELECT rowid FROM structure_fts WHERE structure_fts MATCH ?"
-            return f"m.structure IN ({query})", (f"{column} : ({_match(words)})",)
-        folded = f"(' ' || mss_fold({column}))"
-        query = "SELECT id FROM structure WHERE " + " AND ".join(f"{folded} LIKE ?" for _ in words)  # noqa: S608
-        return f"m.structure IN ({query})", [f"% {word}%" for word in words]
 
     def _profession_codes(self, profession: str) -> list[str]:
         """The profession codes a criterion names: a code as given, or every label starting with its words."""
