@@ -4,15 +4,14 @@ against a local server standing in for the FHIR API)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from mssante.testing import write_synthetic_extraction
 from tests.cli.running import run, run_json
+from tests.local_server import LocalServer, Reply
 
 DATA = Path(__file__).parent.parent / "data" / "directory"
 FIXTURE = str(DATA / "extraction-SYNTHETIC.txt")
@@ -87,41 +86,25 @@ def test_a_bad_file_is_refused_and_the_index_kept(db: str, tmp_path: Path) -> No
     assert run_json("directory", "lookup", "10000000001", "--db", db)[0] == 0
 
 
-class _Fhir(BaseHTTPRequestHandler):
-    """A stand-in for the FHIR API: one Bundle page with two personal mailboxes."""
-
-    def do_GET(self) -> None:
-        assert self.headers["ESANTE-API-KEY"] == "test-key"
-        body = (DATA / "fhir" / "mssig-bundle-bal-per-searchset.json").read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/fhir+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-
 @pytest.fixture
-def fhir() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fhir)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/fhir/v2"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def fhir() -> Iterator[LocalServer]:
+    server = LocalServer()
+    body = (DATA / "fhir" / "mssig-bundle-bal-per-searchset.json").read_bytes()
+    server.routes["/fhir/v2/Practitioner"] = Reply(body=body, headers={"Content-Type": "application/fhir+json"})
+    yield server
+    server.stop()
 
 
-def test_search_online(fhir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_online(fhir: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ESANTE_API_KEY", "test-key")
-    status, payload = run_json("directory", "search", "--name", "dupont", "--online", "--base-url", fhir)
+    base = fhir.url("/fhir/v2")
+    status, payload = run_json("directory", "search", "--name", "dupont", "--online", "--base-url", base)
     assert status == 0, payload
     assert payload["mailboxes"]
     assert all(mailbox["source"] == "fhir" for mailbox in payload["mailboxes"])
+    assert fhir.requests[0].headers["esante-api-key"] == "test-key"
     monkeypatch.delenv("ESANTE_API_KEY")
-    status, payload = run_json("directory", "search", "--name", "dupont", "--online", "--base-url", fhir)
+    status, payload = run_json("directory", "search", "--name", "dupont", "--online", "--base-url", base)
     assert status == 2
     assert "ESANTE_API_KEY" in payload["error"]
     assert json.dumps(payload)  # one JSON object

@@ -18,11 +18,8 @@ import random
 import socket
 import ssl
 import threading
-import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +48,9 @@ from mssante.directory._models import Mailbox, Person
 from mssante.errors import DirectoryError, InvalidAddress
 from mssante.pki import Environment, TrustStore, client_context
 from mssante.testing import TestPki
+from tests.local_server import TIMEOUT, LocalServer, Reply, Request
 
 DATA = Path(__file__).parent.parent / "data" / "directory" / "fhir"
-TIMEOUT = 5.0
 KEY = "k3y-S3CRET-0123456789abcdef"
 FHIR = "/fhir/v2"
 EMAIL_TYPE = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-contact-point-email-type"
@@ -80,117 +77,15 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- a local HTTP(S) server --------------------------------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    """What the server answers."""
-
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Request:
-    """A request the server received: the path as sent (query included) and the headers, names lower-cased."""
-
-    path: str
-    headers: dict[str, str]
-
-    @property
-    def route(self) -> str:
-        return urllib.parse.urlsplit(self.path).path
-
-    @property
-    def query(self) -> list[tuple[str, str]]:
-        return urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
-
-
-Route = Reply | Callable[[Request], Reply]
-
-
-class _Httpd(ThreadingHTTPServer):
-    daemon_threads = False  # server_close() joins every handler thread
-    block_on_close = True
-
-    def __init__(self, context: ssl.SSLContext | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.context = context
-        self.routes: dict[str, Route] = {}
-        self.requests: list[Request] = []
-        self.stopping = threading.Event()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = self.socket.accept()
-        connection.settimeout(TIMEOUT)
-        if self.context is None:
-            return connection, address
-        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (timeout) is expected here: stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Httpd
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.do_handshake()
-        super().setup()
-
-    def do_GET(self) -> None:
-        self.close_connection = True
-        request = Request(path=self.path, headers={name.lower(): value for name, value in self.headers.items()})
-        self.server.requests.append(request)
-        route = self.server.routes.get(request.route, Reply(status=404))
-        reply = route(request) if callable(route) else route
-        if reply.delay and self.server.stopping.wait(reply.delay):
-            return
-        self.send_response_only(reply.status)  # no automatic Date: the tests choose it
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(reply.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the access log."""
-
-
-class Server:
-    """A local server: ``routes`` maps a path (without query) to a :class:`Reply`; ``requests`` records calls."""
+class Server(LocalServer):
+    """The local stand-in for the FHIR API: no automatic Date header (the tests choose it)."""
 
     def __init__(self, context: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self._httpd = _Httpd(context)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-
-    @property
-    def routes(self) -> dict[str, Route]:
-        return self._httpd.routes
-
-    @property
-    def requests(self) -> list[Request]:
-        return self._httpd.requests
-
-    def url(self, path: str) -> str:
-        scheme = "http" if self._httpd.context is None else "https"
-        return f"{scheme}://{self.host}:{self._httpd.server_address[1]}{path}"
+        super().__init__(context, host=host, automatic_headers=False)
 
     @property
     def base(self) -> str:
         return self.url(FHIR)
-
-    def stop(self) -> None:
-        self._httpd.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(TIMEOUT)
-        assert not self._thread.is_alive(), "the server thread did not end"
 
 
 @pytest.fixture

@@ -12,13 +12,10 @@ import asyncio
 import gzip
 import hashlib
 import json
-import socket
 import ssl
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +36,7 @@ from mssante.trustspace._fetch import (
     FetchResult,
     default_cache_directory,
 )
+from tests.local_server import TIMEOUT, LocalServer, Reply, Request
 
 DATA = Path(__file__).parent.parent / "data"
 RESTORED = DATA / "listeblanchemssante-2025-03-13-restored.xml"
@@ -46,7 +44,6 @@ MIRROR_HEAD = DATA / "listeblanchemssante-mirror-head.xml"
 RESTORED_SHA256 = "7e7b3b9e2f42f2b8969b04aa1dc84188a970a2fb5de6c769a85a46b1141d8723"
 MIRROR_HEAD_SHA256 = "fcec0113fe62c11c551882adc97f9eb254665d41fc31404cf984a0672cd9b2b2"  # its published checksum
 PATH = "/listeblanchemssante.xml"
-TIMEOUT = 5.0
 AT = datetime(2025, 3, 14, 8, 0, tzinfo=timezone.utc)
 ETAG, MODIFIED = '"67d2f1a2-387209"', "Thu, 13 Mar 2025 14:54:12 GMT"
 
@@ -154,90 +151,8 @@ def foreign_id(now: datetime, tmp_path_factory: pytest.TempPathFactory) -> Ident
 # --- a local HTTPS server ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    """What the server answers on one path."""
-
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    length: bool = True  # send Content-Length (else the body ends when the connection closes)
-    drip: float = 0.0  # seconds between 1 KiB pieces of the body
-
-
-@dataclass
-class Request:
-    """A request the server received."""
-
-    path: str
-    headers: dict[str, str]
-
-
-Route = Reply | Callable[[Request], Reply]
-
-
-class _Httpd(ThreadingHTTPServer):
-    daemon_threads = False  # server_close() joins every handler thread
-    block_on_close = True
-
-    def __init__(self, context: ssl.SSLContext | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.context = context
-        self.routes: dict[str, Route] = {}
-        self.requests: list[Request] = []
-        self.stopping = threading.Event()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = self.socket.accept()
-        connection.settimeout(TIMEOUT)
-        if self.context is None:
-            return connection, address
-        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that refused the certificate or gave up (timeout, oversize) is expected here: stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Httpd
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.do_handshake()
-        super().setup()
-
-    def do_GET(self) -> None:
-        self.close_connection = True
-        request = Request(path=self.path, headers={name.lower(): value for name, value in self.headers.items()})
-        self.server.requests.append(request)
-        route = self.server.routes.get(self.path, Reply(status=404))
-        reply = route(request) if callable(route) else route
-        if reply.delay and self.server.stopping.wait(reply.delay):
-            return
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        if reply.length:
-            self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if not reply.drip:
-            self.wfile.write(reply.body)
-            return
-        for start in range(0, len(reply.body), 1024):
-            self.wfile.write(reply.body[start : start + 1024])
-            self.wfile.flush()
-            if self.server.stopping.wait(reply.drip):
-                return
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the access log."""
-
-
-class Server:
-    """A local HTTP(S) server: ``routes`` maps a path to a :class:`Reply`; ``requests`` records what came in."""
+class Server(LocalServer):
+    """The local server of these tests, over TLS with ``identity`` (plain HTTP without one)."""
 
     def __init__(self, identity: Identity | None) -> None:
         context = None
@@ -245,28 +160,10 @@ class Server:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_cert_chain(identity.certificate, identity.key)
-        self._httpd = _Httpd(context)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.start()
-
-    @property
-    def routes(self) -> dict[str, Route]:
-        return self._httpd.routes
-
-    @property
-    def requests(self) -> list[Request]:
-        return self._httpd.requests
+        super().__init__(context, host="localhost")
 
     def url(self, path: str = PATH) -> str:
-        scheme = "http" if self._httpd.context is None else "https"
-        return f"{scheme}://localhost:{self._httpd.server_address[1]}{path}"
-
-    def stop(self) -> None:
-        self._httpd.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(TIMEOUT)
-        assert not self._thread.is_alive(), "the server thread did not end"
+        return super().url(path)
 
 
 @pytest.fixture
