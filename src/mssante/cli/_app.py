@@ -58,7 +58,7 @@ def _json_flag() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from mssante.cli import _cert, _checks, _directory, _message, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
+    from mssante.cli import _cert, _checks, _directory, _message, _send, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
 
     parser = _Parser(
         prog="mssante",
@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _xdm.register(groups, _json_flag())
     _message.register(groups, _json_flag())
     _directory.register(groups, _json_flag())
+    _send.register(groups, _json_flag())
     return parser
 
 

@@ -37,7 +37,7 @@ def parse_time(text: str | None) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
-def _certificates(paths: list[str]) -> list[Any]:
+def certificates_of(paths: list[str]) -> list[Any]:
     return [certificate for path in paths for certificate in pki.load_certificates(read_bounded(path), what=path)]
 
 
@@ -66,7 +66,7 @@ def _verify(args: argparse.Namespace) -> Outcome:
     certificate = pki.load_certificate(read_bounded(args.file), what=args.file)
     environment = Environment(args.env)
     if args.trust_anchor:
-        store = pki.TrustStore.from_certificates(_certificates(args.trust_anchor), environment=environment)
+        store = pki.TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=environment)
         if not store.anchors:
             raise UsageError("mssante: --trust-anchor needs at least one self-signed root certificate")
     else:
@@ -84,7 +84,7 @@ def _verify(args: argparse.Namespace) -> Outcome:
         store=store,
         at=parse_time(args.at),
         host=args.host,
-        intermediates=_certificates(args.chain),
+        intermediates=certificates_of(args.chain),
         revocation=revocation,
     )
     data = result.to_dict()

@@ -133,7 +133,7 @@ def unreadable_parts(certificate: x509.Certificate) -> list[Finding]:
         return [_codes.UNREADABLE(f"the certificate does not parse: {error}")]
     try:
         _ = list(certificate.extensions)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension) as error:
         return [_codes.UNPARSABLE_EXTENSION(f"an extension cannot be parsed: {error}")]
     return []
 

@@ -1,0 +1,36 @@
+"""Moving MSSanté messages: SMTP submission with IGC Santé mutual TLS, local transports, an inbound policy.
+
+- :class:`Submission` (vendor → operator): SMTP with STARTTLS required, the server certificate
+  validated by :mod:`mssante.pki`, a client certificate, SASL XOAUTH2 (a Pro Santé Connect token
+  from a callback, never stored), PLAIN or EXTERNAL, SIZE respected, DSN parameters, one
+  connection for a batch; a :class:`SendResult` per message, per recipient.
+- :class:`MemoryTransport` (tests) and :class:`FileTransport` (an outbox folder of ``.eml``).
+- :class:`InboundPolicy` (operators): accept, reject or defer an incoming session from its client
+  certificate and envelope sender, by the allow-list; answers for a Postfix policy service.
+- Every connection, authentication and send is an event on the ``mssante.transport.audit`` logger
+  (never a secret, never the message content).
+"""
+
+from mssante.transport._audit import AUDIT_LOGGER
+from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
+from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
+from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, Transport
+from mssante.transport._submission import ClientCertificate, Submission
+
+__all__ = [
+    "AUDIT_LOGGER",
+    "ClientCertificate",
+    "Delivery",
+    "Envelope",
+    "FileTransport",
+    "InboundPolicy",
+    "MemoryTransport",
+    "PolicyDecision",
+    "RecipientResult",
+    "SendResult",
+    "SentMessage",
+    "Submission",
+    "Transport",
+    "postfix_policy_answer",
+    "read_policy_request",
+]

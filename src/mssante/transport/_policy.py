@@ -1,0 +1,176 @@
+"""Inbound policy for operators: may the peer that connected send mail from this envelope sender?
+
+Spec §1.1: the receiving operator requires a client certificate from the sending MTA, validates it
+against IGC Santé, and checks that its subject is listed for the sender's domain on the allow-list.
+:class:`InboundPolicy` makes that decision; :func:`postfix_policy_answer` and :func:`read_policy_request`
+speak Postfix's policy delegation protocol (``check_policy_service``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+import attrs
+from cryptography import x509
+
+from mssante.addresses import check as check_address
+from mssante.errors import InvalidInput
+from mssante.pki import Purpose, RevocationChecker, RevocationMode, TrustStore, load_certificate, verify
+from mssante.pki._codes import UNREADABLE
+from mssante.report import Report
+from mssante.trustspace import AllowList, Decision, OperatorDn
+from mssante.trustspace._codes import OPERATOR_LISTED, OPERATOR_NOT_LISTED
+
+__all__ = ["InboundPolicy", "PolicyDecision", "postfix_policy_answer", "read_policy_request"]
+
+MAX_POLICY_ATTRIBUTES = 100
+MAX_POLICY_VALUE = 4096
+MAX_REASON = 200
+_TRANSIENT = frozenset({"MSS-REV-001", "MSS-REV-032"})  # status unknown, CRL download failed: may be fine later
+_NAME = re.compile(r"[a-z_][a-z0-9_]*", re.ASCII)
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]+")
+
+
+@attrs.frozen(kw_only=True)
+class PolicyDecision:
+    """The answer for one inbound connection: ``action`` ``OK``, ``REJECT`` or ``DEFER``, and why."""
+
+    action: str
+    reason: str
+    report: Report
+    decision: Decision | None = None
+    """The allow-list decision, when one was made (not without certificate or with a bad sender)."""
+
+    @property
+    def accept(self) -> bool:
+        """True when the mail may come in."""
+        return self.action == "OK"
+
+
+def _reason(report: Report, head: str) -> str:
+    codes = sorted({finding.code for finding in report.errors})
+    return f"{head}: {', '.join(codes)}" if codes else head
+
+
+class InboundPolicy:
+    """Decides inbound connections from the allow-list and the IGC Santé trust store.
+
+    ``revocation`` (a :class:`~mssante.pki.RevocationChecker` or mode) and ``max_age`` (of the allow-list) are
+    passed to :meth:`~mssante.trustspace.AllowList.authorise_inbound`. A refusal due only to an unknown
+    revocation status (or a failed CRL download) is ``DEFER`` (4xx, the sender retries), every other one
+    ``REJECT``; in ``soft`` revocation mode an unknown status is a warning and the mail is accepted.
+    """
+
+    def __init__(
+        self,
+        allowlist: AllowList,
+        store: TrustStore,
+        *,
+        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        max_age: dt.timedelta | None = None,
+    ) -> None:
+        self.allowlist = allowlist
+        self.store = store
+        self.revocation = revocation
+        self.max_age = max_age
+
+    def decide(
+        self, *, client_certificate: x509.Certificate | bytes | None, envelope_sender: str, at: dt.datetime
+    ) -> PolicyDecision:
+        """May the peer that presented ``client_certificate`` (DER or PEM bytes) send from ``envelope_sender``?
+
+        The null sender (``""`` or ``<>``, bounces) is accepted from any operator certificate listed for
+        some domain.
+        """
+        if client_certificate is None:
+            report = Report(findings=[UNREADABLE("no client certificate was presented")], subject="peer")
+            return PolicyDecision(action="REJECT", reason="client certificate required", report=report)
+        if isinstance(client_certificate, bytes):
+            try:
+                client_certificate = load_certificate(client_certificate, what="the client certificate")
+            except InvalidInput as error:
+                return PolicyDecision(action="REJECT", reason="unreadable client certificate", report=error.report)
+        sender = envelope_sender.strip()
+        if sender in ("", "<>"):
+            return self._null_sender(client_certificate, at)
+        checked = check_address(sender.removeprefix("<").removesuffix(">"))
+        if checked.address is None or not checked.valid:
+            return PolicyDecision(action="REJECT", reason=_reason(checked.report, "bad sender"), report=checked.report)
+        decision = self.allowlist.authorise_inbound(
+            checked.address.domain, client_certificate, store=self.store, at=at, revocation=self.revocation,
+            max_age=self.max_age,
+        )  # fmt: skip
+        return self._judged(decision, f"sender domain {checked.address.domain}")
+
+    def _null_sender(self, certificate: x509.Certificate, at: dt.datetime) -> PolicyDecision:
+        result = verify(certificate, purpose=Purpose.CLIENT, store=self.store, at=at, revocation=self.revocation)
+        operator = OperatorDn.from_name(certificate.subject)
+        listed = operator in self.allowlist.dns
+        finding = (
+            OPERATOR_LISTED(f"{operator} is listed on the allow-list") if listed
+            else OPERATOR_NOT_LISTED(f"{operator} is not listed for any domain")
+        )  # fmt: skip
+        report = Report(findings=[finding], subject="null sender").extended(result.report.findings, where="certificate")
+        decision = Decision(
+            domain="", listed=listed, operators=frozenset({operator}) if listed else frozenset(), report=report,
+            certificate=result,
+        )  # fmt: skip
+        return self._judged(decision, "null sender")
+
+    @staticmethod
+    def _judged(decision: Decision, what: str) -> PolicyDecision:
+        report = decision.report
+        if decision.ok:
+            return PolicyDecision(action="OK", reason=f"{what}: operator authorised", report=report, decision=decision)
+        errors = {finding.code for finding in report.errors}
+        action = "DEFER" if errors <= _TRANSIENT else "REJECT"
+        head = f"{what}: revocation status unknown" if action == "DEFER" else f"{what}: not authorised"
+        return PolicyDecision(action=action, reason=_reason(report, head), report=report, decision=decision)
+
+
+def _one_line(text: str) -> str:
+    text = _NOT_PRINTABLE.sub(" ", text).strip()
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+
+
+def postfix_policy_answer(decision: PolicyDecision) -> str:
+    """The Postfix policy delegation reply line (``action=...``, without the blank line that ends it)."""
+    if decision.action == "OK":
+        return "action=OK"
+    reason = _one_line(decision.reason) or "refused"
+    if decision.action == "DEFER":
+        return f"action=DEFER_IF_PERMIT 4.7.1 {reason}"
+    return f"action=REJECT 5.7.1 {reason}"
+
+
+def read_policy_request(lines: Iterable[str]) -> dict[str, str]:
+    """Read one Postfix policy request (``name=value`` lines up to an empty line) into a dict.
+
+    Bounded: at most 100 attributes and 4 KiB per value; a malformed line, a CR or NUL in a value, or
+    a request over the limits raises ValueError. Postfix sends the ``ccert_subject``, ``ccert_issuer``,
+    ``ccert_fingerprint`` and ``ccert_pubkey_fingerprint`` attributes of a client certificate, never the
+    certificate itself: :meth:`InboundPolicy.decide` needs the certificate from elsewhere (a milter sees
+    it, or the operator's own TLS front end), which can then be matched against ``ccert_fingerprint``.
+    """
+    request: dict[str, str] = {}
+    for count, raw in enumerate(lines):
+        line = raw.removesuffix("\n")
+        if line == "":
+            return request
+        name, equals, value = line.partition("=")
+        if not equals or not _NAME.fullmatch(name):
+            raise ValueError(f"the policy request line {count + 1} is not name=value")
+        if len(value) > MAX_POLICY_VALUE:
+            raise ValueError(f"the value of {name} is longer than {MAX_POLICY_VALUE} characters")
+        if any(char in value for char in "\r\n\x00"):
+            raise ValueError(f"the value of {name} holds a CR, LF or NUL")
+        if name in request:
+            raise ValueError(f"the policy request names {name} twice")
+        if len(request) >= MAX_POLICY_ATTRIBUTES:
+            raise ValueError(f"the policy request has more than {MAX_POLICY_ATTRIBUTES} attributes")
+        request[name] = value
+    if request:
+        raise ValueError("the policy request ends without its empty line")
+    return request

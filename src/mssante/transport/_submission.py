@@ -1,0 +1,447 @@
+"""Submission: a software vendor sends MSSanté mail to its operator (SMTP, STARTTLS, IGC Santé TLS, SASL).
+
+The session is built in a fixed order and refuses every shortcut: EHLO, STARTTLS (a server that does
+not offer it is refused: there is no plain-text fallback), the server certificate checked by
+:func:`mssante.pki.check_peer` for the ``server`` purpose and the host name, EHLO again, then SASL
+(XOAUTH2 with a Pro Santé Connect token, PLAIN or EXTERNAL). Only then MAIL, RCPT and DATA.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.parser
+import email.policy
+import email.utils
+import os
+import re
+import smtplib
+import ssl
+import uuid
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from types import TracebackType
+
+from mssante.errors import TransportError
+from mssante.pki import (
+    Pkcs12Bundle,
+    Purpose,
+    RevocationChecker,
+    RevocationMode,
+    TrustStore,
+    check_peer,
+    client_context,
+    load_pkcs12,
+)
+from mssante.pki import _codes as pki_codes
+from mssante.transport import _audit
+from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
+
+__all__ = ["ClientCertificate", "Submission"]
+
+_Path = str | os.PathLike[str]
+
+ClientCertificate = _Path | tuple[_Path, _Path] | tuple[bytes, bytes | None] | Pkcs12Bundle
+"""A PEM file with chain and key; a ``(certificate, key)`` pair of PEM files; PKCS#12 ``(data, password)``;
+or a :class:`~mssante.pki.Pkcs12Bundle` already opened."""
+
+# OpenSSL verification errors (X509_V_ERR_*) and the certificate finding that says the same thing.
+_VERIFY_CODES = {
+    2: pki_codes.NO_PATH,
+    9: pki_codes.NOT_YET_VALID,
+    10: pki_codes.EXPIRED,
+    18: pki_codes.NO_PATH,
+    19: pki_codes.NO_PATH,
+    20: pki_codes.NO_PATH,
+    21: pki_codes.NO_PATH,
+    26: pki_codes.EKU_MISSING,
+    62: pki_codes.HOST_MISMATCH,
+}
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_XTEXT_UNSAFE = re.compile(rb"[^!-*,-<>-~]")
+
+
+def _context(store: TrustStore, certificate: ClientCertificate | None) -> ssl.SSLContext:
+    if certificate is None:
+        return client_context(store)
+    if isinstance(certificate, Pkcs12Bundle):
+        return client_context(store, certificate=certificate)
+    if isinstance(certificate, tuple):
+        first, second = certificate
+        if isinstance(first, bytes):
+            password = second if isinstance(second, bytes) else None
+            return client_context(store, certificate=load_pkcs12(first, password))
+        if second is None or isinstance(second, bytes):
+            raise TypeError("a (certificate, key) pair of PEM files is two paths")
+        return client_context(store, certificate=first, key=second)
+    return client_context(store, certificate=certificate)
+
+
+def _xtext(text: str) -> str:
+    """RFC 3461 xtext: ``+XX`` for ``+``, ``=``, controls and anything outside printable ASCII."""
+    return _XTEXT_UNSAFE.sub(lambda m: f"+{m.group().hex().upper()}".encode("ascii"), text.encode()).decode("ascii")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _strip_bcc(data: bytes) -> bytes:
+    """The message without its ``Bcc`` header (and the header's folded lines): recipients stay hidden."""
+    end = data.find(b"\r\n\r\n")
+    head, body = (data, b"") if end < 0 else (data[: end + 2], data[end + 2 :])
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t") and kept is not None:
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = line.lower().startswith(b"bcc:")
+        if not skipping:
+            kept.append(line)
+    return b"".join(kept) + body
+
+
+def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, str | None, Envelope]:
+    """The bytes to transmit (CRLF, no Bcc), the Message-ID and the envelope (from the headers when not given)."""
+    if isinstance(message, EmailMessage):
+        data = message.as_bytes(policy=email.policy.SMTP)
+    else:
+        data = _BARE_LF.sub(b"\r\n", bytes(message))
+    headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(data)
+    message_id = str(headers["Message-ID"]).strip() if headers["Message-ID"] is not None else None
+    if envelope is None:
+        senders = [address for _, address in email.utils.getaddresses([str(v) for v in headers.get_all("From", [])])]
+        if not senders or not senders[0]:
+            raise TransportError("the message has no From address: give the envelope")
+        seen: dict[str, None] = {}
+        for field in ("To", "Cc", "Bcc"):
+            for _, address in email.utils.getaddresses([str(v) for v in headers.get_all(field, [])]):
+                if address:
+                    seen.setdefault(address, None)
+        # _results.py converts with converter=tuple, which mypy's attrs plugin types as Iterable[_T_co].
+        envelope = Envelope(sender=senders[0], recipients=tuple(seen))  # type: ignore[arg-type, unused-ignore]
+    if not envelope.recipients:
+        raise TransportError("the message has no recipient (To, Cc, Bcc or the envelope)")
+    return _strip_bcc(data), message_id, envelope
+
+
+def _delivery(code: int) -> Delivery:
+    if 200 <= code < 300:
+        return Delivery.ACCEPTED
+    return Delivery.DEFERRED if 400 <= code < 500 or code < 200 else Delivery.REJECTED
+
+
+class Submission:
+    """An SMTP submission session to an MSSanté operator, sync, reused for several messages.
+
+    ``client_certificate`` authenticates this side in TLS (see :data:`ClientCertificate`); SASL is
+    XOAUTH2 when ``token`` is given (a callable returning a fresh Pro Santé Connect access token, called
+    at each authentication and never kept), PLAIN with ``password``, EXTERNAL with ``external=True``
+    (the server maps the client certificate). ``at`` is the moment certificates are checked (default:
+    now, at each connection); ``revocation`` a :class:`~mssante.pki.RevocationChecker` holding CRLs or
+    OCSP answers, or a mode (``hard``, the default, refuses an unknown status).
+
+    Use as a context manager: the connection is opened at the first :meth:`send` and closed on exit.
+    A failure to connect, secure or authenticate raises :class:`~mssante.errors.TransportError`; once
+    the session is up, what happens to a message is in its :class:`SendResult`.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        store: TrustStore,
+        client_certificate: ClientCertificate | None = None,
+        username: str | None = None,
+        token: Callable[[], str] | None = None,
+        password: str | None = None,
+        external: bool = False,
+        at: dt.datetime | None = None,
+        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        timeout: float = 30.0,
+        local_hostname: str | None = None,
+    ) -> None:
+        if sum((token is not None, password is not None, external)) > 1:
+            raise ValueError("choose one authentication: token (XOAUTH2), password (PLAIN) or external")
+        if (token is not None or password is not None) and not username:
+            raise ValueError("XOAUTH2 and PLAIN need the username (the MSSanté address)")
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at is timezone-aware (UTC)")
+        self.host = host
+        self.port = port
+        self.username = username
+        self._store = store
+        self._context = _context(store, client_certificate)
+        self._token = token
+        self._password = password
+        self._external = external
+        self._at = at
+        self._revocation = (
+            revocation
+            if isinstance(revocation, RevocationChecker)
+            else RevocationChecker(mode=RevocationMode(revocation))
+        )
+        self._timeout = timeout
+        self._local_hostname = local_hostname
+        self._smtp: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:
+        state = "connected" if self._smtp is not None else "not connected"
+        return f"Submission({self.host!r}, {self.port}, user={self.username!r}, {state})"
+
+    # --- the session ------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Submission:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def server(self) -> str:
+        """``host:port``, as the results name it."""
+        return f"{self.host}:{self.port}"
+
+    def connect(self) -> None:
+        """Open and secure the session now (otherwise done by the first send); nothing when already open."""
+        if self._smtp is None:
+            self._smtp = self._open()
+
+    def close(self) -> None:
+        """QUIT and close; the next send reconnects."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+        _audit.quit(self.server)
+
+    def _reset(self, reason: str) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+            _audit.reset(self.server, reason=reason)
+
+    def _open(self) -> smtplib.SMTP:
+        try:
+            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self._local_hostname, timeout=self._timeout)
+        except smtplib.SMTPConnectError as error:
+            raise TransportError(f"{self.server} did not greet: {error.smtp_code} {_text(error.smtp_error)}") from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+        _audit.connect(self.host, self.port, code=220, reply="")
+        try:
+            self._establish(smtp)
+        except TransportError:
+            smtp.close()
+            raise
+        except ssl.SSLCertVerificationError as error:
+            smtp.close()
+            finding = _VERIFY_CODES.get(error.verify_code)
+            code = f"{finding.id}: " if finding else ""
+            _audit.tls(
+                self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message)
+            )
+            raise TransportError(
+                f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
+            ) from None
+        except ssl.SSLError as error:
+            smtp.close()
+            raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
+        except smtplib.SMTPServerDisconnected as error:
+            smtp.close()
+            raise TransportError(f"{self.server} closed the connection while opening the session: {error}") from None
+        except (smtplib.SMTPException, OSError) as error:
+            smtp.close()
+            raise TransportError(f"cannot open an SMTP session with {self.server}: {error}") from None
+        return smtp
+
+    def _establish(self, smtp: smtplib.SMTP) -> None:
+        code, reply = smtp.ehlo()
+        if code != 250:
+            raise TransportError(f"{self.server} refused EHLO: {code} {_text(reply)}")
+        if not smtp.has_extn("starttls"):
+            raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text")
+        code, reply = smtp.starttls(context=self._context)
+        if code != 220:
+            raise TransportError(f"{self.server} refused STARTTLS: {code} {_text(reply)}")
+        self._check_server(smtp)
+        code, reply = smtp.ehlo()
+        if code != 250:
+            raise TransportError(f"{self.server} refused EHLO after STARTTLS: {code} {_text(reply)}")
+        self._authenticate(smtp)
+
+    def _check_server(self, smtp: smtplib.SMTP) -> None:
+        sock = smtp.sock
+        if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
+            raise TransportError(f"the connection to {self.server} is not encrypted")
+        cipher = sock.cipher()
+        at = self._at or dt.datetime.now(dt.timezone.utc)
+        report = check_peer(
+            sock, purpose=Purpose.SERVER, store=self._store, at=at, host=self.host, revocation=self._revocation
+        )
+        if report is None:
+            reason = "the server presented no certificate"
+            subject = ""
+        else:
+            subject = report.certificate.subject.rfc4514_string()
+            reason = "; ".join(str(finding) for finding in report.report.errors)
+        ok = report is not None and report.ok
+        _audit.tls(
+            self.server, peer_subject=subject, protocol=sock.version(), cipher=cipher[0] if cipher else None, ok=ok,
+            reason=reason,
+        )  # fmt: skip
+        if not ok:
+            raise TransportError(f"the server certificate of {self.host} is refused: {reason}")
+
+    def _authenticate(self, smtp: smtplib.SMTP) -> None:
+        if self._token is None and self._password is None and not self._external:
+            return
+        mechanism = "XOAUTH2" if self._token is not None else "PLAIN" if self._password is not None else "EXTERNAL"
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        if mechanism not in offered:
+            raise TransportError(
+                f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
+            )
+        secrets: list[str] = []
+        if self._token is not None:
+            token = self._token()
+            secrets.append(token)
+            initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01"
+        elif self._password is not None:
+            secrets.append(self._password)
+            initial = f"\0{self.username}\0{self._password}"
+        else:
+            initial = ""
+        secrets.append(base64.b64encode(initial.encode()).decode("ascii"))
+        sent = False
+
+        def respond(challenge: bytes | None = None) -> str:
+            nonlocal sent
+            if sent:  # a challenge after the credentials is the server's error detail: end the exchange
+                return ""
+            sent = True
+            return initial
+
+        reply: bytes | str
+        try:
+            if mechanism == "EXTERNAL":
+                code, reply = smtp.docmd("AUTH", "EXTERNAL =")
+            else:
+                code, reply = smtp.auth(mechanism, respond, initial_response_ok=True)
+        except smtplib.SMTPAuthenticationError as error:
+            code, reply = error.smtp_code, error.smtp_error
+        detail = _text(reply)
+        for secret in secrets:
+            if secret:
+                detail = detail.replace(secret, "[secret]")
+        ok = code in (235, 503)
+        _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
+        if not ok:
+            raise TransportError(f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}")
+
+    # --- sending ----------------------------------------------------------------------------------------
+
+    def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None, *, dsn: bool = False) -> SendResult:
+        """Send one message: a :class:`RecipientResult` per recipient (accepted, rejected or deferred).
+
+        The envelope defaults to From and To/Cc/Bcc; the ``Bcc`` header is never transmitted. With ``dsn``
+        and a server that offers DSN, asks for delivery status notifications (RFC 3461: ``NOTIFY=SUCCESS,
+        FAILURE,DELAY``, ``RET=HDRS``, ``ENVID`` the Message-ID). Raises :class:`TransportError` only when the
+        session cannot be opened, secured or authenticated.
+        """
+        data, message_id, envelope = _prepare(message, envelope)
+        self.connect()
+        smtp = self._smtp
+        assert smtp is not None
+        results = self._transaction(smtp, data, message_id, envelope, dsn=dsn)
+        result = SendResult(message_id=message_id, server=self.server, recipients=results)  # type: ignore[arg-type, unused-ignore]
+        _audit.send(self.server, message_id=message_id, results=result.recipients)
+        return result
+
+    def send_many(self, messages: Sequence[EmailMessage | bytes]) -> list[SendResult]:
+        """Send messages one after the other over one connection (reopened if the server drops it)."""
+        return [self.send(message) for message in messages]
+
+    def _transaction(
+        self, smtp: smtplib.SMTP, data: bytes, message_id: str | None, envelope: Envelope, *, dsn: bool
+    ) -> list[RecipientResult]:
+        recipients = list(dict.fromkeys(envelope.recipients))
+        results: dict[str, RecipientResult] = {}
+
+        def every(delivery: Delivery, code: int | None, reply: str, among: Sequence[str]) -> list[RecipientResult]:
+            for recipient in among:
+                if recipient not in results or results[recipient].delivery is Delivery.ACCEPTED:
+                    results[recipient] = RecipientResult(recipient=recipient, delivery=delivery, code=code, reply=reply)
+            return [results[recipient] for recipient in recipients]
+
+        limit = smtp.esmtp_features.get("size", "")
+        if limit.isdigit() and int(limit) and len(data) > int(limit):
+            too_big = f"not sent: the message is {len(data)} bytes, over the {limit} bytes {self.server} accepts (SIZE)"
+            return every(Delivery.REJECTED, 552, too_big, recipients)
+        addresses = [envelope.sender, *recipients]
+        mail_options: list[str] = []
+        rcpt_options: list[str] = []
+        if not all(address.isascii() for address in addresses):
+            if not smtp.has_extn("smtputf8"):
+                no_utf8 = f"not sent: {self.server} does not offer SMTPUTF8 for non-ASCII addresses"
+                return every(Delivery.REJECTED, 553, no_utf8, recipients)
+            mail_options.append("SMTPUTF8")
+            smtp.command_encoding = "utf-8"
+        if smtp.has_extn("size"):
+            mail_options.append(f"SIZE={len(data)}")
+        if dsn and smtp.has_extn("dsn"):
+            mail_options += ["RET=HDRS", f"ENVID={_xtext(message_id or uuid.uuid4().hex)}"]
+            rcpt_options.append("NOTIFY=SUCCESS,FAILURE,DELAY")
+        accepted: list[str] = []
+        reply: bytes | str
+        try:
+            code, reply = smtp.mail(envelope.sender, mail_options)
+            if code == 421:
+                self._reset(f"{code} {_text(reply)}")
+                return every(Delivery.DEFERRED, code, _text(reply), recipients)
+            if not 200 <= code < 300:
+                self._rset(smtp)
+                return every(_delivery(code), code, _text(reply), recipients)
+            for index, recipient in enumerate(recipients):
+                code, reply = smtp.rcpt(recipient, rcpt_options)
+                results[recipient] = RecipientResult(
+                    recipient=recipient, delivery=_delivery(code), code=code, reply=_text(reply)
+                )
+                if code == 421:
+                    self._reset(f"{code} {_text(reply)}")
+                    return every(Delivery.DEFERRED, code, _text(reply), recipients[index:])
+                if 200 <= code < 300:
+                    accepted.append(recipient)
+            if not accepted:
+                self._rset(smtp)
+                return [results[recipient] for recipient in recipients]
+            try:
+                code, reply = smtp.data(data)
+            except smtplib.SMTPDataError as error:  # the DATA command itself refused
+                code, reply = error.smtp_code, error.smtp_error
+            if code == 421:
+                self._reset(f"{code} {_text(reply)}")
+            elif not 200 <= code < 300:
+                self._rset(smtp)
+            return every(_delivery(code), code, _text(reply), accepted)
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._reset(f"connection lost: {error}")
+            pending = [r for r in recipients if r not in results or r in accepted]
+            return every(Delivery.DEFERRED, None, f"connection lost: {error}", pending)
+
+    def _rset(self, smtp: smtplib.SMTP) -> None:
+        try:
+            code, reply = smtp.rset()
+        except (smtplib.SMTPException, OSError) as error:
+            self._reset(f"RSET failed: {error}")
+            return
+        if code != 250:
+            self._reset(f"RSET answered {code} {_text(reply)}")
