@@ -37,6 +37,8 @@ class Request:
 
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
     @property
     def route(self) -> str:
@@ -83,8 +85,20 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
         self.close_connection = True
-        request = Request(path=self.path, headers={name.lower(): value for name, value in self.headers.items()})
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Request(
+            path=self.path,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            method=self.command,
+            body=self.rfile.read(length) if length else b"",
+        )
         self.server.requests.append(request)
         route = self.server.routes.get(request.route, Reply(status=404))
         reply = route(request) if callable(route) else route

@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +37,7 @@ from mssante.pki._fetch import (
 from mssante.pki._revocation import IndexedCrl, RevocationChecker
 from mssante.pki._types import CertStatus
 from mssante.report import Finding, Severity
+from tests.local_server import LocalServer, Reply, Request
 
 T0 = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -200,106 +199,8 @@ class Ca:
 # --- a local HTTP server ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Reply:
-    """What the server answers on one path."""
-
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    length: bool = True  # send Content-Length (else the body ends when the connection closes)
-    drip: float = 0.0  # seconds between 1 KiB pieces of the body
-
-
-@dataclass
-class Request:
-    """A request the server received."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-Route = Reply | Callable[[Request], Reply]
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    routes: dict[str, Route]
-    requests: list[Request]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (timeout, oversize) is expected here: stay quiet."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        request = Request(
-            method=self.command,
-            path=self.path,
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
-        )
-        self.server.requests.append(request)
-        route = self.server.routes.get(self.path, Reply(status=404))
-        reply = route(request) if callable(route) else route
-        if reply.delay:
-            time.sleep(reply.delay)
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        if reply.length:
-            self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        if not reply.drip:
-            self.wfile.write(reply.body)
-            return
-        for start in range(0, len(reply.body), 1024):
-            self.wfile.write(reply.body[start : start + 1024])
-            self.wfile.flush()
-            time.sleep(reply.drip)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the access log."""
-
-
-class Server:
-    """A local HTTP server: ``routes`` maps a path to a :class:`Reply`; ``requests`` records what came in."""
-
-    def __init__(self) -> None:
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.routes = {}
-        self._httpd.requests = []
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    @property
-    def routes(self) -> dict[str, Route]:
-        return self._httpd.routes
-
-    @property
-    def requests(self) -> list[Request]:
-        return self._httpd.requests
-
-    def url(self, path: str) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+class Server(LocalServer):
+    """The local HTTP server of these tests (plain HTTP: CRLs and OCSP answers are signed, not secret)."""
 
 
 @pytest.fixture
