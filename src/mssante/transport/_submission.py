@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.message
 import email.parser
 import email.policy
 import email.utils
@@ -105,11 +106,13 @@ def _strip_bcc(data: bytes) -> bytes:
 
 def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, str | None, Envelope]:
     """The bytes to transmit (CRLF, no Bcc), the Message-ID and the envelope (from the headers when not given)."""
+    headers: email.message.Message
     if isinstance(message, EmailMessage):
         data = message.as_bytes(policy=email.policy.SMTP)
+        headers = message  # its headers as built: no need to parse the bytes again
     else:
         data = _BARE_LF.sub(b"\r\n", bytes(message))
-    headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(data)
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
     message_id = str(headers["Message-ID"]).strip() if headers["Message-ID"] is not None else None
     if envelope is None:
         senders = [address for _, address in email.utils.getaddresses([str(v) for v in headers.get_all("From", [])])]
@@ -120,8 +123,7 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
             for _, address in email.utils.getaddresses([str(v) for v in headers.get_all(field, [])]):
                 if address:
                     seen.setdefault(address, None)
-        # _results.py converts with converter=tuple, which mypy's attrs plugin types as Iterable[_T_co].
-        envelope = Envelope(sender=senders[0], recipients=tuple(seen))  # type: ignore[arg-type, unused-ignore]
+        envelope = Envelope(sender=senders[0], recipients=tuple(seen))
     if not envelope.recipients:
         raise TransportError("the message has no recipient (To, Cc, Bcc or the envelope)")
     return _strip_bcc(data), message_id, envelope
@@ -362,7 +364,7 @@ class Submission:
         smtp = self._smtp
         assert smtp is not None
         results = self._transaction(smtp, data, message_id, envelope, dsn=dsn)
-        result = SendResult(message_id=message_id, server=self.server, recipients=results)  # type: ignore[arg-type, unused-ignore]
+        result = SendResult(message_id=message_id, server=self.server, recipients=results)
         _audit.send(self.server, message_id=message_id, results=result.recipients)
         return result
 
