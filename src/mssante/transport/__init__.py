@@ -4,6 +4,9 @@
   validated by :mod:`mssante.pki`, a client certificate, SASL XOAUTH2 (a Pro Santé Connect token
   from a callback, never stored), PLAIN or EXTERNAL, SIZE respected, DSN parameters, one
   connection for a batch; a :class:`SendResult` per message, per recipient.
+- :class:`Relay` (operator → operator): recipients grouped by domain, the domain on the allow-list,
+  MX hosts in preference order on port 25, STARTTLS and mutual TLS, the peer certificate authorised
+  by the allow-list for the domain before any data; a result per domain.
 - :class:`MemoryTransport` (tests) and :class:`FileTransport` (an outbox folder of ``.eml``).
 - :class:`InboundPolicy` (operators): accept, reject or defer an incoming session from its client
   certificate and envelope sender, by the allow-list; answers for a Postfix policy service.
@@ -14,6 +17,7 @@
 from mssante.transport._audit import AUDIT_LOGGER
 from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
 from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
+from mssante.transport._relay import Relay, resolve_mx
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, Transport
 from mssante.transport._submission import ClientCertificate, Submission
 
@@ -27,10 +31,12 @@ __all__ = [
     "MemoryTransport",
     "PolicyDecision",
     "RecipientResult",
+    "Relay",
     "SendResult",
     "SentMessage",
     "Submission",
     "Transport",
     "postfix_policy_answer",
     "read_policy_request",
+    "resolve_mx",
 ]

@@ -1,0 +1,259 @@
+"""Relay: an MSSanté operator sends mail to another operator (SMTP on port 25, STARTTLS, mutual TLS, allow-list).
+
+For each recipient domain, in order: the domain must be on the allow-list (otherwise nothing is sent and
+every recipient of the domain is rejected); its MX hosts are resolved (by preference; the domain itself when
+it has no MX); each host is tried in turn: EHLO, STARTTLS (required: no plain-text fallback), TLS with the
+operator's certificate as client certificate, then the server certificate must be authorised for the domain
+by :meth:`~mssante.trustspace.AllowList.authorise_outbound` (listed DN, valid IGC Santé server certificate
+for the MX name) *before* any MAIL FROM. A host that cannot be reached or is not authorised is closed and
+the next one tried. The session itself (MAIL, RCPT, DATA, replies mapped to results) is the one of
+:class:`~mssante.transport.Submission`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+
+import dns.exception
+import dns.resolver
+from cryptography import x509
+
+from mssante.addresses import normalise_domain
+from mssante.errors import InvalidAddress, TransportError
+from mssante.pki import RevocationChecker, RevocationMode, TrustStore
+from mssante.transport import _audit
+from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
+from mssante.transport._submission import ClientCertificate, Submission, _prepare
+from mssante.trustspace import AllowList, Decision
+
+__all__ = ["MxResolver", "Relay", "resolve_mx"]
+
+MxResolver = Callable[[str], list[tuple[int, str]]]
+"""Gives the MX hosts of a domain as ``(preference, host)``; an empty list when the domain has no route.
+Raises (any exception) when DNS cannot answer now: the domain's recipients are deferred."""
+
+
+def resolve_mx(domain: str, *, timeout: float = 10.0) -> list[tuple[int, str]]:
+    """The MX hosts of ``domain`` by dnspython, sorted by preference.
+
+    No MX record: the domain itself (its A/AAAA, RFC 5321 §5.1). NXDOMAIN or a null MX (RFC 7505): no route
+    (``[]``). Any other DNS failure (timeout, SERVFAIL) raises :class:`~mssante.errors.TransportError`.
+    """
+    resolver = dns.resolver.Resolver()
+    resolver.lifetime = timeout
+    try:
+        answer = resolver.resolve(domain, "MX")
+    except dns.resolver.NXDOMAIN:
+        return []
+    except dns.resolver.NoAnswer:
+        return [(0, domain)]
+    except dns.exception.DNSException as error:
+        raise TransportError(f"cannot resolve the MX of {domain}: {error}") from None
+    records: list[tuple[int, str]] = []
+    for record in answer:
+        preference = int(getattr(record, "preference", 0))
+        exchange = str(getattr(record, "exchange", "")).rstrip(".")
+        records.append((preference, exchange))
+    if any(not host for _, host in records):  # a null MX: the domain accepts no mail
+        return []
+    return sorted(records)
+
+
+class _Refused(TransportError):
+    """The MX host is not authorised to receive the domain's mail (a decision of the allow-list or of TLS)."""
+
+    def __init__(self, message: str, codes: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.codes = tuple(codes)
+
+
+class _Session(Submission):
+    """A Submission session without SASL whose server certificate must be authorised for ``domain``."""
+
+    def __init__(self, host: str, port: int, *, relay: Relay, domain: str) -> None:
+        super().__init__(
+            host,
+            port,
+            store=relay._store,
+            client_certificate=relay._client_certificate,
+            at=relay._at,
+            revocation=relay._revocation,
+            timeout=relay._timeout,
+            local_hostname=relay._local_hostname,
+        )
+        self._allowlist = relay._allowlist
+        self._domain = domain
+
+    def _establish(self, smtp: smtplib.SMTP) -> None:
+        try:
+            super()._establish(smtp)
+        except ssl.SSLCertVerificationError as error:
+            _audit.tls(
+                self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message)
+            )
+            raise _Refused(
+                f"the certificate of {self.host} was refused in the TLS handshake: {error.verify_message}"
+            ) from None
+
+    def _check_server(self, smtp: smtplib.SMTP) -> None:
+        sock = smtp.sock
+        if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
+            raise TransportError(f"the connection to {self.server} is not encrypted")
+        cipher = sock.cipher()
+        der = sock.getpeercert(binary_form=True)
+        if not der:
+            _audit.tls(self.server, peer_subject="", protocol=sock.version(), cipher=None, ok=False,
+                       reason="no certificate")  # fmt: skip
+            raise _Refused(f"{self.host} presented no certificate")
+        certificate = x509.load_der_x509_certificate(der)
+        intermediates: list[x509.Certificate] = []
+        unverified = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
+        if unverified is not None:
+            intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
+        decision: Decision = self._allowlist.authorise_outbound(
+            self._domain, certificate, host=self.host, store=self._store,
+            at=self._at or dt.datetime.now(dt.timezone.utc), revocation=self._revocation, intermediates=intermediates,
+        )  # fmt: skip
+        reason = "; ".join(str(finding) for finding in decision.report.errors)
+        _audit.tls(
+            self.server, peer_subject=certificate.subject.rfc4514_string(), protocol=sock.version(),
+            cipher=cipher[0] if cipher else None, ok=decision.ok, reason=reason,
+        )  # fmt: skip
+        if not decision.ok:
+            codes = [finding.code for finding in decision.report.errors]
+            raise _Refused(
+                f"the certificate of {self.host} ({certificate.subject.rfc4514_string()}) is not authorised for "
+                f"{self._domain}: {reason}",
+                codes,
+            )
+
+
+class Relay:
+    """Operator-to-operator SMTP relay (sync): mutual TLS, STARTTLS required, MX checked against the allow-list.
+
+    ``client_certificate`` is the operator's server certificate, presented as client certificate (see
+    :data:`~mssante.transport.ClientCertificate`). ``resolver`` gives the MX hosts of a domain (default
+    :func:`resolve_mx`, dnspython); ``port`` is the port of every MX (25). ``at`` and ``revocation`` are as
+    for :class:`~mssante.transport.Submission`. One connection per domain and message, closed after it.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowlist: AllowList,
+        store: TrustStore,
+        client_certificate: ClientCertificate,
+        at: dt.datetime | None = None,
+        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        resolver: MxResolver | None = None,
+        port: int = 25,
+        timeout: float = 30.0,
+        local_hostname: str | None = None,
+    ) -> None:
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at is timezone-aware (UTC)")
+        self._allowlist = allowlist
+        self._store = store
+        self._client_certificate = client_certificate
+        self._at = at
+        self._revocation = (
+            revocation
+            if isinstance(revocation, RevocationChecker)
+            else RevocationChecker(mode=RevocationMode(revocation))
+        )
+        self._resolver: MxResolver = resolver if resolver is not None else resolve_mx
+        self.port = port
+        self._timeout = timeout
+        self._local_hostname = local_hostname
+
+    def __repr__(self) -> str:
+        return f"Relay(port={self.port}, allow-list of {self._allowlist.generated.isoformat()})"
+
+    def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None) -> list[SendResult]:
+        """Send one message: a :class:`SendResult` per recipient domain, in the order of the recipients.
+
+        The envelope defaults to From and To/Cc/Bcc; the ``Bcc`` header is never transmitted.
+        """
+        data, message_id, envelope = _prepare(message, envelope)
+        groups: dict[str, list[str]] = {}
+        invalid: list[str] = []
+        for recipient in dict.fromkeys(envelope.recipients):
+            try:
+                domain = normalise_domain(recipient.rpartition("@")[2])
+            except InvalidAddress:
+                invalid.append(recipient)
+                continue
+            groups.setdefault(domain, []).append(recipient)
+        results = [
+            self._send_domain(domain, data, message_id, Envelope(sender=envelope.sender, recipients=recipients))
+            for domain, recipients in groups.items()
+        ]
+        if invalid:
+            reply = "5.1.3 not sent: the recipient domain is not a valid domain name"
+            results.append(self._all(message_id, "", invalid, delivery=Delivery.REJECTED, code=553, reply=reply))
+        return results
+
+    def send_many(self, messages: Sequence[EmailMessage | bytes]) -> list[list[SendResult]]:
+        """Send messages one after the other."""
+        return [self.send(message) for message in messages]
+
+    @staticmethod
+    def _all(
+        message_id: str | None,
+        server: str,
+        recipients: Sequence[str],
+        *,
+        delivery: Delivery,
+        code: int | None,
+        reply: str,
+    ) -> SendResult:
+        results = [RecipientResult(recipient=r, delivery=delivery, code=code, reply=reply) for r in recipients]
+        result = SendResult(message_id=message_id, server=server, recipients=results)
+        _audit.send(server, message_id=message_id, results=result.recipients)
+        return result
+
+    def _send_domain(self, domain: str, data: bytes, message_id: str | None, envelope: Envelope) -> SendResult:
+        recipients = envelope.recipients
+        listed = self._allowlist.check_domain(domain)
+        if not listed.ok:
+            codes = ", ".join(finding.code for finding in listed.report.errors)
+            reply = f"5.7.1 not sent: {domain} is not on the MSSanté allow-list ({codes})"
+            return self._all(message_id, domain, recipients, delivery=Delivery.REJECTED, code=550, reply=reply)
+        try:
+            hosts = self._resolver(domain)
+        except Exception as error:  # any resolver failure: a temporary routing failure
+            reply = f"4.4.3 not sent: cannot resolve the MX of {domain}: {error}"
+            return self._all(message_id, domain, recipients, delivery=Delivery.DEFERRED, code=451, reply=reply)
+        if not hosts:
+            reply = f"5.4.4 not sent: {domain} has no mail route (no MX, no address)"
+            return self._all(message_id, domain, recipients, delivery=Delivery.REJECTED, code=550, reply=reply)
+        failures: list[str] = []
+        refusals: list[_Refused] = []
+        for _, host in sorted(hosts, key=lambda item: item[0]):
+            session = _Session(host, self.port, relay=self, domain=domain)
+            try:
+                session.connect()
+            except _Refused as error:
+                refusals.append(error)
+                continue
+            except TransportError as error:
+                failures.append(str(error))
+                continue
+            try:
+                return session.send(data, envelope)
+            finally:
+                session.close()
+        if failures:
+            reply = "4.4.1 not sent: no MX of {} could be used: {}".format(
+                domain, "; ".join([*failures, *(str(refusal) for refusal in refusals)])
+            )
+            return self._all(message_id, domain, recipients, delivery=Delivery.DEFERRED, code=None, reply=reply)
+        found = sorted({code for refusal in refusals for code in refusal.codes})
+        reply = "5.7.1 not sent: no MX of {} is authorised{}: {}".format(
+            domain, f" ({', '.join(found)})" if found else "", "; ".join(str(refusal) for refusal in refusals)
+        )
+        return self._all(message_id, domain, recipients, delivery=Delivery.REJECTED, code=550, reply=reply)

@@ -1,0 +1,329 @@
+"""Relay against a real aiosmtpd server on 127.0.0.1: STARTTLS, mutual TLS, the MX checked on the allow-list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import dns.exception
+import dns.resolver
+import pytest
+from aiosmtpd.controller import Controller
+
+from mssante.errors import TransportError
+from mssante.message import compose
+from mssante.pki import Environment, RevocationChecker, TrustStore, server_context
+from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+from mssante.transport._relay import MxResolver, Relay, resolve_mx
+from mssante.transport._results import Delivery, Envelope
+from mssante.trustspace import AllowList, OperatorDn
+from tests.transport.smtp_server import Recorder, serve
+
+SENDER = "dr.sender@operateur.mssante.fr"
+LISTED = "hopital-a.mssante.fr"
+ALSO_LISTED = "hopital-b.mssante.fr"
+OTHER_OPERATOR = "hopital-c.mssante.fr"  # listed, but with another operator's certificate
+UNLISTED = "inconnu.mssante.fr"
+
+
+@pytest.fixture(scope="module")
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def pki(now: dt.datetime) -> TestPki:
+    return TestPki.create(environment=Environment.PROD, at=now)
+
+
+@pytest.fixture(scope="module")
+def store(pki: TestPki) -> TrustStore:
+    return TrustStore.from_certificates([*pki.anchors, *pki.intermediates], environment=pki.environment)
+
+
+@pytest.fixture(scope="module")
+def crls(pki: TestPki) -> RevocationChecker:
+    return RevocationChecker(crls=[pki.crl(name) for name in CA_NAMES])
+
+
+def write(issued: IssuedCertificate, directory: Path, name: str) -> tuple[Path, Path]:
+    certificate, key = directory / f"{name}.pem", directory / f"{name}.key"
+    certificate.write_bytes(issued.pem())
+    key.write_bytes(issued.key_pem())
+    return certificate, key
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("relay")
+
+
+@pytest.fixture(scope="module")
+def mx_certificate(pki: TestPki) -> IssuedCertificate:
+    return pki.server(["localhost"], organisation="OPERATEUR-A")
+
+
+@pytest.fixture(scope="module")
+def client(pki: TestPki, files: Path) -> tuple[Path, Path]:
+    """The sending operator's server certificate, used as client certificate."""
+    return write(pki.server(["relay.operateur.mssante.fr"], organisation="OPERATEUR"), files, "client")
+
+
+@pytest.fixture(scope="module")
+def server_tls(store: TrustStore, mx_certificate: IssuedCertificate, files: Path) -> ssl.SSLContext:
+    certificate, key = write(mx_certificate, files, "server")
+    return server_context(store, certificate=certificate, key=key)
+
+
+def entry(domain: str, dn: OperatorDn) -> str:
+    return (
+        f"<Domaine><Nom>{domain}</Nom><Description>{domain}</Description>"
+        f"<DNCertificatOperateur>{dn}</DNCertificatOperateur><ResponsableContact>r</ResponsableContact>"
+        "<SupportContact>s</SupportContact><DateMAJ>2026-06-01T00:00:00Z</DateMAJ></Domaine>"
+    )
+
+
+@pytest.fixture(scope="module")
+def allowlist(pki: TestPki, mx_certificate: IssuedCertificate) -> AllowList:
+    listed = OperatorDn.from_name(mx_certificate.certificate.subject)
+    other = OperatorDn.from_name(pki.server(["mx.autre.example"], organisation="AUTRE").certificate.subject)
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema">'
+        "<DateDeGeneration>2026-06-01T00:00:00Z</DateDeGeneration><ListeDomaines>"
+        f"{entry(LISTED, listed)}{entry(ALSO_LISTED, listed)}{entry(OTHER_OPERATOR, other)}"
+        "</ListeDomaines></ListeBlancheMSSante>"
+    )
+    return AllowList.parse(xml.encode())
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def server(recorder: Recorder, server_tls: ssl.SSLContext) -> Iterator[Controller]:
+    with serve(recorder, tls=server_tls) as controller:
+        yield controller
+
+
+def relay(
+    controller: Controller,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+    resolver: MxResolver,
+) -> Relay:
+    return Relay(
+        allowlist=allowlist,
+        store=store,
+        client_certificate=client,
+        revocation=crls,
+        resolver=resolver,
+        port=controller.port,
+        timeout=5,
+    )
+
+
+def to_localhost(domain: str) -> list[tuple[int, str]]:
+    return [(10, "localhost")]
+
+
+def message(*to: str) -> EmailMessage:
+    return compose(
+        sender=SENDER,
+        to=list(to),
+        nil="DEV000001",
+        at=dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc),
+        subject="Compte rendu",
+        text="Compte rendu en pièce jointe.",
+    )
+
+
+def test_relay_to_a_listed_domain(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    to = (f"dr.martin@{LISTED}", f"dr.durand@{LISTED}")
+    [result] = relay(server, allowlist, store, crls, client, to_localhost).send(message(*to))
+    assert result.ok, result
+    assert result.accepted == to
+    assert result.server == f"localhost:{server.port}"
+    [received] = recorder.messages
+    assert received.sender == SENDER
+    assert received.recipients == list(to)
+    assert b"Compte rendu" in received.data
+
+
+def test_an_unlisted_domain_is_refused_without_connecting(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    def no_lookup(domain: str) -> list[tuple[int, str]]:
+        raise AssertionError(f"resolved {domain}")
+
+    [result] = relay(server, allowlist, store, crls, client, no_lookup).send(message(f"x@{UNLISTED}"))
+    assert result.rejected == (f"x@{UNLISTED}",)
+    assert "MSS-WL-011" in result.recipients[0].reply
+    assert "allow-list" in result.recipients[0].reply
+    assert recorder.mail_peers == []
+
+
+def test_a_server_certificate_not_listed_for_the_domain_is_refused(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    [result] = relay(server, allowlist, store, crls, client, to_localhost).send(message(f"x@{OTHER_OPERATOR}"))
+    [outcome] = result.recipients
+    assert outcome.delivery is Delivery.REJECTED
+    assert "MSS-WL-013" in outcome.reply
+    assert recorder.mail_peers == []  # nothing after the TLS check: no MAIL FROM
+    assert recorder.messages == []
+
+
+def test_the_next_mx_when_the_first_is_unreachable(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    tried: list[str] = []
+
+    def two_mx(domain: str) -> list[tuple[int, str]]:
+        tried.append(domain)
+        return [(20, "localhost"), (10, "127.0.0.2")]  # the preferred one refuses connections
+
+    [result] = relay(server, allowlist, store, crls, client, two_mx).send(message(f"x@{LISTED}"))
+    assert result.ok, result
+    assert tried == [LISTED]
+    assert len(recorder.messages) == 1
+
+
+def test_no_mx_reachable_is_deferred(
+    allowlist: AllowList, store: TrustStore, crls: RevocationChecker, client: tuple[Path, Path], server: Controller
+) -> None:
+    [result] = relay(server, allowlist, store, crls, client, lambda domain: [(10, "127.0.0.2")]).send(
+        message(f"x@{LISTED}")
+    )
+    assert result.deferred == (f"x@{LISTED}",)
+    assert "127.0.0.2" in result.recipients[0].reply
+
+
+def test_a_dns_failure_is_deferred(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    def failing(domain: str) -> list[tuple[int, str]]:
+        raise OSError("SERVFAIL")
+
+    [result] = relay(server, allowlist, store, crls, client, failing).send(message(f"x@{LISTED}"))
+    assert result.deferred == (f"x@{LISTED}",)
+    assert "SERVFAIL" in result.recipients[0].reply
+    assert recorder.mail_peers == []
+
+
+def test_no_route_is_rejected(
+    allowlist: AllowList, store: TrustStore, crls: RevocationChecker, client: tuple[Path, Path], server: Controller
+) -> None:
+    [result] = relay(server, allowlist, store, crls, client, lambda domain: []).send(message(f"x@{LISTED}"))
+    assert result.rejected == (f"x@{LISTED}",)
+
+
+def test_two_domains_give_two_results(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    a, b, c = f"a@{LISTED}", f"b@{ALSO_LISTED}", f"c@{LISTED.upper()}"
+    results = relay(server, allowlist, store, crls, client, to_localhost).send(
+        message(a, b), Envelope(sender=SENDER, recipients=(a, b, c))
+    )
+    assert [result.accepted for result in results] == [(a, c), (b,)]
+    assert sorted(tuple(m.recipients) for m in recorder.messages) == [(a, c), (b,)]
+    assert recorder.connections == 2
+
+
+def test_at_must_be_aware(allowlist: AllowList, store: TrustStore, client: tuple[Path, Path]) -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        Relay(allowlist=allowlist, store=store, client_certificate=client, at=dt.datetime(2026, 1, 1))
+
+
+def test_an_mx_whose_certificate_fails_the_handshake_is_refused(
+    server: Controller,
+    recorder: Recorder,
+    allowlist: AllowList,
+    store: TrustStore,
+    crls: RevocationChecker,
+    client: tuple[Path, Path],
+) -> None:
+    # The certificate names localhost, not 127.0.0.1: refused in the handshake, before MAIL.
+    [result] = relay(server, allowlist, store, crls, client, lambda domain: [(10, "127.0.0.1")]).send(
+        message(f"x@{LISTED}")
+    )
+    assert result.rejected == (f"x@{LISTED}",)
+    assert "handshake" in result.recipients[0].reply
+    assert recorder.mail_peers == []
+
+
+class _Mx:
+    def __init__(self, preference: int, exchange: str) -> None:
+        self.preference = preference
+        self.exchange = exchange
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            [_Mx(20, "mx2.example.org."), _Mx(10, "mx1.example.org.")],
+            [(10, "mx1.example.org"), (20, "mx2.example.org")],
+        ),
+        ([_Mx(0, ".")], []),
+        (dns.resolver.NoAnswer, [(0, "example.org")]),
+        (dns.resolver.NXDOMAIN, []),
+    ],
+    ids=["sorted", "null-mx", "no-mx", "nxdomain"],
+)
+def test_default_resolver(monkeypatch: pytest.MonkeyPatch, answer: object, expected: list[tuple[int, str]]) -> None:
+    def resolve(self: dns.resolver.Resolver, name: str, kind: str) -> object:
+        assert (name, kind) == ("example.org", "MX")
+        if isinstance(answer, type) and issubclass(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(dns.resolver.Resolver, "resolve", resolve)
+    assert resolve_mx("example.org") == expected
+
+
+def test_default_resolver_failure_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def resolve(self: dns.resolver.Resolver, name: str, kind: str) -> object:
+        raise dns.exception.Timeout
+
+    monkeypatch.setattr(dns.resolver.Resolver, "resolve", resolve)
+    with pytest.raises(TransportError, match="cannot resolve"):
+        resolve_mx("example.org")
