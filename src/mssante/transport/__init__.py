@@ -7,6 +7,9 @@
 - :class:`Relay` (operator → operator): recipients grouped by domain, the domain on the allow-list,
   MX hosts in preference order on port 25, STARTTLS and mutual TLS, the peer certificate authorised
   by the allow-list for the domain before any data; a result per domain.
+- :class:`Mailbox` (IMAP): STARTTLS on 143 or TLS on 993, a client certificate and/or XOAUTH2,
+  unseen / fetch (parsed by :mod:`mssante.message`, never marked or removed implicitly) /
+  mark_seen / delete / move, the latter only on an explicit call.
 - :class:`MemoryTransport` (tests) and :class:`FileTransport` (an outbox folder of ``.eml``).
 - :class:`InboundPolicy` (operators): accept, reject or defer an incoming session from its client
   certificate and envelope sender, by the allow-list; answers for a Postfix policy service.
@@ -16,6 +19,7 @@
 
 from mssante.transport._audit import AUDIT_LOGGER
 from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
+from mssante.transport._mailbox import FetchedMessage, Mailbox
 from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
 from mssante.transport._relay import Relay, resolve_mx
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, Transport
@@ -26,8 +30,10 @@ __all__ = [
     "ClientCertificate",
     "Delivery",
     "Envelope",
+    "FetchedMessage",
     "FileTransport",
     "InboundPolicy",
+    "Mailbox",
     "MemoryTransport",
     "PolicyDecision",
     "RecipientResult",

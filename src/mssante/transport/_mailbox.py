@@ -1,0 +1,441 @@
+"""Mailbox: a software vendor reads MSSanté mail from its operator (IMAP, STARTTLS or TLS, IGC Santé TLS, XOAUTH2).
+
+The session is built in a fixed order and refuses every shortcut: CAPABILITY, STARTTLS (a server that
+does not offer it is refused: there is no plain-text fallback) or TLS from the first byte on port 993,
+the server certificate checked by :func:`mssante.pki.check_peer` for the ``server`` purpose and the host
+name, then AUTHENTICATE XOAUTH2 (a Pro Santé Connect token) or LOGIN, then SELECT.
+
+Nothing is deleted or moved unless asked: :meth:`Mailbox.fetch` reads with ``BODY.PEEK[]`` (the message
+stays unseen) so a caller that dies before storing a message finds it again at the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import imaplib
+import logging
+import re
+import ssl
+from collections.abc import Callable
+from types import TracebackType
+
+import attrs
+
+from mssante.errors import TransportError
+from mssante.message import Message, MimeLimits, parse
+from mssante.pki import Purpose as _Purpose
+from mssante.pki import RevocationChecker, RevocationMode, TrustStore, check_peer
+from mssante.transport import _audit
+from mssante.transport._submission import _VERIFY_CODES, ClientCertificate, _context
+
+__all__ = ["FetchedMessage", "Mailbox"]
+
+_UID = re.compile(r"[1-9][0-9]{0,9}")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_FETCH_UID = re.compile(rb"UID (\d+)")
+
+
+@attrs.frozen
+class FetchedMessage:
+    """One message read from the mailbox: its UID, its exact bytes, the parsed message and its flags."""
+
+    uid: str
+    raw: bytes = attrs.field(repr=lambda raw: f"<{len(raw)} bytes>")
+    message: Message = attrs.field(repr=False)
+    flags: tuple[str, ...] = ()
+
+    @property
+    def seen(self) -> bool:
+        """Whether the message carried ``\\Seen`` when it was fetched."""
+        return "\\Seen" in self.flags
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        return " ".join(_text(item) for item in value if item is not None)
+    return str(value)
+
+
+def _quote(folder: str) -> str:
+    """An IMAP quoted string for a folder name (no CR, LF nor NUL)."""
+    if not folder or any(c in folder for c in "\r\n\0"):
+        raise ValueError(f"not a folder name: {folder!r}")
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _shutdown(imap: imaplib.IMAP4) -> None:
+    """Close the connection whatever its state (a failed STARTTLS leaves a detached socket)."""
+    with contextlib.suppress(OSError):
+        imap.shutdown()
+    with contextlib.suppress(OSError):
+        imap.sock.close()
+
+
+def _check_uid(uid: str) -> str:
+    uid = str(uid)
+    if not _UID.fullmatch(uid):
+        raise ValueError(f"not an IMAP UID: {uid!r}")
+    return uid
+
+
+class Mailbox:
+    """An IMAP session to an MSSanté operator's mailbox, sync.
+
+    ``client_certificate`` authenticates this side in TLS (same forms as for :class:`Submission`);
+    authentication is XOAUTH2 when ``token`` is given (a callable returning a fresh Pro Santé Connect
+    access token, called at each authentication and never kept) or LOGIN with ``password``. Port 143
+    uses STARTTLS (required); ``implicit_tls=True`` (port 993) speaks TLS from the first byte. ``at``
+    and ``revocation`` are as for :class:`Submission`. ``max_bytes`` bounds a message (``RFC822.SIZE``
+    is checked before the message is fetched); ``limits`` are given to :func:`mssante.message.parse`.
+
+    Use as a context manager: the connection is opened and the folder selected on entry (or by
+    :meth:`connect`), logged out on exit. Any failure raises :class:`~mssante.errors.TransportError`
+    with the server's answer (never the token nor the password).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        *,
+        store: TrustStore,
+        client_certificate: ClientCertificate | None = None,
+        username: str | None = None,
+        token: Callable[[], str] | None = None,
+        password: str | None = None,
+        implicit_tls: bool = False,
+        folder: str = "INBOX",
+        at: dt.datetime | None = None,
+        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        timeout: float = 30.0,
+        max_bytes: int | None = None,
+        limits: MimeLimits | None = None,
+    ) -> None:
+        if token is not None and password is not None:
+            raise ValueError("choose one authentication: token (XOAUTH2) or password (LOGIN)")
+        if (token is not None or password is not None) and not username:
+            raise ValueError("XOAUTH2 and LOGIN need the username (the MSSanté address)")
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at is timezone-aware (UTC)")
+        self.host = host
+        self.port = port if port is not None else (993 if implicit_tls else 143)
+        self.username = username
+        self.folder = folder
+        _quote(folder)
+        self.implicit_tls = implicit_tls
+        self._store = store
+        self._context = _context(store, client_certificate)
+        self._token = token
+        self._password = password
+        self._at = at
+        self._revocation = (
+            revocation
+            if isinstance(revocation, RevocationChecker)
+            else RevocationChecker(mode=RevocationMode(revocation))
+        )
+        self._timeout = timeout
+        self._limits = limits or MimeLimits()
+        self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
+        self._imap: imaplib.IMAP4 | None = None
+
+    def __repr__(self) -> str:
+        state = "connected" if self._imap is not None else "not connected"
+        return f"Mailbox({self.host!r}, {self.port}, user={self.username!r}, folder={self.folder!r}, {state})"
+
+    # --- the session ------------------------------------------------------------------------------------
+
+    def __enter__(self) -> Mailbox:
+        self.connect()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def server(self) -> str:
+        """``host:port``, as the audit events name it."""
+        return f"{self.host}:{self.port}"
+
+    def connect(self) -> None:
+        """Open, secure, authenticate and select the folder; nothing when already open."""
+        if self._imap is None:
+            self._imap = self._open()
+
+    def close(self) -> None:
+        """LOGOUT and close (nothing is expunged); the next use reconnects."""
+        imap, self._imap = self._imap, None
+        if imap is None:
+            return
+        try:
+            imap.logout()
+        except (imaplib.IMAP4.error, OSError):
+            _shutdown(imap)
+        _audit.quit(self.server)
+
+    def _reset(self, reason: str) -> None:
+        imap, self._imap = self._imap, None
+        if imap is not None:
+            with contextlib.suppress(OSError):
+                _shutdown(imap)
+            _audit.reset(self.server, reason=reason)
+
+    def _open(self) -> imaplib.IMAP4:
+        try:
+            if self.implicit_tls:
+                imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                    self.host, self.port, ssl_context=self._context, timeout=self._timeout
+                )
+            else:
+                imap = imaplib.IMAP4(self.host, self.port, timeout=self._timeout)
+        except ssl.SSLCertVerificationError as error:
+            raise self._refused(error) from None
+        except ssl.SSLError as error:
+            raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
+        except (imaplib.IMAP4.error, OSError) as error:
+            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+        _audit.connect(self.host, self.port, code=0, reply=_text(imap.welcome))
+        try:
+            self._establish(imap)
+        except TransportError:
+            _shutdown(imap)
+            raise
+        except ssl.SSLCertVerificationError as error:
+            _shutdown(imap)
+            raise self._refused(error) from None
+        except ssl.SSLError as error:
+            _shutdown(imap)
+            raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
+        except (imaplib.IMAP4.error, OSError) as error:
+            _shutdown(imap)
+            raise TransportError(f"cannot open an IMAP session with {self.server}: {self._scrub(str(error))}") from None
+        return imap
+
+    def _refused(self, error: ssl.SSLCertVerificationError) -> TransportError:
+        finding = _VERIFY_CODES.get(error.verify_code)
+        code = f"{finding.id}: " if finding else ""
+        _audit.tls(self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message))
+        return TransportError(
+            f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
+        )
+
+    def _establish(self, imap: imaplib.IMAP4) -> None:
+        if not self.implicit_tls:
+            if "STARTTLS" not in imap.capabilities:
+                raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to read in plain text")
+            typ, data = imap.starttls(ssl_context=self._context)
+            if typ != "OK":  # pragma: no cover - imaplib raises on a refusal
+                raise TransportError(f"{self.server} refused STARTTLS: {typ} {_text(data)}")
+        self._check_server(imap)
+        self._authenticate(imap)
+        selected = imap.select(_quote(self.folder))
+        if selected[0] != "OK":
+            raise TransportError(f"{self.server} refused SELECT {self.folder}: {selected[0]} {_text(selected[1])}")
+
+    def _check_server(self, imap: imaplib.IMAP4) -> None:
+        sock = imap.sock
+        if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
+            raise TransportError(f"the connection to {self.server} is not encrypted")
+        cipher = sock.cipher()
+        at = self._at or dt.datetime.now(dt.timezone.utc)
+        report = check_peer(
+            sock, purpose=_Purpose.SERVER, store=self._store, at=at, host=self.host, revocation=self._revocation
+        )
+        if report is None:
+            reason = "the server presented no certificate"
+            subject = ""
+        else:
+            subject = report.certificate.subject.rfc4514_string()
+            reason = "; ".join(str(finding) for finding in report.report.errors)
+        ok = report is not None and report.ok
+        _audit.tls(
+            self.server, peer_subject=subject, protocol=sock.version(), cipher=cipher[0] if cipher else None, ok=ok,
+            reason=reason,
+        )  # fmt: skip
+        if not ok:
+            raise TransportError(f"the server certificate of {self.host} is refused: {reason}")
+
+    def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
+        for secret in (*secrets, self._password or ""):
+            if secret:
+                text = text.replace(secret, "[secret]")
+        return text
+
+    def _authenticate(self, imap: imaplib.IMAP4) -> None:
+        if self._token is None and self._password is None:
+            return
+        mechanism = "XOAUTH2" if self._token is not None else "LOGIN"
+        if mechanism == "XOAUTH2" and "AUTH=XOAUTH2" not in imap.capabilities:
+            offered = " ".join(c for c in imap.capabilities if c.startswith("AUTH=")) or "none"
+            raise TransportError(f"{self.server} does not offer AUTHENTICATE XOAUTH2 (offers: {offered})")
+        secrets: tuple[str, ...] = ()
+        try:
+            if self._token is not None:
+                token = self._token()
+                initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01".encode()
+                secrets = (token,)
+                sent = False
+
+                def respond(challenge: bytes) -> bytes:
+                    nonlocal sent
+                    if sent:  # a challenge after the credentials is the server's error detail: end the exchange
+                        return b""
+                    sent = True
+                    return initial
+
+                imap.authenticate("XOAUTH2", respond)
+                del token, initial
+            else:
+                assert self._password is not None
+                assert self.username is not None
+                try:
+                    imap.login(self.username, self._password)
+                finally:  # imaplib keeps its last commands (LOGIN and the password) in a debug history
+                    history = getattr(imap, "_cmd_log", None)
+                    if isinstance(history, dict):
+                        history.clear()
+        except imaplib.IMAP4.abort as error:
+            _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
+            raise TransportError(
+                f"{self.server} closed the connection during {mechanism}: {self._scrub(str(error), secrets)}"
+            ) from None
+        except imaplib.IMAP4.error as error:
+            _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
+            raise TransportError(
+                f"{self.server} refused {mechanism} as {self.username}: {self._scrub(str(error), secrets)}"
+            ) from None
+        _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=True)
+
+    # --- commands ---------------------------------------------------------------------------------------
+
+    def _uid(self, command: str, *args: str) -> list[object]:
+        """``UID <command> ...`` in the open session: its untagged data, or TransportError with the answer."""
+        self.connect()
+        imap = self._imap
+        assert imap is not None
+        try:
+            typ, data = imap.uid(command, *args)
+        except imaplib.IMAP4.abort as error:
+            self._reset(f"connection lost: {error}")
+            raise TransportError(f"{self.server} dropped the connection during UID {command}: {error}") from None
+        except (imaplib.IMAP4.error, OSError) as error:
+            if isinstance(error, OSError):
+                self._reset(f"connection lost: {error}")
+            raise TransportError(f"{self.server} refused UID {command}: {error}") from None
+        if typ != "OK":
+            raise TransportError(f"{self.server} refused UID {command}: {typ} {_text(data)}")
+        return list(data)
+
+    def _simple(self, command: str) -> None:
+        self.connect()
+        imap = self._imap
+        assert imap is not None
+        try:
+            typ, data = getattr(imap, command.lower())()
+        except (imaplib.IMAP4.error, OSError) as error:
+            if isinstance(error, (imaplib.IMAP4.abort, OSError)):
+                self._reset(f"connection lost: {error}")
+            raise TransportError(f"{self.server} refused {command}: {error}") from None
+        if typ != "OK":
+            raise TransportError(f"{self.server} refused {command}: {typ} {_text(data)}")
+
+    def unseen(self) -> list[str]:
+        """The UIDs of the messages not yet seen in the folder, in the server's order."""
+        data = self._uid("SEARCH", "UNSEEN")
+        return [uid for item in data if isinstance(item, bytes) for uid in item.decode("ascii").split()]
+
+    def fetch(self, uid: str) -> FetchedMessage:
+        """Read one message without marking it seen (``BODY.PEEK[]``) and parse it.
+
+        Refuses a message whose ``RFC822.SIZE`` is over ``max_bytes`` before reading its content.
+        """
+        uid = _check_uid(uid)
+        head = [item for item in self._uid("FETCH", uid, "(RFC822.SIZE FLAGS)") if isinstance(item, bytes)]
+        if not head:
+            raise TransportError(f"no message with UID {uid} in {self.folder} on {self.server}")
+        size_match = _SIZE.search(head[0])
+        if size_match is None:
+            raise TransportError(f"{self.server} gave no RFC822.SIZE for UID {uid}")
+        size = int(size_match.group(1))
+        flags = tuple(flag.decode("ascii", "replace") for flag in imaplib.ParseFlags(head[0]))
+        if size > self.max_bytes:
+            self._audit_fetch(uid, size, ok=False, reason=f"over {self.max_bytes} bytes")
+            raise TransportError(
+                f"message UID {uid} on {self.server} is {size} bytes, over the {self.max_bytes} bytes limit: "
+                "not fetched"
+            )
+        raw: bytes | None = None
+        for item in self._uid("FETCH", uid, "(BODY.PEEK[])"):
+            if isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0]:
+                match = _FETCH_UID.search(item[0])
+                if match is None or match.group(1).decode() == uid:
+                    raw = bytes(item[1])
+                    break
+        if raw is None:
+            raise TransportError(f"{self.server} returned no content for UID {uid}")
+        if len(raw) > self.max_bytes:
+            self._audit_fetch(uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
+            raise TransportError(f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit")
+        message = parse(raw, limits=self._limits)
+        self._audit_fetch(uid, len(raw), ok=True)
+        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+
+    def mark_seen(self, uid: str) -> None:
+        """Set ``\\Seen`` on a message."""
+        self._uid("STORE", _check_uid(uid), "+FLAGS", "(\\Seen)")
+
+    def delete(self, uid: str) -> None:
+        """Delete a message now: ``\\Deleted`` then EXPUNGE (only when called: fetch never deletes)."""
+        uid = _check_uid(uid)
+        self._uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+        self._simple("EXPUNGE")
+        self._audit_removal("delete", uid)
+
+    def move(self, uid: str, folder: str) -> None:
+        """Move a message to ``folder``: UID MOVE when offered, else COPY, ``\\Deleted`` and EXPUNGE."""
+        uid = _check_uid(uid)
+        self.connect()
+        assert self._imap is not None
+        if "MOVE" in self._imap.capabilities:
+            self._uid("MOVE", uid, _quote(folder))
+        else:
+            self._uid("COPY", uid, _quote(folder))
+            self._uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+            self._simple("EXPUNGE")
+        self._audit_removal("move", uid, folder=folder)
+
+    # --- audit ------------------------------------------------------------------------------------------
+
+    def _audit_fetch(self, uid: str, size: int, *, ok: bool, reason: str = "") -> None:
+        _audit.logger.log(
+            logging.INFO if ok else logging.WARNING,
+            "message UID %s (%d bytes) in %s on %s %s",
+            uid,
+            size,
+            self.folder,
+            self.server,
+            "fetched" if ok else f"refused: {reason}",
+            extra={
+                "event": "fetch",
+                "server": self.server,
+                "folder": self.folder,
+                "uid": uid,
+                "size": size,
+                "success": ok,
+                "reason": reason,
+            },
+        )
+
+    def _audit_removal(self, event: str, uid: str, *, folder: str | None = None) -> None:
+        _audit.logger.info(
+            "message UID %s in %s on %s %s",
+            uid,
+            self.folder,
+            self.server,
+            "deleted" if folder is None else f"moved to {folder}",
+            extra={"event": event, "server": self.server, "folder": self.folder, "uid": uid, "to": folder},
+        )
