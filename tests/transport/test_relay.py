@@ -15,11 +15,12 @@ from aiosmtpd.controller import Controller
 
 from mssante.errors import TransportError
 from mssante.message import compose
-from mssante.pki import Environment, RevocationChecker, TrustStore, server_context
-from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+from mssante.pki import RevocationChecker, TrustStore
+from mssante.testing import IssuedCertificate, TestPki
 from mssante.transport._relay import MxResolver, Relay, resolve_mx
 from mssante.transport._results import Delivery, Envelope
 from mssante.trustspace import AllowList, OperatorDn
+from tests.transport.conftest import tls, write
 from tests.transport.smtp_server import Recorder, serve
 
 SENDER = "dr.sender@operateur.mssante.fr"
@@ -30,38 +31,6 @@ UNLISTED = "inconnu.mssante.fr"
 
 
 @pytest.fixture(scope="module")
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def pki(now: dt.datetime) -> TestPki:
-    return TestPki.create(environment=Environment.PROD, at=now)
-
-
-@pytest.fixture(scope="module")
-def store(pki: TestPki) -> TrustStore:
-    return TrustStore.from_certificates([*pki.anchors, *pki.intermediates], environment=pki.environment)
-
-
-@pytest.fixture(scope="module")
-def crls(pki: TestPki) -> RevocationChecker:
-    return RevocationChecker(crls=[pki.crl(name) for name in CA_NAMES])
-
-
-def write(issued: IssuedCertificate, directory: Path, name: str) -> tuple[Path, Path]:
-    certificate, key = directory / f"{name}.pem", directory / f"{name}.key"
-    certificate.write_bytes(issued.pem())
-    key.write_bytes(issued.key_pem())
-    return certificate, key
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("relay")
-
-
-@pytest.fixture(scope="module")
 def mx_certificate(pki: TestPki) -> IssuedCertificate:
     return pki.server(["localhost"], organisation="OPERATEUR-A")
 
@@ -69,13 +38,13 @@ def mx_certificate(pki: TestPki) -> IssuedCertificate:
 @pytest.fixture(scope="module")
 def client(pki: TestPki, files: Path) -> tuple[Path, Path]:
     """The sending operator's server certificate, used as client certificate."""
-    return write(pki.server(["relay.operateur.mssante.fr"], organisation="OPERATEUR"), files, "client")
+    written = write(pki.server(["relay.operateur.mssante.fr"], organisation="OPERATEUR"), files, "client")
+    return written.certificate, written.key
 
 
 @pytest.fixture(scope="module")
 def server_tls(store: TrustStore, mx_certificate: IssuedCertificate, files: Path) -> ssl.SSLContext:
-    certificate, key = write(mx_certificate, files, "server")
-    return server_context(store, certificate=certificate, key=key)
+    return tls(store, write(mx_certificate, files, "server"))
 
 
 def entry(domain: str, dn: OperatorDn) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import ssl
@@ -16,11 +15,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mssante.errors import TransportError
 from mssante.message import compose
-from mssante.pki import Environment, RevocationChecker, TrustStore, server_context
-from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+from mssante.pki import Environment, RevocationChecker, TrustStore
+from mssante.testing import TestPki
 from mssante.transport._results import Envelope
 from mssante.transport._submission import Submission
 from tests.cli.running import run, run_json
+from tests.transport.conftest import Files, tls, write
 from tests.transport.smtp_server import TOKEN, USER, Recorder, serve
 
 SENDER = USER
@@ -28,61 +28,9 @@ TO = ("dr.martin@hopital.mssante.fr", "dr.durand@hopital.mssante.fr")
 HIDDEN = "secretariat@hopital.mssante.fr"
 
 
-@dataclasses.dataclass(frozen=True)
-class Files:
-    certificate: Path
-    key: Path
-
-
-def write(issued: IssuedCertificate, directory: Path, name: str) -> Files:
-    certificate, key = directory / f"{name}.pem", directory / f"{name}.key"
-    certificate.write_bytes(issued.pem())
-    key.write_bytes(issued.key_pem())
-    return Files(certificate, key)
-
-
-@pytest.fixture(scope="module")
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def pki(now: dt.datetime) -> TestPki:
-    return TestPki.create(environment=Environment.PROD, at=now)
-
-
 @pytest.fixture(scope="module")
 def foreign(now: dt.datetime) -> TestPki:
     return TestPki.create(environment=Environment.PROD, at=now)
-
-
-@pytest.fixture(scope="module")
-def store(pki: TestPki) -> TrustStore:
-    return TrustStore.from_certificates([*pki.anchors, *pki.intermediates], environment=pki.environment)
-
-
-@pytest.fixture(scope="module")
-def crls(pki: TestPki) -> RevocationChecker:
-    return RevocationChecker(crls=[pki.crl(name) for name in CA_NAMES])
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("smtp")
-
-
-@pytest.fixture(scope="module")
-def client(pki: TestPki, files: Path) -> Files:
-    return write(pki.organisation("LOGICIEL", usage="auth"), files, "client")
-
-
-def tls(store: TrustStore, server: Files) -> ssl.SSLContext:
-    return server_context(store, certificate=server.certificate, key=server.key)
-
-
-@pytest.fixture(scope="module")
-def server_tls(pki: TestPki, store: TrustStore, files: Path) -> ssl.SSLContext:
-    return tls(store, write(pki.server(["localhost"]), files, "server"))
 
 
 @pytest.fixture

@@ -1,0 +1,67 @@
+"""What the transport tests share: a test PKI shaped like IGC Santé, its store and CRLs, certificate files."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import ssl
+from pathlib import Path
+
+import pytest
+
+from mssante.pki import Environment, RevocationChecker, TrustStore, server_context
+from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+
+
+@dataclasses.dataclass(frozen=True)
+class Files:
+    certificate: Path
+    key: Path
+
+
+def write(issued: IssuedCertificate, directory: Path, name: str) -> Files:
+    """The certificate (with its chain) and the key of ``issued`` as PEM files in ``directory``."""
+    certificate, key = directory / f"{name}.pem", directory / f"{name}.key"
+    certificate.write_bytes(issued.pem())
+    key.write_bytes(issued.key_pem())
+    return Files(certificate, key)
+
+
+def tls(store: TrustStore, server: Files) -> ssl.SSLContext:
+    """A server TLS context asking for a client certificate from ``store``."""
+    return server_context(store, certificate=server.certificate, key=server.key)
+
+
+@pytest.fixture(scope="module")
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def pki(now: dt.datetime) -> TestPki:
+    return TestPki.create(environment=Environment.PROD, at=now)
+
+
+@pytest.fixture(scope="module")
+def store(pki: TestPki) -> TrustStore:
+    return TrustStore.from_certificates([*pki.anchors, *pki.intermediates], environment=pki.environment)
+
+
+@pytest.fixture(scope="module")
+def crls(pki: TestPki) -> RevocationChecker:
+    return RevocationChecker(crls=[pki.crl(name) for name in CA_NAMES])
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("transport")
+
+
+@pytest.fixture(scope="module")
+def client(pki: TestPki, files: Path) -> Files:
+    return write(pki.organisation("LOGICIEL", usage="auth"), files, "client")
+
+
+@pytest.fixture(scope="module")
+def server_tls(pki: TestPki, store: TrustStore, files: Path) -> ssl.SSLContext:
+    return tls(store, write(pki.server(["localhost"]), files, "server"))
