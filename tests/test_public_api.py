@@ -212,6 +212,7 @@ PUBLIC = {
     ],
     "mssante.transport": [
         "AUDIT_LOGGER",
+        "AsyncSubmission",
         "ClientCertificate",
         "Delivery",
         "Envelope",
