@@ -212,7 +212,6 @@ PUBLIC = {
     ],
     "mssante.transport": [
         "AUDIT_LOGGER",
-        "AsyncSubmission",
         "ClientCertificate",
         "Delivery",
         "Envelope",

@@ -1,10 +1,9 @@
 """Moving MSSanté messages: SMTP submission with IGC Santé mutual TLS, local transports, an inbound policy.
 
-- :class:`Submission` (vendor → operator) and its ``async`` twin :class:`AsyncSubmission`: SMTP
-  with STARTTLS required, the server certificate validated by :mod:`mssante.pki`, a client
-  certificate, SASL XOAUTH2 (a Pro Santé Connect token from a callback, never stored), PLAIN or
-  EXTERNAL, SIZE respected, DSN parameters, one connection for a batch; a :class:`SendResult`
-  per message, per recipient.
+- :class:`Submission` (vendor → operator): SMTP with STARTTLS required, the server certificate
+  validated by :mod:`mssante.pki`, a client certificate, SASL XOAUTH2 (a Pro Santé Connect token
+  from a callback, never stored), PLAIN or EXTERNAL, SIZE respected, DSN parameters, one
+  connection for a batch; a :class:`SendResult` per message, per recipient.
 - :class:`Relay` (operator → operator): recipients grouped by domain, the domain on the allow-list,
   MX hosts in preference order on port 25, STARTTLS and mutual TLS, the peer certificate authorised
   by the allow-list for the domain before any data; a result per domain.
@@ -18,8 +17,6 @@
   (never a secret, never the message content).
 """
 
-from typing import TYPE_CHECKING, Any
-
 from mssante.transport._audit import AUDIT_LOGGER
 from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
 from mssante.transport._mailbox import FetchedMessage, Mailbox
@@ -28,12 +25,8 @@ from mssante.transport._relay import Relay, resolve_mx
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, Transport
 from mssante.transport._submission import ClientCertificate, Submission
 
-if TYPE_CHECKING:
-    from mssante.transport._async_submission import AsyncSubmission
-
 __all__ = [
     "AUDIT_LOGGER",
-    "AsyncSubmission",
     "ClientCertificate",
     "Delivery",
     "Envelope",
@@ -53,12 +46,3 @@ __all__ = [
     "read_policy_request",
     "resolve_mx",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """:class:`AsyncSubmission` is loaded on first use: it needs ``aiosmtplib`` (``pip install "mssante[async]"``)."""
-    if name == "AsyncSubmission":
-        from mssante.transport._async_submission import AsyncSubmission  # noqa: PLC0415 (an optional dependency)
-
-        return AsyncSubmission
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
