@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -79,23 +79,27 @@ def server(recorder: Recorder, server_tls: ssl.SSLContext) -> Iterator[Controlle
         yield controller
 
 
-def relay(
-    controller: Controller,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-    resolver: MxResolver,
-) -> Relay:
-    return Relay(
-        allowlist=allowlist,
-        store=store,
-        client_certificate=client,
-        revocation=crls,
-        resolver=resolver,
-        port=controller.port,
-        timeout=5,
-    )
+MakeRelay = Callable[[MxResolver], Relay]
+
+
+@pytest.fixture
+def make_relay(
+    server: Controller, allowlist: AllowList, store: TrustStore, crls: RevocationChecker, client: tuple[Path, Path]
+) -> MakeRelay:
+    """A relay to the test server (whatever the MX says, its port) with the given resolver."""
+
+    def make(resolver: MxResolver) -> Relay:
+        return Relay(
+            allowlist=allowlist,
+            store=store,
+            client_certificate=client,
+            revocation=crls,
+            resolver=resolver,
+            port=server.port,
+            timeout=5,
+        )
+
+    return make
 
 
 def to_localhost(domain: str) -> list[tuple[int, str]]:
@@ -113,16 +117,9 @@ def message(*to: str) -> EmailMessage:
     )
 
 
-def test_relay_to_a_listed_domain(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_relay_to_a_listed_domain(server: Controller, recorder: Recorder, make_relay: MakeRelay) -> None:
     to = (f"dr.martin@{LISTED}", f"dr.durand@{LISTED}")
-    [result] = relay(server, allowlist, store, crls, client, to_localhost).send(message(*to))
+    [result] = make_relay(to_localhost).send(message(*to))
     assert result.ok, result
     assert result.accepted == to
     assert result.server == f"localhost:{server.port}"
@@ -132,33 +129,19 @@ def test_relay_to_a_listed_domain(
     assert b"Compte rendu" in received.data
 
 
-def test_an_unlisted_domain_is_refused_without_connecting(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_an_unlisted_domain_is_refused_without_connecting(recorder: Recorder, make_relay: MakeRelay) -> None:
     def no_lookup(domain: str) -> list[tuple[int, str]]:
         raise AssertionError(f"resolved {domain}")
 
-    [result] = relay(server, allowlist, store, crls, client, no_lookup).send(message(f"x@{UNLISTED}"))
+    [result] = make_relay(no_lookup).send(message(f"x@{UNLISTED}"))
     assert result.rejected == (f"x@{UNLISTED}",)
     assert "MSS-WL-011" in result.recipients[0].reply
     assert "allow-list" in result.recipients[0].reply
     assert recorder.mail_peers == []
 
 
-def test_a_server_certificate_not_listed_for_the_domain_is_refused(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
-    [result] = relay(server, allowlist, store, crls, client, to_localhost).send(message(f"x@{OTHER_OPERATOR}"))
+def test_a_server_certificate_not_listed_for_the_domain_is_refused(recorder: Recorder, make_relay: MakeRelay) -> None:
+    [result] = make_relay(to_localhost).send(message(f"x@{OTHER_OPERATOR}"))
     [outcome] = result.recipients
     assert outcome.delivery is Delivery.REJECTED
     assert "MSS-WL-013" in outcome.reply
@@ -166,72 +149,43 @@ def test_a_server_certificate_not_listed_for_the_domain_is_refused(
     assert recorder.messages == []
 
 
-def test_the_next_mx_when_the_first_is_unreachable(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_the_next_mx_when_the_first_is_unreachable(recorder: Recorder, make_relay: MakeRelay) -> None:
     tried: list[str] = []
 
     def two_mx(domain: str) -> list[tuple[int, str]]:
         tried.append(domain)
         return [(20, "localhost"), (10, "127.0.0.2")]  # the preferred one refuses connections
 
-    [result] = relay(server, allowlist, store, crls, client, two_mx).send(message(f"x@{LISTED}"))
+    [result] = make_relay(two_mx).send(message(f"x@{LISTED}"))
     assert result.ok, result
     assert tried == [LISTED]
     assert len(recorder.messages) == 1
 
 
-def test_no_mx_reachable_is_deferred(
-    allowlist: AllowList, store: TrustStore, crls: RevocationChecker, client: tuple[Path, Path], server: Controller
-) -> None:
-    [result] = relay(server, allowlist, store, crls, client, lambda domain: [(10, "127.0.0.2")]).send(
-        message(f"x@{LISTED}")
-    )
+def test_no_mx_reachable_is_deferred(make_relay: MakeRelay) -> None:
+    [result] = make_relay(lambda domain: [(10, "127.0.0.2")]).send(message(f"x@{LISTED}"))
     assert result.deferred == (f"x@{LISTED}",)
     assert "127.0.0.2" in result.recipients[0].reply
 
 
-def test_a_dns_failure_is_deferred(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_a_dns_failure_is_deferred(recorder: Recorder, make_relay: MakeRelay) -> None:
     def failing(domain: str) -> list[tuple[int, str]]:
         raise OSError("SERVFAIL")
 
-    [result] = relay(server, allowlist, store, crls, client, failing).send(message(f"x@{LISTED}"))
+    [result] = make_relay(failing).send(message(f"x@{LISTED}"))
     assert result.deferred == (f"x@{LISTED}",)
     assert "SERVFAIL" in result.recipients[0].reply
     assert recorder.mail_peers == []
 
 
-def test_no_route_is_rejected(
-    allowlist: AllowList, store: TrustStore, crls: RevocationChecker, client: tuple[Path, Path], server: Controller
-) -> None:
-    [result] = relay(server, allowlist, store, crls, client, lambda domain: []).send(message(f"x@{LISTED}"))
+def test_no_route_is_rejected(make_relay: MakeRelay) -> None:
+    [result] = make_relay(lambda domain: []).send(message(f"x@{LISTED}"))
     assert result.rejected == (f"x@{LISTED}",)
 
 
-def test_two_domains_give_two_results(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_two_domains_give_two_results(recorder: Recorder, make_relay: MakeRelay) -> None:
     a, b, c = f"a@{LISTED}", f"b@{ALSO_LISTED}", f"c@{LISTED.upper()}"
-    results = relay(server, allowlist, store, crls, client, to_localhost).send(
-        message(a, b), Envelope(sender=SENDER, recipients=(a, b, c))
-    )
+    results = make_relay(to_localhost).send(message(a, b), Envelope(sender=SENDER, recipients=(a, b, c)))
     assert [result.accepted for result in results] == [(a, c), (b,)]
     assert sorted(tuple(m.recipients) for m in recorder.messages) == [(a, c), (b,)]
     assert recorder.connections == 2
@@ -242,18 +196,9 @@ def test_at_must_be_aware(allowlist: AllowList, store: TrustStore, client: tuple
         Relay(allowlist=allowlist, store=store, client_certificate=client, at=dt.datetime(2026, 1, 1))
 
 
-def test_an_mx_whose_certificate_fails_the_handshake_is_refused(
-    server: Controller,
-    recorder: Recorder,
-    allowlist: AllowList,
-    store: TrustStore,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_an_mx_whose_certificate_fails_the_handshake_is_refused(recorder: Recorder, make_relay: MakeRelay) -> None:
     # The certificate names localhost, not 127.0.0.1: refused in the handshake, before MAIL.
-    [result] = relay(server, allowlist, store, crls, client, lambda domain: [(10, "127.0.0.1")]).send(
-        message(f"x@{LISTED}")
-    )
+    [result] = make_relay(lambda domain: [(10, "127.0.0.1")]).send(message(f"x@{LISTED}"))
     assert result.rejected == (f"x@{LISTED}",)
     assert "handshake" in result.recipients[0].reply
     assert recorder.mail_peers == []
