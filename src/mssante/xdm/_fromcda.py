@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -195,7 +195,7 @@ def _field_value(kind: Any, value: Any, name: str) -> Any:
     return value
 
 
-_T = Any
+_T = TypeVar("_T", DocumentEntry, SubmissionSet)
 
 
 def overridden(instance: _T, fields: Mapping[str, Any] | None, *, what: str) -> _T:
