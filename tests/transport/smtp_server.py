@@ -1,7 +1,7 @@
 """An in-process aiosmtpd server for the transport tests: STARTTLS, mutual TLS, AUTH XOAUTH2, SIZE, and faults.
 
-:class:`Recorder` is the handler: it keeps what arrived and can be told to refuse some recipients, to
-answer DATA with a given reply, or to drop the connection during DATA. :func:`serve` runs a
+:class:`Recorder` is the handler: it keeps what arrived and can be told to answer MAIL, some recipients or
+DATA with a given reply, or to drop the connection during DATA. :func:`serve` runs a
 :class:`~aiosmtpd.controller.Controller` on 127.0.0.1 (a free port) for the length of a ``with`` block.
 """
 
@@ -39,6 +39,7 @@ class Recorder:
 
     user: str = USER
     token: str = TOKEN
+    mail_reply: str | None = None
     rcpt_replies: dict[str, str] = attrs.Factory(dict)
     data_reply: str | None = None
     drop_in_data: bool = False
@@ -67,6 +68,8 @@ class Recorder:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
         self.mail_peers.append(session.peer)
+        if self.mail_reply is not None:
+            return self.mail_reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from mssante.errors import TransportError
 from mssante.message import compose
 from mssante.pki import Environment, RevocationChecker, TrustStore
-from mssante.testing import TestPki
+from mssante.testing import CA_NAMES, TestPki
 from mssante.transport._results import Envelope
 from mssante.transport._submission import Submission
 from tests.cli.running import run, run_json
@@ -163,6 +163,40 @@ def test_server_certificate_refused(
     assert recorder.auth_attempts == []
 
 
+def test_revoked_server_certificate_is_refused(
+    recorder: Recorder, pki: TestPki, store: TrustStore, client: Files, files: Path
+) -> None:
+    issued = pki.server(["localhost"])
+    revoked = RevocationChecker(
+        crls=[pki.crl(name, revoked=[issued] if name == "ACI-EL-ORG" else []) for name in CA_NAMES]
+    )
+    context = tls(store, write(issued, files, "revoked"))
+    with (
+        serve(recorder, tls=context) as controller,
+        submission(controller, store, revoked, client) as smtp,
+        pytest.raises(TransportError, match="MSS-REV-002"),
+    ):
+        smtp.send(message())
+    assert recorder.mail_peers == []
+    assert recorder.auth_attempts == []
+
+
+def test_test_hierarchy_server_is_refused_in_production(
+    recorder: Recorder, now: dt.datetime, store: TrustStore, crls: RevocationChecker, client: Files, files: Path
+) -> None:
+    test_pki = TestPki.create(environment=Environment.TEST, at=now)
+    test_store = TrustStore.from_certificates([*test_pki.anchors, *test_pki.intermediates], environment="test")
+    # the server trusts both hierarchies, so only the client's production store can refuse it
+    context = tls(test_store, write(test_pki.server(["localhost"]), files, "test-hierarchy"))
+    with (
+        serve(recorder, tls=context) as controller,
+        submission(controller, store, crls, client) as smtp,
+        pytest.raises(TransportError, match="MSS-PKI-008"),
+    ):
+        smtp.send(message())
+    assert recorder.mail_peers == []
+
+
 def test_client_certificate_refused_by_server(
     server: Controller, recorder: Recorder, foreign: TestPki, store: TrustStore, crls: RevocationChecker, files: Path
 ) -> None:
@@ -212,6 +246,31 @@ def test_421_during_data_defers_and_reconnects(
         recorder.data_reply = None
         assert smtp.send(message()).ok
     assert recorder.connections == 2
+
+
+def test_421_at_mail_defers_everyone_and_reconnects(
+    server: Controller, recorder: Recorder, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    recorder.mail_reply = "421 4.7.0 too many sessions"
+    with submission(server, store, crls, client) as smtp:
+        result = smtp.send(message())
+        assert result.deferred == (*TO, HIDDEN)
+        assert recorder.data_commands == 0
+        recorder.mail_reply = None
+        assert smtp.send(message()).ok
+    assert recorder.connections == 2
+
+
+def test_421_at_rcpt_defers_the_recipients_already_accepted(
+    server: Controller, recorder: Recorder, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    recorder.rcpt_replies = {TO[1]: "421 4.3.2 shutting down"}
+    with submission(server, store, crls, client) as smtp:
+        result = smtp.send(message())
+    assert result.accepted == ()
+    assert result.deferred == (*TO, HIDDEN)
+    assert not result.ok
+    assert recorder.data_commands == 0
 
 
 def test_552_during_data_rejects(

@@ -412,14 +412,14 @@ class Submission:
             if not 200 <= code < 300:
                 self._rset(smtp)
                 return every(_delivery(code), code, _text(reply), recipients)
-            for index, recipient in enumerate(recipients):
+            for recipient in recipients:
                 code, reply = smtp.rcpt(recipient, rcpt_options)
                 results[recipient] = RecipientResult(
                     recipient=recipient, delivery=_delivery(code), code=code, reply=_text(reply)
                 )
                 if code == 421:
-                    self._reset(f"{code} {_text(reply)}")
-                    return every(Delivery.DEFERRED, code, _text(reply), recipients[index:])
+                    self._reset(f"{code} {_text(reply)}")  # nothing was sent: those already accepted wait too
+                    return every(Delivery.DEFERRED, code, _text(reply), recipients)
                 if 200 <= code < 300:
                     accepted.append(recipient)
             if not accepted:
