@@ -1,0 +1,1 @@
+"""The pytest plugin of ``mssante[testing]``: fixtures for a vendor's own test suite (loaded by pytest)."""
