@@ -5,7 +5,7 @@
   ``XDM/1.0/DDM+`` subject convention.
 - :func:`parse` reads any incoming message (bounded, tolerant) into a :class:`Message`:
   headers, body, attachments, XDM packages, the patient, and whether it is an MDN or a DSN.
-- :func:`build_mdn`, :func:`build_ko_mail`, :func:`parse_disposition_notification` and
+- :func:`build_mdn`, :func:`build_ko_mail`, :func:`build_dsn`, :func:`parse_disposition_notification` and
   :func:`parse_delivery_status` handle read receipts (RFC 8098, with the CI-SIS error forms)
   and delivery reports (RFC 3464).
 - :func:`lint` judges a message against the MSSanté rules, with stable codes.
@@ -35,6 +35,7 @@ from mssante.message._notifications import (
     Dsn,
     DsnRecipient,
     Mdn,
+    build_dsn,
     build_ko_mail,
     build_mdn,
     parse_delivery_status,
@@ -66,6 +67,7 @@ __all__ = [
     "Part",
     "Patient",
     "Subject",
+    "build_dsn",
     "build_ko_mail",
     "build_mdn",
     "cda_codes",

@@ -6,7 +6,7 @@ original message whole), :func:`parse_disposition_notification` reads the block,
 form (``processed/Error: 902^…`` inside ``Disposition``) as in the newer RFC-clean one (``processed/error``
 and a separate ``Error:`` field). :func:`build_ko_mail` writes the plain mail the volet uses when no MDN
 was asked for. The DSN is the "accusé de réception": :func:`parse_delivery_status` reads the
-``message/delivery-status`` block of a bounce or a delivery report.
+``message/delivery-status`` block of a bounce or a delivery report, :func:`build_dsn` writes one.
 
 Everything here is pure: bytes and values in, values and :class:`email.message.EmailMessage` out.
 """
@@ -50,6 +50,7 @@ __all__ = [
     "Dsn",
     "DsnRecipient",
     "Mdn",
+    "build_dsn",
     "build_ko_mail",
     "build_mdn",
     "mdn_needs_confirmation",
@@ -1034,6 +1035,151 @@ def build_mdn(
     mdn["Content-Type"] = "multipart/report; report-type=disposition-notification"
     mdn.set_payload(parts)
     return mdn
+
+
+def _dsn_fields(dsn: Dsn) -> list[list[tuple[str, str]]]:
+    """The groups of the ``message/delivery-status`` block of ``dsn``: per-message, then one per recipient."""
+
+    def date(value: dt.datetime) -> str:
+        return format_datetime(value)
+
+    head: list[tuple[str, str]] = []
+    if dsn.original_envelope_id:
+        head.append(("Original-Envelope-Id", dsn.original_envelope_id))
+    head.append(("Reporting-MTA", f"dns;{dsn.reporting_mta}"))
+    if dsn.dsn_gateway:
+        head.append(("DSN-Gateway", f"dns;{dsn.dsn_gateway}"))
+    if dsn.received_from_mta:
+        head.append(("Received-From-MTA", f"dns;{dsn.received_from_mta}"))
+    if dsn.arrival_date is not None:
+        head.append(("Arrival-Date", date(dsn.arrival_date)))
+    head.extend(dsn.extension_fields)
+    groups = [head]
+    for recipient in dsn.recipients:
+        group: list[tuple[str, str]] = []
+        if recipient.original_recipient:
+            group.append(("Original-Recipient", f"rfc822;{recipient.original_recipient}"))
+        group.append(("Final-Recipient", f"rfc822;{recipient.final_recipient}"))
+        group.append(("Action", recipient.action))
+        group.append(("Status", recipient.status))
+        if recipient.remote_mta:
+            group.append(("Remote-MTA", f"dns;{recipient.remote_mta}"))
+        if recipient.diagnostic_code:
+            group.append(("Diagnostic-Code", f"{recipient.diagnostic_type or 'smtp'};{recipient.diagnostic_code}"))
+        if recipient.last_attempt_date is not None:
+            group.append(("Last-Attempt-Date", date(recipient.last_attempt_date)))
+        if recipient.final_log_id:
+            group.append(("Final-Log-ID", recipient.final_log_id))
+        if recipient.will_retry_until is not None:
+            group.append(("Will-Retry-Until", date(recipient.will_retry_until)))
+        group.extend(recipient.extension_fields)
+        groups.append(group)
+    return groups
+
+
+def _delivery_status_part(groups: list[list[tuple[str, str]]]) -> MIMEPart:
+    blocks: list[Message | str] = []
+    for fields in groups:
+        block = Message(policy=email_policy.default)
+        for name, value in fields:
+            block.set_raw(name, _raw_field(name, value))
+        blocks.append(block)
+    part = MIMEPart(policy=email_policy.default)
+    part["Content-Type"] = "message/delivery-status"
+    ascii_only = all(value.isascii() for fields in groups for _, value in fields)
+    part["Content-Transfer-Encoding"] = "7bit" if ascii_only else "8bit"
+    part.set_payload(blocks)
+    return part
+
+
+def _dsn_outcome(dsn: Dsn) -> str:
+    actions = {recipient.action for recipient in dsn.recipients}
+    if "failed" in actions:
+        return "Échec de remise"
+    if "delayed" in actions:
+        return "Remise différée"
+    return "Remise effectuée"
+
+
+def _dsn_text(dsn: Dsn, subject: str) -> str:
+    quoted = f"« {subject} »" if subject else "ci-dessous"
+    done = {
+        "failed": "n’a pas pu être remis",
+        "delayed": "n’a pas encore pu être remis ; de nouvelles tentatives suivront",
+        "delivered": "a été remis",
+        "relayed": "a été relayé vers un système qui ne renvoie pas d’accusé",
+        "expanded": "a été remis et redistribué",
+    }
+    lines = [f"Rapport de remise du message {quoted}, établi par {dsn.reporting_mta} :", ""]
+    for recipient in dsn.recipients:
+        line = f"- {recipient.final_recipient} : {done[recipient.action]} ({recipient.status})"
+        if recipient.diagnostic_code:
+            line += f" ; {recipient.diagnostic_code}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _header_text(original: Message) -> str:
+    """The header section of ``original`` as it would be sent, without the body."""
+    buffer = io.BytesIO()
+    try:
+        BytesGenerator(buffer, mangle_from_=False, policy=original.policy.clone(linesep="\r\n")).flatten(original)
+    except (MessageError, LookupError, UnicodeError, ValueError, TypeError) as error:
+        raise ValueError(f"the original message cannot be serialised: {error}") from error
+    head = buffer.getvalue().split(b"\r\n\r\n", 1)[0]
+    return head.decode("utf-8", errors="replace").replace("\r\n", "\n") + "\n"
+
+
+def build_dsn(
+    *,
+    dsn: Dsn,
+    sender: str,
+    at: dt.datetime,
+    original: Message | None = None,
+    to: str | None = None,
+    subject: str | None = None,
+    human_text: str | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """The DSN ``dsn`` as a mail (RFC 3464, RFC 6522): the counterpart of :func:`parse_delivery_status`.
+
+    ``multipart/report; report-type=delivery-status`` with the human text (``human_text``, else the DSN's own,
+    else a French summary per recipient), the ``message/delivery-status`` block written from ``dsn``
+    (``dns;`` and ``rfc822;`` types added, ``smtp;`` for a diagnostic without type) and, when ``original`` is
+    given, its header section as ``text/rfc822-headers`` (what ``RET=HDRS`` asks for). It goes to ``to``,
+    else the original's Return-Path, else its From; the subject names the outcome and the original's subject.
+
+    Raises ValueError when there is nobody to write to, when ``at`` is naive, or when a value bound for a
+    header holds a line break or control character.
+    """
+    if not isinstance(dsn, Dsn):
+        raise TypeError("dsn must be a Dsn")
+    _checked_time(at)
+    recipient = to
+    if recipient is None and original is not None:
+        return_path = _original_header(original, "Return-Path")
+        returned = _address(return_path) if return_path else ""
+        recipient = returned or _original_header(original, "From")
+    if not recipient:
+        raise ValueError("there is nobody to send the DSN to: give `to` or an original with Return-Path or From")
+    original_subject = (_original_header(original, "Subject", decode=True) or "") if original is not None else ""
+    if subject is None:
+        subject = f"{_dsn_outcome(dsn)} : {original_subject}" if original_subject else _dsn_outcome(dsn)
+    groups = _dsn_fields(dsn)
+
+    report = EmailMessage(policy=email_policy.default)
+    _envelope(target=report, sender=sender, to=recipient, subject=subject, at=at, message_id=message_id)
+    text = human_text if human_text is not None else (dsn.human_text or _dsn_text(dsn, original_subject))
+    human = MIMEPart(policy=email_policy.default)
+    human.set_content(text, charset="utf-8")
+    parts: list[Message | str] = [human, _delivery_status_part(groups)]
+    if original is not None:
+        headers = MIMEPart(policy=email_policy.default)
+        headers.set_content(_header_text(original), subtype="rfc822-headers", charset="utf-8")
+        parts.append(headers)
+    report["Content-Type"] = "multipart/report; report-type=delivery-status"
+    report.set_payload(parts)
+    return report
 
 
 def mdn_needs_confirmation(original: Message) -> bool:
