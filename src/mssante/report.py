@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from mssante import _html
+
 __all__ = [
     "Code",
     "Finding",
@@ -63,6 +65,10 @@ class Finding:
         """The same finding, with ``prefix`` put in front of where it applies."""
         where = f"{prefix}.{self.where}" if prefix and self.where else (prefix or self.where)
         return attrs.evolve(self, where=where)
+
+    def _repr_html_(self) -> str:
+        """The finding as a one-row table, for notebooks."""
+        return _html.findings([self])
 
     def __str__(self) -> str:
         at = f" ({self.where})" if self.where else ""
@@ -156,6 +162,10 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by the command line: ``{"ok": ..., "findings": [...]}``."""
         return {"ok": self.ok, "findings": [finding.to_dict() for finding in self.findings]}
+
+    def _repr_html_(self) -> str:
+        """The verdict and the findings as a table, for notebooks."""
+        return _html.section(_html.heading(self.subject or "report", ok=self.ok), _html.findings(self.findings))
 
     def __str__(self) -> str:
         head = f"{self.subject}: " if self.subject else ""

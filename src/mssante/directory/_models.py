@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from mssante import _html
 from mssante.addresses import MailboxType
 
 __all__ = ["Mailbox", "Person", "Structure"]
@@ -65,6 +66,32 @@ class Mailbox:
     structure: Structure | None = None
     source: str = ""
     """``extraction`` or ``fhir``."""
+
+    def _repr_html_(self) -> str:
+        """The address, its kind, the professional and the structure, for notebooks."""
+        person, structure = self.person, self.structure
+        place = " ".join(part for part in (structure.postcode, structure.city) if part) if structure else None
+        return _html.section(
+            _html.heading(f"Mailbox {self.address}"),
+            _html.definitions(
+                [
+                    ("type", self.type.value if self.type else None),
+                    ("description", self.description),
+                    ("service", self.service),
+                    ("holder", " ".join(part for part in (person.civility, person.name) if part) if person else None),
+                    ("RPPS", person.rpps if person else None),
+                    ("IdNat_PS", person.idnps if person else None),
+                    ("profession", person.profession or person.profession_code if person else None),
+                    ("specialty", person.specialty or person.specialty_code if person else None),
+                    ("structure", structure.name if structure else None),
+                    ("structure id", structure.identifier if structure else None),
+                    ("place", place),
+                    ("red list", None if self.red_list is None else "yes" if self.red_list else "no"),
+                    ("digitization", None if self.digitization is None else "yes" if self.digitization else "no"),
+                    ("source", self.source),
+                ]
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``mssante directory lookup`` and ``search`` (address, type, rpps, idnps, name...)."""

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 import attrs
 
+from mssante import _html
 from mssante.addresses import Address
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.message import _codes
@@ -69,6 +70,42 @@ class Message:
     dsn: Dsn | None = None
     findings: tuple[Finding, ...] = ()
     """What reading tolerated or could not read (MIME oddities, an unreadable archive)."""
+
+    def _repr_html_(self) -> str:
+        """Headers, X-MSS fields, attachments, packages, patients and what reading tolerated, for notebooks."""
+        patients = [f"{p.family} {p.given} ({p.ins or p.patient_id})".strip() for p in self.patients]
+        return _html.section(
+            _html.heading(f"Message ({self.kind}): {self.subject}"),
+            _html.definitions(
+                [
+                    ("From", str(self.sender) if self.sender else None),
+                    ("To", _html.items(str(mailbox) for mailbox in self.to)),
+                    ("Cc", _html.items(str(mailbox) for mailbox in self.cc)),
+                    ("Date", self.date.isoformat() if self.date else None),
+                    ("Message-ID", self.message_id),
+                    ("In-Reply-To", self.in_reply_to),
+                    ("X-MSS-NIL", self.nil),
+                    ("X-MSS-INS", self.ins),
+                    ("X-MSS-CODECDA", ", ".join(self.codecda)),
+                    ("X-MSS-MES", self.mes),
+                    ("patients", _html.items(patients)),
+                    ("text", self.text),
+                ]
+            ),
+            _html.table(
+                ["attachment", "type", "bytes", "XDM documents"],
+                [
+                    (
+                        part.filename or part.path,
+                        part.content_type,
+                        f"{len(part.data):,}",
+                        next((len(package.documents) for source, package in self.packages if source is part), ""),
+                    )
+                    for part in self.attachments
+                ],
+            ),
+            _html.findings(self.findings),
+        )
 
     @property
     def is_reply(self) -> bool:

@@ -8,6 +8,7 @@ import attrs
 from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from mssante import _html
 from mssante.errors import InvalidInput
 from mssante.pki._anchors import fingerprint
 from mssante.pki._identity import Identity, identify
@@ -67,6 +68,28 @@ class CertificateDescription:
     def ca_issuer_urls(self) -> list[str]:
         """Where the issuing CA certificate is published."""
         return self._access(AuthorityInformationAccessOID.CA_ISSUERS)
+
+    def _repr_html_(self) -> str:
+        """Subject, issuer, validity, profile, holder, pointers and findings, for notebooks."""
+        certificate, identity = self.certificate, self.identity
+        validity = f"{certificate.not_valid_before_utc:%Y-%m-%d} to {certificate.not_valid_after_utc:%Y-%m-%d} (UTC)"
+        return _html.section(
+            _html.heading(f"Certificate (unverified): {certificate.subject.rfc4514_string()}"),
+            _html.definitions(
+                [
+                    ("issuer", certificate.issuer.rfc4514_string()),
+                    ("serial", format(certificate.serial_number, "x")),
+                    ("valid", validity),
+                    ("profile", self.profile.value if self.profile else "none"),
+                    ("holder", f"{identity.kind}: {identity.name or '?'}"),
+                    ("identifier", identity.identifier),
+                    ("SHA-256", fingerprint(certificate)),
+                    ("CRL", _html.items(self.crl_urls)),
+                    ("OCSP", _html.items(self.ocsp_urls)),
+                ]
+            ),
+            _html.findings(self.report.findings),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``mssante cert inspect``."""

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import verification
 from cryptography.x509.oid import ExtensionOID
 
+from mssante import _html
 from mssante.errors import InvalidInput
 from mssante.pki import _codes
 from mssante.pki._anchors import TrustStore, fingerprint
@@ -65,6 +66,26 @@ class CertificateReport:
     def ok(self) -> bool:
         """True when the certificate is acceptable (no error finding)."""
         return self.report.ok
+
+    def _repr_html_(self) -> str:
+        """The verdict, the chain, profile, holder, revocation and findings, for notebooks."""
+        certificate, identity = self.certificate, self.identity
+        validity = f"{certificate.not_valid_before_utc:%Y-%m-%d} to {certificate.not_valid_after_utc:%Y-%m-%d} (UTC)"
+        return _html.section(
+            _html.heading(f"Certificate for {self.purpose}: {certificate.subject.rfc4514_string()}", ok=self.ok),
+            _html.definitions(
+                [
+                    ("purpose", self.purpose.value),
+                    ("profile", self.profile.value if self.profile else "none"),
+                    ("holder", f"{identity.kind}: {identity.name or '?'}"),
+                    ("identifier", identity.identifier),
+                    ("valid", validity),
+                    ("chain", _html.items(link.subject.rfc4514_string() for link in self.chain) or "not built"),
+                    ("revocation", ", ".join(result.status.value for result in self.revocation)),
+                ]
+            ),
+            _html.findings(self.report.findings),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``mssante cert verify``: ``ok``, ``findings``, ``chain``, ``profile``, ``identity``."""

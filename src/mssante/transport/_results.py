@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from mssante import _html
+
 __all__ = ["Delivery", "Envelope", "RecipientResult", "SendResult", "Transport"]
 
 
@@ -87,6 +89,16 @@ class SendResult:
     def ok(self) -> bool:
         """True only when every recipient was accepted."""
         return bool(self.recipients) and all(result.delivery is Delivery.ACCEPTED for result in self.recipients)
+
+    def _repr_html_(self) -> str:
+        """What became of the message for each recipient, for notebooks."""
+        return _html.section(
+            _html.heading(f"Sent {self.message_id or 'a message'} to {self.server}", ok=self.ok),
+            _html.table(
+                ["recipient", "delivery", "code", "reply"],
+                [(result.recipient, result.delivery.value, result.code, result.reply) for result in self.recipients],
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``mssante send``: ``accepted``, ``rejected``, ``deferred``, ``recipients``."""

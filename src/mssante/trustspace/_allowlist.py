@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 from cryptography import x509
 
+from mssante import _html
 from mssante.addresses import normalise_domain
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.pki import CertificateReport, Purpose, RevocationChecker, RevocationMode, TrustStore, verify
@@ -40,6 +41,21 @@ class Decision:
     def ok(self) -> bool:
         """True when the exchange is allowed (no error finding)."""
         return self.report.ok
+
+    def _repr_html_(self) -> str:
+        """The verdict for the domain, its operator certificates and the findings, for notebooks."""
+        certificate = self.certificate
+        return _html.section(
+            _html.heading(f"Allow-list decision for {self.domain}", ok=self.ok),
+            _html.definitions(
+                [
+                    ("listed", "yes" if self.listed else "no"),
+                    ("operator certificates", _html.items(sorted(str(dn) for dn in self.operators))),
+                    ("certificate", None if certificate is None else _html.verdict(ok=certificate.ok, bad="refused")),
+                ]
+            ),
+            _html.findings(self.report.findings),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``mssante whitelist check``: ``ok``, ``findings``, ``domain``, ``listed``, ``dns``."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from mssante import _html
 from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report
@@ -157,6 +158,38 @@ class Package:
     """Findings of reading (tolerated deviations, unreadable metadata); :func:`validate` judges the rest."""
     junk: tuple[str, ...] = ()
     """Entries skipped as operating-system junk."""
+
+    def _repr_html_(self) -> str:
+        """The submission set, one row per document entry, and what reading tolerated, for notebooks."""
+        submission = self.metadata.submission_set if self.metadata else None
+        return _html.section(
+            _html.heading(f"XDM package: {len(self.subsets)} submission set(s), {len(self.documents)} document(s)"),
+            _html.definitions(
+                [
+                    ("subsets", ", ".join(subset.directory for subset in self.subsets)),
+                    ("submitted", submission.submission_time if submission else None),
+                    ("source", submission.source_id if submission else None),
+                    ("patient", submission.patient_id if submission else None),
+                    ("recipients", _html.items(submission.intended_recipients if submission else ())),
+                    ("junk skipped", _html.items(self.junk)),
+                ]
+            ),
+            _html.table(
+                ["title", "type", "media type", "patient", "URI", "bytes"],
+                [
+                    (
+                        entry.title,
+                        entry.type_code.display or entry.type_code.code if entry.type_code else "",
+                        entry.mime_type,
+                        entry.patient_id,
+                        entry.uri,
+                        "missing" if data is None else f"{len(data):,}",
+                    )
+                    for entry, data in self.documents
+                ],
+            ),
+            _html.findings(self.findings),
+        )
 
     @property
     def metadata(self) -> Metadata | None:
