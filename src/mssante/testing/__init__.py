@@ -15,9 +15,14 @@ or PKCS#12. Build one :class:`TestPki` per test session: key generation is the s
     def pki() -> TestPki:
         return TestPki.create(environment=Environment.TEST, at=datetime(2025, 6, 1, tzinfo=timezone.utc))
 
+:class:`LocalOperator` (needs ``pip install 'mssante[testing]'``) runs an MSSanté operator on 127.0.0.1 for
+tests and demonstrations: SMTP submission and IMAP with mutual TLS and XOAUTH2, mailboxes in memory, DSNs.
+
 :func:`write_synthetic_extraction` writes a realistic ``Extraction_Correspondance_MSSante`` file
 (TXT or ZIP, any number of lines, deterministic for a seed) for directory tests and benchmarks.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from mssante.testing._extraction import SYNTHETIC_MEMBER_NAME, synthetic_extraction, write_synthetic_extraction
 from mssante.testing._pki import (
@@ -30,6 +35,9 @@ from mssante.testing._pki import (
     TestPki,
 )
 
+if TYPE_CHECKING:
+    from mssante.testing._operator import LocalOperator
+
 __all__ = [
     "CA_NAMES",
     "SYNTHETIC_MEMBER_NAME",
@@ -38,7 +46,23 @@ __all__ = [
     "CertificateAuthority",
     "IssuedCertificate",
     "LeafOptions",
+    "LocalOperator",
     "TestPki",
     "synthetic_extraction",
     "write_synthetic_extraction",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """:class:`LocalOperator` is loaded on first use: it needs aiosmtpd (the ``testing`` extra)."""
+    if name == "LocalOperator":
+        try:
+            from mssante.testing._operator import LocalOperator  # noqa: PLC0415 (aiosmtpd is optional)
+        except ModuleNotFoundError as error:
+            if error.name is None or not error.name.startswith("aiosmtpd"):
+                raise
+            raise ImportError(
+                "mssante.testing.LocalOperator needs aiosmtpd: pip install 'mssante[testing]'", name=error.name
+            ) from error
+        return LocalOperator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
