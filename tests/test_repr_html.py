@@ -243,7 +243,7 @@ def test_ten_thousand_findings_are_capped() -> None:
     assert "finding 49" in text
     assert "finding 50" not in text
     assert f"… {10_000 - _html.MAX_ROWS:,} more" in text
-    assert "10,000 error" in text
+    assert "10,000 errors" in text
     assert len(fragment) < 100_000
 
 

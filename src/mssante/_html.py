@@ -155,7 +155,10 @@ def findings(values: Iterable[_Finding], *, limit: int = MAX_ROWS) -> Markup:
         return Markup(f'<div style="{_NOTE}">no finding</div>')
     if total > len(body):
         body.append(f'<tr><td style="{_CELL}" colspan="4">{_more(total - len(body))}</td></tr>')
-    summary = ", ".join(f"{count:,} {severity}" for severity, count in sorted(counts.items()))
+    summary = ", ".join(
+        f"{count:,} {severity}{'s' if count > 1 and severity in {'error', 'warning'} else ''}"
+        for severity, count in sorted(counts.items())
+    )
     head = "".join(f'<th style="{_LABEL}">{name}</th>' for name in ("code", "severity", "message", "where"))
     return Markup(
         f'<div style="{_NOTE}">{text(summary)}</div>'
