@@ -151,6 +151,27 @@ def test_wrong_token_is_refused_without_showing_it(
     assert "SELECT" not in state.commands
 
 
+def test_external_not_offered_is_refused_before_any_attempt(
+    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    with serve(state, tls=server_tls) as port:
+        box = Mailbox(
+            "localhost", port, store=store, client_certificate=(client.certificate, client.key), external=True,
+            revocation=crls, timeout=5,
+        )  # fmt: skip
+        with pytest.raises(TransportError, match="does not offer AUTHENTICATE EXTERNAL"):
+            box.connect()
+    assert state.auth_attempts == []
+    assert "AUTHENTICATE" not in state.commands
+    assert "SELECT" not in state.commands
+
+
+@pytest.mark.parametrize("other", [{"token": lambda: TOKEN}, {"password": PASSWORD}])
+def test_external_excludes_token_and_password(store: TrustStore, other: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="choose one authentication"):
+        Mailbox("localhost", store=store, username=USER, external=True, **other)  # type: ignore[arg-type]
+
+
 def test_server_certificate_for_another_host_is_refused(
     state: ImapState, pki: TestPki, store: TrustStore, crls: RevocationChecker, client: Files, files: Path
 ) -> None:

@@ -3,7 +3,8 @@
 The session is built in a fixed order and refuses every shortcut: CAPABILITY, STARTTLS (a server that
 does not offer it is refused: there is no plain-text fallback) or TLS from the first byte on port 993,
 the server certificate checked by :func:`mssante.pki.check_peer` for the ``server`` purpose and the host
-name, then AUTHENTICATE XOAUTH2 (a Pro Santé Connect token) or LOGIN, then SELECT.
+name, then AUTHENTICATE XOAUTH2 (a Pro Santé Connect token) or EXTERNAL (the client certificate), or LOGIN,
+then SELECT.
 
 Nothing is deleted or moved unless asked: :meth:`Mailbox.fetch` reads with ``BODY.PEEK[]`` (the message
 stays unseen) so a caller that dies before storing a message finds it again at the next run.
@@ -86,7 +87,9 @@ class Mailbox:
 
     ``client_certificate`` authenticates this side in TLS (same forms as for :class:`Submission`);
     authentication is XOAUTH2 when ``token`` is given (a callable returning a fresh Pro Santé Connect
-    access token, called at each authentication and never kept) or LOGIN with ``password``. Port 143
+    access token, called at each authentication and never kept), LOGIN with ``password``, or EXTERNAL with
+    ``external=True`` (the server maps the client certificate to the mailbox; no authorisation identity is
+    sent, ``username`` only names the session in the audit events). Port 143
     uses STARTTLS (required); ``implicit_tls=True`` (port 993) speaks TLS from the first byte. ``at``
     and ``revocation`` are as for :class:`Submission`. ``max_bytes`` bounds a message (``RFC822.SIZE``
     is checked before the message is fetched); ``limits`` are given to :func:`mssante.message.parse`.
@@ -106,6 +109,7 @@ class Mailbox:
         username: str | None = None,
         token: Callable[[], str] | None = None,
         password: str | None = None,
+        external: bool = False,
         implicit_tls: bool = False,
         folder: str = "INBOX",
         at: dt.datetime | None = None,
@@ -114,8 +118,8 @@ class Mailbox:
         max_bytes: int | None = None,
         limits: MimeLimits | None = None,
     ) -> None:
-        if token is not None and password is not None:
-            raise ValueError("choose one authentication: token (XOAUTH2) or password (LOGIN)")
+        if sum((token is not None, password is not None, external)) > 1:
+            raise ValueError("choose one authentication: token (XOAUTH2), password (LOGIN) or external")
         if (token is not None or password is not None) and not username:
             raise ValueError("XOAUTH2 and LOGIN need the username (the MSSanté address)")
         if at is not None and at.tzinfo is None:
@@ -130,6 +134,7 @@ class Mailbox:
         self._context = _context(store, client_certificate)
         self._token = token
         self._password = password
+        self._external = external
         self._at = at
         self._revocation = (
             revocation
@@ -266,12 +271,12 @@ class Mailbox:
         return text
 
     def _authenticate(self, imap: imaplib.IMAP4) -> None:
-        if self._token is None and self._password is None:
+        if self._token is None and self._password is None and not self._external:
             return
-        mechanism = "XOAUTH2" if self._token is not None else "LOGIN"
-        if mechanism == "XOAUTH2" and "AUTH=XOAUTH2" not in imap.capabilities:
+        mechanism = "XOAUTH2" if self._token is not None else "EXTERNAL" if self._external else "LOGIN"
+        if mechanism != "LOGIN" and f"AUTH={mechanism}" not in imap.capabilities:
             offered = " ".join(c for c in imap.capabilities if c.startswith("AUTH=")) or "none"
-            raise TransportError(f"{self.server} does not offer AUTHENTICATE XOAUTH2 (offers: {offered})")
+            raise TransportError(f"{self.server} does not offer AUTHENTICATE {mechanism} (offers: {offered})")
         secrets: tuple[str, ...] = ()
         try:
             if self._token is not None:
@@ -289,6 +294,8 @@ class Mailbox:
 
                 imap.authenticate("XOAUTH2", respond)
                 del token, initial
+            elif self._external:
+                imap.authenticate("EXTERNAL", lambda challenge: b"")  # an empty authorisation identity
             else:
                 assert self._password is not None
                 assert self.username is not None
