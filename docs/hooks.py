@@ -54,6 +54,7 @@ AREAS = {
     "DIR": "The offline directory: the bulk extraction and its index.",
     "FHIR": "The FHIR API of the Annuaire Santé.",
     "PUB": "Publishing mailboxes in the directory (the draft write API).",
+    "TRK": "Delivery tracking: DSNs and MDNs matched to the messages sent.",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"
