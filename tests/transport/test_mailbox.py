@@ -166,6 +166,16 @@ def test_external_not_offered_is_refused_before_any_attempt(
     assert "SELECT" not in state.commands
 
 
+def test_no_login_configured_is_said_before_select(
+    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    with serve(state, tls=server_tls) as port:
+        box = mailbox(port, store, crls, client, token=None)
+        with pytest.raises(TransportError, match="none is configured"):
+            box.connect()
+    assert "SELECT" not in state.commands
+
+
 @pytest.mark.parametrize("other", [{"token": lambda: TOKEN}, {"password": PASSWORD}])
 def test_external_excludes_token_and_password(store: TrustStore, other: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="choose one authentication"):

@@ -272,6 +272,11 @@ class Mailbox:
 
     def _authenticate(self, imap: imaplib.IMAP4) -> None:
         if self._token is None and self._password is None and not self._external:
+            if imap.state == "NONAUTH":  # no PREAUTH from the server: it expects a login we cannot give
+                raise TransportError(
+                    f"{self.server} asks for a login and none is configured: give token (XOAUTH2), password "
+                    "(LOGIN) or external=True (the client certificate, SASL EXTERNAL)"
+                )
             return
         mechanism = "XOAUTH2" if self._token is not None else "EXTERNAL" if self._external else "LOGIN"
         if mechanism != "LOGIN" and f"AUTH={mechanism}" not in imap.capabilities:
