@@ -67,20 +67,29 @@ class _Quiet(logging.Filter):
 logging.getLogger("mail.log").addFilter(_Quiet())
 
 _shared_lock = threading.Lock()
-_shared: list[tuple[TestPki, IssuedCertificate, IssuedCertificate, tuple[bytes, ...]]] = []
+_Material = tuple[TestPki, IssuedCertificate, IssuedCertificate, tuple[bytes, ...]]
+_cache: dict[int, _Material] = {}  # by id() of the PKI, which the entry keeps alive; 0: the shared PKI
 
 
-def _material(pki: TestPki | None) -> tuple[TestPki, IssuedCertificate, IssuedCertificate, tuple[bytes, ...]]:
-    """The PKI, the server and client certificates and the CRLs: made once per process for the shared PKI."""
-    if pki is not None:
-        crls = tuple(pki.crl(name) for name in CA_NAMES)
-        return pki, pki.server(["localhost"]), pki.organisation("LOGICIEL", usage="auth"), crls
+def _material(pki: TestPki | None) -> _Material:
+    """The PKI, the server and client certificates and the CRLs: issued once per PKI in the process.
+
+    Without a PKI, one TEST PKI made at the first call and shared by the operators of the process.
+    """
     with _shared_lock:
-        if not _shared:
-            made = TestPki.create(environment=Environment.TEST, at=dt.datetime.now(dt.timezone.utc))
-            crls = tuple(made.crl(name) for name in CA_NAMES)
-            _shared.append((made, made.server(["localhost"]), made.organisation("LOGICIEL", usage="auth"), crls))
-        return _shared[0]
+        if pki is None:
+            if 0 not in _cache:
+                made = TestPki.create(environment=Environment.TEST, at=dt.datetime.now(dt.timezone.utc))
+                _cache[0] = _issue(made)
+            pki = _cache[0][0]
+        if id(pki) not in _cache:
+            _cache[id(pki)] = _issue(pki)
+        return _cache[id(pki)]
+
+
+def _issue(pki: TestPki) -> _Material:
+    crls = tuple(pki.crl(name) for name in CA_NAMES)
+    return pki, pki.server(["localhost"]), pki.organisation("LOGICIEL", usage="auth"), crls
 
 
 def _free_port() -> int:
