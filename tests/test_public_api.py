@@ -254,6 +254,7 @@ PUBLIC = {
         "postfix_sender_access",
         "postfix_tls_policy",
     ],
+    "mssante.demo": ["DemoResult", "DemoStep", "run_demo"],
     "mssante.tracking": [
         "DEFAULT_EXPIRY",
         "SCHEMA_VERSION",
@@ -277,6 +278,7 @@ PUBLIC = {
         "CertificateAuthority",
         "IssuedCertificate",
         "LeafOptions",
+        "LocalOperator",
         "SYNTHETIC_MEMBER_NAME",
         "SYNTHETIC_PROD_POLICY_OID",
         "TestPki",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.parser
 import email.policy
 from email.message import EmailMessage, Message
 
@@ -182,3 +183,15 @@ def test_any_dsn_round_trips(dsn: Dsn) -> None:
     assert message.kind == "dsn"
     assert message.dsn is not None
     assert attrs.evolve(message.dsn, human_text="") == dsn
+
+
+def test_original_read_headers_only_with_an_8bit_body() -> None:
+    original = make_original()
+    original.set_content("Résultat d'analyse joint.\n", cte="8bit")
+    original.add_attachment(b"%PDF-1.4\n", maintype="application", subtype="pdf", filename="résultat.pdf")
+    data = original.as_bytes()
+    headers_only = email.parser.BytesParser(policy=email.policy.default).parsebytes(data, headersonly=True)
+    mail = build_dsn(dsn=make_dsn(), sender="MAILER-DAEMON@clinique.mssante.fr", at=AT, original=headers_only)
+    returned = mail.get_payload()[2].get_content()
+    assert f"Message-ID: {ORIGINAL_ID}" in returned
+    assert "Résultat" not in returned  # the headers only, never the body

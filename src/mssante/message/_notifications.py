@@ -1121,13 +1121,12 @@ def _dsn_text(dsn: Dsn, subject: str) -> str:
 
 def _header_text(original: Message) -> str:
     """The header section of ``original`` as it would be sent, without the body."""
-    buffer = io.BytesIO()
-    try:
-        BytesGenerator(buffer, mangle_from_=False, policy=original.policy.clone(linesep="\r\n")).flatten(original)
+    policy = original.policy.clone(linesep="\n")
+    try:  # the headers only: a body that cannot be written again (8-bit text read headers-only) has no say here
+        head = b"".join(policy.fold_binary(name, value) for name, value in original.raw_items())
     except (MessageError, LookupError, UnicodeError, ValueError, TypeError) as error:
         raise ValueError(f"the original message cannot be serialised: {error}") from error
-    head = buffer.getvalue().split(b"\r\n\r\n", 1)[0]
-    return head.decode("utf-8", errors="replace").replace("\r\n", "\n") + "\n"
+    return head.decode("utf-8", errors="replace")
 
 
 def build_dsn(
