@@ -31,6 +31,7 @@ from pathlib import Path
 import attrs
 import httpx
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
@@ -51,13 +52,16 @@ from mssante._http import (
 )
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import _revocation_codes as codes
+from mssante.pki._anchors import TrustStore
 from mssante.pki._revocation import (
     DEFAULT_MAX_CRL_BYTES,
     MAX_OCSP_RESPONSE_BYTES,
     IndexedCrl,
+    RevocationChecker,
     _printable,
     _utc,
 )
+from mssante.pki._types import RevocationMode
 from mssante.report import Finding
 
 __all__ = [
@@ -318,6 +322,35 @@ def _ocsp_body(url: str, answer: Answer) -> bytes:
     return answer.body
 
 
+MAX_PATH = 4
+"""The most certificates :meth:`CrlFetcher.checker_for` follows from a leaf towards its anchor."""
+
+
+def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if certificate.issuer != issuer.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _path(certificate: x509.Certificate, store: TrustStore) -> list[tuple[x509.Certificate, x509.Certificate]]:
+    """Each certificate from ``certificate`` up to an anchor of ``store`` with its issuer, as far as the store
+    knows the issuers (a certificate whose issuer it does not hold ends the walk)."""
+    known = [*store.intermediates, *store.anchors]
+    pairs: list[tuple[x509.Certificate, x509.Certificate]] = []
+    current = certificate
+    while len(pairs) < MAX_PATH and current.issuer != current.subject:
+        issuer = next((candidate for candidate in known if _issued_by(current, candidate)), None)
+        if issuer is None:
+            break
+        pairs.append((current, issuer))
+        current = issuer
+    return pairs
+
+
 class _Fetcher:
     """What the sync and async fetchers share: settings and every decision that needs no I/O."""
 
@@ -443,6 +476,28 @@ class CrlFetcher(ClientOwner, _Fetcher):
                     break
         return crls, findings
 
+    def checker_for(
+        self,
+        certificate: x509.Certificate,
+        *,
+        store: TrustStore,
+        at: datetime,
+        mode: RevocationMode | str = RevocationMode.HARD,
+    ) -> tuple[RevocationChecker, list[Finding]]:
+        """A :class:`RevocationChecker` holding the CRLs of ``certificate`` and of each CA above it in ``store``.
+
+        For a peer met at connection time (the transports do this when given a fetcher as ``revocation``):
+        the CRLs come from the distribution points of the certificates themselves, through the cache; the
+        findings say what could not be had, and a certificate whose CRL is missing is then of unknown status.
+        """
+        crls: list[IndexedCrl] = []
+        findings: list[Finding] = []
+        for subject, issuer in _path(certificate, store):
+            got, notes = self.fetch(subject, issuer, at=at)
+            crls += got
+            findings += notes
+        return RevocationChecker(crls=crls, mode=RevocationMode(mode), crl_signers=self.crl_signers), findings
+
     def ocsp(self, cert: x509.Certificate, issuer: x509.Certificate) -> bytes | None:
         """The DER OCSP response for ``cert`` from its responder (AIA, http only), or None when it names none.
 
@@ -526,6 +581,23 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
                     crls.append(crl)
                     break
         return crls, findings
+
+    async def checker_for(
+        self,
+        certificate: x509.Certificate,
+        *,
+        store: TrustStore,
+        at: datetime,
+        mode: RevocationMode | str = RevocationMode.HARD,
+    ) -> tuple[RevocationChecker, list[Finding]]:
+        """The CRLs of ``certificate`` and of the CAs above it as a checker; see :meth:`CrlFetcher.checker_for`."""
+        crls: list[IndexedCrl] = []
+        findings: list[Finding] = []
+        for subject, issuer in _path(certificate, store):
+            got, notes = await self.fetch(subject, issuer, at=at)
+            crls += got
+            findings += notes
+        return RevocationChecker(crls=crls, mode=RevocationMode(mode), crl_signers=self.crl_signers), findings
 
     async def ocsp(self, cert: x509.Certificate, issuer: x509.Certificate) -> bytes | None:
         """The DER OCSP response for ``cert``, or None; see :meth:`CrlFetcher.ocsp`."""

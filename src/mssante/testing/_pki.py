@@ -413,15 +413,23 @@ class TestPki:
 
     environment: Environment = attrs.field(converter=Environment)
     at: datetime = attrs.field(converter=_at)
+    publication: str = attrs.field(default=_HTTP)
+    """Where the CAs' CRLs and certificates are published (``<publication>/CRL/<name>.crl``): IGC Santé's
+    server by default, a local HTTP server in tests that download them."""
     _cas: dict[str, CertificateAuthority] = attrs.field(init=False, factory=dict, repr=False)
     _crl_signers: dict[str, IssuedCertificate] = attrs.field(init=False, factory=dict, repr=False)
     _responders: dict[str, IssuedCertificate] = attrs.field(init=False, factory=dict, repr=False)
     _lock: threading.RLock = attrs.field(init=False, factory=threading.RLock, repr=False)
 
     @classmethod
-    def create(cls, *, at: datetime, environment: Environment = Environment.TEST) -> TestPki:
-        """A new PKI for ``environment`` whose certificates are valid at ``at`` (a timezone-aware datetime)."""
-        return cls(environment=environment, at=at)
+    def create(
+        cls, *, at: datetime, environment: Environment = Environment.TEST, publication: str = _HTTP
+    ) -> TestPki:
+        """A new PKI for ``environment`` whose certificates are valid at ``at`` (a timezone-aware datetime).
+
+        ``publication`` is the base URL written in the distribution points (see :attr:`publication`).
+        """
+        return cls(environment=environment, at=at, publication=publication.rstrip("/"))
 
     @property
     def _flavour(self) -> _Flavour:
@@ -505,10 +513,10 @@ class TestPki:
             certificate=certificate,
             key=key,
             parent=parent,
-            crl_url=f"{_HTTP}/CRL/{stem}.crl",
+            crl_url=f"{self.publication}/CRL/{stem}.crl",
             ldap_crl_url=f"{_LDAP}/{ldap_dn}?certificaterevocationlist;binary?base?objectClass=pkiCA",
             ldap_delta_crl_url=f"{_LDAP}/{ldap_dn}?deltarevocationlist;binary?base?objectClass=pkiCA",
-            ca_issuers_url=f"{_HTTP}/{flavour.ca_folder}/{stem}.cer",
+            ca_issuers_url=f"{self.publication}/{flavour.ca_folder}/{stem}.cer",
         )
 
     def issuer_of(self, certificate: x509.Certificate) -> CertificateAuthority:
