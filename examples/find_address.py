@@ -28,9 +28,8 @@ with tempfile.TemporaryDirectory() as folder:
         for mailbox in doctors:
             person, structure = mailbox.person, mailbox.structure
             where = f"{structure.name}, {structure.city}" if structure else "no structure"
-            print(
-                f"search médecin in 75: {mailbox.address} ({person.name if person else mailbox.description}; {where})"
-            )
+            who = person.name if person else mailbox.description
+            print(f"search médecin in 75: {mailbox.address} ({who}; {where})")
 
         rpps = doctors[0].person.rpps if doctors and doctors[0].person else None
         if rpps:
