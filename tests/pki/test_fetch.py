@@ -492,6 +492,25 @@ def test_cache_keeps_a_fresh_crl_without_downloading(server: Server, ca: Ca, tmp
 
 
 @pytest.mark.parametrize("run", FETCHERS)
+def test_a_cached_crl_older_than_refresh_after_is_asked_for_again(
+    run: Fetch, server: Server, ca: Ca, tmp_path: Path
+) -> None:
+    older = ca.crl(this_update=T0 - HOUR, next_update=T0 + 7 * DAY)
+    newer = ca.crl([(0x1234, T0 + DAY)], this_update=T0 + DAY + HOUR, next_update=T0 + 8 * DAY)
+    server.routes["/ca.crl"] = Reply(older)
+    cert = leaf_for(ca, server.url("/ca.crl"))
+    cache = CrlCache(tmp_path)
+    run(ca, cert, cache=cache)
+    server.routes["/ca.crl"] = Reply(newer)  # the next day's CRL revokes the certificate
+    crls, _ = run(ca, cert, cache=cache, at=T0 + DAY + 2 * HOUR)
+    assert len(server.requests) == 2  # a day old: asked for again, though its nextUpdate is days away
+    assert RevocationChecker(crls=crls).check(cert, ca.cert, at=T0 + DAY + 2 * HOUR).status is CertStatus.REVOKED
+    _, notes = run(ca, cert, cache=cache, at=T0 + DAY + 3 * HOUR, refresh_after=None)
+    assert codes_of(notes) == [FROM_CACHE]  # refresh_after=None: only at nextUpdate
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("run", FETCHERS)
 def test_conditional_get_when_the_cached_crl_is_stale(run: Fetch, server: Server, ca: Ca, tmp_path: Path) -> None:
     modified = "Mon, 02 Jun 2025 11:00:00 GMT"
     first = ca.crl(this_update=T0 - HOUR, next_update=T0 + HOUR)

@@ -134,6 +134,15 @@ def test_test_certificate_in_production_and_the_reverse(
     assert "MSS-PKI-021" in reverse.report.codes  # a TEST store always says so
 
 
+def test_test_anchors_put_in_a_production_store_do_not_make_a_production_identity(test_pki: TestPki) -> None:
+    mixed = TrustStore.from_certificates([*test_pki.anchors, *test_pki.intermediates], environment="prod")
+    checker = RevocationChecker(crls=[test_pki.crl("ACI-EL-ORG"), test_pki.crl("ACR-EL")])
+    result = check(test_pki.server(), mixed, checker)
+    assert len(result.chain) == 3  # the path is built...
+    assert "MSS-PKI-009" in errors(result)  # ...and refused: it ends at a TEST anchor
+    assert not result.ok
+
+
 def test_test_hierarchy_validates_in_a_test_store_with_a_warning(test_pki: TestPki) -> None:
     checker = RevocationChecker(crls=[test_pki.crl("ACI-EL-ORG"), test_pki.crl("ACR-EL")])
     result = check(test_pki.server(), store_of(test_pki), checker)

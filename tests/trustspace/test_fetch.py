@@ -335,6 +335,8 @@ def test_a_bad_body_is_refused_and_the_cache_kept(
     assert result.allowlist.sha256 == hashlib.sha256(SMALL).hexdigest()
     assert snapshot(cache) == before
 
+    [finding] = result.report.findings[:1]
+    assert finding.message.count(server.url(PATH)) == 1  # the address once, then what is wrong
     report = refused(server, store)  # no cache: nothing to give
     assert report.codes == (BODY_REFUSED,)
 

@@ -10,9 +10,10 @@ decide a status: give what they return to :class:`~mssante.pki.RevocationChecker
   (``Accept-Encoding: identity`` is sent, so a compression bomb cannot inflate), and each request has a
   ``timeout`` per network operation and ``max_duration`` overall.
 - Every ``httpx`` error becomes a finding (``fetch``) or a :class:`RevocationFetchError` (``ocsp``).
-- With a :class:`CrlCache`, a CRL still fresh at ``at`` is not downloaded again, a stale one is re-validated
-  with ``If-None-Match``/``If-Modified-Since``, and a download replaces it only when it parsed, its signature
-  verified for the issuer and it is not older. Otherwise the last valid CRL is kept and returned.
+- With a :class:`CrlCache`, a CRL still fresh at ``at`` (before its nextUpdate, and issued less than
+  ``refresh_after`` ago: a day by default, as IGC Santé publishes daily) is not downloaded again, another one is
+  re-validated with ``If-None-Match``/``If-Modified-Since``, and a download replaces it only when it parsed, its
+  signature verified for the issuer and it is not older. Otherwise the last valid CRL is kept and returned.
 
 The ASIP/ANS etiquette is the caller's to follow: fetch only the CRLs needed, at their publication rhythm
 (IGC Santé publishes every morning from 07:00), at a randomised time, and close the fetcher when done.
@@ -25,7 +26,7 @@ import json
 import time
 import urllib.parse
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -171,8 +172,14 @@ def _ocsp_urls(cert: x509.Certificate) -> list[str]:
     ]
 
 
-def _fresh(crl: IndexedCrl, at: datetime) -> bool:
-    return crl.next_update is not None and crl.this_update <= at < crl.next_update
+DEFAULT_REFRESH_AFTER = timedelta(days=1)
+"""A cached CRL older than this (by its thisUpdate) is asked for again: IGC Santé publishes every day."""
+
+
+def _fresh(crl: IndexedCrl, at: datetime, refresh_after: timedelta | None) -> bool:
+    if crl.next_update is None or not crl.this_update <= at < crl.next_update:
+        return False
+    return refresh_after is None or at - crl.this_update < refresh_after
 
 
 def _vet(
@@ -362,8 +369,10 @@ class _Fetcher:
         timeout: float,
         max_duration: float,
         crl_signers: Iterable[x509.Certificate],
+        refresh_after: timedelta | None,
     ) -> None:
         self.cache = cache
+        self.refresh_after = refresh_after
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_duration = max_duration
@@ -379,7 +388,7 @@ class _Fetcher:
     def _cached(self, url: str, at: datetime) -> tuple[CachedCrl | None, IndexedCrl | None, list[Finding]]:
         """The cached CRL of ``url``, and that CRL as the answer when it is still fresh at ``at``."""
         cached = self.cache.load(url) if self.cache is not None else None
-        if cached is not None and _fresh(cached.crl, at):
+        if cached is not None and _fresh(cached.crl, at, self.refresh_after):
             note = codes.FROM_CACHE(f"{cached.crl.describe()} is fresh at {at:%Y-%m-%dT%H:%M:%SZ}", where=url)
             return cached, cached.crl, [note]
         return cached, None, []
@@ -433,8 +442,8 @@ class CrlFetcher(ClientOwner, _Fetcher):
     """Download CRLs and OCSP responses with an ``httpx.Client`` (sync); see the module documentation.
 
     Without ``client``, one is made (it follows redirects; :meth:`close` closes it); a given client is used as
-    configured and stays the caller's. ``timeout`` applies per request either way. The fetcher is a context
-    manager.
+    configured and stays the caller's. ``timeout`` applies per request either way. ``refresh_after`` (None:
+    only at nextUpdate) is the age past which a cached CRL is asked for again. The fetcher is a context manager.
     """
 
     def __init__(
@@ -446,10 +455,12 @@ class CrlFetcher(ClientOwner, _Fetcher):
         timeout: float = DEFAULT_TIMEOUT,
         max_duration: float = DEFAULT_MAX_DURATION,
         crl_signers: Iterable[x509.Certificate] = (),
+        refresh_after: timedelta | None = DEFAULT_REFRESH_AFTER,
     ) -> None:
         super().__init__(
-            cache=cache, max_bytes=max_bytes, timeout=timeout, max_duration=max_duration, crl_signers=crl_signers
-        )
+            cache=cache, max_bytes=max_bytes, timeout=timeout, max_duration=max_duration, crl_signers=crl_signers,
+            refresh_after=refresh_after,
+        )  # fmt: skip
         self._owned = client is None
         self.client = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=True)
 
@@ -555,10 +566,12 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
         timeout: float = DEFAULT_TIMEOUT,
         max_duration: float = DEFAULT_MAX_DURATION,
         crl_signers: Iterable[x509.Certificate] = (),
+        refresh_after: timedelta | None = DEFAULT_REFRESH_AFTER,
     ) -> None:
         super().__init__(
-            cache=cache, max_bytes=max_bytes, timeout=timeout, max_duration=max_duration, crl_signers=crl_signers
-        )
+            cache=cache, max_bytes=max_bytes, timeout=timeout, max_duration=max_duration, crl_signers=crl_signers,
+            refresh_after=refresh_after,
+        )  # fmt: skip
         self._owned = client is None
         self.client = client if client is not None else httpx.AsyncClient(timeout=timeout, follow_redirects=True)
 

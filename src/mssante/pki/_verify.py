@@ -342,6 +342,12 @@ def verify(
             certificate, purpose=purpose, store=store, at=at, host=host, intermediates=intermediates
         )
         findings += path_findings
+    if chain and store.environment is Environment.PROD and any(_looks_test(item) for item in chain):
+        # A production store that holds TEST anchors (given by hand) must not make a TEST identity a real one.
+        findings.append(_codes.WRONG_ENVIRONMENT(
+            f"the chain leads to {chain[-1].subject.rfc4514_string()}, an IGC Santé TEST CA, "
+            "and the store is a production one"
+        ))  # fmt: skip
 
     issuer = chain[1].subject if len(chain) > 1 else None
     profiles = reading.profiles(issuer)

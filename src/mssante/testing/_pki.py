@@ -422,9 +422,7 @@ class TestPki:
     _lock: threading.RLock = attrs.field(init=False, factory=threading.RLock, repr=False)
 
     @classmethod
-    def create(
-        cls, *, at: datetime, environment: Environment = Environment.TEST, publication: str = _HTTP
-    ) -> TestPki:
+    def create(cls, *, at: datetime, environment: Environment = Environment.TEST, publication: str = _HTTP) -> TestPki:
         """A new PKI for ``environment`` whose certificates are valid at ``at`` (a timezone-aware datetime).
 
         ``publication`` is the base URL written in the distribution points (see :attr:`publication`).

@@ -473,7 +473,7 @@ class _Fetcher:
         try:
             allowlist = AllowList.parse(answer.body, source=self.url)
         except InvalidInput as error:
-            return self._fallback(plan, [codes.BODY_REFUSED(f"{self.url}: {error}")])
+            return self._fallback(plan, [codes.BODY_REFUSED(str(error))])
         if cached is not None and allowlist.generated < cached.allowlist.generated:
             message = f"{_describe(allowlist)} is older than the cached {_describe(cached.allowlist)}"
             return self._fallback(plan, [codes.OLDER_THAN_CACHED(message)])
