@@ -11,7 +11,7 @@ import attrs
 
 from mssante import _html
 
-__all__ = ["Delivery", "Envelope", "RecipientResult", "SendResult", "Transport"]
+__all__ = ["AsyncTransport", "Delivery", "Envelope", "RecipientResult", "SendResult", "Transport"]
 
 
 class Delivery(str, enum.Enum):
@@ -120,5 +120,17 @@ class Transport(Protocol):
         ...
 
     def send_many(self, messages: Sequence[EmailMessage | bytes]) -> list[SendResult]:
+        """Send messages one after the other (over one connection where the transport has one)."""
+        ...
+
+
+class AsyncTransport(Protocol):
+    """The asyncio counterpart of :class:`Transport`: anything that sends composed messages with ``await``."""
+
+    async def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None) -> SendResult:
+        """Send one message; the result says what became of it for each recipient."""
+        ...
+
+    async def send_many(self, messages: Sequence[EmailMessage | bytes]) -> list[SendResult]:
         """Send messages one after the other (over one connection where the transport has one)."""
         ...

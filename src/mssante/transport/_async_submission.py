@@ -1,0 +1,486 @@
+"""AsyncSubmission: the asyncio twin of :class:`~mssante.transport.Submission`, on ``aiosmtplib`` (the ``async`` extra).
+
+The session is built in the same fixed order: EHLO, STARTTLS (required: a server that does not offer it
+is refused), the server certificate checked by :func:`mssante.pki.check_peer` before anything else is
+said, EHLO again, then SASL (XOAUTH2, PLAIN or EXTERNAL); only then MAIL, RCPT and DATA. The message
+preparation, the per-recipient outcomes and the audit events are those of the sync class.
+
+Closing a session waits until its socket is closed. Closing a TLS transport only starts the TLS
+shutdown (a ``close_notify`` each way): the socket is closed a few event-loop turns later. A caller
+that leaves ``asyncio.run`` right after would close the loop before that, leaving the socket open
+(a ``ResourceWarning`` at garbage collection). So every path that ends a connection, QUIT, a reset
+after a 421 or a lost connection, a refusal while opening, waits for the connection to be lost, and
+aborts it when the server does not answer the shutdown in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import ssl
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from email.message import EmailMessage
+from types import TracebackType
+
+try:
+    import aiosmtplib
+    from aiosmtplib import (
+        SMTPConnectResponseError,
+        SMTPDataError,
+        SMTPException,
+        SMTPHeloError,
+        SMTPResponseException,
+        SMTPServerDisconnected,
+    )
+except ImportError as error:  # pragma: no cover - the extra is installed where the tests run
+    raise ImportError(
+        "AsyncSubmission needs aiosmtplib: pip install 'mssante[async]'", name=error.name, path=error.path
+    ) from error
+
+from mssante.errors import TransportError
+from mssante.pki import Purpose, RevocationChecker, RevocationMode, TrustStore, check_peer
+from mssante.transport import _audit
+from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
+from mssante.transport._submission import (
+    _VERIFY_CODES,
+    ClientCertificate,
+    _context,
+    _delivery,
+    _prepare,
+    _xtext,
+)
+
+__all__ = ["AsyncSubmission"]
+
+_CLOSE_GRACE = 5.0
+"""Seconds a server gets to answer the TLS shutdown before the connection is aborted."""
+
+
+def _address(address: str) -> str:
+    return address if address.startswith("<") else f"<{address}>"
+
+
+class _Closing(asyncio.Protocol):
+    """Stands in for the protocol of a transport being closed: passes ``connection_lost`` on and says when it came."""
+
+    def __init__(self, former: asyncio.BaseProtocol, gone: asyncio.Future[None]) -> None:
+        self._former = former
+        self._gone = gone
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._gone.done():
+            self._gone.set_result(None)
+        self._former.connection_lost(exc)
+
+
+async def _close_transport(transport: asyncio.Transport | None, grace: float) -> None:
+    """Close ``transport`` (if not yet closing) and return once its socket is closed; abort after ``grace`` seconds.
+
+    A transport whose protocol is gone has already had its ``connection_lost``: its socket is closed.
+    """
+    if transport is None:
+        return
+    former: asyncio.BaseProtocol | None = transport.get_protocol()  # None once the connection is lost
+    if former is None:
+        return
+    gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    transport.set_protocol(_Closing(former, gone))
+    try:
+        if not transport.is_closing():
+            transport.close()
+        await asyncio.wait({gone}, timeout=grace)
+        if not gone.done():  # the server did not answer the TLS shutdown: drop the connection
+            transport.abort()
+            await asyncio.wait({gone}, timeout=grace)
+    except BaseException:  # cancelled while waiting: the connection still goes
+        transport.abort()
+        raise
+
+
+class _Session:
+    """An aiosmtplib client and the outermost transport it has used.
+
+    aiosmtplib lets go of its transport when a command fails; the session keeps it so that it can
+    still be closed, and waited for.
+    """
+
+    __slots__ = ("smtp", "transport")
+
+    def __init__(self, smtp: aiosmtplib.SMTP) -> None:
+        self.smtp = smtp
+        self.transport: asyncio.Transport | None = None
+        self.follow()
+
+    def follow(self) -> None:
+        """Take the transport aiosmtplib uses now (the TLS one after STARTTLS), if it still has one."""
+        if isinstance(self.smtp.transport, asyncio.Transport):
+            self.transport = self.smtp.transport
+
+    async def close(self, grace: float) -> None:
+        """Close the connection (without QUIT) and wait until its socket is closed."""
+        self.follow()
+        self.smtp.close()
+        await _close_transport(self.transport, grace)
+
+    def abort(self) -> None:
+        """Drop the connection now (a cancelled operation leaves the SMTP dialogue in an unknown state)."""
+        self.follow()
+        self.smtp.close()
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class AsyncSubmission:
+    """An async SMTP submission session to an MSSanté operator, reused for several messages.
+
+    The arguments are those of :class:`~mssante.transport.Submission`; ``token`` may also be an async
+    callable (or return an awaitable). Use as ``async with``: the connection is opened at the first
+    :meth:`send` and closed on exit, and :meth:`close` returns once the socket is closed. Sends on one
+    session are serialised (one SMTP transaction at a time); open several sessions to send in parallel.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        store: TrustStore,
+        client_certificate: ClientCertificate | None = None,
+        username: str | None = None,
+        token: Callable[[], str | Awaitable[str]] | None = None,
+        password: str | None = None,
+        external: bool = False,
+        at: dt.datetime | None = None,
+        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        timeout: float = 30.0,
+        local_hostname: str | None = None,
+    ) -> None:
+        if sum((token is not None, password is not None, external)) > 1:
+            raise ValueError("choose one authentication: token (XOAUTH2), password (PLAIN) or external")
+        if (token is not None or password is not None) and not username:
+            raise ValueError("XOAUTH2 and PLAIN need the username (the MSSanté address)")
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at is timezone-aware (UTC)")
+        self.host = host
+        self.port = port
+        self.username = username
+        self._store = store
+        self._context = _context(store, client_certificate)
+        self._token = token
+        self._password = password
+        self._external = external
+        self._at = at
+        self._revocation = (
+            revocation
+            if isinstance(revocation, RevocationChecker)
+            else RevocationChecker(mode=RevocationMode(revocation))
+        )
+        self._timeout = timeout
+        self._grace = min(timeout, _CLOSE_GRACE)
+        self._local_hostname = local_hostname
+        self._session: _Session | None = None
+        self._lock: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        state = "connected" if self._session is not None else "not connected"
+        return f"AsyncSubmission({self.host!r}, {self.port}, user={self.username!r}, {state})"
+
+    # --- the session ------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncSubmission:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def server(self) -> str:
+        """``host:port``, as the results name it."""
+        return f"{self.host}:{self.port}"
+
+    def _session_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def connect(self) -> None:
+        """Open and secure the session now (otherwise done by the first send); nothing when already open."""
+        async with self._session_lock():
+            await self._connect()
+
+    async def close(self) -> None:
+        """QUIT, close, and return once the socket is closed; the next send reconnects."""
+        async with self._session_lock():
+            session, self._session = self._session, None
+            if session is None:
+                return
+            try:
+                await session.smtp.quit()
+            except (SMTPException, OSError):
+                pass
+            except BaseException:
+                session.abort()
+                raise
+            await session.close(self._grace)
+            _audit.quit(self.server)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        session = self._session
+        if session is not None and not session.smtp.is_connected:  # the server closed it between two sends
+            self._session = None
+            await session.close(self._grace)
+            _audit.reset(self.server, reason="connection closed by the server")
+            session = None
+        if session is None:
+            session = self._session = await self._open()
+        return session.smtp
+
+    async def _reset(self, reason: str) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close(self._grace)
+            _audit.reset(self.server, reason=reason)
+
+    async def _open(self) -> _Session:
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            local_hostname=self._local_hostname,
+            timeout=self._timeout,
+            start_tls=False,
+            tls_context=self._context,
+        )
+        try:
+            greeting = await smtp.connect()
+        except (SMTPException, OSError) as error:
+            # aiosmtplib has closed the connection, if it was made: let the event loop finish closing it
+            await asyncio.sleep(0)
+            if isinstance(error, SMTPConnectResponseError):
+                raise TransportError(f"{self.server} did not greet: {error.code} {error.message}") from None
+            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+        session = _Session(smtp)
+        _audit.connect(self.host, self.port, code=greeting.code, reply="")
+        try:
+            await self._establish(session)
+        except (TransportError, SMTPException, OSError) as error:
+            await session.close(self._grace)
+            raise self._failure(error) from None
+        except BaseException:
+            session.abort()
+            raise
+        return session
+
+    def _failure(self, error: TransportError | SMTPException | OSError) -> TransportError:
+        """What opening the session raises for ``error``."""
+        if isinstance(error, TransportError):
+            return error
+        if isinstance(error, ssl.SSLCertVerificationError):
+            finding = _VERIFY_CODES.get(error.verify_code)
+            code = f"{finding.id}: " if finding else ""
+            _audit.tls(
+                self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message)
+            )
+            return TransportError(
+                f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
+            )
+        if isinstance(error, ssl.SSLError):
+            return TransportError(f"TLS with {self.server} failed: {error.reason or error}")
+        if isinstance(error, SMTPServerDisconnected):
+            return TransportError(f"{self.server} closed the connection while opening the session: {error}")
+        return TransportError(f"cannot open an SMTP session with {self.server}: {error}")
+
+    async def _establish(self, session: _Session) -> None:
+        smtp = session.smtp
+        try:
+            await smtp.ehlo()
+        except SMTPHeloError as error:
+            raise TransportError(f"{self.server} refused EHLO: {error.code} {error.message}") from None
+        if not smtp.supports_extension("starttls"):
+            raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text")
+        try:
+            await smtp.starttls(tls_context=self._context, server_hostname=self.host)
+        except SMTPResponseException as error:
+            raise TransportError(f"{self.server} refused STARTTLS: {error.code} {error.message}") from None
+        session.follow()
+        self._check_server(smtp)
+        try:
+            await smtp.ehlo()
+        except SMTPHeloError as error:
+            raise TransportError(f"{self.server} refused EHLO after STARTTLS: {error.code} {error.message}") from None
+        await self._authenticate(smtp)
+
+    def _check_server(self, smtp: aiosmtplib.SMTP) -> None:
+        tls = smtp.get_transport_info("ssl_object")
+        if not isinstance(tls, ssl.SSLObject | ssl.SSLSocket):  # pragma: no cover - starttls() always wraps
+            raise TransportError(f"the connection to {self.server} is not encrypted")
+        cipher = tls.cipher()
+        at = self._at or dt.datetime.now(dt.timezone.utc)
+        report = check_peer(
+            tls, purpose=Purpose.SERVER, store=self._store, at=at, host=self.host, revocation=self._revocation
+        )
+        if report is None:
+            reason = "the server presented no certificate"
+            subject = ""
+        else:
+            subject = report.certificate.subject.rfc4514_string()
+            reason = "; ".join(str(finding) for finding in report.report.errors)
+        ok = report is not None and report.ok
+        _audit.tls(
+            self.server, peer_subject=subject, protocol=tls.version(), cipher=cipher[0] if cipher else None, ok=ok,
+            reason=reason,
+        )  # fmt: skip
+        if not ok:
+            raise TransportError(f"the server certificate of {self.host} is refused: {reason}")
+
+    async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
+        if self._token is None and self._password is None and not self._external:
+            return
+        mechanism = "XOAUTH2" if self._token is not None else "PLAIN" if self._password is not None else "EXTERNAL"
+        offered = smtp.esmtp_extensions.get("auth", "").upper().split()
+        if mechanism not in offered:
+            raise TransportError(
+                f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
+            )
+        secrets: list[str] = []
+        if self._token is not None:
+            produced = self._token()
+            token = produced if isinstance(produced, str) else await produced
+            secrets.append(token)
+            initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01"
+        elif self._password is not None:
+            secrets.append(self._password)
+            initial = f"\0{self.username}\0{self._password}"
+        else:
+            initial = ""
+        encoded = base64.b64encode(initial.encode()).decode("ascii")
+        secrets.append(encoded)
+        reply = await smtp.execute_command(b"AUTH", mechanism.encode("ascii"), (encoded or "=").encode("ascii"))
+        if reply.code == 334:  # a challenge after the credentials is the server's error detail: end the exchange
+            reply = await smtp.execute_command(b"")
+        code, detail = reply.code, reply.message
+        for secret in secrets:
+            if secret:
+                detail = detail.replace(secret, "[secret]")
+        ok = code in (235, 503)
+        _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
+        if not ok:
+            raise TransportError(f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}")
+
+    # --- sending ----------------------------------------------------------------------------------------
+
+    async def send(
+        self, message: EmailMessage | bytes, envelope: Envelope | None = None, *, dsn: bool = False
+    ) -> SendResult:
+        """Send one message: a :class:`RecipientResult` per recipient (accepted, rejected or deferred).
+
+        As :meth:`Submission.send <mssante.transport.Submission.send>`: the envelope defaults to From and
+        To/Cc/Bcc, ``Bcc`` is never transmitted, ``dsn`` asks for delivery status notifications. Raises
+        :class:`TransportError` only when the session cannot be opened, secured or authenticated.
+        """
+        data, message_id, envelope = _prepare(message, envelope)
+        async with self._session_lock():
+            smtp = await self._connect()
+            try:
+                results = await self._transaction(smtp, data, message_id, envelope, dsn=dsn)
+            except BaseException:  # cancelled mid-transaction: the dialogue cannot be resumed
+                session, self._session = self._session, None
+                if session is not None:
+                    session.abort()
+                raise
+        result = SendResult(message_id=message_id, server=self.server, recipients=results)
+        _audit.send(self.server, message_id=message_id, results=result.recipients)
+        return result
+
+    async def send_many(self, messages: Sequence[EmailMessage | bytes]) -> list[SendResult]:
+        """Send messages one after the other over one connection (reopened if the server drops it)."""
+        return [await self.send(message) for message in messages]
+
+    async def _transaction(
+        self, smtp: aiosmtplib.SMTP, data: bytes, message_id: str | None, envelope: Envelope, *, dsn: bool
+    ) -> list[RecipientResult]:
+        recipients = list(dict.fromkeys(envelope.recipients))
+        results: dict[str, RecipientResult] = {}
+
+        def every(delivery: Delivery, code: int | None, reply: str, among: Sequence[str]) -> list[RecipientResult]:
+            for recipient in among:
+                if recipient not in results or results[recipient].delivery is Delivery.ACCEPTED:
+                    results[recipient] = RecipientResult(recipient=recipient, delivery=delivery, code=code, reply=reply)
+            return [results[recipient] for recipient in recipients]
+
+        limit = smtp.esmtp_extensions.get("size", "").strip()
+        if limit.isdigit() and int(limit) and len(data) > int(limit):
+            too_big = f"not sent: the message is {len(data)} bytes, over the {limit} bytes {self.server} accepts (SIZE)"
+            return every(Delivery.REJECTED, 552, too_big, recipients)
+        addresses = [envelope.sender, *recipients]
+        mail_options: list[str] = []
+        rcpt_options: list[str] = []
+        encoding = "ascii"
+        if not all(address.isascii() for address in addresses):
+            if not smtp.supports_extension("smtputf8"):
+                no_utf8 = f"not sent: {self.server} does not offer SMTPUTF8 for non-ASCII addresses"
+                return every(Delivery.REJECTED, 553, no_utf8, recipients)
+            mail_options.append("SMTPUTF8")
+            encoding = "utf-8"
+        if smtp.supports_extension("size"):
+            mail_options.append(f"SIZE={len(data)}")
+        if dsn and smtp.supports_extension("dsn"):
+            mail_options += ["RET=HDRS", f"ENVID={_xtext(message_id or uuid.uuid4().hex)}"]
+            rcpt_options.append("NOTIFY=SUCCESS,FAILURE,DELAY")
+        accepted: list[str] = []
+        try:
+            reply = await smtp.execute_command(
+                b"MAIL",
+                b"FROM:" + _address(envelope.sender).encode(encoding),
+                *(option.encode("ascii") for option in mail_options),
+            )
+            if reply.code == 421:
+                await self._reset(f"{reply.code} {reply.message}")
+                return every(Delivery.DEFERRED, reply.code, reply.message, recipients)
+            if not 200 <= reply.code < 300:
+                await self._rset(smtp)
+                return every(_delivery(reply.code), reply.code, reply.message, recipients)
+            for index, recipient in enumerate(recipients):
+                reply = await smtp.execute_command(
+                    b"RCPT",
+                    b"TO:" + _address(recipient).encode(encoding),
+                    *(option.encode("ascii") for option in rcpt_options),
+                )
+                results[recipient] = RecipientResult(
+                    recipient=recipient, delivery=_delivery(reply.code), code=reply.code, reply=reply.message
+                )
+                if reply.code == 421:
+                    await self._reset(f"{reply.code} {reply.message}")
+                    return every(Delivery.DEFERRED, reply.code, reply.message, recipients[index:])
+                if 200 <= reply.code < 300:
+                    accepted.append(recipient)
+            if not accepted:
+                await self._rset(smtp)
+                return [results[recipient] for recipient in recipients]
+            try:
+                reply = await smtp.data(data)
+                code, text = reply.code, reply.message
+            except SMTPDataError as error:  # DATA itself, or the end of data, refused
+                code, text = error.code, error.message
+            if code == 421:
+                await self._reset(f"{code} {text}")
+            elif not 200 <= code < 300:
+                await self._rset(smtp)
+            return every(_delivery(code), code, text, accepted)
+        except (SMTPException, OSError) as error:  # dropped, timed out or a malformed reply: the session is over
+            lost = "connection lost" if isinstance(error, (SMTPServerDisconnected, OSError)) else "session failed"
+            await self._reset(f"{lost}: {error}")
+            pending = [r for r in recipients if r not in results or r in accepted]
+            return every(Delivery.DEFERRED, None, f"{lost}: {error}", pending)
+
+    async def _rset(self, smtp: aiosmtplib.SMTP) -> None:
+        try:
+            reply = await smtp.execute_command(b"RSET")
+        except (SMTPException, OSError) as error:
+            await self._reset(f"RSET failed: {error}")
+            return
+        if reply.code != 250:
+            await self._reset(f"RSET answered {reply.code} {reply.message}")
