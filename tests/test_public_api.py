@@ -213,6 +213,8 @@ PUBLIC = {
     ],
     "mssante.transport": [
         "AUDIT_LOGGER",
+        "AsyncSubmission",
+        "AsyncTransport",
         "ClientCertificate",
         "Delivery",
         "Envelope",

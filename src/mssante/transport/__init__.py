@@ -10,6 +10,8 @@
 - :class:`Mailbox` (IMAP): STARTTLS on 143 or TLS on 993, a client certificate and/or XOAUTH2,
   unseen / fetch (parsed by :mod:`mssante.message`, never marked or removed implicitly) /
   mark_seen / delete / move, the latter only on an explicit call.
+- :class:`AsyncSubmission`: the asyncio twin of :class:`Submission` on ``aiosmtplib`` (the ``async`` extra,
+  loaded on first use); :class:`AsyncTransport` is the protocol of async transports.
 - :class:`MemoryTransport` (tests) and :class:`FileTransport` (an outbox folder of ``.eml``).
 - :class:`InboundPolicy` (operators): accept, reject or defer an incoming session from its client
   certificate and envelope sender, by the allow-list; answers for a Postfix policy service.
@@ -17,16 +19,33 @@
   (never a secret, never the message content).
 """
 
+from typing import TYPE_CHECKING
+
 from mssante.transport._audit import AUDIT_LOGGER
 from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
 from mssante.transport._mailbox import FetchedMessage, Mailbox
 from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
 from mssante.transport._relay import Relay, resolve_mx
-from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, Transport
+from mssante.transport._results import AsyncTransport, Delivery, Envelope, RecipientResult, SendResult, Transport
 from mssante.transport._submission import ClientCertificate, Submission
+
+if TYPE_CHECKING:
+    from mssante.transport._async_submission import AsyncSubmission
+
+
+def __getattr__(name: str) -> object:
+    """``AsyncSubmission`` is imported when first asked for: it needs the ``async`` extra (aiosmtplib)."""
+    if name == "AsyncSubmission":
+        from mssante.transport._async_submission import AsyncSubmission  # noqa: PLC0415 (the optional extra)
+
+        return AsyncSubmission
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AUDIT_LOGGER",
+    "AsyncSubmission",
+    "AsyncTransport",
     "ClientCertificate",
     "Delivery",
     "Envelope",

@@ -40,8 +40,9 @@ except ImportError as error:  # pragma: no cover - the extra is installed where 
     ) from error
 
 from mssante.errors import TransportError
-from mssante.pki import Purpose, RevocationChecker, RevocationMode, TrustStore, check_peer
+from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport._peer import Revocation, async_checker_of, judge_server, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
 from mssante.transport._submission import (
     _VERIFY_CODES,
@@ -153,7 +154,7 @@ class AsyncSubmission:
         password: str | None = None,
         external: bool = False,
         at: dt.datetime | None = None,
-        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        revocation: Revocation = RevocationMode.HARD,
         timeout: float = 30.0,
         local_hostname: str | None = None,
     ) -> None:
@@ -172,11 +173,7 @@ class AsyncSubmission:
         self._password = password
         self._external = external
         self._at = at
-        self._revocation = (
-            revocation
-            if isinstance(revocation, RevocationChecker)
-            else RevocationChecker(mode=RevocationMode(revocation))
-        )
+        self._revocation = source_of(revocation, asynchronous=True)
         self._timeout = timeout
         self._grace = min(timeout, _CLOSE_GRACE)
         self._local_hostname = local_hostname
@@ -306,35 +303,20 @@ class AsyncSubmission:
         except SMTPResponseException as error:
             raise TransportError(f"{self.server} refused STARTTLS: {error.code} {error.message}") from None
         session.follow()
-        self._check_server(smtp)
+        await self._check_server(smtp)
         try:
             await smtp.ehlo()
         except SMTPHeloError as error:
             raise TransportError(f"{self.server} refused EHLO after STARTTLS: {error.code} {error.message}") from None
         await self._authenticate(smtp)
 
-    def _check_server(self, smtp: aiosmtplib.SMTP) -> None:
+    async def _check_server(self, smtp: aiosmtplib.SMTP) -> None:
         tls = smtp.get_transport_info("ssl_object")
         if not isinstance(tls, ssl.SSLObject | ssl.SSLSocket):  # pragma: no cover - starttls() always wraps
             raise TransportError(f"the connection to {self.server} is not encrypted")
-        cipher = tls.cipher()
         at = self._at or dt.datetime.now(dt.timezone.utc)
-        report = check_peer(
-            tls, purpose=Purpose.SERVER, store=self._store, at=at, host=self.host, revocation=self._revocation
-        )
-        if report is None:
-            reason = "the server presented no certificate"
-            subject = ""
-        else:
-            subject = report.certificate.subject.rfc4514_string()
-            reason = "; ".join(str(finding) for finding in report.report.errors)
-        ok = report is not None and report.ok
-        _audit.tls(
-            self.server, peer_subject=subject, protocol=tls.version(), cipher=cipher[0] if cipher else None, ok=ok,
-            reason=reason,
-        )  # fmt: skip
-        if not ok:
-            raise TransportError(f"the server certificate of {self.host} is refused: {reason}")
+        checker, notes = await async_checker_of(self._revocation, tls, store=self._store, at=at)
+        judge_server(tls, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes)
 
     async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
         if self._token is None and self._password is None and not self._external:

@@ -25,9 +25,9 @@ import attrs
 
 from mssante.errors import TransportError
 from mssante.message import Message, MimeLimits, parse
-from mssante.pki import Purpose as _Purpose
-from mssante.pki import RevocationChecker, RevocationMode, TrustStore, check_peer
+from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport._peer import Revocation, checker_of, judge_server, source_of
 from mssante.transport._submission import _VERIFY_CODES, ClientCertificate, _context
 
 __all__ = ["FetchedMessage", "Mailbox"]
@@ -113,7 +113,7 @@ class Mailbox:
         implicit_tls: bool = False,
         folder: str = "INBOX",
         at: dt.datetime | None = None,
-        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        revocation: Revocation = RevocationMode.HARD,
         timeout: float = 30.0,
         max_bytes: int | None = None,
         limits: MimeLimits | None = None,
@@ -136,11 +136,7 @@ class Mailbox:
         self._password = password
         self._external = external
         self._at = at
-        self._revocation = (
-            revocation
-            if isinstance(revocation, RevocationChecker)
-            else RevocationChecker(mode=RevocationMode(revocation))
-        )
+        self._revocation = source_of(revocation)
         self._timeout = timeout
         self._limits = limits or MimeLimits()
         self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
@@ -245,24 +241,11 @@ class Mailbox:
         sock = imap.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
-        cipher = sock.cipher()
         at = self._at or dt.datetime.now(dt.timezone.utc)
-        report = check_peer(
-            sock, purpose=_Purpose.SERVER, store=self._store, at=at, host=self.host, revocation=self._revocation
+        checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
+        judge_server(
+            sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes
         )
-        if report is None:
-            reason = "the server presented no certificate"
-            subject = ""
-        else:
-            subject = report.certificate.subject.rfc4514_string()
-            reason = "; ".join(str(finding) for finding in report.report.errors)
-        ok = report is not None and report.ok
-        _audit.tls(
-            self.server, peer_subject=subject, protocol=sock.version(), cipher=cipher[0] if cipher else None, ok=ok,
-            reason=reason,
-        )  # fmt: skip
-        if not ok:
-            raise TransportError(f"the server certificate of {self.host} is refused: {reason}")
 
     def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
         for secret in (*secrets, self._password or ""):

@@ -17,7 +17,7 @@ from cryptography import x509
 
 from mssante.addresses import check as check_address
 from mssante.errors import InvalidInput
-from mssante.pki import Purpose, RevocationChecker, RevocationMode, TrustStore, load_certificate, verify
+from mssante.pki import CrlFetcher, Purpose, RevocationChecker, RevocationMode, TrustStore, load_certificate, verify
 from mssante.pki._codes import UNREADABLE
 from mssante.report import Report
 from mssante.trustspace import AllowList, Decision, OperatorDn
@@ -57,7 +57,8 @@ def _reason(report: Report, head: str) -> str:
 class InboundPolicy:
     """Decides inbound connections from the allow-list and the IGC Santé trust store.
 
-    ``revocation`` (a :class:`~mssante.pki.RevocationChecker` or mode) and ``max_age`` (of the allow-list) are
+    ``revocation`` (a :class:`~mssante.pki.RevocationChecker`, a mode, or a :class:`~mssante.pki.CrlFetcher`
+    that fetches the CRLs of each client certificate's path when it is judged) and ``max_age`` (of the allow-list) are
     passed to :meth:`~mssante.trustspace.AllowList.authorise_inbound`. A refusal due only to an unknown
     revocation status (or a failed CRL download) is ``DEFER`` (4xx, the sender retries), every other one
     ``REJECT``; in ``soft`` revocation mode an unknown status is a warning and the mail is accepted.
@@ -68,7 +69,7 @@ class InboundPolicy:
         allowlist: AllowList,
         store: TrustStore,
         *,
-        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        revocation: RevocationChecker | RevocationMode | str | CrlFetcher = RevocationMode.HARD,
         max_age: dt.timedelta | None = None,
     ) -> None:
         self.allowlist = allowlist
@@ -99,13 +100,19 @@ class InboundPolicy:
         if checked.address is None or not checked.valid:
             return PolicyDecision(action="REJECT", reason=_reason(checked.report, "bad sender"), report=checked.report)
         decision = self.allowlist.authorise_inbound(
-            checked.address.domain, client_certificate, store=self.store, at=at, revocation=self.revocation,
-            max_age=self.max_age,
+            checked.address.domain, client_certificate, store=self.store, at=at,
+            revocation=self._checker(client_certificate, at), max_age=self.max_age,
         )  # fmt: skip
         return self._judged(decision, f"sender domain {checked.address.domain}")
 
+    def _checker(self, certificate: x509.Certificate, at: dt.datetime) -> RevocationChecker | RevocationMode | str:
+        if isinstance(self.revocation, CrlFetcher):
+            return self.revocation.checker_for(certificate, store=self.store, at=at)[0]
+        return self.revocation
+
     def _null_sender(self, certificate: x509.Certificate, at: dt.datetime) -> PolicyDecision:
-        result = verify(certificate, purpose=Purpose.CLIENT, store=self.store, at=at, revocation=self.revocation)
+        revocation = self._checker(certificate, at)
+        result = verify(certificate, purpose=Purpose.CLIENT, store=self.store, at=at, revocation=revocation)
         operator = OperatorDn.from_name(certificate.subject)
         listed = operator in self.allowlist.dns
         finding = (

@@ -24,8 +24,9 @@ from cryptography import x509
 
 from mssante.addresses import normalise_domain
 from mssante.errors import InvalidAddress, TransportError
-from mssante.pki import RevocationChecker, RevocationMode, TrustStore
+from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
 from mssante.transport._submission import ClientCertificate, Submission, _prepare
 from mssante.trustspace import AllowList, Decision
@@ -114,9 +115,11 @@ class _Session(Submission):
         unverified = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
         if unverified is not None:
             intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
+        at = self._at or dt.datetime.now(dt.timezone.utc)
+        checker, _ = checker_of(self._revocation, sock, store=self._store, at=at)
         decision: Decision = self._allowlist.authorise_outbound(
-            self._domain, certificate, host=self.host, store=self._store,
-            at=self._at or dt.datetime.now(dt.timezone.utc), revocation=self._revocation, intermediates=intermediates,
+            self._domain, certificate, host=self.host, store=self._store, at=at, revocation=checker,
+            intermediates=intermediates,
         )  # fmt: skip
         reason = "; ".join(str(finding) for finding in decision.report.errors)
         _audit.tls(
@@ -148,7 +151,7 @@ class Relay:
         store: TrustStore,
         client_certificate: ClientCertificate,
         at: dt.datetime | None = None,
-        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        revocation: Revocation = RevocationMode.HARD,
         resolver: MxResolver | None = None,
         port: int = 25,
         timeout: float = 30.0,
@@ -160,11 +163,7 @@ class Relay:
         self._store = store
         self._client_certificate = client_certificate
         self._at = at
-        self._revocation = (
-            revocation
-            if isinstance(revocation, RevocationChecker)
-            else RevocationChecker(mode=RevocationMode(revocation))
-        )
+        self._revocation = source_of(revocation)
         self._resolver: MxResolver = resolver if resolver is not None else resolve_mx
         self.port = port
         self._timeout = timeout

@@ -26,16 +26,14 @@ from types import TracebackType
 from mssante.errors import TransportError
 from mssante.pki import (
     Pkcs12Bundle,
-    Purpose,
-    RevocationChecker,
     RevocationMode,
     TrustStore,
-    check_peer,
     client_context,
     load_pkcs12,
 )
 from mssante.pki import _codes as pki_codes
 from mssante.transport import _audit
+from mssante.transport._peer import Revocation, checker_of, judge_server, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
 
 __all__ = ["ClientCertificate", "Submission"]
@@ -162,7 +160,7 @@ class Submission:
         password: str | None = None,
         external: bool = False,
         at: dt.datetime | None = None,
-        revocation: RevocationChecker | RevocationMode | str = RevocationMode.HARD,
+        revocation: Revocation = RevocationMode.HARD,
         timeout: float = 30.0,
         local_hostname: str | None = None,
     ) -> None:
@@ -181,11 +179,7 @@ class Submission:
         self._password = password
         self._external = external
         self._at = at
-        self._revocation = (
-            revocation
-            if isinstance(revocation, RevocationChecker)
-            else RevocationChecker(mode=RevocationMode(revocation))
-        )
+        self._revocation = source_of(revocation)
         self._timeout = timeout
         self._local_hostname = local_hostname
         self._smtp: smtplib.SMTP | None = None
@@ -284,24 +278,11 @@ class Submission:
         sock = smtp.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
-        cipher = sock.cipher()
         at = self._at or dt.datetime.now(dt.timezone.utc)
-        report = check_peer(
-            sock, purpose=Purpose.SERVER, store=self._store, at=at, host=self.host, revocation=self._revocation
+        checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
+        judge_server(
+            sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes
         )
-        if report is None:
-            reason = "the server presented no certificate"
-            subject = ""
-        else:
-            subject = report.certificate.subject.rfc4514_string()
-            reason = "; ".join(str(finding) for finding in report.report.errors)
-        ok = report is not None and report.ok
-        _audit.tls(
-            self.server, peer_subject=subject, protocol=sock.version(), cipher=cipher[0] if cipher else None, ok=ok,
-            reason=reason,
-        )  # fmt: skip
-        if not ok:
-            raise TransportError(f"the server certificate of {self.host} is refused: {reason}")
 
     def _authenticate(self, smtp: smtplib.SMTP) -> None:
         if self._token is None and self._password is None and not self._external:
