@@ -240,6 +240,20 @@ def test_rcpt_refusals_give_rejected_and_deferred(
     assert recorder.messages[0].recipients == [TO[1]]
 
 
+def test_421_at_rcpt_defers_the_recipients_already_accepted(
+    server: Controller, recorder: Recorder, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    recorder.rcpt_replies = {TO[1]: "421 4.3.2 shutting down"}
+
+    async def scenario(smtp: AsyncSubmission) -> SendResult:
+        return await smtp.send(message())
+
+    result = run(submission(server, store, crls, client), scenario)
+    assert result.accepted == ()
+    assert result.deferred == (*TO, HIDDEN)
+    assert recorder.data_commands == 0
+
+
 def test_421_during_data_defers_and_reconnects(
     server: Controller, recorder: Recorder, store: TrustStore, crls: RevocationChecker, client: Files
 ) -> None:

@@ -33,6 +33,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from mssante.addresses import PATIENT_DOMAIN, check
 from mssante.message import Dsn, DsnRecipient, build_dsn, compose, parse
+from mssante.message._xtext import decode_xtext
 from mssante.pki import Environment, Purpose, RevocationChecker, TrustStore, check_peer, server_context, verify
 from mssante.testing._imap import ImapAccounts, ImapState, serve
 from mssante.testing._pki import CA_NAMES, IssuedCertificate, TestPki
@@ -47,7 +48,6 @@ DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 
 _DSN_PARAMETERS = frozenset({"RET", "ENVID", "NOTIFY", "ORCPT"})
 _ENVID = re.compile(r"(?:^|\s)ENVID=(\S+)", re.IGNORECASE)
-_XTEXT = re.compile(r"\+([0-9A-Fa-f]{2})")
 _HEADERS = email.parser.BytesHeaderParser(policy=email.policy.default)
 _CLIENT_PURPOSES = (Purpose.ORGANISATION, Purpose.PERSON)
 
@@ -97,10 +97,6 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _xtext_decode(text: str) -> str:
-    return _XTEXT.sub(lambda found: chr(int(found.group(1), 16)), text)
 
 
 def _write(issued: IssuedCertificate, directory: Path, name: str) -> tuple[Path, Path]:
@@ -204,7 +200,7 @@ class _Handler:
         arguments = server.mail_arguments if isinstance(server, _Smtp) else ""
         found = _ENVID.search(arguments)
         if found is not None:
-            self.envids[envelope] = _xtext_decode(found.group(1))[:200]
+            self.envids[envelope] = decode_xtext(found.group(1))[:200]
         return "250 2.1.0 OK"
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's naming)

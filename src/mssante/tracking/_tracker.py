@@ -16,6 +16,7 @@ import attrs
 
 from mssante.errors import MssanteError
 from mssante.message import Dsn, Mdn, Message, parse
+from mssante.message._xtext import decode_xtext
 from mssante.report import Finding, Report
 from mssante.tracking import _codes as codes
 from mssante.tracking._store import (
@@ -52,7 +53,6 @@ _MDN_STATUS = {
 # "error" (RFC 8098 §3.2.6.3) and the failure modifiers of RFC 2298/3798 that older agents still send.
 _FAILING_MODIFIERS = frozenset({"error", "failed", "failure", "denied", "expired", "mailbox-terminated"})
 _REPORT_TYPES = ("message/delivery-status", "message/disposition-notification")
-_XTEXT = re.compile(rb"\+([0-9A-Fa-f]{2})")
 _MESSAGE_ID_FIELD = re.compile(r"^message-id[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _MAX_ID = 998
@@ -138,11 +138,6 @@ def normalise_id(value: str) -> str:
     return text if text.startswith("<") and text.endswith(">") else f"<{text}>"
 
 
-def _xtext_decoded(value: str) -> str:
-    data = _XTEXT.sub(lambda match: bytes([int(match.group(1), 16)]), value.encode("utf-8", "surrogateescape"))
-    return data.decode("utf-8", errors="replace")
-
-
 def _returned_ids(message: Message) -> list[str]:
     """The Message-IDs of the original as returned: text/rfc822-headers parts and attached messages."""
     found: list[str] = []
@@ -206,7 +201,7 @@ def _read(mail: bytes | bytearray | memoryview | Message | EmailMessage) -> _Rea
             return _Reading("other", (codes.UNREADABLE(f"the mail cannot be read: {str(error)[:200]}"),))
     if message.kind == "dsn" and message.dsn is not None:
         dsn = message.dsn
-        envelope = _xtext_decoded(dsn.original_envelope_id) if dsn.original_envelope_id else None
+        envelope = decode_xtext(dsn.original_envelope_id) if dsn.original_envelope_id else None
         references = _references(envelope, *_returned_ids(message), message.in_reply_to)
         return _Reading("dsn", (), _digest("dsn", message), references, _dsn_entries(dsn))
     if message.kind == "mdn" and message.mdn is not None:

@@ -19,7 +19,6 @@ import asyncio
 import base64
 import datetime as dt
 import ssl
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from types import TracebackType
@@ -43,15 +42,9 @@ from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
 from mssante.transport._peer import Revocation, async_checker_of, judge_server, source_of
-from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
-from mssante.transport._submission import (
-    _VERIFY_CODES,
-    ClientCertificate,
-    _context,
-    _delivery,
-    _prepare,
-    _xtext,
-)
+from mssante.transport._results import Envelope, RecipientResult, SendResult
+from mssante.transport._submission import _VERIFY_CODES, ClientCertificate, _context, _prepare
+from mssante.transport._transaction import After, Transaction
 
 __all__ = ["AsyncSubmission"]
 
@@ -384,79 +377,38 @@ class AsyncSubmission:
     async def _transaction(
         self, smtp: aiosmtplib.SMTP, data: bytes, message_id: str | None, envelope: Envelope, *, dsn: bool
     ) -> list[RecipientResult]:
-        recipients = list(dict.fromkeys(envelope.recipients))
-        results: dict[str, RecipientResult] = {}
+        features = {name: str(value) for name, value in smtp.esmtp_extensions.items()}
+        exchange = Transaction(data, message_id, envelope, dsn=dsn, features=features, server=self.server)
+        if (refused := exchange.refusal()) is not None:
+            return refused.results
+        encoding = "utf-8" if exchange.utf8 else "ascii"
 
-        def every(delivery: Delivery, code: int | None, reply: str, among: Sequence[str]) -> list[RecipientResult]:
-            for recipient in among:
-                if recipient not in results or results[recipient].delivery is Delivery.ACCEPTED:
-                    results[recipient] = RecipientResult(recipient=recipient, delivery=delivery, code=code, reply=reply)
-            return [results[recipient] for recipient in recipients]
+        async def command(verb: bytes, address: str, options: list[str]) -> tuple[int, str]:
+            argument = (b"FROM:" if verb == b"MAIL" else b"TO:") + _address(address).encode(encoding)
+            reply = await smtp.execute_command(verb, argument, *(option.encode("ascii") for option in options))
+            return reply.code, reply.message
 
-        limit = smtp.esmtp_extensions.get("size", "").strip()
-        if limit.isdigit() and int(limit) and len(data) > int(limit):
-            too_big = f"not sent: the message is {len(data)} bytes, over the {limit} bytes {self.server} accepts (SIZE)"
-            return every(Delivery.REJECTED, 552, too_big, recipients)
-        addresses = [envelope.sender, *recipients]
-        mail_options: list[str] = []
-        rcpt_options: list[str] = []
-        encoding = "ascii"
-        if not all(address.isascii() for address in addresses):
-            if not smtp.supports_extension("smtputf8"):
-                no_utf8 = f"not sent: {self.server} does not offer SMTPUTF8 for non-ASCII addresses"
-                return every(Delivery.REJECTED, 553, no_utf8, recipients)
-            mail_options.append("SMTPUTF8")
-            encoding = "utf-8"
-        if smtp.supports_extension("size"):
-            mail_options.append(f"SIZE={len(data)}")
-        if dsn and smtp.supports_extension("dsn"):
-            mail_options += ["RET=HDRS", f"ENVID={_xtext(message_id or uuid.uuid4().hex)}"]
-            rcpt_options.append("NOTIFY=SUCCESS,FAILURE,DELAY")
-        accepted: list[str] = []
         try:
-            reply = await smtp.execute_command(
-                b"MAIL",
-                b"FROM:" + _address(envelope.sender).encode(encoding),
-                *(option.encode("ascii") for option in mail_options),
-            )
-            if reply.code == 421:
-                await self._reset(f"{reply.code} {reply.message}")
-                return every(Delivery.DEFERRED, reply.code, reply.message, recipients)
-            if not 200 <= reply.code < 300:
-                await self._rset(smtp)
-                return every(_delivery(reply.code), reply.code, reply.message, recipients)
-            for index, recipient in enumerate(recipients):
-                reply = await smtp.execute_command(
-                    b"RCPT",
-                    b"TO:" + _address(recipient).encode(encoding),
-                    *(option.encode("ascii") for option in rcpt_options),
-                )
-                results[recipient] = RecipientResult(
-                    recipient=recipient, delivery=_delivery(reply.code), code=reply.code, reply=reply.message
-                )
-                if reply.code == 421:
-                    await self._reset(f"{reply.code} {reply.message}")
-                    return every(Delivery.DEFERRED, reply.code, reply.message, recipients[index:])
-                if 200 <= reply.code < 300:
-                    accepted.append(recipient)
-            if not accepted:
-                await self._rset(smtp)
-                return [results[recipient] for recipient in recipients]
-            try:
-                reply = await smtp.data(data)
-                code, text = reply.code, reply.message
-            except SMTPDataError as error:  # DATA itself, or the end of data, refused
-                code, text = error.code, error.message
-            if code == 421:
-                await self._reset(f"{code} {text}")
-            elif not 200 <= code < 300:
-                await self._rset(smtp)
-            return every(_delivery(code), code, text, accepted)
+            outcome = exchange.mail(*await command(b"MAIL", exchange.sender, exchange.mail_options))
+            for recipient in exchange.recipients if outcome is None else ():
+                code, text = await command(b"RCPT", recipient, exchange.rcpt_options)
+                if (outcome := exchange.rcpt(recipient, code, text)) is not None:
+                    break
+            if outcome is None and (outcome := exchange.before_data()) is None:
+                try:
+                    reply = await smtp.data(data)
+                    code, text = reply.code, reply.message
+                except SMTPDataError as error:  # DATA itself, or the end of data, refused
+                    code, text = error.code, error.message
+                outcome = exchange.data_sent(code, text)
         except (SMTPException, OSError) as error:  # dropped, timed out or a malformed reply: the session is over
             lost = "connection lost" if isinstance(error, (SMTPServerDisconnected, OSError)) else "session failed"
-            await self._reset(f"{lost}: {error}")
-            pending = [r for r in recipients if r not in results or r in accepted]
-            return every(Delivery.DEFERRED, None, f"{lost}: {error}", pending)
+            outcome = exchange.lost(f"{lost}: {error}")
+        if outcome.after is After.RESET:
+            await self._reset(outcome.reason)
+        elif outcome.after is After.RSET:
+            await self._rset(smtp)
+        return outcome.results
 
     async def _rset(self, smtp: aiosmtplib.SMTP) -> None:
         try:

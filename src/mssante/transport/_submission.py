@@ -18,7 +18,6 @@ import os
 import re
 import smtplib
 import ssl
-import uuid
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from types import TracebackType
@@ -34,7 +33,8 @@ from mssante.pki import (
 from mssante.pki import _codes as pki_codes
 from mssante.transport import _audit
 from mssante.transport._peer import Revocation, checker_of, judge_server, source_of
-from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
+from mssante.transport._results import Envelope, RecipientResult, SendResult
+from mssante.transport._transaction import After, Transaction
 
 __all__ = ["ClientCertificate", "Submission"]
 
@@ -57,7 +57,6 @@ _VERIFY_CODES = {
     62: pki_codes.HOST_MISMATCH,
 }
 _BARE_LF = re.compile(rb"(?<!\r)\n")
-_XTEXT_UNSAFE = re.compile(rb"[^!-*,-<>-~]")
 
 
 def _context(store: TrustStore, certificate: ClientCertificate | None) -> ssl.SSLContext:
@@ -74,11 +73,6 @@ def _context(store: TrustStore, certificate: ClientCertificate | None) -> ssl.SS
             raise TypeError("a (certificate, key) pair of PEM files is two paths")
         return client_context(store, certificate=first, key=second)
     return client_context(store, certificate=certificate)
-
-
-def _xtext(text: str) -> str:
-    """RFC 3461 xtext: ``+XX`` for ``+``, ``=``, controls and anything outside printable ASCII."""
-    return _XTEXT_UNSAFE.sub(lambda m: f"+{m.group().hex().upper()}".encode("ascii"), text.encode()).decode("ascii")
 
 
 def _text(reply: bytes | str) -> str:
@@ -125,12 +119,6 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
     if not envelope.recipients:
         raise TransportError("the message has no recipient (To, Cc, Bcc or the envelope)")
     return _strip_bcc(data), message_id, envelope
-
-
-def _delivery(code: int) -> Delivery:
-    if 200 <= code < 300:
-        return Delivery.ACCEPTED
-    return Delivery.DEFERRED if 400 <= code < 500 or code < 200 else Delivery.REJECTED
 
 
 class Submission:
@@ -356,69 +344,33 @@ class Submission:
     def _transaction(
         self, smtp: smtplib.SMTP, data: bytes, message_id: str | None, envelope: Envelope, *, dsn: bool
     ) -> list[RecipientResult]:
-        recipients = list(dict.fromkeys(envelope.recipients))
-        results: dict[str, RecipientResult] = {}
-
-        def every(delivery: Delivery, code: int | None, reply: str, among: Sequence[str]) -> list[RecipientResult]:
-            for recipient in among:
-                if recipient not in results or results[recipient].delivery is Delivery.ACCEPTED:
-                    results[recipient] = RecipientResult(recipient=recipient, delivery=delivery, code=code, reply=reply)
-            return [results[recipient] for recipient in recipients]
-
-        limit = smtp.esmtp_features.get("size", "")
-        if limit.isdigit() and int(limit) and len(data) > int(limit):
-            too_big = f"not sent: the message is {len(data)} bytes, over the {limit} bytes {self.server} accepts (SIZE)"
-            return every(Delivery.REJECTED, 552, too_big, recipients)
-        addresses = [envelope.sender, *recipients]
-        mail_options: list[str] = []
-        rcpt_options: list[str] = []
-        if not all(address.isascii() for address in addresses):
-            if not smtp.has_extn("smtputf8"):
-                no_utf8 = f"not sent: {self.server} does not offer SMTPUTF8 for non-ASCII addresses"
-                return every(Delivery.REJECTED, 553, no_utf8, recipients)
-            mail_options.append("SMTPUTF8")
+        features = {name: str(value) for name, value in smtp.esmtp_features.items()}
+        exchange = Transaction(data, message_id, envelope, dsn=dsn, features=features, server=self.server)
+        if (refused := exchange.refusal()) is not None:
+            return refused.results
+        if exchange.utf8:
             smtp.command_encoding = "utf-8"
-        if smtp.has_extn("size"):
-            mail_options.append(f"SIZE={len(data)}")
-        if dsn and smtp.has_extn("dsn"):
-            mail_options += ["RET=HDRS", f"ENVID={_xtext(message_id or uuid.uuid4().hex)}"]
-            rcpt_options.append("NOTIFY=SUCCESS,FAILURE,DELAY")
-        accepted: list[str] = []
-        reply: bytes | str
         try:
-            code, reply = smtp.mail(envelope.sender, mail_options)
-            if code == 421:
-                self._reset(f"{code} {_text(reply)}")
-                return every(Delivery.DEFERRED, code, _text(reply), recipients)
-            if not 200 <= code < 300:
-                self._rset(smtp)
-                return every(_delivery(code), code, _text(reply), recipients)
-            for recipient in recipients:
-                code, reply = smtp.rcpt(recipient, rcpt_options)
-                results[recipient] = RecipientResult(
-                    recipient=recipient, delivery=_delivery(code), code=code, reply=_text(reply)
-                )
-                if code == 421:
-                    self._reset(f"{code} {_text(reply)}")  # nothing was sent: those already accepted wait too
-                    return every(Delivery.DEFERRED, code, _text(reply), recipients)
-                if 200 <= code < 300:
-                    accepted.append(recipient)
-            if not accepted:
-                self._rset(smtp)
-                return [results[recipient] for recipient in recipients]
-            try:
-                code, reply = smtp.data(data)
-            except smtplib.SMTPDataError as error:  # the DATA command itself refused
-                code, reply = error.smtp_code, error.smtp_error
-            if code == 421:
-                self._reset(f"{code} {_text(reply)}")
-            elif not 200 <= code < 300:
-                self._rset(smtp)
-            return every(_delivery(code), code, _text(reply), accepted)
+            code, reply = smtp.mail(exchange.sender, exchange.mail_options)
+            outcome = exchange.mail(code, _text(reply))
+            for recipient in exchange.recipients if outcome is None else ():
+                code, reply = smtp.rcpt(recipient, exchange.rcpt_options)
+                if (outcome := exchange.rcpt(recipient, code, _text(reply))) is not None:
+                    break
+            if outcome is None and (outcome := exchange.before_data()) is None:
+                answer: tuple[int, bytes | str]
+                try:
+                    answer = smtp.data(data)
+                except smtplib.SMTPDataError as error:  # the DATA command itself refused
+                    answer = error.smtp_code, error.smtp_error
+                outcome = exchange.data_sent(answer[0], _text(answer[1]))
         except (smtplib.SMTPServerDisconnected, OSError) as error:
-            self._reset(f"connection lost: {error}")
-            pending = [r for r in recipients if r not in results or r in accepted]
-            return every(Delivery.DEFERRED, None, f"connection lost: {error}", pending)
+            outcome = exchange.lost(f"connection lost: {error}")
+        if outcome.after is After.RESET:
+            self._reset(outcome.reason)
+        elif outcome.after is After.RSET:
+            self._rset(smtp)
+        return outcome.results
 
     def _rset(self, smtp: smtplib.SMTP) -> None:
         try:
