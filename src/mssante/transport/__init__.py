@@ -27,7 +27,8 @@ from mssante.transport._mailbox import FetchedMessage, Mailbox
 from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
 from mssante.transport._relay import Relay, resolve_mx
 from mssante.transport._results import AsyncTransport, Delivery, Envelope, RecipientResult, SendResult, Transport
-from mssante.transport._submission import ClientCertificate, Submission
+from mssante.transport._session import ClientCertificate
+from mssante.transport._submission import Submission
 
 if TYPE_CHECKING:
     from mssante.transport._async_submission import AsyncSubmission

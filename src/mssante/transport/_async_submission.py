@@ -41,9 +41,10 @@ except ImportError as error:  # pragma: no cover - the extra is installed where 
 from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
-from mssante.transport._peer import Revocation, async_checker_of, judge_server, source_of
+from mssante.transport._peer import Revocation, async_checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
-from mssante.transport._submission import _VERIFY_CODES, ClientCertificate, _context, _prepare
+from mssante.transport._session import ClientCertificate, ClientSession
+from mssante.transport._submission import _prepare
 from mssante.transport._transaction import After, Transaction
 
 __all__ = ["AsyncSubmission"]
@@ -126,7 +127,7 @@ class _Session:
             self.transport.abort()
 
 
-class AsyncSubmission:
+class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
     """An async SMTP submission session to an MSSanté operator, reused for several messages.
 
     The arguments are those of :class:`~mssante.transport.Submission`; ``token`` may also be an async
@@ -151,23 +152,10 @@ class AsyncSubmission:
         timeout: float = 30.0,
         local_hostname: str | None = None,
     ) -> None:
-        if sum((token is not None, password is not None, external)) > 1:
-            raise ValueError("choose one authentication: token (XOAUTH2), password (PLAIN) or external")
-        if (token is not None or password is not None) and not username:
-            raise ValueError("XOAUTH2 and PLAIN need the username (the MSSanté address)")
-        if at is not None and at.tzinfo is None:
-            raise ValueError("at is timezone-aware (UTC)")
-        self.host = host
-        self.port = port
-        self.username = username
-        self._store = store
-        self._context = _context(store, client_certificate)
-        self._token = token
-        self._password = password
-        self._external = external
-        self._at = at
-        self._revocation = source_of(revocation, asynchronous=True)
-        self._timeout = timeout
+        super().__init__(
+            host, port, store=store, client_certificate=client_certificate, username=username, token=token,
+            password=password, external=external, at=at, revocation=revocation, timeout=timeout, asynchronous=True,
+        )  # fmt: skip
         self._grace = min(timeout, _CLOSE_GRACE)
         self._local_hostname = local_hostname
         self._session: _Session | None = None
@@ -186,11 +174,6 @@ class AsyncSubmission:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.close()
-
-    @property
-    def server(self) -> str:
-        """``host:port``, as the results name it."""
-        return f"{self.host}:{self.port}"
 
     def _session_lock(self) -> asyncio.Lock:
         if self._lock is None:
@@ -269,14 +252,7 @@ class AsyncSubmission:
         if isinstance(error, TransportError):
             return error
         if isinstance(error, ssl.SSLCertVerificationError):
-            finding = _VERIFY_CODES.get(error.verify_code)
-            code = f"{finding.id}: " if finding else ""
-            _audit.tls(
-                self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message)
-            )
-            return TransportError(
-                f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
-            )
+            return self._handshake_refused(error)
         if isinstance(error, ssl.SSLError):
             return TransportError(f"TLS with {self.server} failed: {error.reason or error}")
         if isinstance(error, SMTPServerDisconnected):
@@ -307,7 +283,7 @@ class AsyncSubmission:
         tls = smtp.get_transport_info("ssl_object")
         if not isinstance(tls, ssl.SSLObject | ssl.SSLSocket):  # pragma: no cover - starttls() always wraps
             raise TransportError(f"the connection to {self.server} is not encrypted")
-        at = self._at or dt.datetime.now(dt.timezone.utc)
+        at = self._now()
         checker, notes = await async_checker_of(self._revocation, tls, store=self._store, at=at)
         judge_server(tls, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes)
 

@@ -27,8 +27,8 @@ from mssante.errors import TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
-from mssante.transport._peer import Revocation, checker_of, judge_server, source_of
-from mssante.transport._submission import _VERIFY_CODES, ClientCertificate, _context
+from mssante.transport._peer import Revocation, checker_of, judge_server
+from mssante.transport._session import ClientCertificate, ClientSession
 
 __all__ = ["FetchedMessage", "Mailbox"]
 
@@ -82,7 +82,7 @@ def _check_uid(uid: str) -> str:
     return uid
 
 
-class Mailbox:
+class Mailbox(ClientSession[Callable[[], str]]):
     """An IMAP session to an MSSanté operator's mailbox, sync.
 
     ``client_certificate`` authenticates this side in TLS (same forms as for :class:`Submission`);
@@ -98,6 +98,8 @@ class Mailbox:
     :meth:`connect`), logged out on exit. Any failure raises :class:`~mssante.errors.TransportError`
     with the server's answer (never the token nor the password).
     """
+
+    login_mechanism = "LOGIN"
 
     def __init__(
         self,
@@ -118,26 +120,14 @@ class Mailbox:
         max_bytes: int | None = None,
         limits: MimeLimits | None = None,
     ) -> None:
-        if sum((token is not None, password is not None, external)) > 1:
-            raise ValueError("choose one authentication: token (XOAUTH2), password (LOGIN) or external")
-        if (token is not None or password is not None) and not username:
-            raise ValueError("XOAUTH2 and LOGIN need the username (the MSSanté address)")
-        if at is not None and at.tzinfo is None:
-            raise ValueError("at is timezone-aware (UTC)")
-        self.host = host
-        self.port = port if port is not None else (993 if implicit_tls else 143)
-        self.username = username
+        super().__init__(
+            host, port if port is not None else (993 if implicit_tls else 143), store=store,
+            client_certificate=client_certificate, username=username, token=token, password=password,
+            external=external, at=at, revocation=revocation, timeout=timeout,
+        )  # fmt: skip
         self.folder = folder
         _quote(folder)
         self.implicit_tls = implicit_tls
-        self._store = store
-        self._context = _context(store, client_certificate)
-        self._token = token
-        self._password = password
-        self._external = external
-        self._at = at
-        self._revocation = source_of(revocation)
-        self._timeout = timeout
         self._limits = limits or MimeLimits()
         self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
         self._imap: imaplib.IMAP4 | None = None
@@ -156,11 +146,6 @@ class Mailbox:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
-
-    @property
-    def server(self) -> str:
-        """``host:port``, as the audit events name it."""
-        return f"{self.host}:{self.port}"
 
     def connect(self) -> None:
         """Open, secure, authenticate and select the folder; nothing when already open."""
@@ -194,7 +179,7 @@ class Mailbox:
             else:
                 imap = imaplib.IMAP4(self.host, self.port, timeout=self._timeout)
         except ssl.SSLCertVerificationError as error:
-            raise self._refused(error) from None
+            raise self._handshake_refused(error) from None
         except ssl.SSLError as error:
             raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
         except (imaplib.IMAP4.error, OSError) as error:
@@ -207,7 +192,7 @@ class Mailbox:
             raise
         except ssl.SSLCertVerificationError as error:
             _shutdown(imap)
-            raise self._refused(error) from None
+            raise self._handshake_refused(error) from None
         except ssl.SSLError as error:
             _shutdown(imap)
             raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
@@ -215,14 +200,6 @@ class Mailbox:
             _shutdown(imap)
             raise TransportError(f"cannot open an IMAP session with {self.server}: {self._scrub(str(error))}") from None
         return imap
-
-    def _refused(self, error: ssl.SSLCertVerificationError) -> TransportError:
-        finding = _VERIFY_CODES.get(error.verify_code)
-        code = f"{finding.id}: " if finding else ""
-        _audit.tls(self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message))
-        return TransportError(
-            f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
-        )
 
     def _establish(self, imap: imaplib.IMAP4) -> None:
         if not self.implicit_tls:
@@ -241,7 +218,7 @@ class Mailbox:
         sock = imap.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
-        at = self._at or dt.datetime.now(dt.timezone.utc)
+        at = self._now()
         checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
         judge_server(
             sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes

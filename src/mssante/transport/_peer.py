@@ -26,7 +26,7 @@ from mssante.pki import (
 from mssante.report import Finding, Severity
 from mssante.transport import _audit
 
-__all__ = ["Revocation", "async_checker_of", "checker_of", "judge_server", "peer_certificate", "source_of"]
+__all__ = ["Revocation", "Source", "async_checker_of", "checker_of", "judge_server", "peer_certificate", "source_of"]
 
 Revocation = RevocationChecker | RevocationMode | str | CrlFetcher | AsyncCrlFetcher
 """What the sessions take as ``revocation``: a checker, a mode, or a fetcher of the peer's CRLs."""

@@ -28,7 +28,8 @@ from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
 from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
-from mssante.transport._submission import ClientCertificate, Submission, _prepare
+from mssante.transport._session import ClientCertificate
+from mssante.transport._submission import Submission, _prepare
 from mssante.trustspace import AllowList, Decision
 
 __all__ = ["MxResolver", "Relay", "resolve_mx"]
@@ -115,7 +116,7 @@ class _Session(Submission):
         unverified = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
         if unverified is not None:
             intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
-        at = self._at or dt.datetime.now(dt.timezone.utc)
+        at = self._now()
         checker, _ = checker_of(self._revocation, sock, store=self._store, at=at)
         decision: Decision = self._allowlist.authorise_outbound(
             self._domain, certificate, host=self.host, store=self._store, at=at, revocation=checker,

@@ -14,7 +14,6 @@ import email.message
 import email.parser
 import email.policy
 import email.utils
-import os
 import re
 import smtplib
 import ssl
@@ -24,55 +23,18 @@ from types import TracebackType
 
 from mssante.errors import TransportError
 from mssante.pki import (
-    Pkcs12Bundle,
     RevocationMode,
     TrustStore,
-    client_context,
-    load_pkcs12,
 )
-from mssante.pki import _codes as pki_codes
 from mssante.transport import _audit
-from mssante.transport._peer import Revocation, checker_of, judge_server, source_of
+from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
+from mssante.transport._session import ClientCertificate, ClientSession
 from mssante.transport._transaction import After, Transaction
 
 __all__ = ["ClientCertificate", "Submission"]
 
-_Path = str | os.PathLike[str]
-
-ClientCertificate = _Path | tuple[_Path, _Path] | tuple[bytes, bytes | None] | Pkcs12Bundle
-"""A PEM file with chain and key; a ``(certificate, key)`` pair of PEM files; PKCS#12 ``(data, password)``;
-or a :class:`~mssante.pki.Pkcs12Bundle` already opened."""
-
-# OpenSSL verification errors (X509_V_ERR_*) and the certificate finding that says the same thing.
-_VERIFY_CODES = {
-    2: pki_codes.NO_PATH,
-    9: pki_codes.NOT_YET_VALID,
-    10: pki_codes.EXPIRED,
-    18: pki_codes.NO_PATH,
-    19: pki_codes.NO_PATH,
-    20: pki_codes.NO_PATH,
-    21: pki_codes.NO_PATH,
-    26: pki_codes.EKU_MISSING,
-    62: pki_codes.HOST_MISMATCH,
-}
 _BARE_LF = re.compile(rb"(?<!\r)\n")
-
-
-def _context(store: TrustStore, certificate: ClientCertificate | None) -> ssl.SSLContext:
-    if certificate is None:
-        return client_context(store)
-    if isinstance(certificate, Pkcs12Bundle):
-        return client_context(store, certificate=certificate)
-    if isinstance(certificate, tuple):
-        first, second = certificate
-        if isinstance(first, bytes):
-            password = second if isinstance(second, bytes) else None
-            return client_context(store, certificate=load_pkcs12(first, password))
-        if second is None or isinstance(second, bytes):
-            raise TypeError("a (certificate, key) pair of PEM files is two paths")
-        return client_context(store, certificate=first, key=second)
-    return client_context(store, certificate=certificate)
 
 
 def _text(reply: bytes | str) -> str:
@@ -121,7 +83,7 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
     return _strip_bcc(data), message_id, envelope
 
 
-class Submission:
+class Submission(ClientSession[Callable[[], str]]):
     """An SMTP submission session to an MSSanté operator, sync, reused for several messages.
 
     ``client_certificate`` authenticates this side in TLS (see :data:`ClientCertificate`); SASL is
@@ -152,23 +114,10 @@ class Submission:
         timeout: float = 30.0,
         local_hostname: str | None = None,
     ) -> None:
-        if sum((token is not None, password is not None, external)) > 1:
-            raise ValueError("choose one authentication: token (XOAUTH2), password (PLAIN) or external")
-        if (token is not None or password is not None) and not username:
-            raise ValueError("XOAUTH2 and PLAIN need the username (the MSSanté address)")
-        if at is not None and at.tzinfo is None:
-            raise ValueError("at is timezone-aware (UTC)")
-        self.host = host
-        self.port = port
-        self.username = username
-        self._store = store
-        self._context = _context(store, client_certificate)
-        self._token = token
-        self._password = password
-        self._external = external
-        self._at = at
-        self._revocation = source_of(revocation)
-        self._timeout = timeout
+        super().__init__(
+            host, port, store=store, client_certificate=client_certificate, username=username, token=token,
+            password=password, external=external, at=at, revocation=revocation, timeout=timeout,
+        )  # fmt: skip
         self._local_hostname = local_hostname
         self._smtp: smtplib.SMTP | None = None
 
@@ -185,11 +134,6 @@ class Submission:
         self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
-
-    @property
-    def server(self) -> str:
-        """``host:port``, as the results name it."""
-        return f"{self.host}:{self.port}"
 
     def connect(self) -> None:
         """Open and secure the session now (otherwise done by the first send); nothing when already open."""
@@ -228,14 +172,7 @@ class Submission:
             raise
         except ssl.SSLCertVerificationError as error:
             smtp.close()
-            finding = _VERIFY_CODES.get(error.verify_code)
-            code = f"{finding.id}: " if finding else ""
-            _audit.tls(
-                self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message)
-            )
-            raise TransportError(
-                f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
-            ) from None
+            raise self._handshake_refused(error) from None
         except ssl.SSLError as error:
             smtp.close()
             raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
@@ -266,7 +203,7 @@ class Submission:
         sock = smtp.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
-        at = self._at or dt.datetime.now(dt.timezone.utc)
+        at = self._now()
         checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
         judge_server(
             sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes

@@ -1,0 +1,118 @@
+"""What every client session shares: where it connects, how this side proves itself, how the server is judged.
+
+:class:`ClientSession` holds the settings of :class:`~mssante.transport.Submission`,
+:class:`~mssante.transport.AsyncSubmission` and :class:`~mssante.transport.Mailbox`, checked once, the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import ssl
+from typing import Generic, TypeVar
+
+from mssante.errors import TransportError
+from mssante.pki import Pkcs12Bundle, TrustStore, client_context, load_pkcs12
+from mssante.pki import _codes as pki_codes
+from mssante.transport import _audit
+from mssante.transport._peer import Revocation, Source, source_of
+
+__all__ = ["ClientCertificate", "ClientSession"]
+
+_Path = str | os.PathLike[str]
+
+ClientCertificate = _Path | tuple[_Path, _Path] | tuple[bytes, bytes | None] | Pkcs12Bundle
+"""A PEM file with chain and key; a ``(certificate, key)`` pair of PEM files; PKCS#12 ``(data, password)``;
+or a :class:`~mssante.pki.Pkcs12Bundle` already opened."""
+
+# OpenSSL verification errors (X509_V_ERR_*) and the certificate finding that says the same thing.
+_VERIFY_CODES = {
+    2: pki_codes.NO_PATH,
+    9: pki_codes.NOT_YET_VALID,
+    10: pki_codes.EXPIRED,
+    18: pki_codes.NO_PATH,
+    19: pki_codes.NO_PATH,
+    20: pki_codes.NO_PATH,
+    21: pki_codes.NO_PATH,
+    26: pki_codes.EKU_MISSING,
+    62: pki_codes.HOST_MISMATCH,
+}
+
+Token = TypeVar("Token")
+
+
+def _context(store: TrustStore, certificate: ClientCertificate | None) -> ssl.SSLContext:
+    if certificate is None:
+        return client_context(store)
+    if isinstance(certificate, Pkcs12Bundle):
+        return client_context(store, certificate=certificate)
+    if isinstance(certificate, tuple):
+        first, second = certificate
+        if isinstance(first, bytes):
+            password = second if isinstance(second, bytes) else None
+            return client_context(store, certificate=load_pkcs12(first, password))
+        if second is None or isinstance(second, bytes):
+            raise TypeError("a (certificate, key) pair of PEM files is two paths")
+        return client_context(store, certificate=first, key=second)
+    return client_context(store, certificate=certificate)
+
+
+class ClientSession(Generic[Token]):
+    """The settings of a client session; ``token`` is the callable giving a fresh access token (its type is
+    the session's: a sync callable, or one that may return an awaitable)."""
+
+    login_mechanism = "PLAIN"
+    """The SASL mechanism or command that carries a password (named in the errors)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        store: TrustStore,
+        client_certificate: ClientCertificate | None,
+        username: str | None,
+        token: Token | None,
+        password: str | None,
+        external: bool,
+        at: dt.datetime | None,
+        revocation: Revocation,
+        timeout: float,
+        asynchronous: bool = False,
+    ) -> None:
+        with_password = self.login_mechanism
+        if sum((token is not None, password is not None, external)) > 1:
+            raise ValueError(f"choose one authentication: token (XOAUTH2), password ({with_password}) or external")
+        if (token is not None or password is not None) and not username:
+            raise ValueError(f"XOAUTH2 and {with_password} need the username (the MSSanté address)")
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at is timezone-aware (UTC)")
+        self.host = host
+        self.port = port
+        self.username = username
+        self._store = store
+        self._context = _context(store, client_certificate)
+        self._token = token
+        self._password = password
+        self._external = external
+        self._at = at
+        self._revocation: Source = source_of(revocation, asynchronous=asynchronous)
+        self._timeout = timeout
+
+    @property
+    def server(self) -> str:
+        """``host:port``, as the results and the audit events name it."""
+        return f"{self.host}:{self.port}"
+
+    def _handshake_refused(self, error: ssl.SSLCertVerificationError) -> TransportError:
+        """The error (audited) for a server certificate OpenSSL refused in the handshake, with its finding code."""
+        finding = _VERIFY_CODES.get(error.verify_code)
+        code = f"{finding.id}: " if finding else ""
+        _audit.tls(self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message))
+        return TransportError(
+            f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
+        )
+
+    def _now(self) -> dt.datetime:
+        """The moment certificates are checked at: ``at``, or now."""
+        return self._at or dt.datetime.now(dt.timezone.utc)
