@@ -288,34 +288,24 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         judge_server(tls, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes)
 
     async def _authenticate(self, smtp: aiosmtplib.SMTP) -> None:
-        if self._token is None and self._password is None and not self._external:
+        mechanism = self._mechanism()
+        if mechanism is None:
             return
-        mechanism = "XOAUTH2" if self._token is not None else "PLAIN" if self._password is not None else "EXTERNAL"
         offered = smtp.esmtp_extensions.get("auth", "").upper().split()
         if mechanism not in offered:
             raise TransportError(
                 f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
             )
-        secrets: list[str] = []
+        token: str | None = None
         if self._token is not None:
             produced = self._token()
             token = produced if isinstance(produced, str) else await produced
-            secrets.append(token)
-            initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01"
-        elif self._password is not None:
-            secrets.append(self._password)
-            initial = f"\0{self.username}\0{self._password}"
-        else:
-            initial = ""
+        initial, secrets = self._initial_response(token)
         encoded = base64.b64encode(initial.encode()).decode("ascii")
-        secrets.append(encoded)
         reply = await smtp.execute_command(b"AUTH", mechanism.encode("ascii"), (encoded or "=").encode("ascii"))
         if reply.code == 334:  # a challenge after the credentials is the server's error detail: end the exchange
             reply = await smtp.execute_command(b"")
-        code, detail = reply.code, reply.message
-        for secret in secrets:
-            if secret:
-                detail = detail.replace(secret, "[secret]")
+        code, detail = reply.code, self._scrub(reply.message, secrets)
         ok = code in (235, 503)
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
         if not ok:

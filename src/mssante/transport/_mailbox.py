@@ -224,30 +224,23 @@ class Mailbox(ClientSession[Callable[[], str]]):
             sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes
         )
 
-    def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
-        for secret in (*secrets, self._password or ""):
-            if secret:
-                text = text.replace(secret, "[secret]")
-        return text
-
     def _authenticate(self, imap: imaplib.IMAP4) -> None:
-        if self._token is None and self._password is None and not self._external:
+        mechanism = self._mechanism()
+        if mechanism is None:
             if imap.state == "NONAUTH":  # no PREAUTH from the server: it expects a login we cannot give
                 raise TransportError(
                     f"{self.server} asks for a login and none is configured: give token (XOAUTH2), password "
                     "(LOGIN) or external=True (the client certificate, SASL EXTERNAL)"
                 )
             return
-        mechanism = "XOAUTH2" if self._token is not None else "EXTERNAL" if self._external else "LOGIN"
         if mechanism != "LOGIN" and f"AUTH={mechanism}" not in imap.capabilities:
             offered = " ".join(c for c in imap.capabilities if c.startswith("AUTH=")) or "none"
             raise TransportError(f"{self.server} does not offer AUTHENTICATE {mechanism} (offers: {offered})")
         secrets: tuple[str, ...] = ()
         try:
             if self._token is not None:
-                token = self._token()
-                initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01".encode()
-                secrets = (token,)
+                text, secrets = self._initial_response(self._token())
+                initial = text.encode()
                 sent = False
 
                 def respond(challenge: bytes) -> bytes:
@@ -258,7 +251,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
                     return initial
 
                 imap.authenticate("XOAUTH2", respond)
-                del token, initial
+                del text, initial
             elif self._external:
                 imap.authenticate("EXTERNAL", lambda challenge: b"")  # an empty authorisation identity
             else:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import ssl
@@ -103,6 +104,33 @@ class ClientSession(Generic[Token]):
     def server(self) -> str:
         """``host:port``, as the results and the audit events name it."""
         return f"{self.host}:{self.port}"
+
+    def _mechanism(self) -> str | None:
+        """The SASL mechanism configured: XOAUTH2 (token), the login mechanism (password), EXTERNAL, or None."""
+        if self._token is not None:
+            return "XOAUTH2"
+        if self._password is not None:
+            return self.login_mechanism
+        return "EXTERNAL" if self._external else None
+
+    def _initial_response(self, token: str | None) -> tuple[str, tuple[str, ...]]:
+        """The SASL initial response for ``token`` (XOAUTH2) or the password (PLAIN), and the secrets it holds."""
+        if token is not None:
+            initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01"
+            secret = token
+        elif self._password is not None:
+            initial = f"\0{self.username}\0{self._password}"
+            secret = self._password
+        else:
+            return "", ()
+        return initial, (secret, base64.b64encode(initial.encode()).decode("ascii"))
+
+    def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
+        """``text`` (a server's answer) without the token, the password or their encodings."""
+        for secret in (*secrets, self._password or ""):
+            if secret:
+                text = text.replace(secret, "[secret]")
+        return text
 
     def _handshake_refused(self, error: ssl.SSLCertVerificationError) -> TransportError:
         """The error (audited) for a server certificate OpenSSL refused in the handshake, with its finding code."""

@@ -8,7 +8,6 @@ not offer it is refused: there is no plain-text fallback), the server certificat
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import email.message
 import email.parser
@@ -210,25 +209,15 @@ class Submission(ClientSession[Callable[[], str]]):
         )
 
     def _authenticate(self, smtp: smtplib.SMTP) -> None:
-        if self._token is None and self._password is None and not self._external:
+        mechanism = self._mechanism()
+        if mechanism is None:
             return
-        mechanism = "XOAUTH2" if self._token is not None else "PLAIN" if self._password is not None else "EXTERNAL"
         offered = smtp.esmtp_features.get("auth", "").upper().split()
         if mechanism not in offered:
             raise TransportError(
                 f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
             )
-        secrets: list[str] = []
-        if self._token is not None:
-            token = self._token()
-            secrets.append(token)
-            initial = f"user={self.username}\x01auth=Bearer {token}\x01\x01"
-        elif self._password is not None:
-            secrets.append(self._password)
-            initial = f"\0{self.username}\0{self._password}"
-        else:
-            initial = ""
-        secrets.append(base64.b64encode(initial.encode()).decode("ascii"))
+        initial, secrets = self._initial_response(self._token() if self._token is not None else None)
         sent = False
 
         def respond(challenge: bytes | None = None) -> str:
@@ -246,10 +235,7 @@ class Submission(ClientSession[Callable[[], str]]):
                 code, reply = smtp.auth(mechanism, respond, initial_response_ok=True)
         except smtplib.SMTPAuthenticationError as error:
             code, reply = error.smtp_code, error.smtp_error
-        detail = _text(reply)
-        for secret in secrets:
-            if secret:
-                detail = detail.replace(secret, "[secret]")
+        detail = self._scrub(_text(reply), secrets)
         ok = code in (235, 503)
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
         if not ok:
