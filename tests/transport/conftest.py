@@ -1,16 +1,20 @@
-"""What the transport tests share: a test PKI shaped like IGC Santé, its store and CRLs, certificate files."""
+"""What the transport tests share: a test PKI shaped like IGC Santé, its store and CRLs, certificate files, the
+SMTP test server (STARTTLS with a required client certificate) and its recorder."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import ssl
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from mssante.pki import Environment, RevocationChecker, TrustStore, server_context
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+from tests.transport.smtp_server import Recorder, serve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,3 +69,20 @@ def client(pki: TestPki, files: Path) -> Files:
 @pytest.fixture(scope="module")
 def server_tls(pki: TestPki, store: TrustStore, files: Path) -> ssl.SSLContext:
     return tls(store, write(pki.server(["localhost"]), files, "server"))
+
+
+@pytest.fixture(scope="module")
+def foreign(now: dt.datetime) -> TestPki:
+    """Another PKI shaped like IGC Santé: nothing it issues chains to the trusted anchors."""
+    return TestPki.create(environment=Environment.PROD, at=now)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def server(recorder: Recorder, server_tls: ssl.SSLContext) -> Iterator[Controller]:
+    with serve(recorder, tls=server_tls) as controller:
+        yield controller

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TypeVar
@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 
 from mssante.errors import TransportError
 from mssante.message import compose
-from mssante.pki import Environment, RevocationChecker, TrustStore
+from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import TestPki
 from mssante.transport._async_submission import AsyncSubmission
 from mssante.transport._results import AsyncTransport, Delivery, SendResult
@@ -33,22 +33,6 @@ TO = ("dr.martin@hopital.mssante.fr", "dr.durand@hopital.mssante.fr")
 HIDDEN = "secretariat@hopital.mssante.fr"
 
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def foreign(now: dt.datetime) -> TestPki:
-    return TestPki.create(environment=Environment.PROD, at=now)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def server(recorder: Recorder, server_tls: ssl.SSLContext) -> Iterator[Controller]:
-    with serve(recorder, tls=server_tls) as controller:
-        yield controller
 
 
 def submission(

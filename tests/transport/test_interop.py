@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from mssante.errors import TransportError
 from mssante.message import X_MSS_CODECDA, X_MSS_INS, X_MSS_NIL, compose, split_codes
-from mssante.pki import Environment, RevocationChecker, TrustStore
+from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
 from mssante.transport import FetchedMessage, Mailbox, Relay, Submission
 from mssante.trustspace import AllowList, OperatorDn
@@ -241,11 +241,6 @@ def test_relay_to_postfix_port_25_then_mailbox(
 
 
 # --- refusals by the real servers ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def foreign(now: dt.datetime) -> TestPki:
-    return TestPki.create(environment=Environment.PROD, at=now)
 
 
 @pytest.mark.parametrize(

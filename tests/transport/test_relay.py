@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from mssante.transport._relay import MxResolver, Relay, resolve_mx
 from mssante.transport._results import Delivery, Envelope
 from mssante.trustspace import AllowList, OperatorDn
 from tests.transport.conftest import tls, write
-from tests.transport.smtp_server import Recorder, serve
+from tests.transport.smtp_server import Recorder
 
 SENDER = "dr.sender@operateur.mssante.fr"
 LISTED = "hopital-a.mssante.fr"
@@ -66,17 +66,6 @@ def allowlist(pki: TestPki, mx_certificate: IssuedCertificate) -> AllowList:
         "</ListeDomaines></ListeBlancheMSSante>"
     )
     return AllowList.parse(xml.encode())
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def server(recorder: Recorder, server_tls: ssl.SSLContext) -> Iterator[Controller]:
-    with serve(recorder, tls=server_tls) as controller:
-        yield controller
 
 
 MakeRelay = Callable[[MxResolver], Relay]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import ssl
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -26,22 +24,6 @@ from tests.transport.smtp_server import TOKEN, USER, Recorder, serve
 SENDER = USER
 TO = ("dr.martin@hopital.mssante.fr", "dr.durand@hopital.mssante.fr")
 HIDDEN = "secretariat@hopital.mssante.fr"
-
-
-@pytest.fixture(scope="module")
-def foreign(now: dt.datetime) -> TestPki:
-    return TestPki.create(environment=Environment.PROD, at=now)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def server(recorder: Recorder, server_tls: ssl.SSLContext) -> Iterator[Controller]:
-    with serve(recorder, tls=server_tls) as controller:
-        yield controller
 
 
 def submission(
