@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.message
 import email.policy
 import hashlib
 import sqlite3
@@ -104,7 +105,8 @@ def bare(data: list[bytes]) -> None:
             message = email.message_from_bytes(mail, policy=email.policy.default)
             part = next(p for p in message.walk() if p.get_content_type().startswith("message/d"))
             payload = part.get_payload()
-            block = b"\n\n".join(bytes(sub) for sub in payload) if isinstance(payload, list) else b""
+            parts = payload if isinstance(payload, list) else []
+            block = b"\n\n".join(sub.as_bytes() for sub in parts if isinstance(sub, email.message.Message))
             groups = fields(block)
             notification = hashlib.sha256(block).hexdigest()
             if part.get_content_type() == "message/delivery-status":

@@ -19,7 +19,7 @@ from mssante.message import compose, lint
 from mssante.xdm import Package, read_cda_header
 
 now = dt.datetime.now(dt.timezone.utc)
-cda = resources.files("mssante.demo").joinpath("data", "cisis-BIO-TROD_2024.01_COVID-19.xml").read_bytes()
+cda = resources.files("mssante.demo").joinpath("data").joinpath("cisis-BIO-TROD_2024.01_COVID-19.xml").read_bytes()
 patient = read_cda_header(cda).patient
 assert patient.ins is not None, "the document names no patient INS"
 patient_address = str(Address.for_patient(patient.ins))

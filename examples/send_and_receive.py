@@ -23,9 +23,9 @@ SENDER = "pierre.didot@hopital.mssante.fr"
 DOCTOR = "claire.durand@hopital.mssante.fr"
 
 with tempfile.TemporaryDirectory() as folder, LocalOperator() as operator:
-    tokens = {address: operator.add_user(address) for address in (SENDER, DOCTOR)}  # stand-ins for PSC tokens
+    tokens = {address: str(operator.add_user(address)) for address in (SENDER, DOCTOR)}  # stand-ins for PSC tokens
     certificate = operator.client_certificate(folder, name="LOGICIEL-EXEMPLE")  # (certificate, key) PEM files
-    common = {"store": operator.trust_store, "client_certificate": certificate, "revocation": operator.revocation}
+    store, revocation = operator.trust_store, operator.revocation
 
     mail = compose(
         sender=SENDER,
@@ -35,14 +35,20 @@ with tempfile.TemporaryDirectory() as folder, LocalOperator() as operator:
         subject="Avis sur le dossier de Mme PAT-TROIS",
         text="Bonjour,\n\nPouvez-vous donner votre avis ?\n",
     )
-    with Submission(operator.host, operator.smtp_port, username=SENDER, token=lambda: tokens[SENDER], **common) as smtp:
+    with Submission(
+        operator.host, operator.smtp_port, store=store, client_certificate=certificate, revocation=revocation,
+        username=SENDER, token=lambda: tokens[SENDER],
+    ) as smtp:  # fmt: skip
         result = smtp.send(mail)
     for outcome in result.recipients:  # accepted: wait; rejected: do not retry as is; deferred: retry later
         print(f"sent to {outcome.recipient}: {outcome.delivery.value} ({outcome.code} {outcome.reply})")
 
     inbox = Path(folder) / "inbox"
     inbox.mkdir()
-    with Mailbox(operator.host, operator.imap_port, username=DOCTOR, token=lambda: tokens[DOCTOR], **common) as box:
+    with Mailbox(
+        operator.host, operator.imap_port, store=store, client_certificate=certificate, revocation=revocation,
+        username=DOCTOR, token=lambda: tokens[DOCTOR],
+    ) as box:  # fmt: skip
         for uid in box.unseen():
             fetched = box.fetch(uid)  # read, not marked: nothing is lost if the program stops here
             (inbox / f"{uid}.eml").write_bytes(fetched.raw)  # your storage first...

@@ -40,6 +40,7 @@ def main() -> None:
 
     result = pki.verify(operator.certificate, purpose="server", store=store, at=AT, host=HOST, revocation=crls)
     assert result.ok
+    assert result.profile is not None
     print(f"profile {result.profile.value}, structure {result.identity.structure}, names {result.identity.fqdns}")
 
 

@@ -192,6 +192,7 @@ def test_original_read_headers_only_with_an_8bit_body() -> None:
     data = original.as_bytes()
     headers_only = email.parser.BytesParser(policy=email.policy.default).parsebytes(data, headersonly=True)
     mail = build_dsn(dsn=make_dsn(), sender="MAILER-DAEMON@clinique.mssante.fr", at=AT, original=headers_only)
-    returned = mail.get_payload()[2].get_content()
+    parts = list(mail.iter_parts())
+    returned = parts[2].get_content()
     assert f"Message-ID: {ORIGINAL_ID}" in returned
     assert "Résultat" not in returned  # the headers only, never the body

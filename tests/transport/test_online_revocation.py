@@ -157,7 +157,7 @@ def test_each_session_takes_the_fetcher_of_its_kind(store: TrustStore) -> None:
     async def attempt() -> None:
         async with AsyncCrlFetcher() as fetcher:
             with pytest.raises(TypeError, match="with CrlFetcher, not AsyncCrlFetcher"):
-                Submission("localhost", store=store, revocation=fetcher)  # type: ignore[arg-type]
+                Submission("localhost", store=store, revocation=fetcher)
 
     asyncio.run(attempt())
     with CrlFetcher() as fetcher, pytest.raises(TypeError, match="with AsyncCrlFetcher, not CrlFetcher"):
