@@ -8,9 +8,11 @@ import datetime as dt
 import ssl
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from mssante.errors import TransportError
 from mssante.message import compose
@@ -18,6 +20,7 @@ from mssante.pki import AsyncCrlFetcher, CrlFetcher, Environment, TrustStore
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
 from mssante.transport import AsyncSubmission, InboundPolicy, Submission
 from mssante.trustspace import AllowList, OperatorDn
+from tests.cli.running import run_json
 from tests.local_server import LocalServer, Reply
 from tests.transport.conftest import Files, tls, write
 from tests.transport.smtp_server import TOKEN, USER, Recorder, serve
@@ -188,3 +191,34 @@ def test_the_inbound_policy_fetches_the_client_certificate_crls(
     assert accepted.action == "OK", accepted.reason
     assert refused.action == "REJECT"
     assert "MSS-REV-002" in refused.reason
+
+
+def test_mssante_send_fetches_the_server_crls(
+    smtp: tuple[Controller, Recorder],
+    publisher: LocalServer,
+    pki: TestPki,
+    client: Files,
+    server_certificate: IssuedCertificate,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    controller, recorder = smtp
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in [*pki.anchors, *pki.intermediates]))
+    eml = tmp_path / "message.eml"
+    eml.write_bytes(mail())
+    monkeypatch.setenv("PSC_TOKEN", TOKEN)
+    command = (
+        "send", str(eml), "--server", f"localhost:{controller.port}", "--cert", str(client.certificate), "--key",
+        str(client.key), "--trust-anchor", str(anchors), "--user", USER, "--xoauth2-token-env", "PSC_TOKEN",
+    )  # fmt: skip
+    publish(publisher, pki)
+    status, payload = run_json(*command, "--cache-dir", str(tmp_path / "crl"))
+    assert status == 0, payload
+    assert payload["accepted"] == [TO]
+    assert any((tmp_path / "crl").iterdir())  # the CRLs were kept for the next run
+    publish(publisher, pki, revoked=(server_certificate,))
+    status, payload = run_json(*command, "--cache-dir", str(tmp_path / "another"))  # a day later, say
+    assert status == 2
+    assert "MSS-REV-002" in payload["error"]
+    assert len(recorder.messages) == 1

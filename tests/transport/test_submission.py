@@ -341,10 +341,13 @@ def test_mssante_send(server: Controller, recorder: Recorder, pki: TestPki, clie
     eml = files / "message.eml"
     eml.write_bytes(message(bcc=False).as_bytes())
     monkeypatch.setenv("PSC_TOKEN", TOKEN)
+    crls = []
+    for name in CA_NAMES:
+        crls += ["--crl", str(files / f"{name}.crl")]
+        (files / f"{name}.crl").write_bytes(pki.crl(name))
     status, payload = run_json(
         "send", str(eml), "--server", f"localhost:{server.port}", "--cert", str(client.certificate), "--key",
-        str(client.key), "--trust-anchor", str(anchors), "--user", USER, "--xoauth2-token-env", "PSC_TOKEN",
-        "--revocation", "off",
+        str(client.key), "--trust-anchor", str(anchors), "--user", USER, "--xoauth2-token-env", "PSC_TOKEN", *crls,
     )  # fmt: skip
     assert status == 0, payload
     assert payload["accepted"] == list(TO)

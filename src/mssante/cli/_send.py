@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from pathlib import Path
 from typing import Any
 
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
 from mssante.cli._cert import certificates_of, parse_time, read_bounded
 from mssante.message._mime import MimeLimits
-from mssante.pki import Environment, TrustStore
+from mssante.pki import (
+    DEFAULT_MAX_CRL_BYTES,
+    CrlCache,
+    CrlFetcher,
+    Environment,
+    RevocationChecker,
+    RevocationMode,
+    TrustStore,
+)
 from mssante.transport import Submission
 
 
@@ -29,7 +39,11 @@ def _send(args: argparse.Namespace) -> Outcome:
         store = TrustStore.bundled(args.env)
     if bool(args.cert) != bool(args.key):
         raise UsageError("mssante: give --cert and --key together")
-    options: dict[str, Any] = {"store": store, "at": parse_time(args.at), "revocation": args.revocation}
+    mode = RevocationMode(args.revocation)
+    options: dict[str, Any] = {"store": store, "at": parse_time(args.at), "revocation": mode}
+    if args.crl:
+        crls = [read_bounded(path, limit=DEFAULT_MAX_CRL_BYTES) for path in args.crl]
+        options["revocation"] = RevocationChecker(crls=crls, mode=mode)
     if args.cert:
         options["client_certificate"] = (args.cert, args.key)
     if args.xoauth2_token_env:
@@ -39,7 +53,11 @@ def _send(args: argparse.Namespace) -> Outcome:
         if not args.user:
             raise UsageError("mssante: --xoauth2-token-env needs --user (the mailbox address)")
         options.update(username=args.user, token=lambda: os.environ[variable])
-    with Submission(host, port, **options) as submission:
+    with contextlib.ExitStack() as stack:
+        if not args.crl and mode is not RevocationMode.OFF:  # the server's CRLs, from its distribution points
+            cache = CrlCache(Path(args.cache_dir) if args.cache_dir else None)
+            options["revocation"] = stack.enter_context(CrlFetcher(cache=cache))
+        submission = stack.enter_context(Submission(host, port, **options))
         result = submission.send(data, dsn=args.dsn)
     payload = {"ok": result.ok, "findings": [], **result.to_dict()}
     lines = [f"{item.delivery.value:9} {item.recipient}  {item.code or '-'} {item.reply}" for item in result.recipients]
@@ -64,7 +82,11 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     send.add_argument("--user", metavar="ADDRESS", help="the mailbox to authenticate as (with XOAUTH2)")
     send.add_argument("--xoauth2-token-env", metavar="VAR", help="the environment variable holding the token")
     send.add_argument("--revocation", choices=["hard", "soft", "off"], default="hard",
-                      help="revocation checking of the server certificate (default hard)")  # fmt: skip
+                      help="revocation checking of the server certificate (default hard: its CRLs are fetched "
+                      "from its distribution points and cached, unless given with --crl)")  # fmt: skip
+    send.add_argument("--crl", action="append", default=[], metavar="F",
+                      help="a CRL (DER or PEM) of the server certificate's path, not fetched (repeat)")  # fmt: skip
+    send.add_argument("--cache-dir", metavar="DIR", help="where fetched CRLs are kept (default: the user cache)")
     send.add_argument("--dsn", action="store_true", help="ask for delivery status notifications (RFC 3461)")
     send.add_argument("--at", metavar="TIME", help="check certificates as of this ISO 8601 time (default: now)")
     send.set_defaults(handler=_send)
