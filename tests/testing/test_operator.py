@@ -134,6 +134,29 @@ def test_another_client_certificate_and_size(operator: LocalOperator, tmp_path: 
     assert small.messages(PRO) == []
 
 
+def test_a_revoked_client_certificate_is_refused_by_both_servers(tmp_path: Path) -> None:
+    with LocalOperator() as running:
+        running.add_user(PRO, token="token-du-dr-martin")
+        kept = running.client_certificate(tmp_path, name="LOGICIEL GARDE")
+        issued = running.pki.organisation("LOGICIEL REVOQUE", usage="auth")
+        (tmp_path / "revoked.pem").write_bytes(issued.pem())
+        (tmp_path / "revoked.key").write_bytes(issued.key_pem())
+        revoked = (tmp_path / "revoked.pem", tmp_path / "revoked.key")
+        running.revoke(issued)
+        with running.submission(PRO, client_certificate=kept) as smtp:  # another certificate still passes
+            assert smtp.send(message(PRO, [PRO])).ok
+        with running.submission(PRO, client_certificate=revoked) as smtp:
+            refused = smtp.send(message(PRO, [PRO]))  # the operator answers MAIL FROM with 530
+        assert [(r.delivery, r.code) for r in refused.recipients] == [(Delivery.REJECTED, 530)]
+        assert "revoked" in refused.recipients[0].reply
+        with pytest.raises(TransportError, match="revoked"):
+            running.mailbox(PRO, client_certificate=revoked).connect()
+        with running.mailbox(PRO, client_certificate=kept) as box:
+            assert len(box.unseen()) == 1
+        now = dt.datetime.now(dt.timezone.utc)
+        assert running.revocation.check(issued.certificate, issued.intermediates[0], at=now).status.value == "revoked"
+
+
 def test_not_running_and_bad_users(operator: LocalOperator) -> None:
     stopped = LocalOperator()
     with pytest.raises(RuntimeError, match="not running"):

@@ -21,7 +21,7 @@ import socket
 import socketserver
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 import attrs
@@ -187,6 +187,10 @@ def _xoauth2(decoded: str) -> tuple[str, str] | None:
     return user, auth[len("Bearer ") :]
 
 
+ClientCheck = Callable[[ssl.SSLSocket], "str | None"]
+"""Judges the client of a TLS connection: None to go on, or the reason to refuse it."""
+
+
 class _Closed(Exception):
     """The connection must end (client gone, limit reached)."""
 
@@ -321,6 +325,11 @@ class _Handler(socketserver.StreamRequestHandler):
         self.reader.close()
         self.reader = self.sock.makefile("rb")
         self.encrypted = True
+        if self.server.check_client is not None and isinstance(self.sock, ssl.SSLSocket):
+            refused = self.server.check_client(self.sock)
+            if refused is not None:
+                self.send(f"* BYE {refused}")
+                return False
         return True
 
     def capabilities(self) -> str:
@@ -484,9 +493,18 @@ class _Server(socketserver.ThreadingTCPServer):
     block_on_close = True
     allow_reuse_address = True
 
-    def __init__(self, backend: ImapBackend, tls: ssl.SSLContext | None, *, implicit: bool, timeout: float) -> None:
+    def __init__(
+        self,
+        backend: ImapBackend,
+        tls: ssl.SSLContext | None,
+        *,
+        implicit: bool,
+        timeout: float,
+        check_client: ClientCheck | None,
+    ) -> None:
         self.backend = backend
         self.tls = tls
+        self.check_client = check_client
         self.implicit = implicit
         self.timeout_seconds = timeout
         self._open: set[_Handler] = set()
@@ -516,14 +534,20 @@ class _Server(socketserver.ThreadingTCPServer):
 
 @contextlib.contextmanager
 def serve(
-    backend: ImapBackend, *, tls: ssl.SSLContext | None, implicit: bool = False, timeout: float = 10.0
+    backend: ImapBackend,
+    *,
+    tls: ssl.SSLContext | None,
+    implicit: bool = False,
+    timeout: float = 10.0,
+    check_client: ClientCheck | None = None,
 ) -> Iterator[int]:
     """Run the server on 127.0.0.1 during the block (its port).
 
     STARTTLS is offered and required before authentication when given a TLS context, TLS from the first
     byte with ``implicit``; plain text only without a context. ``timeout`` bounds every read and write.
+    ``check_client`` judges the client once TLS is up: a reason ends the connection with ``* BYE <reason>``.
     """
-    server = _Server(backend, tls, implicit=implicit, timeout=timeout)
+    server = _Server(backend, tls, implicit=implicit, timeout=timeout, check_client=check_client)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="mssante-imap", daemon=True
     )

@@ -30,6 +30,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
 
 from mssante.addresses import PATIENT_DOMAIN, check
 from mssante.message import Dsn, DsnRecipient, build_dsn, compose, parse
@@ -172,20 +173,8 @@ class _Handler:
         connection = extra.get("ssl_object")
         if not isinstance(connection, ssl.SSLObject):
             return "530 5.7.0 a client certificate is required"
-        at = self.operator._at or dt.datetime.now(dt.timezone.utc)
-        reports = [
-            check_peer(
-                connection,
-                purpose=purpose,
-                store=self.operator.trust_store,
-                at=at,
-                revocation=self.operator.revocation,
-            )
-            for purpose in _CLIENT_PURPOSES
-        ]
-        if any(report is not None and report.ok for report in reports):
-            return None
-        return "530 5.7.0 the client certificate is not an IGC Santé ORG or CPS authentication certificate"
+        refused = self.operator._client_refusal(connection)
+        return None if refused is None else f"530 5.7.0 {refused}"
 
     async def handle_MAIL(  # noqa: N802 (aiosmtpd's naming)
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
@@ -306,6 +295,7 @@ class LocalOperator:
         self._client_files: tuple[Path, Path] | None = None
         self._store: TrustStore | None = None
         self._revocation: RevocationChecker | None = None
+        self._revoked: list[x509.Certificate] = []
         self._controller: Controller | None = None
         self._imap_port: int | None = None
         self._stack: contextlib.ExitStack | None = None
@@ -332,7 +322,8 @@ class LocalOperator:
         pki, server, client, crls = _material(self._pki_given)
         self._pki, self._server = pki, server
         self._store = TrustStore.from_certificates([*pki.anchors, *pki.intermediates], environment=pki.environment)
-        self._revocation = RevocationChecker(crls=list(crls))
+        if not self._revoked:
+            self._revocation = RevocationChecker(crls=list(crls))
         with contextlib.ExitStack() as stack:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mssante-operator-")))
             server_files = _write(server, directory, "server")
@@ -341,7 +332,9 @@ class LocalOperator:
             self._warm_up(client)
             if self.application.lower() not in self._accounts.accounts:
                 self.add_user(self.application, token=secrets.token_urlsafe(24))
-            self._imap_port = stack.enter_context(serve(self._accounts, tls=context, timeout=self._timeout))
+            self._imap_port = stack.enter_context(
+                serve(self._accounts, tls=context, timeout=self._timeout, check_client=self._client_refusal)
+            )
             handler = _Handler(self)
             controller = _Controller(
                 handler,
@@ -367,6 +360,29 @@ class LocalOperator:
         stack, self._stack, self._controller, self._imap_port = self._stack, None, None, None
         if stack is not None:
             stack.close()
+
+    def _client_refusal(self, connection: ssl.SSLObject | ssl.SSLSocket) -> str | None:
+        """Why the client of ``connection`` is refused (its certificate, revocation included), or None."""
+        at = self._at or dt.datetime.now(dt.timezone.utc)
+        for purpose in _CLIENT_PURPOSES:
+            report = check_peer(connection, purpose=purpose, store=self.trust_store, at=at, revocation=self.revocation)
+            if report is None:
+                return "a client certificate is required"
+            if report.ok:
+                return None
+            if any(finding.code == "MSS-REV-002" for finding in report.report.errors):
+                return "the client certificate is revoked"
+        return "the client certificate is not an IGC Santé ORG or CPS authentication certificate"
+
+    def revoke(self, *certificates: IssuedCertificate | x509.Certificate) -> None:
+        """Revoke ``certificates`` from now on: the operator's CRLs list them, both servers refuse them, and
+        :attr:`revocation` (given to the clients it makes) says so."""
+        for item in certificates:
+            certificate = item.certificate if isinstance(item, IssuedCertificate) else item
+            self._revoked.append(certificate)
+        pki = self.pki
+        crls = [pki.crl(name, revoked=[c for c in self._revoked if pki.issuer_of(c).name == name]) for name in CA_NAMES]
+        self._revocation = RevocationChecker(crls=crls)
 
     def _warm_up(self, client: IssuedCertificate) -> None:
         """Run once, in this thread, what the server threads will run (imports done before they start)."""
