@@ -58,7 +58,7 @@ def _json_flag() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
-    from mssante.cli import _cert, _checks, _demo, _directory, _message, _send, _track, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
+    from mssante.cli import _cert, _checks, _demo, _directory, _fetch, _message, _send, _track, _whitelist, _xdm  # noqa: PLC0415 (commands register themselves on the tree)
 
     parser = _Parser(
         prog="mssante",
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     _message.register(groups, _json_flag())
     _directory.register(groups, _json_flag())
     _send.register(groups, _json_flag())
+    _fetch.register(groups, _json_flag())
     _track.register(groups, _json_flag())
     _demo.register(groups, _json_flag())
     return parser

@@ -1,0 +1,77 @@
+"""What ``mssante send`` and ``mssante fetch`` share: the server, this side's certificate and login, the trust."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+from mssante.cli._app import UsageError
+from mssante.cli._cert import certificates_of, parse_time, read_bounded
+from mssante.pki import (
+    DEFAULT_MAX_CRL_BYTES,
+    CrlCache,
+    CrlFetcher,
+    Environment,
+    RevocationChecker,
+    RevocationMode,
+    TrustStore,
+)
+
+
+def server_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` too) as a host and a port."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def session_arguments() -> argparse.ArgumentParser:
+    """The options of a client session, as a parent parser."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--server", metavar="HOST:PORT", type=server_address, required=True, help="the server")
+    parser.add_argument("--cert", metavar="F", help="the client certificate (PEM)")
+    parser.add_argument("--key", metavar="F", help="its private key (PEM)")
+    parser.add_argument("--env", choices=[e.value for e in Environment], default="prod", help="IGC Santé hierarchy")
+    parser.add_argument("--trust-anchor", metavar="F", action="append", help="trust these roots instead (repeat)")
+    parser.add_argument("--user", metavar="ADDRESS", help="the mailbox to authenticate as (with XOAUTH2)")
+    parser.add_argument("--xoauth2-token-env", metavar="VAR", help="the environment variable holding the token")
+    parser.add_argument("--revocation", choices=["hard", "soft", "off"], default="hard",
+                        help="revocation checking of the server certificate (default hard: its CRLs are fetched "
+                        "from its distribution points and cached, unless given with --crl)")  # fmt: skip
+    parser.add_argument("--crl", action="append", default=[], metavar="F",
+                        help="a CRL (DER or PEM) of the server certificate's path, not fetched (repeat)")  # fmt: skip
+    parser.add_argument("--cache-dir", metavar="DIR", help="where fetched CRLs are kept (default: the user cache)")
+    parser.add_argument("--at", metavar="TIME", help="check certificates as of this ISO 8601 time (default: now)")
+    return parser
+
+
+def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, Any]:
+    """The keyword arguments of the session; a CRL fetcher it needs is closed with ``stack``."""
+    if args.trust_anchor:
+        store = TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=Environment(args.env))
+    else:
+        store = TrustStore.bundled(args.env)
+    if bool(args.cert) != bool(args.key):
+        raise UsageError("mssante: give --cert and --key together")
+    mode = RevocationMode(args.revocation)
+    options: dict[str, Any] = {"store": store, "at": parse_time(args.at), "revocation": mode}
+    if args.crl:
+        crls = [read_bounded(path, limit=DEFAULT_MAX_CRL_BYTES) for path in args.crl]
+        options["revocation"] = RevocationChecker(crls=crls, mode=mode)
+    if args.cert:
+        options["client_certificate"] = (args.cert, args.key)
+    if args.xoauth2_token_env:
+        variable = args.xoauth2_token_env
+        if not os.environ.get(variable):
+            raise UsageError(f"mssante: the environment variable {variable} holds no token")
+        if not args.user:
+            raise UsageError("mssante: --xoauth2-token-env needs --user (the mailbox address)")
+        options.update(username=args.user, token=lambda: os.environ[variable])
+    if not args.crl and mode is not RevocationMode.OFF:  # the server's CRLs, from its distribution points
+        cache = CrlCache(Path(args.cache_dir) if args.cache_dir else None)
+        options["revocation"] = stack.enter_context(CrlFetcher(cache=cache))
+    return options
