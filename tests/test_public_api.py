@@ -256,7 +256,7 @@ PUBLIC = {
         "postfix_sender_access",
         "postfix_tls_policy",
     ],
-    "mssante.demo": ["DemoResult", "DemoStep", "run_demo"],
+    "mssante.demo": ["KEPT", "DemoResult", "DemoStep", "run_demo"],
     "mssante.tracking": [
         "DEFAULT_EXPIRY",
         "SCHEMA_VERSION",

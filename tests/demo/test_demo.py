@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from mssante.demo import DemoStep, run_demo
+from mssante.demo import KEPT, DemoStep, run_demo
 from mssante.demo import _scenario as scenario
 from tests.cli.running import run, run_json
 
@@ -52,3 +54,16 @@ def test_a_failed_step_stops_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     assert names == STEPS[: names.index("send") + 1]
     assert payload["steps"][-1]["ok"] is False
     assert "elsewhere.example" in payload["steps"][-1]["error"]
+
+
+def test_keep_leaves_the_files_to_look_at(tmp_path: Path) -> None:
+    status, payload = run_json("demo", "--keep", str(tmp_path / "demo"))
+    assert status == 0
+    assert sorted(payload["files"]) == sorted(KEPT)
+    status, inspected = run_json("message", "inspect", payload["files"]["message.eml"])
+    assert (status, inspected["patient"]["ins"]) == (0, "279035121518989")
+    status, validated = run_json("xdm", "validate", payload["files"]["IHE_XDM.zip"])
+    assert validated["ok"] is True
+    status, tracked = run_json("track", "status", "--db", payload["files"]["tracking.sqlite3"], inspected["message_id"])
+    assert status == 0
+    assert {r["status"] for r in tracked["messages"][0]["recipients"]} == {"read", "delivered"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any, TextIO
 
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
@@ -10,7 +11,7 @@ from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
 
 def _demo(args: argparse.Namespace) -> Outcome:
     try:
-        from mssante.demo import DemoStep, run_demo  # noqa: PLC0415 (needs the testing extra: loaded when asked)
+        from mssante.demo import KEPT, DemoStep, run_demo  # noqa: PLC0415 (needs the testing extra: loaded when asked)
     except ImportError as error:
         raise UsageError(
             f'mssante: the demo needs the testing extra: pip install "mssante[cli,testing]" ({error})'
@@ -30,16 +31,22 @@ def _demo(args: argparse.Namespace) -> Outcome:
 
     if not as_json:
         out.write("mssante demo: a complete MSSanté exchange on this machine, offline.\n")
-    result = run_demo(progress=told)
+    keep = Path(args.keep) if args.keep else None
+    result = run_demo(progress=told, workdir=keep)
     summary = (
         f"\nThe exchange went through: {len(result.steps)} steps in {result.seconds:.1f} s."
         if result.ok
         else f"\nThe demo stopped at the step '{result.steps[-1].name}'."
     )
+    kept = {name: str(keep / name) for name in KEPT if (keep / name).exists()} if keep else {}
+    if kept:
+        summary += f"\n\nIts files are in {keep}:\n" + "".join(f"  {name:18} {KEPT[name]}\n" for name in kept)
+        summary += f"Try: mssante message inspect {kept.get('message.eml', '')}\n"
     payload: dict[str, Any] = {
         "ok": result.ok,
         "findings": [],
         "seconds": round(result.seconds, 3),
+        "files": kept,
         "steps": [
             {
                 "name": step.name,
@@ -66,4 +73,5 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
         "in an XDM package and a PDF, sent with mutual TLS, read back, parsed and linted, a read receipt, and the "
         "delivery tracker. Nothing leaves 127.0.0.1. Exit status 1 when a step fails.",
     )  # fmt: skip
+    demo.add_argument("--keep", metavar="DIR", help="keep the message, the receipts and the tracker's file in DIR")
     demo.set_defaults(handler=_demo)

@@ -8,7 +8,7 @@ read. :func:`run_demo` returns a :class:`DemoResult`: each :class:`DemoStep` tim
 Needs the ``testing`` extra (``pip install "mssante[cli,testing]"``).
 """
 
-from mssante.demo._scenario import run_demo
+from mssante.demo._scenario import KEPT, run_demo
 from mssante.demo._steps import DemoResult, DemoStep
 
-__all__ = ["DemoResult", "DemoStep", "run_demo"]
+__all__ = ["KEPT", "DemoResult", "DemoStep", "run_demo"]

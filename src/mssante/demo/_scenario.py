@@ -26,11 +26,22 @@ from mssante.errors import SecurityWarning
 from mssante.message import Disposition, build_mdn, compose, lint, parse
 from mssante.pki import Purpose, verify
 from mssante.testing import IssuedCertificate, LocalOperator, TestPki
-from mssante.tracking import Status, Tracker
+from mssante.tracking import SqliteStore, Status, Tracker
 from mssante.trustspace import AllowList, OperatorDn
 from mssante.xdm import Package, read_cda_header, validate
 
-__all__ = ["run_demo"]
+__all__ = ["KEPT", "run_demo"]
+
+KEPT = {
+    "message.eml": "the message as the patient's mailbox gave it",
+    "IHE_XDM.zip": "its XDM package",
+    "receipt.eml": "the patient's read receipt (MDN)",
+    "returned-dsn.eml": "the delivery report the operator sent back",
+    "returned-mdn.eml": "the read receipt as the sender received it",
+    "tracking.sqlite3": "the delivery tracker's file",
+    "directory.sqlite3": "the offline directory index",
+}
+"""The files the demo leaves in its folder, and what each is."""
 
 LAB_DOMAIN = "labo.mssante.fr"
 DOCTOR_DOMAIN = "medecin.mssante.fr"
@@ -106,14 +117,15 @@ def _errors(report_findings: object) -> list[str]:
 def run_demo(*, progress: Callable[[DemoStep], None] | None = None, workdir: Path | None = None) -> DemoResult:
     """Run the demo exchange; ``progress`` hears of each step as it ends. Stops at the first failed step.
 
-    Everything happens on 127.0.0.1 with throw-away certificates and data (in ``workdir``, by default
-    a temporary folder removed at the end). Needs the ``testing`` extra (aiosmtpd).
+    Everything happens on 127.0.0.1 with throw-away certificates and data, in a temporary folder removed
+    at the end, or in ``workdir``, which keeps them (see :data:`KEPT`). Needs the ``testing`` extra (aiosmtpd).
     """
     steps = Steps(progress)
     with tempfile.TemporaryDirectory(prefix="mssante-demo-") as temporary, warnings.catch_warnings():
         # The demo trusts a TEST hierarchy on purpose: the warning is said once, in the first step.
         warnings.simplefilter("ignore", SecurityWarning)
         folder = Path(workdir) if workdir is not None else Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(StepFailed):  # the failed step is in the result
             _exchange(steps, folder)
     return steps.result()
@@ -141,13 +153,20 @@ def _exchange(steps: Steps, folder: Path) -> None:
         step.say(f"IMAP on localhost:{operator.imap_port}: STARTTLS required, client certificate required")
         step.say(f"Domains: {', '.join(operator.domains)}")
     try:
-        _with_operator(steps, operator, software, folder, now)
+        with SqliteStore(folder / "tracking.sqlite3") as store:
+            _with_operator(steps, operator, software, folder=folder, now=now, tracker=Tracker(store))
     finally:
         operator.stop()
 
 
 def _with_operator(  # noqa: PLR0915 (one story, told step by step)
-    steps: Steps, operator: LocalOperator, software: IssuedCertificate, folder: Path, now: dt.datetime
+    steps: Steps,
+    operator: LocalOperator,
+    software: IssuedCertificate,
+    *,
+    folder: Path,
+    now: dt.datetime,
+    tracker: Tracker,
 ) -> None:
     with steps.step("allowlist", "The ANS allow-list") as step:
         allow = _allowlist(operator, now)
@@ -201,6 +220,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             text="Bonjour,\n\nVeuillez trouver votre résultat d'analyse.\n\nLaboratoire de démonstration",
         )  # fmt: skip
         data = mail.as_bytes()
+        (folder / "IHE_XDM.zip").write_bytes(package.to_zip())
         report = lint(mail)
         step.say(f"Subject: {mail['Subject']}")
         step.say(f"{len(data):,} bytes; X-MSS-CODECDA {mail['X-MSS-CODECDA']}, X-MSS-INS {mail['X-MSS-INS']}")
@@ -209,7 +229,6 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             step.say(f"  {finding.code} {finding.message}")
         step.expect(report.ok, f"the message fails the MSSanté rules: {_errors(report)}")
 
-    tracker = Tracker()
     with steps.step("send", "Send over SMTP with mutual TLS") as step:
         certificate = _write(software, folder)
         operator.add_user(SENDER)
@@ -228,6 +247,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             fetched = box.fetch(uids[0])
             box.mark_seen(uids[0])
         received = fetched.message
+        (folder / "message.eml").write_bytes(fetched.raw)
         step.expect(received.message_id == mail["Message-ID"], "the message read back is not the one sent")
         [(_, read_package)] = received.packages
         checked_package = validate(read_package)
@@ -245,6 +265,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             disposition=Disposition(type="displayed", action_mode="manual-action", sending_mode="MDN-sent-manually"),
             at=now, sender=address,
         )  # fmt: skip
+        (folder / "receipt.eml").write_bytes(receipt.as_bytes())
         with operator.submission(address, client_certificate=certificate) as smtp:
             sent_back = smtp.send(receipt)
         step.say(f"An MDN 'displayed' from {address} to {SENDER}: {'accepted' if sent_back.ok else 'refused'}")
@@ -257,6 +278,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         notifications.sort(key=lambda raw: order.get(parse(raw).kind, 2))
         for raw in notifications:
             observation = tracker.observe(raw, now)
+            (folder / f"returned-{observation.kind}.eml").write_bytes(raw)
             for change in observation.changes:
                 step.say(f"{observation.kind.upper()}: {change.recipient} is now {change.after.value}")
         tracked = tracker.status(mail["Message-ID"])
