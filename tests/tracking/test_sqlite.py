@@ -176,3 +176,19 @@ def test_two_processes_share_one_file(tmp_path: Path) -> None:
     assert all(tracking.status(f"<w{number}@chu.mssante.fr>") is not None for number in range(count))
     assert len(tracking.pending(T0)) == count
     reader.close()
+
+
+def test_reading_what_waits_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "tracking.sqlite3"
+    with SqliteStore(path) as store:
+        Tracker(store).sent(MID, [ALICE, BOB], T0)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of recording a notification
+        with SqliteStore(path, timeout=0.2) as reader:
+            assert [tracked.message_id for tracked in Tracker(reader).pending(T0)] == [MID]
+            with pytest.raises(TrackingStoreError, match="busy"), reader.transaction():
+                pass  # a write has to wait, and gives up after its timeout
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()

@@ -236,12 +236,13 @@ class SqliteStore:
             self._connection.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[StoreSession]:
-        """One ``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back when the block raises."""
+    def transaction(self, *, write: bool = True) -> Iterator[StoreSession]:
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT`` (a plain ``BEGIN``, a read, with ``write=False``); rolled back
+        when the block raises."""
         with self._lock:
             connection = self._connection
             try:
-                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error as error:
                 raise TrackingStoreError(f"the tracking database {str(self.path)!r} is busy ({error})") from None
             try:

@@ -168,8 +168,11 @@ class StoreSession(Protocol):
 class TrackingStore(Protocol):
     """Where tracked messages live; :meth:`transaction` applies everything or nothing."""
 
-    def transaction(self) -> contextlib.AbstractContextManager[StoreSession]:
-        """A session whose writes are kept only when the ``with`` block ends without an exception."""
+    def transaction(self, *, write: bool = True) -> contextlib.AbstractContextManager[StoreSession]:
+        """A session whose writes are kept only when the ``with`` block ends without an exception.
+
+        ``write=False`` promises the block only reads: a store may then let writers go on meanwhile.
+        """
         ...
 
     def get(self, message_id: str) -> Tracked | None:
@@ -218,7 +221,7 @@ class MemoryStore:
         self._lock = threading.RLock()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[StoreSession]:
+    def transaction(self, *, write: bool = True) -> Iterator[StoreSession]:
         """A session on a copy of the data, which replaces the data only when the block succeeds."""
         with self._lock:
             staged = _MemoryData(dict(self._data.messages), dict(self._data.seen))

@@ -398,7 +398,7 @@ class Tracker:
     def pending(self, at: dt.datetime) -> tuple[Tracked, ...]:
         """The messages with a PENDING or DELAYED recipient still within its deadline at ``at``."""
         at = utc(at)
-        with self.store.transaction() as session:
+        with self.store.transaction(write=False) as session:
             found = session.awaiting()
         return tuple(
             tracked
