@@ -196,3 +196,13 @@ def test_original_read_headers_only_with_an_8bit_body() -> None:
     returned = parts[2].get_content()
     assert f"Message-ID: {ORIGINAL_ID}" in returned
     assert "Résultat" not in returned  # the headers only, never the body
+
+
+def test_a_global_delivery_status_reads_as_a_dsn() -> None:
+    mail = build_dsn(dsn=make_dsn(), sender="MAILER-DAEMON@clinique.mssante.fr", at=AT, original=make_original())
+    data = mail.as_bytes().replace(b"message/delivery-status", b"message/global-delivery-status")
+    data = data.replace(b"secretariat@clinique.mssante.fr", "secrétariat@clinique.mssante.fr".encode())  # RFC 6533
+    read = parse(data)
+    assert read.kind == "dsn"
+    assert read.dsn is not None
+    assert read.dsn.recipients[0].final_recipient == "secrétariat@clinique.mssante.fr"

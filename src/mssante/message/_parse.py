@@ -142,7 +142,12 @@ class Message:
 def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn | None, Dsn | None]:
     """What a ``multipart/report`` reports: an MDN or a DSN (the first report part that reads)."""
     human = mime.body_text or ""
-    readers = {"message/disposition-notification": "mdn", "message/delivery-status": "dsn"}
+    readers = {
+        "message/disposition-notification": "mdn",
+        "message/global-disposition-notification": "mdn",  # RFC 6533: the same fields, UTF-8 allowed
+        "message/delivery-status": "dsn",
+        "message/global-delivery-status": "dsn",
+    }
     reports = [part for part in mime.parts if part.content_type in readers]
     for part in reports if mime.content_type == "multipart/report" else ():
         kind = readers[part.content_type]
