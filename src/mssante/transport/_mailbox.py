@@ -38,6 +38,22 @@ _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
 
 
+class _Imap(imaplib.IMAP4):
+    """imaplib's client, whose literals (the messages, and anything a server sends as ``{n}``) are bounded."""
+
+    max_literal = 0
+    """The largest literal read; a larger one ends the session before any of it is read."""
+
+    def read(self, size: int) -> bytes:
+        if size > self.max_literal:
+            raise self.abort(f"the server announced {size} bytes, over the {self.max_literal} bytes a message may be")
+        return super().read(size)
+
+
+class _ImapTls(imaplib.IMAP4_SSL, _Imap):
+    """The same, over TLS from the first byte."""
+
+
 @attrs.frozen
 class FetchedMessage:
     """One message read from the mailbox: its UID, its exact bytes, the parsed message and its flags."""
@@ -174,11 +190,9 @@ class Mailbox(ClientSession[Callable[[], str]]):
     def _open(self) -> imaplib.IMAP4:
         try:
             if self.implicit_tls:
-                imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                    self.host, self.port, ssl_context=self._context, timeout=self._timeout
-                )
+                imap: _Imap = _ImapTls(self.host, self.port, ssl_context=self._context, timeout=self._timeout)
             else:
-                imap = imaplib.IMAP4(self.host, self.port, timeout=self._timeout)
+                imap = _Imap(self.host, self.port, timeout=self._timeout)
         except ssl.SSLCertVerificationError as error:
             raise self._handshake_refused(error) from None
         except ssl.SSLError as error:
@@ -186,6 +200,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
         except (imaplib.IMAP4.error, OSError) as error:
             raise TransportError(f"cannot connect to {self.server}: {error}") from None
         _audit.connect(self.host, self.port, code=0, reply=_text(imap.welcome))
+        imap.max_literal = self.max_bytes  # what fetch() refuses when announced, it never reads either
         # imaplib sends a SASL response and its CRLF in two writes: without this the second waits for the
         # server's delayed ACK (about 40 ms at each login).
         with contextlib.suppress(OSError):
