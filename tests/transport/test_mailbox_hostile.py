@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -81,16 +81,19 @@ class Liar:
         self.thread.join(5)
 
 
+MakeLiar = Callable[..., Liar]
+
+
 @pytest.fixture
-def make_liar(server_tls: ssl.SSLContext) -> Iterator[type[Liar]]:
+def make_liar(server_tls: ssl.SSLContext) -> Iterator[MakeLiar]:
     made: list[Liar] = []
 
-    def make(**options: object) -> Liar:
-        liar = Liar(server_tls, **options)  # type: ignore[arg-type]
+    def make(*, size_line: bytes, body_literal: int) -> Liar:
+        liar = Liar(server_tls, size_line=size_line, body_literal=body_literal)
         made.append(liar)
         return liar
 
-    yield make  # type: ignore[misc]
+    yield make
     for liar in made:
         liar.close()
 
@@ -102,7 +105,7 @@ def box(port: int, store: TrustStore, crls: RevocationChecker, client: Files) ->
 
 
 def test_a_literal_larger_than_announced_is_never_read(
-    make_liar: type[Liar], store: TrustStore, crls: RevocationChecker, client: Files
+    make_liar: MakeLiar, store: TrustStore, crls: RevocationChecker, client: Files
 ) -> None:
     liar = make_liar(size_line=b"RFC822.SIZE 500 FLAGS ()", body_literal=HUGE)  # says 500 bytes, sends 2 GB
     with box(liar.port, store, crls, client) as mailbox, pytest.raises(TransportError, match="over the 100000 bytes"):
@@ -111,7 +114,7 @@ def test_a_literal_larger_than_announced_is_never_read(
 
 
 def test_a_literal_in_the_size_answer_is_bounded_too(
-    make_liar: type[Liar], store: TrustStore, crls: RevocationChecker, client: Files
+    make_liar: MakeLiar, store: TrustStore, crls: RevocationChecker, client: Files
 ) -> None:
     liar = make_liar(size_line=b"RFC822.SIZE {%d}" % HUGE, body_literal=10)
     with box(liar.port, store, crls, client) as mailbox, pytest.raises(TransportError):
