@@ -21,7 +21,7 @@ from mssante.directory import Mailbox, read_extraction
 from mssante.message import Message, compose, parse
 from mssante.pki import TrustStore
 from mssante.report import Finding, Report, Severity
-from mssante.transport import Delivery, MemoryTransport, RecipientResult, SendResult
+from mssante.transport import Delivery, FetchedMessage, MemoryTransport, RecipientResult, SendResult
 from mssante.trustspace import AllowList, Decision
 from mssante.xdm import Package
 
@@ -199,6 +199,16 @@ def test_send_result(package: Package) -> None:
     assert "not ok" in text
     assert "rejected" in text
     assert "5.1.1 unknown" in text
+
+
+def test_fetched_message(package: Package) -> None:
+    mail = compose(sender="a@x.mssante.fr", to=["b@y.mssante.fr"], nil="DEV1", at=AT, xdm=package, text="<i>x</i>")
+    raw = mail.as_bytes()
+    text = rendered(FetchedMessage(uid="42", raw=raw, message=parse(raw), flags=("\\Seen",)))
+    assert "42" in text
+    assert f"{len(raw):,} bytes" in text
+    assert "\\Seen" in text
+    assert "<i>x</i>" in text  # the message's own table follows, its body as text
 
 
 def test_attrs_slotted_classes_keep_their_slots() -> None:

@@ -24,6 +24,7 @@ from types import TracebackType
 
 import attrs
 
+from mssante import _html
 from mssante.errors import TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.pki import RevocationMode, TrustStore
@@ -67,6 +68,15 @@ class FetchedMessage:
     def seen(self) -> bool:
         """Whether the message carried ``\\Seen`` when it was fetched."""
         return "\\Seen" in self.flags
+
+    def _repr_html_(self) -> str:
+        """Its place in the mailbox, then the message as read, for notebooks."""
+        return _html.section(
+            _html.definitions(
+                [("UID", self.uid), ("size", f"{len(self.raw):,} bytes"), ("flags", " ".join(self.flags))]
+            ),
+            self.message._repr_html_(),
+        )
 
 
 def _text(value: object) -> str:
