@@ -19,6 +19,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from types import TracebackType
+from typing import BinaryIO
 
 from mssante.errors import TransportError
 from mssante.pki import (
@@ -34,6 +35,41 @@ from mssante.transport._transaction import After, Transaction
 __all__ = ["ClientCertificate", "Submission"]
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
+
+
+MAX_REPLY_BYTES = 32 * 1024
+"""The longest server reply read (as aiosmtplib bounds it): a server that goes on is cut off."""
+
+
+class _Budget:
+    """The reply stream of a session, read at most :data:`MAX_REPLY_BYTES` at a time (one reply)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.left = MAX_REPLY_BYTES
+
+    def readline(self, limit: int = -1) -> bytes:
+        line = self.stream.readline(limit)
+        self.left -= len(line)
+        if self.left < 0:  # smtplib turns an OSError into "connection unexpectedly closed" and closes
+            raise OSError(f"the server's reply is longer than {MAX_REPLY_BYTES} bytes")
+        return line
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client, whose replies are bounded: a hostile server cannot make one grow without end."""
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.file is None and self.sock is not None:
+            self.file = self.sock.makefile("rb")
+        if self.file is not None and not isinstance(self.file, _Budget):
+            self.file = _Budget(self.file)
+        if isinstance(self.file, _Budget):
+            self.file.left = MAX_REPLY_BYTES
+        return super().getreply()
 
 
 def _text(reply: bytes | str) -> str:
@@ -158,7 +194,7 @@ class Submission(ClientSession[Callable[[], str]]):
 
     def _open(self) -> smtplib.SMTP:
         try:
-            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self._local_hostname, timeout=self._timeout)
+            smtp = _Smtp(self.host, self.port, local_hostname=self._local_hostname, timeout=self._timeout)
         except smtplib.SMTPConnectError as error:
             raise TransportError(f"{self.server} did not greet: {error.smtp_code} {_text(error.smtp_error)}") from None
         except (smtplib.SMTPException, OSError) as error:
