@@ -125,6 +125,21 @@ def server_context(
     return context
 
 
+def presented_chain(
+    connection: ssl.SSLSocket | ssl.SSLObject,
+) -> tuple[x509.Certificate, list[x509.Certificate]] | None:
+    """The certificate the peer presented and the others it sent (Python 3.13+; unverified: candidates for
+    the path only), or None when it presented none."""
+    der = connection.getpeercert(binary_form=True)
+    if not der:
+        return None
+    intermediates: list[x509.Certificate] = []
+    unverified = getattr(connection, "get_unverified_chain", None)
+    if unverified is not None:  # the leaf is dropped wherever it stands
+        intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
+    return x509.load_der_x509_certificate(der), intermediates
+
+
 def check_peer(
     connection: ssl.SSLSocket | ssl.SSLObject,
     *,
@@ -139,18 +154,14 @@ def check_peer(
     For the ``server`` purpose ``host`` defaults to the name the connection was opened for (``server_hostname``).
     """
     purpose = Purpose(purpose)
-    der = connection.getpeercert(binary_form=True)
-    if not der:
+    presented = presented_chain(connection)
+    if presented is None:
         return None
     if host is None and purpose is Purpose.SERVER:
         host = connection.server_hostname
-    intermediates: list[x509.Certificate] = []
-    unverified = getattr(connection, "get_unverified_chain", None)  # Python 3.13+: what the peer sent, unverified
-    if unverified is not None:
-        # Candidates only: verify() builds the path to the store's anchors. The leaf is dropped wherever it is.
-        intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
+    certificate, intermediates = presented  # candidates only: verify() builds the path to the store's anchors
     return verify(
-        x509.load_der_x509_certificate(der),
+        certificate,
         purpose=purpose,
         store=store,
         at=at,

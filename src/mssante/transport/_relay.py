@@ -20,11 +20,11 @@ from email.message import EmailMessage
 
 import dns.exception
 import dns.resolver
-from cryptography import x509
 
 from mssante.addresses import normalise_domain
 from mssante.errors import InvalidAddress, TransportError
 from mssante.pki import RevocationMode, TrustStore
+from mssante.pki._tls import presented_chain
 from mssante.transport import _audit
 from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
@@ -106,16 +106,12 @@ class _Session(Submission):
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
         cipher = sock.cipher()
-        der = sock.getpeercert(binary_form=True)
-        if not der:
+        presented = presented_chain(sock)
+        if presented is None:
             _audit.tls(self.server, peer_subject="", protocol=sock.version(), cipher=None, ok=False,
                        reason="no certificate")  # fmt: skip
             raise _Refused(f"{self.host} presented no certificate")
-        certificate = x509.load_der_x509_certificate(der)
-        intermediates: list[x509.Certificate] = []
-        unverified = getattr(sock, "get_unverified_chain", None)  # Python 3.13+
-        if unverified is not None:
-            intermediates = [x509.load_der_x509_certificate(bytes(item)) for item in unverified() or () if item != der]
+        certificate, intermediates = presented
         at = self._now()
         checker, _ = checker_of(self._revocation, sock, store=self._store, at=at)
         decision: Decision = self._allowlist.authorise_outbound(
