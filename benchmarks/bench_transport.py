@@ -162,9 +162,7 @@ def main() -> None:
     messages = _messages()
     sink = Sink()
     with tempfile.TemporaryDirectory() as directory:
-        certificate, key = Path(directory) / "server.pem", Path(directory) / "server.key"
-        certificate.write_bytes(issued.pem())
-        key.write_bytes(issued.key_pem())
+        certificate, key = issued.write(directory, "server")
         tls = server_context(store, certificate=certificate, key=key, require_client_certificate=False)
         controller = Controller(
             sink,
@@ -208,9 +206,7 @@ def main() -> None:
         controller.stop()
     assert sink.count == 6 * TURNS * MESSAGES
     with tempfile.TemporaryDirectory() as directory:
-        certificate, key = Path(directory) / "server.pem", Path(directory) / "server.key"
-        certificate.write_bytes(issued.pem())
-        key.write_bytes(issued.key_pem())
+        certificate, key = issued.write(directory, "server")
         with _server_apart(certificate, key) as elsewhere:
             port = elsewhere  # ours() and gathered() connect to ``port``
             apart = _interleaved(ours, lambda: asyncio.run(gathered()))

@@ -139,9 +139,7 @@ def test_a_revoked_client_certificate_is_refused_by_both_servers(tmp_path: Path)
         running.add_user(PRO, token="token-du-dr-martin")
         kept = running.client_certificate(tmp_path, name="LOGICIEL GARDE")
         issued = running.pki.organisation("LOGICIEL REVOQUE", usage="auth")
-        (tmp_path / "revoked.pem").write_bytes(issued.pem())
-        (tmp_path / "revoked.key").write_bytes(issued.key_pem())
-        revoked = (tmp_path / "revoked.pem", tmp_path / "revoked.key")
+        revoked = issued.write(tmp_path, "revoked")
         running.revoke(issued)
         with running.submission(PRO, client_certificate=kept) as smtp:  # another certificate still passes
             assert smtp.send(message(PRO, [PRO])).ok

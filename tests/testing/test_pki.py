@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -869,6 +870,14 @@ def test_pem_and_key(server: IssuedCertificate) -> None:
     assert server.intermediates == server.chain[1:]
     key = serialization.load_pem_private_key(server.key_pem(), password=None)
     assert key.public_key() == server.certificate.public_key()
+
+
+def test_write_the_pem_files(server: IssuedCertificate, tmp_path: Path) -> None:
+    certificate, key = server.write(tmp_path, "mx")
+    assert (certificate, key) == (tmp_path / "mx.pem", tmp_path / "mx.key")
+    assert certificate.read_bytes() == server.pem()
+    assert key.read_bytes() == server.key_pem()
+    assert key.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize("password", [None, b"secret"])

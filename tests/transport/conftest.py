@@ -25,10 +25,7 @@ class Files:
 
 def write(issued: IssuedCertificate, directory: Path, name: str) -> Files:
     """The certificate (with its chain) and the key of ``issued`` as PEM files in ``directory``."""
-    certificate, key = directory / f"{name}.pem", directory / f"{name}.key"
-    certificate.write_bytes(issued.pem())
-    key.write_bytes(issued.key_pem())
-    return Files(certificate, key)
+    return Files(*issued.write(directory, name))
 
 
 def tls(store: TrustStore, server: Files) -> ssl.SSLContext:

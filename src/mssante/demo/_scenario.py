@@ -230,7 +230,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         step.expect(report.ok, f"the message fails the MSSanté rules: {_errors(report)}")
 
     with steps.step("send", "Send over SMTP with mutual TLS") as step:
-        certificate = _write(software, folder)
+        certificate = software.write(folder, "laboratoire")
         operator.add_user(SENDER)
         with operator.submission(SENDER, client_certificate=certificate) as smtp:
             result = smtp.send(mail, dsn=True)
@@ -288,11 +288,3 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         step.say("Final: " + ", ".join(f"{who} {status.value}" for who, status in statuses.items()))
         step.expect(statuses.get(address) is Status.READ, f"the patient's status is {statuses.get(address)}, not read")
         step.expect(statuses.get(doctor.address) is Status.DELIVERED, "the doctor's copy is not delivered")
-
-
-def _write(issued: IssuedCertificate, folder: Path) -> tuple[Path, Path]:
-    certificate, key = folder / "laboratoire.pem", folder / "laboratoire.key"
-    key.touch(mode=0o600)
-    key.write_bytes(issued.key_pem())
-    certificate.write_bytes(issued.pem())
-    return certificate, key

@@ -100,14 +100,6 @@ def _free_port() -> int:
         return port
 
 
-def _write(issued: IssuedCertificate, directory: Path, name: str) -> tuple[Path, Path]:
-    certificate, key = directory / f"{name}.pem", directory / f"{name}.key"
-    certificate.write_bytes(issued.pem())
-    key.write_bytes(issued.key_pem())
-    key.chmod(0o600)
-    return certificate, key
-
-
 class _Smtp(SMTP):
     """aiosmtpd's server, taking the DSN parameters (RFC 3461) and keeping the MAIL arguments as sent."""
 
@@ -326,8 +318,8 @@ class LocalOperator:
             self._revocation = RevocationChecker(crls=list(crls))
         with contextlib.ExitStack() as stack:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mssante-operator-")))
-            server_files = _write(server, directory, "server")
-            self._client_files = _write(client, directory, "client")
+            server_files = server.write(directory, "server")
+            self._client_files = client.write(directory, "client")
             context = server_context(self._store, certificate=server_files[0], key=server_files[1])
             self._warm_up(client)
             if self.application.lower() not in self._accounts.accounts:
@@ -448,7 +440,7 @@ class LocalOperator:
 
     def client_certificate(self, directory: str | Path, *, name: str = "LOGICIEL") -> tuple[Path, Path]:
         """Issue an ORG authentication certificate named ``name``; its PEM files (chain, key) in ``directory``."""
-        return _write(self.pki.organisation(name, usage="auth"), Path(directory), re.sub(r"\W", "_", name.lower()))
+        return self.pki.organisation(name, usage="auth").write(directory, re.sub(r"\W", "_", name.lower()))
 
     def add_user(self, address: str, *, token: str | None = None, password: str | None = None) -> str | None:
         """Create (or update) the mailbox ``address`` with an XOAUTH2 ``token`` and/or a ``password``.

@@ -13,6 +13,7 @@ import threading
 import types
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, TypedDict
 
 import attrs
@@ -232,6 +233,15 @@ class IssuedCertificate:
         return self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+
+    def write(self, directory: str | Path, name: str) -> tuple[Path, Path]:
+        """Write :meth:`pem` to ``<directory>/<name>.pem`` and the key to ``<name>.key`` (mode 0600); both paths."""
+        certificate, key = Path(directory) / f"{name}.pem", Path(directory) / f"{name}.key"
+        key.touch(mode=0o600)
+        key.chmod(0o600)
+        key.write_bytes(self.key_pem())
+        certificate.write_bytes(self.pem())
+        return certificate, key
 
     def pkcs12(self, password: bytes | None = None, *, name: bytes | None = None) -> bytes:
         """A PKCS#12 file with the key, the certificate and its intermediates; encrypted when given a password."""

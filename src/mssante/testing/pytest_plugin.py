@@ -90,11 +90,7 @@ def mssante_trust_store(mssante_pki: TestPki) -> TrustStore:
 def mssante_client_certificate(mssante_pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """``(certificate, key)``: PEM files of an ORG authentication certificate (``LOGICIEL``) from ``mssante_pki``."""
     directory = tmp_path_factory.mktemp("mssante-client")
-    issued = mssante_pki.organisation("LOGICIEL", usage="auth")
-    certificate, key = directory / "client.pem", directory / "client.key"
-    certificate.write_bytes(issued.pem())
-    key.write_bytes(issued.key_pem())
-    return certificate, key
+    return mssante_pki.organisation("LOGICIEL", usage="auth").write(directory, "client")
 
 
 @pytest.fixture
