@@ -15,6 +15,7 @@ from mssante.cli._cert import parse_time, read_bounded
 from mssante.message._mime import MimeLimits
 from mssante.report import Finding, Report
 from mssante.tracking import Change, SqliteStore, Tracked, Tracker
+from mssante.transport._submission import header_recipients
 
 DEFAULT_DATABASE = "mssante-tracking.sqlite3"
 
@@ -67,12 +68,7 @@ def _sent(args: argparse.Namespace) -> Outcome:
     for path in args.eml:
         headers = parser.parsebytes(_read(path))
         message_id = str(headers.get("Message-ID", "")).strip()
-        recipients = [
-            address
-            for field in ("To", "Cc", "Bcc")
-            for _, address in email.utils.getaddresses([str(value) for value in headers.get_all(field, [])])
-            if address
-        ]
+        recipients = header_recipients(headers)
         if not message_id or not recipients:
             raise UsageError(f"mssante: {path} has no Message-ID or no recipient: it cannot be tracked")
         messages.append((message_id, recipients))

@@ -32,7 +32,7 @@ from mssante.transport._results import Envelope, RecipientResult, SendResult
 from mssante.transport._session import ClientCertificate, ClientSession
 from mssante.transport._transaction import After, Transaction
 
-__all__ = ["ClientCertificate", "Submission"]
+__all__ = ["Submission", "header_recipients"]
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
@@ -93,6 +93,16 @@ def _strip_bcc(data: bytes) -> bytes:
     return b"".join(kept) + body
 
 
+def header_recipients(headers: email.message.Message) -> tuple[str, ...]:
+    """The addresses of the To, Cc and Bcc headers, each once, in order: who the message goes to."""
+    seen: dict[str, None] = {}
+    for field in ("To", "Cc", "Bcc"):
+        for _, address in email.utils.getaddresses([str(v) for v in headers.get_all(field, [])]):
+            if address:
+                seen.setdefault(address, None)
+    return tuple(seen)
+
+
 def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, str | None, Envelope]:
     """The bytes to transmit (CRLF, no Bcc), the Message-ID and the envelope (from the headers when not given)."""
     headers: email.message.Message
@@ -107,12 +117,7 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
         senders = [address for _, address in email.utils.getaddresses([str(v) for v in headers.get_all("From", [])])]
         if not senders or not senders[0]:
             raise TransportError("the message has no From address: give the envelope")
-        seen: dict[str, None] = {}
-        for field in ("To", "Cc", "Bcc"):
-            for _, address in email.utils.getaddresses([str(v) for v in headers.get_all(field, [])]):
-                if address:
-                    seen.setdefault(address, None)
-        envelope = Envelope(sender=senders[0], recipients=tuple(seen))
+        envelope = Envelope(sender=senders[0], recipients=header_recipients(headers))
     if not envelope.recipients:
         raise TransportError("the message has no recipient (To, Cc, Bcc or the envelope)")
     return _strip_bcc(data), message_id, envelope
