@@ -25,6 +25,7 @@ from mssante.directory import EXTRACTION_HEADER, DirectoryIndex
 from mssante.errors import SecurityWarning
 from mssante.message import Disposition, build_mdn, compose, lint, parse
 from mssante.pki import Purpose, verify
+from mssante.report import Report
 from mssante.testing import IssuedCertificate, LocalOperator, TestPki
 from mssante.tracking import SqliteStore, Status, Tracker
 from mssante.trustspace import AllowList, OperatorDn
@@ -110,8 +111,8 @@ def _pdf(text: str) -> bytes:
     return bytes(out)
 
 
-def _errors(report_findings: object) -> list[str]:
-    return [f"{finding.code} {finding.message}" for finding in getattr(report_findings, "errors", ())]
+def _errors(report: Report) -> list[str]:
+    return [f"{finding.code} {finding.message}" for finding in report.errors]
 
 
 def run_demo(*, progress: Callable[[DemoStep], None] | None = None, workdir: Path | None = None) -> DemoResult:
