@@ -84,3 +84,15 @@ def test_a_wrong_token_is_refused_without_showing_it(
     assert status == 2
     assert "XOAUTH2" in payload["error"]
     assert "not-the-token" not in payload["error"]
+
+
+def test_trust_anchors_without_a_root_are_a_usage_error(
+    operator: LocalOperator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = session(operator, tmp_path, monkeypatch)
+    intermediates = tmp_path / "intermediates.pem"
+    intermediates.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in operator.pki.intermediates))
+    options[options.index("--trust-anchor") + 1] = str(intermediates)
+    status, _, err = run("fetch", *options)
+    assert status == 2
+    assert "a trust store needs at least one anchor" in err

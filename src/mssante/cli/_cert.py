@@ -62,15 +62,20 @@ def _inspect(args: argparse.Namespace) -> Outcome:
     return data, lines, EXIT_OK if data["ok"] else EXIT_INVALID
 
 
+def trust_store(args: argparse.Namespace) -> pki.TrustStore:
+    """The anchors of ``--trust-anchor``, or the bundled IGC Santé hierarchy of ``--env``.
+
+    Anchors without a self-signed root are refused by :meth:`~mssante.pki.TrustStore.from_certificates`.
+    """
+    environment = Environment(args.env)
+    if not args.trust_anchor:
+        return pki.TrustStore.bundled(environment)
+    return pki.TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=environment)
+
+
 def _verify(args: argparse.Namespace) -> Outcome:
     certificate = pki.load_certificate(read_bounded(args.file), what=args.file)
-    environment = Environment(args.env)
-    if args.trust_anchor:
-        store = pki.TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=environment)
-        if not store.anchors:
-            raise UsageError("mssante: --trust-anchor needs at least one self-signed root certificate")
-    else:
-        store = pki.TrustStore.bundled(environment)
+    store = trust_store(args)
     revocation: pki.RevocationChecker | RevocationMode = RevocationMode(args.revocation)
     if args.crl or args.ocsp:
         revocation = pki.RevocationChecker(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mssante.cli._app import UsageError
-from mssante.cli._cert import certificates_of, parse_time, read_bounded
+from mssante.cli._cert import parse_time, read_bounded, trust_store
 from mssante.pki import (
     DEFAULT_MAX_CRL_BYTES,
     CrlCache,
@@ -17,7 +17,6 @@ from mssante.pki import (
     Environment,
     RevocationChecker,
     RevocationMode,
-    TrustStore,
 )
 
 
@@ -51,10 +50,7 @@ def session_arguments() -> argparse.ArgumentParser:
 
 def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, Any]:
     """The keyword arguments of the session; a CRL fetcher it needs is closed with ``stack``."""
-    if args.trust_anchor:
-        store = TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=Environment(args.env))
-    else:
-        store = TrustStore.bundled(args.env)
+    store = trust_store(args)
     if bool(args.cert) != bool(args.key):
         raise UsageError("mssante: give --cert and --key together")
     mode = RevocationMode(args.revocation)
