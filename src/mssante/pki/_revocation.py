@@ -32,7 +32,7 @@ import attrs
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
@@ -61,15 +61,16 @@ DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 """How far a ``thisUpdate`` may be after the time checked, to allow for clocks that disagree."""
 
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
+# The key algorithms IGC Santé and the OCSP/CRL signers of the trust space use. DSA is not among them (and is
+# deprecated by cryptography): a DSA key is an unsupported algorithm, reported as such (_unsupported_key).
 _PUBLIC_KEY_TYPES = (
     rsa.RSAPublicKey,
     ec.EllipticCurvePublicKey,
-    dsa.DSAPublicKey,
     ed25519.Ed25519PublicKey,
     ed448.Ed448PublicKey,
 )
 _CertificateKey: TypeAlias = (
-    rsa.RSAPublicKey | ec.EllipticCurvePublicKey | dsa.DSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+    rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 )
 _SERIAL = operator.attrgetter("serial_number")
 _PARSE_ERRORS = (
@@ -125,6 +126,17 @@ def _public_key(cert: x509.Certificate) -> _CertificateKey | None:
     except _PARSE_ERRORS:
         return None
     return key if isinstance(key, _PUBLIC_KEY_TYPES) else None
+
+
+def _unsupported_key(cert: x509.Certificate) -> str:
+    """`` (its key ... is not supported)`` when the key of ``cert`` cannot verify anything here, else ``""``."""
+    if _public_key(cert) is not None:
+        return ""
+    try:
+        algorithm = type(cert.public_key()).__name__.removesuffix("PublicKey").lstrip("_") or "unknown"
+    except _PARSE_ERRORS:
+        algorithm = "unreadable"
+    return f" (its key algorithm, {algorithm}, is not supported: RSA, ECDSA and EdDSA are)"
 
 
 def _key_der(key: _CertificateKey) -> bytes:
@@ -369,8 +381,8 @@ class IndexedCrl:
         claimed = f" (AKI {aki.hex()})" if aki is not None else ""
         findings.append(
             codes.CRL_BAD_SIGNATURE(
-                f"{described}: the signature{claimed} does not verify under the key of {_name(issuer.subject)} "
-                "nor of an accepted CRL signer",
+                f"{described}: the signature{claimed} does not verify under the key of {_name(issuer.subject)}"
+                f"{_unsupported_key(issuer)} nor of an accepted CRL signer",
                 where=self._where,
             )
         )
@@ -909,7 +921,9 @@ def _ocsp_responder(response: ocsp.OCSPResponse, issuer: x509.Certificate, at: d
             return label, None
         if responder_hash is not None or not response.certificates:
             return label, codes.OCSP_BAD_SIGNATURE(
-                f"the OCSP response by {label} does not verify under the key of {_name(issuer.subject)}", where="ocsp"
+                f"the OCSP response by {label} does not verify under the key of {_name(issuer.subject)}"
+                f"{_unsupported_key(issuer)}",
+                where="ocsp",
             )
     problems: list[str] = []
     for candidate in response.certificates:
@@ -923,7 +937,8 @@ def _ocsp_responder(response: ocsp.OCSPResponse, issuer: x509.Certificate, at: d
         if key is not None and _verify_signature(key, response):
             return label, None
         return label, codes.OCSP_BAD_SIGNATURE(
-            f"the OCSP response does not verify under the key of its responder {_name(candidate.subject)}",
+            f"the OCSP response does not verify under the key of its responder {_name(candidate.subject)}"
+            f"{_unsupported_key(candidate)}",
             where="ocsp",
         )
     reason = "; ".join(problems) if problems else "the responder is not the CA and no certificate for it is included"
