@@ -22,21 +22,27 @@ tests and demonstrations: SMTP submission and IMAP with mutual TLS and XOAUTH2, 
 (TXT or ZIP, any number of lines, deterministic for a seed) for directory tests and benchmarks.
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from mssante.testing._extraction import SYNTHETIC_MEMBER_NAME, synthetic_extraction, write_synthetic_extraction
-from mssante.testing._pki import (
-    CA_NAMES,
-    SYNTHETIC_PROD_POLICY_OID,
-    UNKNOWN_EXTENSION_OID,
-    CertificateAuthority,
-    IssuedCertificate,
-    LeafOptions,
-    TestPki,
-)
-
 if TYPE_CHECKING:
+    from mssante.testing._extraction import (
+        SYNTHETIC_MEMBER_NAME,
+        synthetic_extraction,
+        write_synthetic_extraction,
+    )
     from mssante.testing._operator import LocalOperator
+    from mssante.testing._pki import (
+        CA_NAMES,
+        SYNTHETIC_PROD_POLICY_OID,
+        UNKNOWN_EXTENSION_OID,
+        CertificateAuthority,
+        IssuedCertificate,
+        LeafOptions,
+        TestPki,
+    )
 
 __all__ = [
     "CA_NAMES",
@@ -52,17 +58,40 @@ __all__ = [
     "write_synthetic_extraction",
 ]
 
+# Every name is loaded on first use. pytest imports this package in every suite of an environment where mssante is
+# installed (its plugin, ``mssante.testing.pytest_plugin``, lives here), so importing it must cost nothing: no
+# cryptography, no aiosmtpd, no other part of the SDK until a name is asked for.
+_MODULES = {
+    "CA_NAMES": "_pki",
+    "SYNTHETIC_MEMBER_NAME": "_extraction",
+    "SYNTHETIC_PROD_POLICY_OID": "_pki",
+    "UNKNOWN_EXTENSION_OID": "_pki",
+    "CertificateAuthority": "_pki",
+    "IssuedCertificate": "_pki",
+    "LeafOptions": "_pki",
+    "LocalOperator": "_operator",
+    "TestPki": "_pki",
+    "synthetic_extraction": "_extraction",
+    "write_synthetic_extraction": "_extraction",
+}
+
 
 def __getattr__(name: str) -> Any:
-    """:class:`LocalOperator` is loaded on first use: it needs aiosmtpd (the ``testing`` extra)."""
-    if name == "LocalOperator":
-        try:
-            from mssante.testing._operator import LocalOperator  # noqa: PLC0415 (aiosmtpd is optional)
-        except ModuleNotFoundError as error:
-            if error.name is None or not error.name.startswith("aiosmtpd"):
-                raise
-            raise ImportError(
-                "mssante.testing.LocalOperator needs aiosmtpd: pip install 'mssante[testing]'", name=error.name
-            ) from error
-        return LocalOperator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """Load ``name`` from its module on first use; :class:`LocalOperator` needs aiosmtpd (the ``testing`` extra)."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    except ModuleNotFoundError as error:
+        if error.name is None or not error.name.startswith("aiosmtpd"):
+            raise
+        raise ImportError(
+            f"mssante.testing.{name} needs aiosmtpd: pip install 'mssante[testing]'", name=error.name
+        ) from error
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
