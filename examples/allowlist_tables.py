@@ -1,22 +1,24 @@
 """Make the Postfix tables of an MSSanté operator from the ANS allow-list.
 
-Reads the real allow-list of 2025-03-13 kept in the repository's tests/data, and writes beside the working directory
-the three files ``main.cf`` points to (see docs/postfix.md): the outbound TLS policy map, the inbound sender access
-table and the IGC Santé CA file. Offline; prints what was written and a sample line of each table.
+Reads an allow-list file (``python allowlist_tables.py listeblanchemssante.xml``; by default the excerpt of the real
+list of 2025-03-13 that ships with ``mssante.testing``), and writes in ``postfix/`` under the working directory the
+three files ``main.cf`` points to (see docs/postfix.md): the outbound TLS policy map, the inbound sender access table
+and the IGC Santé CA file. Offline; prints what was written and a sample line of each table.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from mssante.pki import TrustStore
+from mssante.testing import sample_path
 from mssante.trustspace import AllowList, igc_sante_cafile, postfix_sender_access, postfix_tls_policy
-
-ALLOWLIST = Path(__file__).resolve().parent.parent / "tests" / "data" / "listeblanchemssante-2025-03-13-restored.xml"
 
 
 def main() -> None:
-    allow = AllowList.load(ALLOWLIST)
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else sample_path("listeblanchemssante-2025-03-13-excerpt.xml")
+    allow = AllowList.load(source)
     print(f"allow-list generated {allow.generated:%Y-%m-%d %H:%M}Z, {len(allow.domains)} domains")
 
     out = Path("postfix")

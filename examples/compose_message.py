@@ -1,6 +1,6 @@
 """Compose an MSSanté message carrying a CDA document: XDM package, PDF, X-MSS headers, read receipt; lint it.
 
-The CDA document is the CI-SIS example bundled with the library (a rapid COVID-19 test result). The patient's
+The CDA document is the CI-SIS example that ships with ``mssante.testing`` (a rapid COVID-19 test result). The patient's
 MSS-C address is made from the INS in its header, ``Package.from_cda`` builds the ``IHE_XDM.ZIP`` from the same
 header, and ``compose`` sets the ``X-MSS-*`` headers and the ``XDM/1.0/DDM+`` subject. The message is linted, then
 written as ``message.eml`` in the current folder, ready for ``mssante message inspect message.eml``.
@@ -11,15 +11,15 @@ Run: ``python examples/compose_message.py`` (offline).
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
 from pathlib import Path
 
 from mssante.addresses import Address
 from mssante.message import compose, lint
+from mssante.testing import sample_bytes
 from mssante.xdm import Package, read_cda_header
 
 now = dt.datetime.now(dt.timezone.utc)
-cda = resources.files("mssante.demo").joinpath("data").joinpath("cisis-BIO-TROD_2024.01_COVID-19.xml").read_bytes()
+cda = sample_bytes("cisis-BIO-TROD_2024.01_COVID-19.xml")
 patient = read_cda_header(cda).patient
 assert patient.ins is not None, "the document names no patient INS"
 patient_address = str(Address.for_patient(patient.ins))

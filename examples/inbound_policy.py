@@ -1,22 +1,21 @@
 """Decide who may relay mail to you: the inbound policy of an MSSanté operator.
 
-The real ANS allow-list of 2025-03-13 (tests/data) lists ``uc-cmp.mssante.fr`` with one operator certificate,
-``CN=medimail-asip.mipih.fr,OU=318310021300028,O=GIP MIPIH,ST=Haute-Garonne (31),C=FR``. A throw-away IGC
-Santé-shaped PKI issues a certificate with that subject, and one for an operator that is not listed; the
-``InboundPolicy`` decides for each, with the line a Postfix policy service would answer. Offline.
+The real ANS allow-list of 2025-03-13 (an excerpt ships with ``mssante.testing``) lists ``uc-cmp.mssante.fr`` with
+one operator certificate, ``CN=medimail-asip.mipih.fr,OU=318310021300028,O=GIP MIPIH,ST=Haute-Garonne (31),C=FR``.
+A throw-away IGC Santé-shaped PKI issues a certificate with that subject, and one for an operator that is not
+listed; the ``InboundPolicy`` decides for each, with the line a Postfix policy service would answer. Offline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from mssante import pki
-from mssante.testing import TestPki
+from mssante.testing import TestPki, sample_path
 from mssante.transport import InboundPolicy, postfix_policy_answer, read_policy_request
 from mssante.trustspace import AllowList
 
-ALLOWLIST = Path(__file__).resolve().parent.parent / "tests" / "data" / "listeblanchemssante-2025-03-13-restored.xml"
+ALLOWLIST = sample_path("listeblanchemssante-2025-03-13-excerpt.xml")
 AT = dt.datetime(2025, 3, 14, 9, 0, tzinfo=dt.timezone.utc)
 
 

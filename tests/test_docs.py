@@ -5,6 +5,10 @@
 - Every ```` ```python ```` block of ``docs/*.md`` and ``README.md`` runs: the blocks of one page run in
   order, in one fresh namespace. A block whose first line is ``# not-run`` is skipped.
 - Every ``examples/*.py`` runs as a script.
+
+Both run in an empty folder outside the repository, and the examples as copies placed there: what they read
+comes with the installed package (``mssante.testing`` ships sample files), never from a checkout.
+``scripts/typecheck-docs`` reads the same blocks with :func:`python_blocks` and checks them with mypy.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import importlib.util
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -45,7 +50,7 @@ class Build(NamedTuple):
 
 
 def python_blocks(text: str) -> Iterator[CodeBlock]:
-    """The ```` ```python ```` fenced blocks of a Markdown text, dedented to their fence."""
+    """The ```` ```python ```` fenced blocks of a Markdown text, dedented to their fence (scripts/_docblocks.py too)."""
     lines = text.splitlines()
     index = 0
     while index < len(lines):
@@ -104,8 +109,23 @@ def test_python_blocks_are_found() -> None:
     ]
 
 
+def test_typecheck_modules_keep_the_page_lines() -> None:
+    spec = importlib.util.spec_from_file_location("docblocks", ROOT / "scripts" / "_docblocks.py")
+    assert spec
+    assert spec.loader
+    docblocks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(docblocks)
+    page = "\n".join(
+        ["# Title", "```python", "a = 1", "```", "```python", "# not-run", "b = 2", "```", "```py", "c = a", "```"]
+    )
+    assert docblocks.module_source(page) == "\n\na = 1\n\n\n\n\n\n\nc = a\n"
+    assert docblocks.module_source("no code") == ""
+    assert docblocks.module_name(ROOT / "docs" / "getting-started.md") == "docs_getting_started"
+
+
 @pytest.mark.parametrize("page", page_params())
-def test_doc_examples_run(page: Path) -> None:
+def test_doc_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # outside the repository: a block that reads tests/data fails
     namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
     for block in python_blocks(page.read_text(encoding="utf-8")):
         if block.source.lstrip().startswith(NOT_RUN):
@@ -117,11 +137,14 @@ def test_doc_examples_run(page: Path) -> None:
 
 @pytest.mark.parametrize("example", [pytest.param(path, id=path.name) for path in EXAMPLES])
 def test_example_runs(example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # whatever an example writes lands in a scratch folder
-    monkeypatch.setattr(sys, "argv", [str(example)])
+    # A copy, run in a scratch folder outside the repository: nothing found relative to the script or the working
+    # directory, and whatever it writes lands there.
+    script = shutil.copy(example, tmp_path / example.name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)])
     status: object = 0
     try:
-        runpy.run_path(str(example), run_name="__main__")
+        runpy.run_path(str(script), run_name="__main__")
     except SystemExit as exit_:
         status = exit_.code
     assert status in (0, None), f"{example.name} exited with {status!r}"

@@ -1,4 +1,8 @@
-"""The example notebook runs top to bottom in a fresh kernel of this Python, and shows HTML."""
+"""The example notebook runs top to bottom in a fresh kernel of this Python, and shows HTML.
+
+It runs where a user opens it: in ``examples/``, and in an empty folder outside the repository (the files it reads
+ship with mssante).
+"""
 
 from __future__ import annotations
 
@@ -60,7 +64,10 @@ def _outputs(cell: Any) -> list[Any]:
     return list(cell.get("outputs", []))
 
 
-def test_notebook_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["examples", "outside"])
+def test_notebook_runs(where: str, tmp_path: Path) -> None:
+    folder = NOTEBOOK.parent if where == "examples" else tmp_path / "work"
+    folder.mkdir(exist_ok=True)
     notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]  # nbformat is untyped
     notebook.cells.append(nbformat.v4.new_code_cell(_PROBE))  # type: ignore[no-untyped-call]
     client = NotebookClient(
@@ -69,7 +76,7 @@ def test_notebook_runs(tmp_path: Path) -> None:
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
         allow_errors=False,
-        resources={"metadata": {"path": str(ROOT)}},  # the kernel's working directory
+        resources={"metadata": {"path": str(folder)}},  # the kernel's working directory
     )
     client.execute(cleanup_kc=True)  # shut the kernel down: the test, not nbclient, made its manager
 

@@ -6,6 +6,7 @@ The only module, with the two fetchers, that knows httpx is the HTTP client unde
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Literal, TypeVar
 
@@ -72,10 +73,20 @@ class BoundedBody:
     """Collects a response body within a size limit and a deadline; :class:`DownloadRefused` past them.
 
     A compressed body is refused (it could inflate beyond any limit); a declared length over the
-    limit is refused before anything is read.
+    limit is refused before anything is read. ``progress``, when given, is called with the bytes received so
+    far and the declared length (``Content-Length``, None when the server gives none): once with 0 when the
+    body starts, then after each chunk taken.
     """
 
-    def __init__(self, url: str, response: httpx.Response, *, max_bytes: int, deadline: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        response: httpx.Response,
+        *,
+        max_bytes: int,
+        deadline: float,
+        progress: Callable[[int, int | None], None] | None = None,
+    ) -> None:
         self.url, self.max_bytes, self.deadline = url, max_bytes, deadline
         self.response = response
         self.chunks: list[bytes] = []
@@ -87,6 +98,10 @@ class BoundedBody:
         if length.isdigit() and int(length) > max_bytes:
             raise DownloadRefused(f"{url}: a body of {int(length)} bytes is over the limit of {max_bytes}",
                                   reason="oversize")  # fmt: skip
+        self.total = int(length) if length.isdigit() else None
+        self.progress = progress
+        if progress is not None:
+            progress(0, self.total)
 
     def add(self, chunk: bytes) -> None:
         """Take the next chunk, or refuse the body when it is too large or too late."""
@@ -100,6 +115,8 @@ class BoundedBody:
                 f"{self.url}: the download took too long: it took longer than allowed", reason="timeout"
             )
         self.chunks.append(chunk)
+        if self.progress is not None:
+            self.progress(self.size, self.total)
 
     def answer(self) -> Answer:
         """The whole answer, once the body is read."""

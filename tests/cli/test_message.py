@@ -57,6 +57,35 @@ def test_lint(composed: Path, tmp_path: Path) -> None:
     assert out.startswith("not compliant")
 
 
+def test_lint_judges_a_read_receipt_as_a_notification(composed: Path, tmp_path: Path) -> None:
+    mdn = tmp_path / "mdn.eml"
+    status, _ = run_json("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT,
+                         "--at", AT, "--out", str(mdn))  # fmt: skip
+    assert status == 0
+    status, payload = run_json("message", "lint", str(mdn))
+    assert (status, payload["ok"], payload["kind"], payload["findings"]) == (0, True, "mdn", [])
+    broken = tmp_path / "broken.eml"
+    broken.write_bytes(mdn.read_bytes().replace(b"Disposition: ", b"Dispositio: "))
+    status, payload = run_json("message", "lint", str(broken))
+    found = {finding["code"] for finding in payload["findings"]}
+    assert (status, payload["kind"]) == (1, "mdn")
+    assert "MSS-MDN-005" in found
+    assert not found & {"MSS-MSG-001", "MSS-MSG-022"}
+    status, out, _ = run("message", "lint", str(mdn))
+    assert out.startswith("compliant")
+
+
+def test_lint_in_the_test_environment(composed: Path) -> None:
+    status, payload = run_json("message", "lint", str(composed))
+    assert "MSS-XDM-044" in {f["code"] for f in payload["findings"] if f["severity"] == "warning"}
+    status, payload = run_json("message", "lint", "--env", "test", str(composed))
+    assert (status, payload["environment"]) == (0, "test")
+    assert "MSS-XDM-044" in {f["code"] for f in payload["findings"] if f["severity"] == "info"}
+    assert "MSS-XDM-044" not in {f["code"] for f in payload["findings"] if f["severity"] == "warning"}
+    status, _, err = run("message", "lint", "--env", "staging", str(composed))
+    assert status == 2, err
+
+
 def test_mdn_build_and_parse(composed: Path, tmp_path: Path) -> None:
     mdn = tmp_path / "mdn.eml"
     status, payload = run_json("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT,

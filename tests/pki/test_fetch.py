@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from mssante._http import CHUNK
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki._fetch import (
     AsyncCrlFetcher,
@@ -739,3 +740,42 @@ def test_async_fetcher_keeps_a_given_client_open(server: Server, ca: Ca) -> None
             return client.is_closed
 
     assert asyncio.run(run()) is False
+
+
+# --- progress ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "close-delimited"])
+@pytest.mark.parametrize("run", FETCHERS)
+def test_progress_hears_of_the_bytes_as_they_arrive(run: Fetch, server: Server, ca: Ca, length: bool) -> None:
+    body = ca.crl([(n, T0 - DAY) for n in range(1, 8000)])  # a CRL of several chunks
+    assert len(body) > 2 * CHUNK
+    server.routes["/big.crl"] = Reply(body, length=length)
+    heard: list[tuple[int, int | None]] = []
+    crls, findings = run(ca, leaf_for(ca, server.url("/big.crl")), progress=lambda got, of: heard.append((got, of)))
+    assert (len(crls), findings) == (1, [])
+    total = len(body) if length else None
+    assert heard[0] == (0, total)
+    assert heard[-1] == (len(body), total)
+    received = [got for got, _ in heard]
+    assert received == sorted(received)
+    assert len(set(received)) == len(received) > 2
+    assert {of for _, of in heard} == {total}
+
+
+@pytest.mark.parametrize("run", FETCHERS)
+def test_progress_hears_nothing_without_a_body(run: Fetch, server: Server, ca: Ca) -> None:
+    server.routes["/gone.crl"] = Reply(status=404)
+    heard: list[tuple[int, int | None]] = []
+    run(ca, leaf_for(ca, server.url("/gone.crl")), progress=lambda got, of: heard.append((got, of)))
+    assert heard == []
+
+
+def test_a_failing_progress_callback_ends_the_fetch(server: Server, ca: Ca) -> None:
+    server.routes["/ca.crl"] = Reply(ca.crl())
+
+    def stop(received: int, total: int | None) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch(ca, leaf_for(ca, server.url("/ca.crl")), progress=stop)

@@ -872,7 +872,7 @@ def test_soft_mode_warns_and_makes_unknown_a_warning(ca: Ca, leaf: x509.Certific
 
 def test_soft_mode_still_refuses_a_revoked_certificate(ca: Ca, leaf: x509.Certificate) -> None:
     with pytest.warns(SecurityWarning):
-        checker = RevocationChecker(mode="soft", crls=[ca.crl([(0x1234, T0 - DAY)])])  # type: ignore[arg-type]
+        checker = RevocationChecker(mode="soft", crls=[ca.crl([(0x1234, T0 - DAY)])])
     result = checker.check(leaf, ca.cert, at=T0)
     assert result.status is CertStatus.REVOKED
     assert not result.report.ok

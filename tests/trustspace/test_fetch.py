@@ -579,6 +579,44 @@ def test_async_fetcher_bounds_the_body(server: Server, store: TrustStore) -> Non
     assert asyncio.run(run()).report.codes == (OVERSIZE,)
 
 
+# --- progress ---------------------------------------------------------------------------------------------------
+
+
+def test_progress_hears_of_the_list_as_it_arrives(server: Server, store: TrustStore) -> None:
+    body = RESTORED.read_bytes()
+    server.routes[PATH] = Reply(body=body)
+    heard: list[tuple[int, int | None]] = []
+    result = fetch(server, store, progress=lambda got, of: heard.append((got, of)))
+    assert result.changed
+    assert heard[0] == (0, len(body))
+    assert heard[-1] == (len(body), len(body))
+    received = [got for got, _ in heard]
+    assert received == sorted(received)
+    assert len(set(received)) == len(received) > 2
+    assert {of for _, of in heard} == {len(body)}
+
+
+def test_async_progress_without_a_declared_length(server: Server, store: TrustStore) -> None:
+    server.routes[PATH] = Reply(body=NEWER, length=False)
+    heard: list[tuple[int, int | None]] = []
+
+    async def run() -> FetchResult:
+        options: dict[str, Any] = {"store": store, "url": server.url(), "timeout": TIMEOUT}
+        async with AsyncAllowListFetcher(**options, progress=lambda got, of: heard.append((got, of))) as fetcher:
+            return await fetcher.fetch(at=AT)
+
+    assert asyncio.run(run()).changed
+    assert heard == [(0, None), (len(NEWER), None)]
+
+
+def test_progress_hears_nothing_of_a_304(server: Server, store: TrustStore, cache: AllowListCache) -> None:
+    prime(server, store, cache)
+    server.routes[PATH] = conditional(SMALL)
+    heard: list[tuple[int, int | None]] = []
+    assert fetch(server, store, cache, progress=lambda got, of: heard.append((got, of))).from_cache
+    assert heard == []
+
+
 # --- the cache --------------------------------------------------------------------------------------------------
 
 

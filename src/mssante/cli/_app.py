@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="mssante",
-        description="The MSSanté SDK from a shell: identifiers, addresses and, as they land, certificates, "
-        "allow-list, XDM, messages, directory and transport.",
+        description="The MSSanté SDK from a shell: identifiers, addresses, certificates, the allow-list, XDM "
+        "packages, messages, read receipts, the directory, transport and delivery tracking.",
         parents=[_json_flag()],
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")

@@ -11,7 +11,12 @@ from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
 
 def _demo(args: argparse.Namespace) -> Outcome:
     try:
-        from mssante.demo import KEPT, DemoStep, run_demo  # noqa: PLC0415 (needs the testing extra: loaded when asked)
+        from mssante.demo import (  # noqa: PLC0415 (needs the testing extra: loaded when asked)
+            KEPT,
+            DemoStep,
+            next_commands,
+            run_demo,
+        )
     except ImportError as error:
         raise UsageError(
             f'mssante: the demo needs the testing extra: pip install "mssante[cli,testing]" ({error})'
@@ -38,15 +43,22 @@ def _demo(args: argparse.Namespace) -> Outcome:
         if result.ok
         else f"\nThe demo stopped at the step '{result.steps[-1].name}'."
     )
+    if result.message_id:
+        summary += f"\nThe message's Message-ID: {result.message_id}"
     kept = {name: str(keep / name) for name in KEPT if (keep / name).exists()} if keep else {}
+    commands = next_commands(keep, result.message_id) if keep and result.ok and result.message_id else []
     if kept:
-        summary += f"\n\nIts files are in {keep}:\n" + "".join(f"  {name:18} {KEPT[name]}\n" for name in kept)
-        summary += f"Try: mssante message inspect {kept.get('message.eml', '')}\n"
+        width = max(len(name) for name in kept)
+        summary += f"\n\nKept in {keep}:\n" + "".join(f"  {name:{width}}  {KEPT[name]}\n" for name in kept)
+    if commands:
+        summary += "\nLook at them with:\n" + "".join(f"  # {what}\n  {command}\n" for command, what in commands)
     payload: dict[str, Any] = {
         "ok": result.ok,
         "findings": [],
         "seconds": round(result.seconds, 3),
+        "message_id": result.message_id,
         "files": kept,
+        "commands": [command for command, _ in commands],
         "steps": [
             {
                 "name": step.name,
@@ -73,5 +85,8 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
         "in an XDM package and a PDF, sent with mutual TLS, read back, parsed and linted, a read receipt, and the "
         "delivery tracker. Nothing leaves 127.0.0.1. Exit status 1 when a step fails.",
     )  # fmt: skip
-    demo.add_argument("--keep", metavar="DIR", help="keep the message, the receipts and the tracker's file in DIR")
+    demo.add_argument(
+        "--keep", metavar="DIR", help="keep the message, the receipts, the tracker's file and the test certificates in "
+        "DIR, and show the commands that look at them",
+    )  # fmt: skip
     demo.set_defaults(handler=_demo)

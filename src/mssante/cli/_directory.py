@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
+from mssante.cli._progress import count_progress
 from mssante.directory import DirectoryClient, DirectoryIndex, Mailbox
 from mssante.report import Report
 
 _DEFAULT_LIMIT = 50
-
-
-class _Progress:
-    """Rows imported so far, on standard error when it is a terminal."""
-
-    def __init__(self) -> None:
-        self.shown = sys.stderr.isatty()
-
-    def __call__(self, rows: int) -> None:
-        if self.shown:
-            sys.stderr.write(f"\rimporting: {rows:,} rows")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
 
 
 def _open(args: argparse.Namespace) -> DirectoryIndex:
@@ -36,10 +20,8 @@ def _open(args: argparse.Namespace) -> DirectoryIndex:
 
 
 def _import(args: argparse.Namespace) -> Outcome:
-    progress = _Progress()
-    with _open(args) as index:
+    with count_progress(args.streams[1], "importing") as progress, _open(args) as index:
         result = index.import_extraction(args.file, progress=progress)
-    progress.done()
     report = Report(findings=result.findings, subject=args.file)
     payload = {
         **report.to_dict(),

@@ -23,6 +23,7 @@ from mssante.message import (
     lint,
     parse,
 )
+from mssante.message._lint import ENVIRONMENTS
 from mssante.message._mime import MimeLimits
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import Package
@@ -89,8 +90,8 @@ def _inspect(args: argparse.Namespace) -> Outcome:
 
 def _lint(args: argparse.Namespace) -> Outcome:
     message = _read_message(args.eml)
-    report = lint(message)
-    payload = {**report.to_dict(), "subject": message.subject, "kind": message.kind}
+    report = lint(message, environment=args.env)
+    payload = {**report.to_dict(), "subject": message.subject, "kind": message.kind, "environment": args.env}
     errors, warnings = len(report.errors), len(report.warnings)
     lines = [
         f"{'compliant' if report.ok else 'not compliant':13} {args.eml} ({errors} error(s), {warnings} warning(s))"
@@ -199,10 +200,14 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     judge = commands.add_parser(
         "lint", parents=[json_flag], help="judge a message against the MSSanté rules",
         description="Judge a message against the MSSanté rules (X-MSS-* headers, subject convention, patient "
-        "messaging, one patient) and its XDM packages against the XDM and CI-SIS rules. Exit status 1 when an "
-        "error is found.",
+        "messaging, one patient) and its XDM packages against the XDM and CI-SIS rules. A read receipt (MDN) or a "
+        "delivery report (DSN) is judged as a notification: its block, its headers, not the rules of a message. "
+        "Exit status 1 when an error is found.",
     )  # fmt: skip
     judge.add_argument("eml", metavar="EML")
+    judge.add_argument("--env", choices=ENVIRONMENTS, default="prod",
+                       help="prod (default), or test: a TEST or DEMO INS is expected there (MSS-XDM-044 is "
+                       "information)")  # fmt: skip
     judge.set_defaults(handler=_lint)
 
     build = commands.add_parser(

@@ -10,6 +10,7 @@ from typing import Any
 
 from mssante.cli._app import UsageError
 from mssante.cli._cert import parse_time, read_bounded, trust_store
+from mssante.cli._progress import download_progress
 from mssante.pki import (
     DEFAULT_MAX_CRL_BYTES,
     CrlCache,
@@ -49,7 +50,8 @@ def session_arguments() -> argparse.ArgumentParser:
 
 
 def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, Any]:
-    """The keyword arguments of the session; a CRL fetcher it needs is closed with ``stack``."""
+    """The keyword arguments of the session; a CRL fetcher it needs (and the progress of its downloads, on
+    standard error when it is a terminal) is closed with ``stack``."""
     store = trust_store(args)
     if bool(args.cert) != bool(args.key):
         raise UsageError("mssante: give --cert and --key together")
@@ -69,5 +71,6 @@ def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> di
         options.update(username=args.user, token=lambda: os.environ[variable])
     if not args.crl and mode is not RevocationMode.OFF:  # the server's CRLs, from its distribution points
         cache = CrlCache(Path(args.cache_dir) if args.cache_dir else None)
-        options["revocation"] = stack.enter_context(CrlFetcher(cache=cache))
+        progress = stack.enter_context(download_progress(args.streams[1], "CRL"))
+        options["revocation"] = stack.enter_context(CrlFetcher(cache=cache, progress=progress))
     return options

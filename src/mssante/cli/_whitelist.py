@@ -11,6 +11,7 @@ from mssante import pki
 from mssante._files import atomic_write
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.cli._cert import parse_time, read_bounded
+from mssante.cli._progress import download_progress
 from mssante.errors import InvalidInput
 from mssante.pki import Environment, TrustStore
 from mssante.report import Finding, Report, Severity, finding_codes
@@ -178,7 +179,10 @@ def _fetch(args: argparse.Namespace) -> Outcome:
     if args.trust_anchor:
         certificates = [c for path in args.trust_anchor for c in pki.load_certificates(read_bounded(path), what=path)]
         options["store"] = TrustStore.from_certificates(certificates, environment=Environment.PROD)
-    with AllowListFetcher(**options) as fetcher:
+    with (
+        download_progress(args.streams[1], "allow-list") as progress,
+        AllowListFetcher(**options, progress=progress) as fetcher,
+    ):
         result = fetcher.fetch(at=dt.datetime.now(dt.timezone.utc))
     allow = result.allowlist
     payload = {

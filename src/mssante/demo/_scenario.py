@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.policy
+import re
+import shlex
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -18,20 +20,22 @@ from email.parser import BytesParser
 from importlib import resources
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from mssante.addresses import PATIENT_DOMAIN, Address
 from mssante.addresses import check as check_address
 from mssante.demo._steps import DemoResult, DemoStep, StepFailed, Steps
 from mssante.directory import EXTRACTION_HEADER, DirectoryIndex
 from mssante.errors import SecurityWarning
 from mssante.message import Disposition, build_mdn, compose, lint, parse
-from mssante.pki import Purpose, verify
+from mssante.pki import Environment, Purpose, verify
 from mssante.report import Report
 from mssante.testing import IssuedCertificate, LocalOperator, TestPki
 from mssante.tracking import SqliteStore, Status, Tracker
 from mssante.trustspace import AllowList, OperatorDn
 from mssante.xdm import Package, read_cda_header, validate
 
-__all__ = ["KEPT", "run_demo"]
+__all__ = ["KEPT", "next_commands", "run_demo"]
 
 KEPT = {
     "message.eml": "the message as the patient's mailbox gave it",
@@ -40,9 +44,43 @@ KEPT = {
     "returned-dsn.eml": "the delivery report the operator sent back",
     "returned-mdn.eml": "the read receipt as the sender received it",
     "tracking.sqlite3": "the delivery tracker's file",
-    "directory.sqlite3": "the offline directory index",
+    "directory.sqlite3": "the offline directory index (made from a sample extraction, the .txt file)",
+    "laboratoire.pem": "the laboratory software's certificate, then its intermediate CA (PEM)",
+    "laboratoire.key": "its private key (a throw-away TEST key)",
+    "test-ca-root.pem": "the TEST root CA that certificate chains to: the trust anchor",
+    "test-ca-intermediate.pem": "the TEST intermediate CA that issued it",
+    "test-ca-root.crl": "the root CA's CRL (valid 7 days)",
+    "test-ca-intermediate.crl": "the intermediate CA's CRL (valid 7 days)",
 }
 """The files the demo leaves in its folder, and what each is."""
+
+_NEXT = (
+    ("message inspect {message.eml}", "the message as the patient's mailbox gave it"),
+    ("message lint --env test {message.eml}", "judged in the TEST environment: no error, no warning"),
+    ("xdm validate {IHE_XDM.zip}", "its XDM package"),
+    ("mdn parse {returned-mdn.eml}", "the read receipt that came back"),
+    ("message lint {returned-mdn.eml}", "judged as a notification, not as a message"),
+    ("cert verify {laboratoire.pem} --purpose organisation --env test --trust-anchor {test-ca-root.pem} "
+     "--chain {test-ca-intermediate.pem} --crl {test-ca-intermediate.crl} --crl {test-ca-root.crl}",
+     "the laboratory's certificate"),
+    ("directory lookup 10101010104 --db {directory.sqlite3}", "the doctor, by RPPS"),
+    ("track status --db {tracking.sqlite3} {message_id}", "delivered, then read"),
+)  # fmt: skip
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+def next_commands(folder: str | Path, message_id: str) -> list[tuple[str, str]]:
+    """The ``mssante`` commands to run on the files kept in ``folder``, each with what it shows.
+
+    Each command line starts with ``mssante`` and is quoted for a POSIX shell; ``message_id`` is the
+    Message-ID of the demo's message (as :attr:`DemoResult.message_id` gives it).
+    """
+    values = {name: shlex.quote(str(Path(folder) / name)) for name in KEPT}
+    values["message_id"] = shlex.quote(message_id)
+    return [("mssante " + _PLACEHOLDER.sub(lambda name: values[name[1]], command), what) for command, what in _NEXT]
+
 
 LAB_DOMAIN = "labo.mssante.fr"
 DOCTOR_DOMAIN = "medecin.mssante.fr"
@@ -51,6 +89,8 @@ DOCTOR_RPPS = "10101010104"
 DOCTOR = f"stephane.medioni@{DOCTOR_DOMAIN}"
 NIL = "DEMO00001"
 CDA_NAME = "cisis-BIO-TROD_2024.01_COVID-19.xml"
+CLASS_CODE = {"code": "10", "scheme": "1.2.250.1.213.1.1.4.1", "display": "Compte rendu"}
+CONTENT_TYPE_CODE = {"code": "07", "scheme": "1.2.250.1.213.2.2", "display": "Consultation Soins Externes"}
 
 
 def _cda() -> bytes:
@@ -147,6 +187,7 @@ def _exchange(steps: Steps, folder: Path) -> None:
         step.say(f"mssante.pki checked it: {'valid' if checked.ok else 'refused'} (profile {profile})")
         step.say("A TEST hierarchy: what it issues never passes for a production identity.")
         step.expect(checked.ok, f"the software certificate was refused: {_errors(checked.report)}")
+        _write_authorities(pki, software, folder)
 
     with steps.step("operator", "A local MSSanté operator") as step:
         operator.start()
@@ -158,6 +199,16 @@ def _exchange(steps: Steps, folder: Path) -> None:
             _with_operator(steps, operator, software, folder=folder, now=now, tracker=Tracker(store))
     finally:
         operator.stop()
+
+
+def _write_authorities(pki: TestPki, software: IssuedCertificate, folder: Path) -> None:
+    """The CAs of the software's certificate and their CRLs, for ``mssante cert verify`` on the kept files."""
+    issuer = pki.issuer_of(software.certificate)
+    (folder / "test-ca-root.pem").write_bytes(software.anchor.public_bytes(Encoding.PEM))
+    intermediates = b"".join(ca.public_bytes(Encoding.PEM) for ca in software.intermediates)
+    (folder / "test-ca-intermediate.pem").write_bytes(intermediates)
+    (folder / "test-ca-intermediate.crl").write_bytes(pki.crl(issuer.name))
+    (folder / "test-ca-root.crl").write_bytes(pki.crl(issuer.root.name))
 
 
 def _with_operator(  # noqa: PLR0915 (one story, told step by step)
@@ -214,7 +265,12 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         step.expect(verdict.valid, f"the patient address is refused: {_errors(verdict.report)}")
 
     with steps.step("compose", "Compose the message: XDM package + PDF") as step:
-        package = Package.from_cda(cda, at=now, recipients=[address, doctor.address])
+        # The two codes the CI-SIS asks for that a CDA header does not carry (MSS-XDM-043): the class of the
+        # document (JDV_J06: a report) and the activity the submission comes from (TRE_R209: outpatient care).
+        package = Package.from_cda(
+            cda, at=now, recipients=[address, doctor.address], document={"class_code": CLASS_CODE},
+            submission_set={"content_type_code": CONTENT_TYPE_CODE},
+        )  # fmt: skip
         mail = compose(
             sender=SENDER, to=[address], cc=[doctor.address], nil=NIL, at=now, xdm=package,
             pdf=_pdf("Resultat de test rapide COVID-19 - document de demonstration"), read_receipt=True,
@@ -222,10 +278,12 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         )  # fmt: skip
         data = mail.as_bytes()
         (folder / "IHE_XDM.zip").write_bytes(package.to_zip())
-        report = lint(mail)
+        steps.message_id = str(mail["Message-ID"])
+        report = lint(mail, environment=Environment.TEST)
         step.say(f"Subject: {mail['Subject']}")
+        step.say(f"Message-ID: {steps.message_id}")
         step.say(f"{len(data):,} bytes; X-MSS-CODECDA {mail['X-MSS-CODECDA']}, X-MSS-INS {mail['X-MSS-INS']}")
-        step.say(f"Lint: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+        step.say(f"Lint (TEST environment): {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
         for finding in report.warnings:
             step.say(f"  {finding.code} {finding.message}")
         step.expect(report.ok, f"the message fails the MSSanté rules: {_errors(report)}")
@@ -257,7 +315,10 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         step.say(f"XDM package: {len(documents)} document(s), {len(checked_package.errors)} error(s)")
         same = [content for _, content in documents] == [cda]
         step.say(f"The CDA document is {'byte for byte the one sent' if same else 'different from the one sent'}")
-        step.expect(same and checked_package.ok and lint(received).ok, "the package read back is not valid")
+        step.expect(
+            same and checked_package.ok and lint(received, environment=Environment.TEST).ok,
+            "the package read back is not valid",
+        )
 
     with steps.step("mdn", "The patient's read receipt") as step:
         original = BytesParser(policy=email.policy.default).parsebytes(fetched.raw)

@@ -28,6 +28,8 @@ class DemoResult:
     """The whole demo: every step that ran, in order; ``ok`` when all of them did."""
 
     steps: tuple[DemoStep, ...]
+    message_id: str | None = None
+    """The Message-ID of the message the demo sent, once it is composed (``mssante track status`` takes it)."""
 
     @property
     def ok(self) -> bool:
@@ -65,6 +67,7 @@ class Steps:
     def __init__(self, progress: Callable[[DemoStep], None] | None = None) -> None:
         self.done: list[DemoStep] = []
         self._progress = progress
+        self.message_id: str | None = None
 
     @contextmanager
     def step(self, name: str, title: str) -> Iterator[_Lines]:
@@ -92,4 +95,4 @@ class Steps:
 
     def result(self) -> DemoResult:
         """What ran so far."""
-        return DemoResult(steps=tuple(self.done))
+        return DemoResult(steps=tuple(self.done), message_id=self.message_id)

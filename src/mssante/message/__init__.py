@@ -8,7 +8,8 @@
 - :func:`build_mdn`, :func:`build_ko_mail`, :func:`build_dsn`, :func:`parse_disposition_notification` and
   :func:`parse_delivery_status` handle read receipts (RFC 8098, with the CI-SIS error forms)
   and delivery reports (RFC 3464).
-- :func:`lint` judges a message against the MSSanté rules, with stable codes.
+- :func:`lint` judges a message against the MSSanté rules, with stable codes; a read receipt or a delivery
+  report against the rules of a notification.
 
 >>> from mssante.message import Subject
 >>> Subject.build(label="CR de biologie", family="Dupont", given="Jeanne")
@@ -27,7 +28,7 @@ from mssante.message._headers import (
     join_codes,
     split_codes,
 )
-from mssante.message._lint import RULES, lint
+from mssante.message._lint import NOTIFICATION_RULES, RULES, lint
 from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
 from mssante.message._notifications import (
     INTEGRATION_ERRORS,
@@ -47,6 +48,7 @@ from mssante.message._patient import Patient
 __all__ = [
     "INTEGRATION_ERRORS",
     "KO_PREFIX",
+    "NOTIFICATION_RULES",
     "RULES",
     "SUBJECT_PREFIX",
     "XDM_FILENAME",

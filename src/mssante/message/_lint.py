@@ -1,9 +1,15 @@
-"""Judging a message against the MSSanté rules: each rule a function, each finding a stable code with its source."""
+"""Judging a message against the MSSanté rules: each rule a function, each finding a stable code with its source.
+
+A read receipt (MDN) or a delivery report (DSN) is not a message a professional writes: it is judged by the
+rules of a notification (:data:`NOTIFICATION_RULES`), not by those of a message (:data:`RULES`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
+
+import attrs
 
 from mssante.addresses import Address
 from mssante.errors import InvalidAddress
@@ -11,10 +17,14 @@ from mssante.message import _codes
 from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL
 from mssante.message._mime import MimeLimits
 from mssante.message._parse import Message, parse
-from mssante.report import Finding, Report
+from mssante.report import Finding, Report, Severity
 from mssante.xdm import validate
+from mssante.xdm._codes import TEST_INS
 
-__all__ = ["RULES", "lint"]
+__all__ = ["ENVIRONMENTS", "NOTIFICATION_RULES", "RULES", "lint"]
+
+ENVIRONMENTS = ("prod", "test")
+"""The environments a message is judged for: production, or the TEST trust space of IGC Santé and the INS."""
 
 Rule = Callable[[Message], Iterator[Finding]]
 
@@ -31,13 +41,22 @@ def _single_headers(message: Message) -> Iterator[Finding]:
 
 
 def _identity(message: Message) -> Iterator[Finding]:
+    yield from _addressing(message, starts_conversation=True)
+
+
+def _notification_identity(message: Message) -> Iterator[Finding]:
+    # A notification answers a message: a patient (MSS-C) address may send it (a read receipt, MSS-MSG-022 aside).
+    yield from _addressing(message, starts_conversation=False)
+
+
+def _addressing(message: Message, *, starts_conversation: bool) -> Iterator[Finding]:
     if not message.message_id:
         yield _codes.NO_MESSAGE_ID("add a Message-ID", where="Message-ID")
     senders = message.mime.mailboxes("From")
     if len(senders) != 1:
         yield _codes.BAD_SENDER(f"{len(senders)} From addresses", where="From")
     for mailbox in senders:
-        yield from _address_findings(mailbox.address, "From", _codes.BAD_SENDER)
+        yield from _address_findings(mailbox.address, "From", _codes.BAD_SENDER, patient_sender=starts_conversation)
     for field in ("To", "Cc"):
         mailboxes = message.mime.mailboxes(field)
         if message.mime.get_all(field) and not mailboxes:
@@ -48,13 +67,15 @@ def _identity(message: Message) -> Iterator[Finding]:
         yield _codes.BAD_RECIPIENT("the message has no recipient in To or Cc", where="To")
 
 
-def _address_findings(text: str, where: str, code: Callable[..., Finding]) -> Iterator[Finding]:
+def _address_findings(
+    text: str, where: str, code: Callable[..., Finding], *, patient_sender: bool = False
+) -> Iterator[Finding]:
     try:
         address = Address.parse(text)
     except InvalidAddress as error:
         yield code(f"{text!r}: {error.report.errors[0].message}", where=where)
         return
-    if where == "From" and address.is_patient:
+    if patient_sender and address.is_patient:
         yield _codes.PATIENT_SENDER(f"{address} is a patient address", where=where)
 
 
@@ -143,17 +164,43 @@ def _receipt(message: Message) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (_nil, _single_headers, _identity, _body, _xdm, _headers_of_documents, _patients, _receipt)
-"""The rules, in the order their findings are reported."""
+"""The rules of a message, in the order their findings are reported."""
+
+NOTIFICATION_RULES: tuple[Rule, ...] = (_single_headers, _notification_identity)
+"""The rules of a read receipt (MDN) or a delivery report (DSN), in the order their findings are reported.
+
+Its block is judged as it is read (``MSS-MDN-*``, ``MSS-DSN-*``, in :attr:`Message.findings`); its headers as
+those of any mail: a Message-ID, valid addresses, single headers once. The rules of a message a professional
+writes do not apply: X-MSS-NIL (``MSS-MSG-001``) names the product that writes messages, and a patient
+(``MSS-MSG-022``) may answer, with a read receipt, the message a professional sent.
+"""
 
 
-def lint(message: Message | EmailMessage | bytes, *, limits: MimeLimits | None = None) -> Report:
+def _in_test(finding: Finding) -> Finding:
+    """A TEST or DEMO INS is what the TEST environment expects: said, as information."""
+    if finding.code != TEST_INS.id or finding.severity is not Severity.WARNING:
+        return finding
+    return attrs.evolve(finding, severity=Severity.INFO, message=f"{finding.message}, as the TEST environment expects")
+
+
+def lint(
+    message: Message | EmailMessage | bytes, *, limits: MimeLimits | None = None, environment: str = "prod"
+) -> Report:
     """Judge a message against the MSSanté rules (and its XDM packages against :func:`mssante.xdm.validate`).
 
-    Takes what :func:`compose` gives, the bytes of a message, or a :class:`Message` already read.
+    Takes what :func:`compose` gives, the bytes of a message, or a :class:`Message` already read. A read
+    receipt or a delivery report (``kind`` ``mdn`` or ``dsn``, its block read or not) is judged by
+    :data:`NOTIFICATION_RULES`, any other message by :data:`RULES`. ``environment`` is ``prod`` (the default)
+    or ``test``: in the TEST environment a patient under the TEST or DEMO INS authority is expected, and
+    ``MSS-XDM-044`` is information instead of a warning.
     """
+    if environment not in ENVIRONMENTS:
+        raise ValueError(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
     if not isinstance(message, Message):
         message = parse(message, limits=limits)
     findings = [*message.findings]
-    for rule in RULES:
+    for rule in NOTIFICATION_RULES if message.kind in ("mdn", "dsn") else RULES:
         findings.extend(rule(message))
+    if environment == "test":
+        findings = [_in_test(finding) for finding in findings]
     return Report(findings=findings, subject=message.subject or message.message_id or "message")

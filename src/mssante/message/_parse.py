@@ -65,9 +65,15 @@ class Message:
     patients: tuple[Patient, ...]
     """The distinct patients of the packages' document entries (by patientId)."""
     kind: str
-    """``message``, ``mdn`` (a read receipt, RFC 8098) or ``dsn`` (a delivery report, RFC 3464)."""
+    """``message``, ``mdn`` (a read receipt, RFC 8098) or ``dsn`` (a delivery report, RFC 3464).
+
+    A ``multipart/report`` carrying a disposition-notification or delivery-status block is an ``mdn`` or a
+    ``dsn`` even when its block does not read: then ``mdn`` or ``dsn`` is None and ``findings`` say why.
+    """
     mdn: Mdn | None = None
+    """The read receipt's block, when ``kind`` is ``mdn`` and it reads."""
     dsn: Dsn | None = None
+    """The delivery report's block, when ``kind`` is ``dsn`` and it reads."""
     findings: tuple[Finding, ...] = ()
     """What reading tolerated or could not read (MIME oddities, an unreadable archive)."""
 
@@ -139,25 +145,33 @@ class Message:
         return tuple(code for _, package in self.packages for code in cda_codes(package))
 
 
+_REPORT_PARTS = {
+    "message/disposition-notification": "mdn",
+    "message/global-disposition-notification": "mdn",  # RFC 6533: the same fields, UTF-8 allowed
+    "message/delivery-status": "dsn",
+    "message/global-delivery-status": "dsn",
+}
+
+
 def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn | None, Dsn | None]:
-    """What a ``multipart/report`` reports: an MDN or a DSN (the first report part that reads)."""
+    """What a ``multipart/report`` reports: an MDN or a DSN (the first report part that reads).
+
+    When no report part reads, the kind is still the first one's: an MDN whose block is broken is a broken
+    MDN (its findings say how), not a message.
+    """
     human = mime.body_text or ""
-    readers = {
-        "message/disposition-notification": "mdn",
-        "message/global-disposition-notification": "mdn",  # RFC 6533: the same fields, UTF-8 allowed
-        "message/delivery-status": "dsn",
-        "message/global-delivery-status": "dsn",
-    }
-    reports = [part for part in mime.parts if part.content_type in readers]
-    for part in reports if mime.content_type == "multipart/report" else ():
-        kind = readers[part.content_type]
+    reports = [part for part in mime.parts if part.content_type in _REPORT_PARTS]
+    if mime.content_type != "multipart/report" or not reports:
+        return "message", None, None
+    for part in reports:
+        kind = _REPORT_PARTS[part.content_type]
         try:
             if kind == "mdn":
                 return kind, parse_disposition_notification(part.data, human_text=human), None
             return kind, None, parse_delivery_status(part.data, human_text=human)
         except InvalidInput as error:
             findings.extend(finding.located(f"part {part.path}") for finding in error.report.findings)
-    return "message", None, None
+    return _REPORT_PARTS[reports[0].content_type], None, None
 
 
 def parse(data: bytes | EmailMessage, *, limits: MimeLimits | None = None) -> Message:

@@ -9,6 +9,7 @@ decide a status: give what they return to :class:`~mssante.pki.RevocationChecker
 - Bodies are bounded (``max_bytes``, 64 MiB by default for CRLs, 1 MiB for OCSP), must not be content-encoded
   (``Accept-Encoding: identity`` is sent, so a compression bomb cannot inflate), and each request has a
   ``timeout`` per network operation and ``max_duration`` overall.
+- A ``progress`` callback hears of each body as it arrives (bytes so far, declared length), for a progress bar.
 - Every ``httpx`` error becomes a finding (``fetch``) or a :class:`RevocationFetchError` (``ocsp``).
 - With a :class:`CrlCache`, a CRL still fresh at ``at`` (before its nextUpdate, and issued less than
   ``refresh_after`` ago: a day by default, as IGC Santé publishes daily) is not downloaded again, another one is
@@ -25,7 +26,7 @@ import hashlib
 import json
 import time
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -370,8 +371,10 @@ class _Fetcher:
         max_duration: float,
         crl_signers: Iterable[x509.Certificate],
         refresh_after: timedelta | None,
+        progress: Callable[[int, int | None], None] | None,
     ) -> None:
         self.cache = cache
+        self.progress = progress
         self.refresh_after = refresh_after
         self.max_bytes = max_bytes
         self.timeout = timeout
@@ -443,7 +446,10 @@ class CrlFetcher(ClientOwner, _Fetcher):
 
     Without ``client``, one is made (it follows redirects; :meth:`close` closes it); a given client is used as
     configured and stays the caller's. ``timeout`` applies per request either way. ``refresh_after`` (None:
-    only at nextUpdate) is the age past which a cached CRL is asked for again. The fetcher is a context manager.
+    only at nextUpdate) is the age past which a cached CRL is asked for again. ``progress``, when given, hears
+    of each body as it arrives: it is called with the bytes received so far and the length the server declared
+    (None when it declared none), once with 0 as a body starts and then after each chunk; an exception it raises
+    ends the fetch. The fetcher is a context manager.
     """
 
     def __init__(
@@ -456,10 +462,11 @@ class CrlFetcher(ClientOwner, _Fetcher):
         max_duration: float = DEFAULT_MAX_DURATION,
         crl_signers: Iterable[x509.Certificate] = (),
         refresh_after: timedelta | None = DEFAULT_REFRESH_AFTER,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
         super().__init__(
             cache=cache, max_bytes=max_bytes, timeout=timeout, max_duration=max_duration, crl_signers=crl_signers,
-            refresh_after=refresh_after,
+            refresh_after=refresh_after, progress=progress,
         )  # fmt: skip
         self._owned = client is None
         self.client = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=True)
@@ -539,7 +546,7 @@ class CrlFetcher(ClientOwner, _Fetcher):
             with self.client.stream(method, url, headers=headers, content=content, timeout=self.timeout) as response:
                 if response.status_code != httpx.codes.OK:
                     return Answer.without_body(response)
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
                 for chunk in response.iter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
@@ -567,10 +574,11 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
         max_duration: float = DEFAULT_MAX_DURATION,
         crl_signers: Iterable[x509.Certificate] = (),
         refresh_after: timedelta | None = DEFAULT_REFRESH_AFTER,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
         super().__init__(
             cache=cache, max_bytes=max_bytes, timeout=timeout, max_duration=max_duration, crl_signers=crl_signers,
-            refresh_after=refresh_after,
+            refresh_after=refresh_after, progress=progress,
         )  # fmt: skip
         self._owned = client is None
         self.client = client if client is not None else httpx.AsyncClient(timeout=timeout, follow_redirects=True)
@@ -643,7 +651,7 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
             ) as response:
                 if response.status_code != httpx.codes.OK:
                     return Answer.without_body(response)
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
                 async for chunk in response.aiter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()

@@ -543,7 +543,7 @@ def _signer_problem(
 
 
 def _verify_signature(key: _CertificateKey, response: ocsp.OCSPResponse) -> bool:
-    """Whether the OCSP response's signature verifies under ``key`` (PKCS#1 v1.5, ECDSA, DSA, EdDSA)."""
+    """Whether the OCSP response's signature verifies under ``key`` (PKCS#1 v1.5, ECDSA, EdDSA)."""
     try:
         algorithm = response.signature_hash_algorithm
         signature, data = response.signature, response.tbs_response_bytes
@@ -555,10 +555,8 @@ def _verify_signature(key: _CertificateKey, response: ocsp.OCSPResponse) -> bool
             return False
         elif isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, data, padding.PKCS1v15(), algorithm)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, data, ec.ECDSA(algorithm))
         else:
-            key.verify(signature, data, algorithm)
+            key.verify(signature, data, ec.ECDSA(algorithm))
     except (InvalidSignature, *_PARSE_ERRORS):
         return False
     return True
@@ -614,7 +612,7 @@ class RevocationChecker:
         *,
         crls: Iterable[bytes | IndexedCrl] = (),
         ocsp_responses: Iterable[bytes] = (),
-        mode: RevocationMode = RevocationMode.HARD,
+        mode: RevocationMode | str = RevocationMode.HARD,
         max_crl_age: timedelta | None = None,
         crl_signers: Iterable[x509.Certificate] = (),
         max_ocsp_age: timedelta | None = None,

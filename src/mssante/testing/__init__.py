@@ -43,9 +43,11 @@ if TYPE_CHECKING:
         LeafOptions,
         TestPki,
     )
+    from mssante.testing._samples import SAMPLE_NAMES, sample_bytes, sample_path
 
 __all__ = [
     "CA_NAMES",
+    "SAMPLE_NAMES",
     "SYNTHETIC_MEMBER_NAME",
     "SYNTHETIC_PROD_POLICY_OID",
     "UNKNOWN_EXTENSION_OID",
@@ -54,6 +56,8 @@ __all__ = [
     "LeafOptions",
     "LocalOperator",
     "TestPki",
+    "sample_bytes",
+    "sample_path",
     "synthetic_extraction",
     "write_synthetic_extraction",
 ]
@@ -71,6 +75,9 @@ _MODULES = {
     "LeafOptions": "_pki",
     "LocalOperator": "_operator",
     "TestPki": "_pki",
+    "SAMPLE_NAMES": "_samples",
+    "sample_bytes": "_samples",
+    "sample_path": "_samples",
     "synthetic_extraction": "_extraction",
     "write_synthetic_extraction": "_extraction",
 }

@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -442,6 +442,14 @@ class LocalOperator:
         """Issue an ORG authentication certificate named ``name``; its PEM files (chain, key) in ``directory``."""
         return self.pki.organisation(name, usage="auth").write(directory, re.sub(r"\W", "_", name.lower()))
 
+    @overload
+    def add_user(self, address: str, *, token: str, password: str | None = None) -> str: ...
+    @overload
+    def add_user(self, address: str, *, token: None = None, password: None = None) -> str: ...
+    @overload
+    def add_user(self, address: str, *, token: None = None, password: str) -> None: ...
+    @overload
+    def add_user(self, address: str, *, token: str | None = None, password: str | None = None) -> str | None: ...
     def add_user(self, address: str, *, token: str | None = None, password: str | None = None) -> str | None:
         """Create (or update) the mailbox ``address`` with an XOAUTH2 ``token`` and/or a ``password``.
 

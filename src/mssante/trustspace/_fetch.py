@@ -9,6 +9,7 @@ from the cache, and a :class:`~mssante.report.Report` that says what happened.
   server presents an IGC Santé certificate.
 - Bodies are bounded (``max_bytes``), must not be content-encoded (``Accept-Encoding: identity`` is sent), and
   each request has a ``timeout`` per network operation and ``max_duration`` overall.
+- A ``progress`` callback hears of each body as it arrives (bytes so far, declared length), for a progress bar.
 - A downloaded document replaces the cached one only when it parsed as a whole allow-list, matched
   ``expected_sha256`` when one is given, and was not generated before the cached one. Otherwise, and when the
   download fails, the last good list from the cache is returned with warnings; without one,
@@ -29,7 +30,7 @@ import re
 import ssl
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -422,6 +423,7 @@ class _Fetcher:
         max_bytes: int,
         timeout: float,
         max_duration: float,
+        progress: Callable[[int, int | None], None] | None,
     ) -> None:
         self.url = _https(url)
         self.cache = cache
@@ -429,6 +431,7 @@ class _Fetcher:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_duration = max_duration
+        self.progress = progress
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r}, cache={self.cache!r})"
@@ -562,7 +565,10 @@ class AllowListFetcher(ClientOwner, _Fetcher):
     Without ``client``, one is made that trusts the anchors of ``store`` only (by default the bundled
     production IGC Santé hierarchy) and follows redirects; :meth:`close` closes it. A given ``client`` is used as
     configured and stays the caller's (``store`` then has no use and is refused). ``timeout`` applies per
-    request either way. ``url`` must be https, always. The fetcher is a context manager.
+    request either way. ``url`` must be https, always. ``progress``, when given, hears of each body as it
+    arrives: it is called with the bytes received so far and the length the server declared (None when it
+    declared none), once with 0 as a body starts and then after each chunk; an exception it raises ends the
+    fetch. The fetcher is a context manager.
     """
 
     def __init__(
@@ -576,6 +582,7 @@ class AllowListFetcher(ClientOwner, _Fetcher):
         max_bytes: int = MAX_ALLOWLIST_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
         max_duration: float = DEFAULT_MAX_DURATION,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
         if client is not None and store is not None:
             raise ValueError("store configures the client the fetcher makes: give a client or a store, not both")
@@ -586,6 +593,7 @@ class AllowListFetcher(ClientOwner, _Fetcher):
             max_bytes=max_bytes,
             timeout=timeout,
             max_duration=max_duration,
+            progress=progress,
         )
         self._owned = client is None
         if client is None:
@@ -623,7 +631,7 @@ class AllowListFetcher(ClientOwner, _Fetcher):
                     return Answer.without_body(response)
                 if response.url.scheme != "https":
                     raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
                 for chunk in response.iter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
@@ -652,6 +660,7 @@ class AsyncAllowListFetcher(AsyncClientOwner, _Fetcher):
         max_bytes: int = MAX_ALLOWLIST_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
         max_duration: float = DEFAULT_MAX_DURATION,
+        progress: Callable[[int, int | None], None] | None = None,
     ) -> None:
         if client is not None and store is not None:
             raise ValueError("store configures the client the fetcher makes: give a client or a store, not both")
@@ -662,6 +671,7 @@ class AsyncAllowListFetcher(AsyncClientOwner, _Fetcher):
             max_bytes=max_bytes,
             timeout=timeout,
             max_duration=max_duration,
+            progress=progress,
         )
         self._owned = client is None
         if client is None:
@@ -690,7 +700,7 @@ class AsyncAllowListFetcher(AsyncClientOwner, _Fetcher):
                     return Answer.without_body(response)
                 if response.url.scheme != "https":
                     raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline)
+                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
                 async for chunk in response.aiter_raw(CHUNK):
                     body.add(chunk)
                 return body.answer()
