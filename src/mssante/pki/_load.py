@@ -129,11 +129,12 @@ def unreadable_parts(certificate: x509.Certificate) -> list[Finding]:
         certificate.public_key()
     except CryptographyDeprecationWarning as warning:  # a serial number that is not a positive integer
         return [_codes.UNREADABLE(f"the certificate breaks RFC 5280: {warning}")]
-    except (ValueError, TypeError, UnsupportedAlgorithm) as error:  # TypeError: a name attribute cryptography refuses
+    # TypeError: a name attribute cryptography refuses; KeyError: a string type it does not know (cryptography 45)
+    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as error:
         return [_codes.UNREADABLE(f"the certificate does not parse: {error}")]
     try:
         _ = list(certificate.extensions)
-    except (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension) as error:
+    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm, x509.DuplicateExtension) as error:
         return [_codes.UNPARSABLE_EXTENSION(f"an extension cannot be parsed: {error}")]
     return []
 

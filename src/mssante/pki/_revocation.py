@@ -76,6 +76,7 @@ _SERIAL = operator.attrgetter("serial_number")
 _PARSE_ERRORS = (
     ValueError,
     TypeError,
+    KeyError,  # a name whose string type cryptography 45 does not know
     OverflowError,
     UnsupportedAlgorithm,
     x509.InvalidVersion,
