@@ -171,6 +171,7 @@ PUBLIC = {
         "split_codes",
     ],
     "mssante.xdm": [
+        "ENVIRONMENTS",
         "HAS_MEMBER",
         "MAX_PACKAGE_BYTES",
         "ON_DEMAND",

@@ -161,3 +161,12 @@ def test_pack_does_not_write_an_invalid_package(tmp_path: Path) -> None:
     assert status == 1
     assert payload["path"] is None
     assert not out.exists()
+
+
+def test_validate_in_the_test_environment(packed: Path) -> None:
+    _, payload = run_json("xdm", "validate", str(packed))
+    assert "MSS-XDM-044" in {f["code"] for f in payload["findings"] if f["severity"] == "warning"}
+    status, payload = run_json("xdm", "validate", "--env", "test", str(packed))
+    assert status == 0
+    assert "MSS-XDM-044" in {f["code"] for f in payload["findings"] if f["severity"] == "info"}
+    assert "MSS-XDM-044" not in {f["code"] for f in payload["findings"] if f["severity"] == "warning"}

@@ -384,3 +384,14 @@ def test_validate_answers_a_report_for_a_damaged_vendor_package(position: int, j
     data = MIE.read_bytes()
     report = validate(data[:position] + junk + data[position + len(junk) :], ci_sis=False)
     assert all(finding.code.startswith("MSS-") for finding in report)
+
+
+def test_a_test_ins_is_expected_in_the_test_environment(packed: Package) -> None:
+    data = packed.to_zip()
+    in_prod, in_test = validate(data), validate(data, environment="test")
+    assert "MSS-XDM-044" in {finding.code for finding in in_prod.warnings}  # the CDA example's INS is TEST
+    assert "MSS-XDM-044" not in {finding.code for finding in in_test.warnings}
+    [said] = {finding.message for finding in in_test.findings if finding.code == "MSS-XDM-044"}
+    assert said.endswith("as the TEST environment expects")
+    with pytest.raises(InvalidInput, match="environment is one of prod, test"):
+        validate(data, environment="staging")

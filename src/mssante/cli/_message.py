@@ -23,10 +23,9 @@ from mssante.message import (
     lint,
     parse,
 )
-from mssante.message._lint import ENVIRONMENTS
 from mssante.message._mime import MimeLimits
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import Package
+from mssante.xdm import ENVIRONMENTS, Package
 from mssante.xdm._cda import MAX_CDA_BYTES
 
 _MAX_MESSAGE = MimeLimits().max_bytes

@@ -12,7 +12,7 @@ from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, command_group
 from mssante.cli._cert import parse_time, read_bounded
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import MAX_PACKAGE_BYTES, DocumentEntry, Package, validate
+from mssante.xdm import ENVIRONMENTS, MAX_PACKAGE_BYTES, DocumentEntry, Package, validate
 from mssante.xdm._cda import MAX_CDA_BYTES
 from mssante.xdm._codes import NO_XDM_DIRECTORY
 
@@ -74,7 +74,7 @@ def _inspect(args: argparse.Namespace) -> Outcome:
 
 def _validate(args: argparse.Namespace) -> Outcome:
     package = _read_package(args.zip)
-    report = validate(package, ci_sis=not args.ihe_only)
+    report = validate(package, ci_sis=not args.ihe_only, environment=args.env)
     payload = {**report.to_dict(), "submission_sets": package_summary(package)}
     errors, warnings = len(report.errors), len(report.warnings)
     lines = [f"{'valid' if report.ok else 'not valid':9} {args.zip} ({errors} error(s), {warnings} warning(s))"]
@@ -145,6 +145,9 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     )  # fmt: skip
     judge.add_argument("zip", metavar="ZIP")
     judge.add_argument("--ihe-only", action="store_true", help="apply the IHE XDM rules only, not the CI-SIS ones")
+    judge.add_argument("--env", choices=ENVIRONMENTS, default="prod",
+                       help="prod (default), or test: a TEST or DEMO INS is expected there (MSS-XDM-044 is "
+                       "information)")  # fmt: skip
     judge.set_defaults(handler=_validate)
 
     pack = commands.add_parser(

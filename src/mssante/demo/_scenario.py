@@ -57,7 +57,7 @@ KEPT = {
 _NEXT = (
     ("message inspect {message.eml}", "the message as the patient's mailbox gave it"),
     ("message lint --env test {message.eml}", "judged in the TEST environment: no error, no warning"),
-    ("xdm validate {IHE_XDM.zip}", "its XDM package"),
+    ("xdm validate --env test {IHE_XDM.zip}", "its XDM package, judged in the TEST environment too"),
     ("mdn parse {returned-mdn.eml}", "the read receipt that came back"),
     ("message lint {returned-mdn.eml}", "judged as a notification, not as a message"),
     ("cert verify {laboratoire.pem} --purpose organisation --env test --trust-anchor {test-ca-root.pem} "

@@ -9,22 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 
-import attrs
-
 from mssante.addresses import Address
-from mssante.errors import InvalidAddress
+from mssante.errors import InvalidAddress, InvalidInput
 from mssante.message import _codes
 from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL
 from mssante.message._mime import MimeLimits
 from mssante.message._parse import Message, parse
-from mssante.report import Finding, Report, Severity
-from mssante.xdm import validate
-from mssante.xdm._codes import TEST_INS
+from mssante.report import Finding, Report
+from mssante.xdm import ENVIRONMENTS, validate
 
-__all__ = ["ENVIRONMENTS", "NOTIFICATION_RULES", "RULES", "lint"]
-
-ENVIRONMENTS = ("prod", "test")
-"""The environments a message is judged for: production, or the TEST trust space of IGC Santé and the INS."""
+__all__ = ["NOTIFICATION_RULES", "RULES", "lint"]
 
 Rule = Callable[[Message], Iterator[Finding]]
 
@@ -109,9 +103,6 @@ def _xdm(message: Message) -> Iterator[Finding]:
     pdfs = [part for part in message.attachments if part.content_type == "application/pdf"]
     if not pdfs:
         yield _codes.NO_PDF("attach the documents as PDF/A-1 too", where="attachments")
-    for part, package in message.packages:
-        for finding in validate(package):
-            yield finding.located(f"attachment {part.filename}")
 
 
 def _headers_of_documents(message: Message) -> Iterator[Finding]:
@@ -176,13 +167,6 @@ writes do not apply: X-MSS-NIL (``MSS-MSG-001``) names the product that writes m
 """
 
 
-def _in_test(finding: Finding) -> Finding:
-    """A TEST or DEMO INS is what the TEST environment expects: said, as information."""
-    if finding.code != TEST_INS.id or finding.severity is not Severity.WARNING:
-        return finding
-    return attrs.evolve(finding, severity=Severity.INFO, message=f"{finding.message}, as the TEST environment expects")
-
-
 def lint(
     message: Message | EmailMessage | bytes, *, limits: MimeLimits | None = None, environment: str = "prod"
 ) -> Report:
@@ -190,17 +174,21 @@ def lint(
 
     Takes what :func:`compose` gives, the bytes of a message, or a :class:`Message` already read. A read
     receipt or a delivery report (``kind`` ``mdn`` or ``dsn``, its block read or not) is judged by
-    :data:`NOTIFICATION_RULES`, any other message by :data:`RULES`. ``environment`` is ``prod`` (the default)
-    or ``test``: in the TEST environment a patient under the TEST or DEMO INS authority is expected, and
-    ``MSS-XDM-044`` is information instead of a warning.
+    :data:`NOTIFICATION_RULES`, any other message by :data:`RULES` and each of its XDM packages by
+    :func:`mssante.xdm.validate`. ``environment`` is ``prod`` (the default) or ``test``
+    (:data:`mssante.xdm.ENVIRONMENTS`): in the TEST environment a patient under the TEST or DEMO INS authority
+    is expected, and ``MSS-XDM-044`` is information instead of a warning.
     """
     if environment not in ENVIRONMENTS:
-        raise ValueError(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
+        raise InvalidInput(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
     if not isinstance(message, Message):
         message = parse(message, limits=limits)
     findings = [*message.findings]
-    for rule in NOTIFICATION_RULES if message.kind in ("mdn", "dsn") else RULES:
+    notification = message.kind in ("mdn", "dsn")
+    for rule in NOTIFICATION_RULES if notification else RULES:
         findings.extend(rule(message))
-    if environment == "test":
-        findings = [_in_test(finding) for finding in findings]
+    for part, package in () if notification else message.packages:  # the packages, as xdm.validate judges them
+        findings += [
+            finding.located(f"attachment {part.filename}") for finding in validate(package, environment=environment)
+        ]
     return Report(findings=findings, subject=message.subject or message.message_id or "message")

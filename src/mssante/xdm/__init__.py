@@ -35,10 +35,11 @@ from mssante.xdm._model import (
 )
 from mssante.xdm._package import MAX_PACKAGE_BYTES, Document, Package, Subset
 from mssante.xdm._safezip import SafeZip, ZipEntry, ZipLimits
-from mssante.xdm._validate import validate
+from mssante.xdm._validate import ENVIRONMENTS, validate
 from mssante.xdm._valuesets import Concept, ValueSet, value_set, value_sets
 
 __all__ = [
+    "ENVIRONMENTS",
     "HAS_MEMBER",
     "MAX_PACKAGE_BYTES",
     "ON_DEMAND",

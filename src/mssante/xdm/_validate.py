@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from mssante.errors import InvalidInput
 from mssante.identifiers import InsAuthority
-from mssante.report import Finding, Report
+from mssante.report import Finding, Report, Severity
 from mssante.xdm import _codes
 from mssante.xdm._hl7 import BAD_INS as _HL7_BAD_INS_CODE
 from mssante.xdm._hl7 import Cx, IntendedRecipient, Xcn, Xon, Xtn
@@ -17,7 +17,10 @@ from mssante.xdm._package import Package, Subset
 from mssante.xdm._safezip import ZipLimits
 from mssante.xdm._valuesets import value_set
 
-__all__ = ["validate"]
+__all__ = ["ENVIRONMENTS", "validate"]
+
+ENVIRONMENTS = ("prod", "test")
+"""The environments a package or a message is judged for: production, or the TEST trust space (IGC Santé, INS)."""
 
 _HL7_BAD_INS = _HL7_BAD_INS_CODE.id
 _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+", re.ASCII)
@@ -165,7 +168,7 @@ def _author_values(authors: tuple[Author, ...], where: str) -> list[tuple[Callab
     return values
 
 
-def _patient(text: str, where: str) -> tuple[tuple[str, str], list[Finding]]:
+def _patient(text: str, where: str, environment: str) -> tuple[tuple[str, str], list[Finding]]:
     """The (identifier, authority) of a CX patient id, and the CI-SIS findings on it."""
     identifier, _, rest = text.partition("^")
     key = (identifier, rest.split("&")[1] if rest.count("&") >= 2 else rest)
@@ -181,6 +184,9 @@ def _patient(text: str, where: str) -> tuple[tuple[str, str], list[Finding]]:
         return key, [_codes.NOT_INS(f"{text!r} is not under an INS authority OID", where=where)]
     ins = cx.ins
     if ins is not None and not ins.is_production:
+        if environment == "test":  # what the TEST environment expects: said, as information
+            said = f"{text!r} is under the {ins.kind.upper()} authority, as the TEST environment expects"
+            return key, [_codes.TEST_INS(said, where=where, severity=Severity.INFO)]
         return key, [_codes.TEST_INS(f"{text!r} is under the {ins.kind.upper()} authority", where=where)]
     return key, []
 
@@ -189,7 +195,7 @@ def _coded(code: Code, short: str, where: str) -> list[Finding]:
     return [finding.located(where) for finding in value_set(short).check(code.code, code.scheme, code.display)]
 
 
-def _ci_sis(metadata: Metadata, where: str) -> Iterator[Finding]:
+def _ci_sis(metadata: Metadata, where: str, environment: str) -> Iterator[Finding]:
     submission = metadata.submission_set
     patients: dict[tuple[str, str], str] = {}
     ids = [(submission.patient_id, f"{where}: SubmissionSet.patientId")]
@@ -198,7 +204,7 @@ def _ci_sis(metadata: Metadata, where: str) -> Iterator[Finding]:
     for text, id_where in ids:
         if not text:
             continue
-        patient, findings = _patient(text, id_where)
+        patient, findings = _patient(text, id_where, environment)
         yield from findings
         patients.setdefault(patient, id_where)
     if len(patients) > 1:
@@ -221,7 +227,9 @@ def _ci_sis(metadata: Metadata, where: str) -> Iterator[Finding]:
             yield from _coded(code, "J08", f"{entry_where}.confidentialityCode")
 
 
-def validate(package: Package | bytes, *, ci_sis: bool = True, limits: ZipLimits | None = None) -> Report:
+def validate(
+    package: Package | bytes, *, ci_sis: bool = True, limits: ZipLimits | None = None, environment: str = "prod"
+) -> Report:
     """Judge an XDM package (its ZIP bytes, or a :class:`Package` already read).
 
     The IHE XDM rules: README.TXT, INDEX.HTM and METADATA.XML present; each document entry's
@@ -229,7 +237,12 @@ def validate(package: Package | bytes, *, ci_sis: bool = True, limits: ZipLimits
     With ``ci_sis`` (the default) the French rules as well: one patient, identified by a well-formed
     INS; codes in the CI-SIS value sets; the attributes the CI-SIS requires. Never raises on bad
     content: an unsafe or unreadable archive is a report with errors.
+
+    ``environment`` is ``prod`` (the default) or ``test`` (:data:`ENVIRONMENTS`): in the TEST environment a
+    patient under the TEST or DEMO INS authority is expected, and ``MSS-XDM-044`` is information, not a warning.
     """
+    if environment not in ENVIRONMENTS:
+        raise InvalidInput(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
     if not isinstance(package, Package):
         try:
             package = Package.read(package, limits=limits)
@@ -243,5 +256,5 @@ def validate(package: Package | bytes, *, ci_sis: bool = True, limits: ZipLimits
         findings += _metadata(subset, subset.metadata, where)
         findings += _encodings(subset.metadata, where)
         if ci_sis:
-            findings += _ci_sis(subset.metadata, where)
+            findings += _ci_sis(subset.metadata, where, environment)
     return Report(findings=findings, subject="IHE_XDM.ZIP")
