@@ -9,12 +9,15 @@ import pytest
 from mssante.demo import KEPT, DemoStep, next_commands, run_demo
 from mssante.demo import _scenario as scenario
 from mssante.message import lint, parse
+from mssante.testing import TestPki
 from tests.cli.running import run, run_json
+from tests.counting import spy
 
 STEPS = ["pki", "operator", "allowlist", "directory", "patient", "compose", "send", "receive", "mdn", "tracking"]
 
 
-def test_run_demo_goes_through_every_step() -> None:
+def test_run_demo_goes_through_every_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = spy(monkeypatch, TestPki, "create")
     heard: list[DemoStep] = []
     result = run_demo(progress=heard.append)
     assert result.ok, [(step.name, step.error) for step in result.steps if not step.ok]
@@ -26,7 +29,8 @@ def test_run_demo_goes_through_every_step() -> None:
     assert "stephane.medioni@medecin.mssante.fr" in told["directory"]
     assert "279035121518989@patient.mssante.fr read" in told["tracking"]
     assert "stephane.medioni@medecin.mssante.fr delivered" in told["tracking"]
-    assert result.seconds < 30
+    assert result.seconds == sum(step.seconds for step in result.steps)
+    assert len(made) == 1  # catches a second PKI made behind the demo's back: its keys are most of the demo's work
 
 
 def test_the_demo_message_and_receipts_lint_without_error_or_warning(tmp_path: Path) -> None:

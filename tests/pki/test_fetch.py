@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import time
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -38,6 +38,7 @@ from mssante.pki._fetch import (
 from mssante.pki._revocation import IndexedCrl, RevocationChecker
 from mssante.pki._types import CertStatus
 from mssante.report import Finding, Severity
+from tests.counting import HANG_GUARD
 from tests.local_server import LocalServer, Reply, Request
 
 T0 = datetime(2025, 6, 2, 12, 0, tzinfo=timezone.utc)
@@ -293,10 +294,18 @@ def test_http_error_status_is_a_finding(run: Fetch, server: Server, ca: Ca, stat
 
 @pytest.mark.parametrize("run", FETCHERS)
 def test_timeout_is_a_finding(run: Fetch, server: Server, ca: Ca) -> None:
-    server.routes["/slow.crl"] = Reply(ca.crl(), delay=1.0)
-    started = time.monotonic()
-    crls, findings = run(ca, leaf_for(ca, server.url("/slow.crl")), timeout=0.2)
-    assert time.monotonic() - started < 0.9
+    # Catches a fetch that ignores its timeout: the server answers only once the fetch is over (or at the hang guard).
+    crl, over = ca.crl(), threading.Event()
+
+    def held(request: Request) -> Reply:
+        over.wait(HANG_GUARD)
+        return Reply(crl)
+
+    server.routes["/slow.crl"] = held
+    try:
+        crls, findings = run(ca, leaf_for(ca, server.url("/slow.crl")), timeout=0.2)
+    finally:
+        over.set()
     assert crls == []
     assert codes_of(findings) == [DOWNLOAD_FAILED]
     assert "timed out" in findings[0].message
@@ -304,13 +313,20 @@ def test_timeout_is_a_finding(run: Fetch, server: Server, ca: Ca) -> None:
 
 @pytest.mark.parametrize("run", FETCHERS)
 def test_slow_drip_is_cut_at_max_duration(run: Fetch, server: Server, ca: Ca) -> None:
-    server.routes["/drip.crl"] = Reply(ca.crl([(n, T0 - DAY) for n in range(1, 200)]), drip=0.05)
-    started = time.monotonic()
-    crls, findings = run(ca, leaf_for(ca, server.url("/drip.crl")), timeout=1.0, max_duration=0.2)
-    assert time.monotonic() - started < 1.0
+    # Catches a body let drip past max_duration: the fetch must give up while the server is still sending.
+    # Each KiB comes well within the timeout (a hang guard here); the whole body takes over a second.
+    body = ca.crl([(n, T0 - DAY) for n in range(1, 8000)])
+    assert len(body) > 2 * CHUNK  # more than the client reads at once: it can give up before the end
+    server.routes["/drip.crl"] = Reply(body, drip=0.01)
+    heard: list[int] = []
+    crls, findings = run(
+        ca, leaf_for(ca, server.url("/drip.crl")), timeout=HANG_GUARD, max_duration=0.2,
+        progress=lambda got, _: heard.append(got),
+    )  # fmt: skip
     assert crls == []
     assert codes_of(findings) == [DOWNLOAD_FAILED]
     assert "took too long" in findings[0].message
+    assert heard[-1] < len(body)
 
 
 @pytest.mark.parametrize("length", [True, False], ids=["content-length", "close-delimited"])

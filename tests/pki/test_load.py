@@ -6,8 +6,9 @@ import base64
 import contextlib
 import os
 import re
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -16,7 +17,9 @@ from hypothesis import strategies as st
 
 from mssante import pki
 from mssante.errors import InvalidInput
+from mssante.pki import _load
 from mssante.pki._load import certificates_from_ber_pkcs7
+from tests.counting import WatchedBytes
 
 DATA = Path(__file__).parent.parent / "data" / "pki"
 P7B = DATA / "Chaine_de_certification-IGC-Sante.p7b"
@@ -72,22 +75,45 @@ def test_truncated_real_certificate() -> None:
 
 
 def test_a_50_mb_file_is_refused_unread() -> None:
-    started = time.perf_counter()
+    data = WatchedBytes(os.urandom(1024) * 50 * 1024)
     with pytest.raises(InvalidInput) as caught:
-        pki.load_certificates(os.urandom(1024) * 50 * 1024)
+        pki.load_certificates(data)
     assert caught.value.report.codes == ("MSS-PKI-002",)
-    assert time.perf_counter() - started < 2
+    assert data.read == 0  # catches a size check made after the input is copied, searched or parsed
 
 
-def test_a_pem_with_10000_certificates_is_refused_in_bounded_time() -> None:
+class ScanCounter:
+    """Stands in for a compiled expression and counts the bytes it is given to scan, in :attr:`scanned`."""
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self.scanned = 0
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.pattern, name)
+
+        def scanning(data: bytes, *args: Any, **kwargs: Any) -> Any:
+            self.scanned += len(data)
+            return method(data, *args, **kwargs)
+
+        return scanning
+
+
+def test_a_pem_with_10000_certificates_is_refused_before_its_blocks_are_scanned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     root_pem = pki.TrustStore.bundled("prod").anchors[0].public_bytes(serialization.Encoding.PEM)
     many = b"-----BEGIN CERTIFICATE-----\n" * 10_000  # and no END at all: the worst case for a PEM scanner
-    started = time.perf_counter()
+    blocks = ScanCounter(_load._PEM_BLOCK)
+    monkeypatch.setattr(_load, "_PEM_BLOCK", blocks)
     for data in (many, root_pem * 100):
         with pytest.raises(InvalidInput) as caught:
             pki.load_certificates(data)
         assert caught.value.report.codes == ("MSS-PKI-002",)
-    assert time.perf_counter() - started < 2
+    # Catches scanning such input for its blocks: each BEGIN without END sends the expression to the end (quadratic).
+    assert blocks.scanned == 0
+    pki.load_certificates(root_pem)
+    assert blocks.scanned == len(root_pem)  # and the counter does see the scan of a file that is read
 
 
 def test_pkcs12_bad_password_and_garbage() -> None:

@@ -148,15 +148,21 @@ def load_certificates(data: bytes, *, what: str = "the input") -> list[x509.Cert
     _check_size(data, what)
     data = bytes(data)
     try:
-        if b"-----BEGIN" in data:
-            certificates = _from_pem(data, what)
-        else:
-            try:
-                certificates = [x509.load_der_x509_certificate(data)]
-            except ValueError:
-                certificates = _pkcs7(data)
+        # Some cryptography releases warn as they parse (a serial number that is not a positive integer), others
+        # only when the part is read (unreadable_parts): either way it is a finding, not a warning to the caller.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CryptographyDeprecationWarning)
+            if b"-----BEGIN" in data:
+                certificates = _from_pem(data, what)
+            else:
+                try:
+                    certificates = [x509.load_der_x509_certificate(data)]
+                except ValueError:
+                    certificates = _pkcs7(data)
     except InvalidInput:
         raise
+    except CryptographyDeprecationWarning as warning:
+        raise _refuse(_codes.UNREADABLE(f"{what} breaks RFC 5280: {warning}"), what) from None
     except (ValueError, IndexError, UnsupportedAlgorithm, x509.InvalidVersion) as error:
         raise _refuse(_codes.UNREADABLE(f"{what} is not a readable certificate: {error}"), what) from None
     if not certificates:
