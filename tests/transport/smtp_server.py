@@ -1,12 +1,14 @@
 """An in-process aiosmtpd server for the transport tests: STARTTLS, mutual TLS, AUTH XOAUTH2, SIZE, and faults.
 
-:class:`Recorder` is the handler: it keeps what arrived and can be told to answer MAIL, some recipients or
-DATA with a given reply, or to drop the connection during DATA. :func:`serve` runs a
+:class:`Recorder` is the handler: it keeps what arrived (and the ``MAIL`` and ``RCPT`` command lines as they came
+over the wire) and can be told to answer MAIL, some recipients or DATA with a given reply, to drop the connection
+during DATA, or to trickle continuation lines before its answer to DATA. :func:`serve` runs a
 :class:`~aiosmtpd.controller.Controller` on 127.0.0.1 (a free port) for the length of a ``with`` block.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import socket
@@ -20,6 +22,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 USER = "application@hopital.mssante.fr"
 TOKEN = "psc-access-token-5f1e0c"
+TRICKLE_INTERVAL = 0.025
+"""Seconds between two continuation lines of a trickled reply."""
 
 
 @attrs.define
@@ -43,10 +47,15 @@ class Recorder:
     rcpt_replies: dict[str, str] = attrs.Factory(dict)
     data_reply: str | None = None
     drop_in_data: bool = False
+    data_trickle: int = 0
+    """Continuation lines (``250-``) sent one at a time, slowly, before the answer to the data."""
+    trickled: int = 0
     messages: list[Received] = attrs.Factory(list)
     mail_peers: list[Any] = attrs.Factory(list)
     data_commands: int = 0
     auth_attempts: list[str] = attrs.Factory(list)
+    commands: list[str] = attrs.Factory(list)
+    """The ``MAIL`` and ``RCPT`` commands as they came, before any parsing (``RCPT TO:<...> NOTIFY=...``)."""
 
     @property
     def connections(self) -> int:
@@ -88,6 +97,12 @@ class Recorder:
             assert server.transport is not None
             server.transport.close()  # before any reply: the client sees the connection drop
             return "451 dropped"
+        for _ in range(self.data_trickle):
+            if server.transport is None or server.transport.is_closing():  # the client has gone
+                return "451 gone"
+            await server.push("250-still working")
+            self.trickled += 1
+            await asyncio.sleep(TRICKLE_INTERVAL)
         if self.data_reply is not None:
             return self.data_reply
         content = envelope.original_content or b""
@@ -110,12 +125,31 @@ def free_port() -> int:
         return port
 
 
+class _Recording(SMTP):
+    """aiosmtpd's server, which gives its handler the MAIL and RCPT command lines as they came."""
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if isinstance(self.event_handler, Recorder):
+            self.event_handler.commands.append(f"MAIL {arg}")
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        if isinstance(self.event_handler, Recorder):
+            self.event_handler.commands.append(f"RCPT {arg}")
+        await super().smtp_RCPT(arg)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _Recording(self.handler, **self.SMTP_kwargs)
+
+
 @contextlib.contextmanager
 def serve(
     handler: Recorder, *, tls: ssl.SSLContext | None, size: int = 100_000, hostname: str = "localhost"
 ) -> Iterator[Controller]:
     """Run the server on 127.0.0.1 during the block: STARTTLS required when given a TLS context, none otherwise."""
-    controller = Controller(
+    controller = _Controller(
         handler,
         hostname="127.0.0.1",
         port=free_port(),

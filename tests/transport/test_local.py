@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from mssante.addresses import Address
+from mssante.errors import InvalidInput
 from mssante.message import Attachment, compose, parse
 from mssante.transport._local import FileTransport, MemoryTransport
 from mssante.transport._results import Delivery, Envelope
@@ -40,8 +42,8 @@ def test_memory_round_trip() -> None:
     assert result.accepted == (COLLEAGUE, OTHER, HIDDEN)
     assert result.message_id == MESSAGE_ID
     [kept] = transport.sent
-    assert kept.envelope.sender == DOCTOR
-    assert kept.envelope.recipients == (COLLEAGUE, OTHER, HIDDEN)
+    assert kept.envelope.sender == Address.parse(DOCTOR)
+    assert [str(address) for address in kept.envelope.recipients] == [COLLEAGUE, OTHER, HIDDEN]
     assert kept.message.subject == "Résultats"
     assert [part.filename for part in kept.message.attachments] == ["cr.pdf"]
     assert kept.message.attachments[0].data == b"%PDF-1.4\n"
@@ -86,9 +88,9 @@ def test_send_many_and_no_recipient() -> None:
     lonely = EmailMessage()
     lonely["From"] = DOCTOR
     lonely.set_content("nobody to read this")
-    with pytest.raises(ValueError, match="no recipient"):
+    with pytest.raises(InvalidInput, match="no recipient"):
         transport.send(lonely)
-    with pytest.raises(ValueError, match="no From"):
+    with pytest.raises(InvalidInput, match="no From"):
         transport.send(b"Subject: x\r\n\r\nbody\r\n")
 
 

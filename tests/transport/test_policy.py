@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -10,7 +11,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from mssante.pki import Environment, RevocationChecker, TrustStore
 from mssante.report import Report
 from mssante.testing import TestPki
-from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
+from mssante.transport._policy import (
+    MAX_POLICY_LINE,
+    InboundPolicy,
+    PolicyDecision,
+    postfix_policy_answer,
+    read_policy_request,
+)
 from mssante.trustspace import AllowList, OperatorDn
 
 AT = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
@@ -159,9 +166,113 @@ def test_a_policy_request_is_read() -> None:
         (["no equals sign\n", "\n"], "not name=value"),
         (["sender=a\n", "sender=b\n", "\n"], "twice"),
         (["sender=a\n"], "without its empty line"),
+        (["request=smtpd_access_policy\n", "\n"], "no sender"),
+        (["x" * 65 + "=1\n", "\n"], "not name=value"),
+        (["sender=" + "x" * 4097 + "\n", "\n"], "longer than 4096"),
     ],
-    ids=["huge-value", "too-many", "cr", "lf", "malformed", "repeated", "unterminated"],
+    ids=[
+        "huge-value",
+        "too-many",
+        "cr",
+        "lf",
+        "malformed",
+        "repeated",
+        "unterminated",
+        "no-sender",
+        "long-name",
+        "long-line",
+    ],
 )
 def test_a_hostile_policy_request_is_refused(lines: list[str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         read_policy_request(lines)
+
+
+# --- a policy service's input, as Postfix (or something else) writes it --------------------------------------
+
+
+class NeverEnding:
+    """A stream whose first line never ends: ``sender=`` then a gigabyte of ``x``, handed out as asked."""
+
+    size = 2**30
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readline(self, size: int = -1, /) -> str:
+        if size < 0:
+            raise AssertionError("a line that never ends was read without a bound")
+        line = ("sender=" + "x" * size)[: min(size, self.size - self.served)]
+        self.served += len(line)
+        return line
+
+    def __iter__(self) -> NeverEnding:
+        return self
+
+    def __next__(self) -> str:  # what iterating over a file does: read a whole line
+        return self.readline()
+
+
+class Gigabyte(io.RawIOBase):
+    """The bytes of a policy line of a gigabyte without its line end, for ``sys.stdin``'s text layer."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.served >= 2**20:
+            raise AssertionError("more than a MiB of one line was read")
+        count = min(len(buffer), 2**30 - self.served)
+        buffer[:count] = (b"sender=" + b"x" * count)[:count] if self.served == 0 else b"x" * count
+        self.served += count
+        return count
+
+
+def test_a_line_without_end_is_refused_as_it_is_read() -> None:
+    stream = NeverEnding()
+    with pytest.raises(ValueError, match="longer than"):
+        read_policy_request(stream)
+    assert stream.served <= MAX_POLICY_LINE + 2
+
+
+def test_a_gigabyte_on_standard_input_is_not_read_into_memory() -> None:
+    raw = Gigabyte()
+    stdin = io.TextIOWrapper(io.BufferedReader(raw), encoding="ascii")
+    with pytest.raises(ValueError, match="longer than"):
+        read_policy_request(stdin)
+    assert raw.served < 64 * 1024  # a few chunks of the text layer, not the line
+
+
+def serve(policy: InboundPolicy, stdin: io.StringIO, certificate: object) -> list[str]:
+    """The policy loop of the operator guide, as written there, over ``stdin``: the answers it gives."""
+    answers: list[str] = []
+    while request := read_policy_request(stdin):
+        decision = policy.decide(
+            client_certificate=certificate,  # type: ignore[arg-type]
+            envelope_sender=request.get("sender", ""),
+            at=AT,
+        )
+        answers.append(postfix_policy_answer(decision))
+    return answers
+
+
+def test_a_stray_empty_line_does_not_end_the_service(pki: TestPki, policy: InboundPolicy) -> None:
+    listed = pki.server(["mx1.operateur.example"], structure="318751275100020", organisation="OPERATEUR")
+    stdin = io.StringIO(
+        f"\nrequest=smtpd_access_policy\nsender={SENDER}\n\n\n\nrequest=smtpd_access_policy\nsender=\n\n"
+    )
+    assert serve(policy, stdin, listed.certificate) == ["action=OK", "action=OK"]  # a message, then a bounce
+    assert read_policy_request(["\n", "\n", "sender=a@b.fr\n", "\n"]) == {"sender": "a@b.fr"}
+    assert read_policy_request(["\n", "\n"]) == {}  # only the end of the input ends the loop
+
+
+def test_a_request_without_sender_is_never_answered_as_a_bounce(pki: TestPki, policy: InboundPolicy) -> None:
+    listed = pki.server(["mx1.operateur.example"], structure="318751275100020", organisation="OPERATEUR")
+    stdin = io.StringIO("request=smtpd_access_policy\nccert_fingerprint=AB:CD\n\n")
+    with pytest.raises(ValueError, match="no sender attribute"):
+        serve(policy, stdin, listed.certificate)  # the service stops: Postfix defers (451 4.3.5) and restarts it
+    empty = io.StringIO("request=smtpd_access_policy\nsender=\n\n")  # the null sender is sender= with no value
+    assert serve(policy, empty, listed.certificate) == ["action=OK"]

@@ -13,7 +13,7 @@ import dns.resolver
 import pytest
 from aiosmtpd.controller import Controller
 
-from mssante.errors import TransportError
+from mssante.errors import InvalidAddress, TransportError
 from mssante.message import compose
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import IssuedCertificate, TestPki
@@ -175,9 +175,37 @@ def test_no_route_is_rejected(make_relay: MakeRelay) -> None:
 def test_two_domains_give_two_results(recorder: Recorder, make_relay: MakeRelay) -> None:
     a, b, c = f"a@{LISTED}", f"b@{ALSO_LISTED}", f"c@{LISTED.upper()}"
     results = make_relay(to_localhost).send(message(a, b), Envelope(sender=SENDER, recipients=(a, b, c)))
-    assert [result.accepted for result in results] == [(a, c), (b,)]
-    assert sorted(tuple(m.recipients) for m in recorder.messages) == [(a, c), (b,)]
+    checked = f"c@{LISTED}"  # the domain checked is the one sent: lower-case A-labels
+    assert [result.accepted for result in results] == [(a, checked), (b,)]
+    assert sorted(tuple(m.recipients) for m in recorder.messages) == [(a, checked), (b,)]
     assert recorder.connections == 2
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        f"evil@attacker.example, dr.martin@{LISTED}",
+        f"<evil@attacker.example> dr.martin@{LISTED}",
+        f"dr.martin@{LISTED}\r\nRCPT TO:<evil@attacker.example>",
+    ],
+    ids=["list", "angle", "crlf"],
+)
+def test_a_recipient_string_cannot_lead_outside_the_allow_list(
+    hostile: str, recorder: Recorder, make_relay: MakeRelay
+) -> None:
+    with pytest.raises(InvalidAddress) as refused:
+        make_relay(to_localhost).send(message(f"dr.martin@{LISTED}"), Envelope(sender=SENDER, recipients=(hostile,)))
+    assert "MSS-ADR-003" in refused.value.report.codes
+    assert recorder.commands == []  # no connection carried it
+    assert recorder.messages == []
+
+
+def test_the_mx_receives_the_address_whose_domain_was_checked(recorder: Recorder, make_relay: MakeRelay) -> None:
+    envelope = Envelope(sender=SENDER, recipients=[f"Dr.Martin@{LISTED.upper()}"])
+    [result] = make_relay(to_localhost).send(message(f"dr.martin@{LISTED}"), envelope)
+    assert result.accepted == (f"Dr.Martin@{LISTED}",)
+    assert recorder.commands[1:] == [f"RCPT TO:<{envelope.recipients[0]}>"]
+    assert recorder.commands[0].split(" ")[:2] == ["MAIL", f"FROM:<{SENDER}>"]
 
 
 def test_at_must_be_aware(allowlist: AllowList, store: TrustStore, client: tuple[Path, Path]) -> None:

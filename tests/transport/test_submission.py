@@ -348,6 +348,7 @@ def test_mssante_send(server: Controller, recorder: Recorder, pki: TestPki, clie
     status, payload = run_json(
         "send", str(eml), "--server", f"localhost:{server.port}", "--cert", str(client.certificate), "--key",
         str(client.key), "--trust-anchor", str(anchors), "--user", USER, "--xoauth2-token-env", "PSC_TOKEN", *crls,
+        "--max-duration", "60",
     )  # fmt: skip
     assert status == 0, payload
     assert payload["accepted"] == list(TO)
@@ -361,3 +362,6 @@ def test_mssante_send(server: Controller, recorder: Recorder, pki: TestPki, clie
     )  # fmt: skip
     assert status == 2
     assert "wrong-token" not in out + err
+    status, out, err = run("send", str(eml), "--server", f"localhost:{server.port}", "--max-duration", "0")
+    assert status != 0
+    assert "'0' is not a positive number of seconds" in err

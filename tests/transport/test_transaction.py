@@ -73,11 +73,18 @@ def test_refusals_before_anything_is_sent() -> None:
     too_big = exchange({"size": "10"}).refusal()
     assert too_big is not None
     assert {r.code for r in too_big.results} == {552}
-    envelope = Envelope(sender=SENDER, recipients=("élodie@chu.mssante.fr",))
-    utf8 = Transaction(b"x", None, envelope, dsn=False, features={}, server="mx:25").refusal()
-    assert utf8 is not None
-    assert {r.code for r in utf8.results} == {553}
     assert exchange({"size": "0"}).refusal() is None  # SIZE 0: no limit announced
+
+
+def test_the_commands_carry_the_checked_addresses_as_they_are() -> None:
+    envelope = Envelope(sender="Application@HOPITAL.mssante.fr", recipients=["A@CHU.mssante.fr", "a@chu.MSSANTE.fr"])
+    transaction = Transaction(b"x", None, envelope, dsn=False, features={}, server="mx:25")
+    assert transaction.sender == "Application@hopital.mssante.fr"
+    assert transaction.recipients == ["A@chu.mssante.fr", "a@chu.mssante.fr"]  # the local part keeps its case
+    assert Transaction.path("MAIL", transaction.sender) == "FROM:<Application@hopital.mssante.fr>"
+    assert Transaction.path("RCPT", transaction.recipients[0]) == "TO:<A@chu.mssante.fr>"
+    bounce = Transaction(b"x", None, Envelope(sender="", recipients=RECIPIENTS), dsn=False, features={}, server="mx")
+    assert Transaction.path("MAIL", bounce.sender) == "FROM:<>"
 
 
 def test_a_lost_connection_defers_what_was_not_refused() -> None:

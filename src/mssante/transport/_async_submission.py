@@ -11,6 +11,10 @@ that leaves ``asyncio.run`` right after would close the loop before that, leavin
 (a ``ResourceWarning`` at garbage collection). So every path that ends a connection, QUIT, a reset
 after a 421 or a lost connection, a refusal while opening, waits for the connection to be lost, and
 aborts it when the server does not answer the shutdown in time.
+
+Each operation, opening the session and each message's transaction, runs under :func:`asyncio.wait_for` with
+``max_duration``: past it the operation is cancelled (an awaited CRL download too), the connection aborted at once
+(no TLS shutdown: the server already had its time) and waited for until its socket is closed.
 """
 
 from __future__ import annotations
@@ -41,20 +45,17 @@ except ImportError as error:  # pragma: no cover - the extra is installed where 
 from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, deadline_passed
 from mssante.transport._peer import Revocation, async_checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
 from mssante.transport._session import ClientCertificate, ClientSession
 from mssante.transport._submission import _prepare
-from mssante.transport._transaction import After, Transaction
+from mssante.transport._transaction import After, Outcome, Transaction
 
 __all__ = ["AsyncSubmission"]
 
 _CLOSE_GRACE = 5.0
 """Seconds a server gets to answer the TLS shutdown before the connection is aborted."""
-
-
-def _address(address: str) -> str:
-    return address if address.startswith("<") else f"<{address}>"
 
 
 class _Closing(asyncio.Protocol):
@@ -126,6 +127,11 @@ class _Session:
         if self.transport is not None:
             self.transport.abort()
 
+    async def drop(self, grace: float) -> None:
+        """Drop the connection now, and wait until its socket is closed."""
+        self.abort()
+        await _close_transport(self.transport, grace)
+
 
 class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
     """An async SMTP submission session to an MSSanté operator, reused for several messages.
@@ -134,6 +140,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
     callable (or return an awaitable). Use as ``async with``: the connection is opened at the first
     :meth:`send` and closed on exit, and :meth:`close` returns once the socket is closed. Sends on one
     session are serialised (one SMTP transaction at a time); open several sessions to send in parallel.
+    ``max_duration`` bounds opening the session and each transaction as for the sync class.
     """
 
     def __init__(
@@ -151,10 +158,12 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         revocation: Revocation = RevocationMode.HARD,
         timeout: float = 30.0,
         local_hostname: str | None = None,
+        max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         super().__init__(
             host, port, store=store, client_certificate=client_certificate, username=username, token=token,
             password=password, external=external, at=at, revocation=revocation, timeout=timeout, asynchronous=True,
+            max_duration=max_duration,
         )  # fmt: skip
         self._grace = min(timeout, _CLOSE_GRACE)
         self._local_hostname = local_hostname
@@ -212,13 +221,25 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
             session = self._session = await self._open()
         return session.smtp
 
-    async def _reset(self, reason: str) -> None:
+    async def _reset(self, reason: str, *, at_once: bool = False) -> None:
         session, self._session = self._session, None
         if session is not None:
-            await session.close(self._grace)
+            await (session.drop(self._grace) if at_once else session.close(self._grace))
             _audit.reset(self.server, reason=reason)
 
     async def _open(self) -> _Session:
+        """A session connected, secured and authenticated within ``max_duration``; closed on any failure."""
+        opened: list[_Session] = []
+        try:
+            return await asyncio.wait_for(self._opening(opened), self.max_duration)
+        except asyncio.TimeoutError:
+            pass
+        for session in opened:  # cancelled past the deadline: aborted, and now waited for
+            await session.drop(self._grace)
+        await asyncio.sleep(0)  # a connection aiosmtplib closed while connecting: let the event loop close it
+        raise TransportError(deadline_passed(self.server, self.max_duration, "opening the session"))
+
+    async def _opening(self, opened: list[_Session]) -> _Session:
         smtp = aiosmtplib.SMTP(
             hostname=self.host,
             port=self.port,
@@ -236,6 +257,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
                 raise TransportError(f"{self.server} did not greet: {error.code} {error.message}") from None
             raise TransportError(f"cannot connect to {self.server}: {error}") from None
         session = _Session(smtp)
+        opened.append(session)
         _audit.connect(self.host, self.port, code=greeting.code, reply="")
         try:
             await self._establish(session)
@@ -347,22 +369,37 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         exchange = Transaction(data, message_id, envelope, dsn=dsn, features=features, server=self.server)
         if (refused := exchange.refusal()) is not None:
             return refused.results
-        encoding = "utf-8" if exchange.utf8 else "ascii"
+        try:
+            outcome = await asyncio.wait_for(self._exchange(smtp, exchange), self.max_duration)
+        except asyncio.TimeoutError:
+            reason = deadline_passed(self.server, self.max_duration, "sending the message")
+            await self._reset(reason, at_once=True)
+            return exchange.lost(f"connection lost: {reason}").results
+        if outcome.after is After.RESET:
+            await self._reset(outcome.reason)
+        elif outcome.after is After.RSET:
+            await self._rset(smtp)
+        return outcome.results
 
-        async def command(verb: bytes, address: str, options: list[str]) -> tuple[int, str]:
-            argument = (b"FROM:" if verb == b"MAIL" else b"TO:") + _address(address).encode(encoding)
-            reply = await smtp.execute_command(verb, argument, *(option.encode("ascii") for option in options))
+    async def _exchange(self, smtp: aiosmtplib.SMTP, exchange: Transaction) -> Outcome:
+        """MAIL, RCPT and DATA: the outcome of the transaction."""
+
+        async def command(verb: str, address: str, options: list[str]) -> tuple[int, str]:
+            # the validated address as it is (aiosmtplib's mail() and rcpt() would quote and parse it again)
+            path = exchange.path(verb, address).encode("ascii")
+            arguments = (option.encode("ascii") for option in options)
+            reply = await smtp.execute_command(verb.encode("ascii"), path, *arguments)
             return reply.code, reply.message
 
         try:
-            outcome = exchange.mail(*await command(b"MAIL", exchange.sender, exchange.mail_options))
+            outcome = exchange.mail(*await command("MAIL", exchange.sender, exchange.mail_options))
             for recipient in exchange.recipients if outcome is None else ():
-                code, text = await command(b"RCPT", recipient, exchange.rcpt_options)
+                code, text = await command("RCPT", recipient, exchange.rcpt_options)
                 if (outcome := exchange.rcpt(recipient, code, text)) is not None:
                     break
             if outcome is None and (outcome := exchange.before_data()) is None:
                 try:
-                    reply = await smtp.data(data)
+                    reply = await smtp.data(exchange.data)
                     code, text = reply.code, reply.message
                 except SMTPDataError as error:  # DATA itself, or the end of data, refused
                     code, text = error.code, error.message
@@ -370,11 +407,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         except (SMTPException, OSError) as error:  # dropped, timed out or a malformed reply: the session is over
             lost = "connection lost" if isinstance(error, (SMTPServerDisconnected, OSError)) else "session failed"
             outcome = exchange.lost(f"{lost}: {error}")
-        if outcome.after is After.RESET:
-            await self._reset(outcome.reason)
-        elif outcome.after is After.RSET:
-            await self._rset(smtp)
-        return outcome.results
+        return outcome
 
     async def _rset(self, smtp: aiosmtplib.SMTP) -> None:
         try:

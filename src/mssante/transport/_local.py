@@ -15,8 +15,10 @@ from pathlib import Path
 import attrs
 
 from mssante._files import atomic_write
+from mssante.addresses import Address
+from mssante.errors import InvalidInput
 from mssante.message import Message, parse
-from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
+from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, envelope_address
 
 __all__ = ["FileTransport", "MemoryTransport", "SentMessage"]
 
@@ -66,13 +68,15 @@ def _addresses(headers: EmailMessage, name: str) -> list[str]:
 
 
 def _envelope_of(headers: EmailMessage) -> Envelope:
+    """The envelope of the headers: each address one valid address, or InvalidAddress (as the SMTP transports)."""
     senders = _addresses(headers, "From")
     if not senders:
-        raise ValueError("the message has no From address: give an envelope")
-    recipients: list[str] = []
-    for name in ("To", "Cc", "Bcc"):
-        recipients.extend(address for address in _addresses(headers, name) if address not in recipients)
-    return Envelope(sender=senders[0], recipients=recipients)
+        raise InvalidInput("the message has no From address: give an envelope")
+    recipients = [
+        envelope_address(address, role=f"recipient ({name})") for name in ("To", "Cc", "Bcc")
+        for address in _addresses(headers, name)
+    ]  # fmt: skip
+    return Envelope(sender=envelope_address(senders[0], role="sender (From)"), recipients=dict.fromkeys(recipients))
 
 
 def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, Envelope, str | None]:
@@ -80,7 +84,7 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
     headers = _headers(data)
     envelope = envelope if envelope is not None else _envelope_of(headers)
     if not envelope.recipients:
-        raise ValueError("the message has no recipient (no To, Cc or Bcc, and no envelope recipient)")
+        raise InvalidInput("the message has no recipient (no To, Cc or Bcc, and no envelope recipient)")
     message_id = headers.get("Message-ID")
     return _strip_bcc(data), envelope, str(message_id).strip() if message_id else None
 
@@ -118,7 +122,8 @@ class MemoryTransport:
         self.defer = _outcomes(defer)
         self.sent: list[SentMessage] = []
 
-    def _result(self, recipient: str) -> RecipientResult:
+    def _result(self, address: Address) -> RecipientResult:
+        recipient = str(address)
         key = recipient.lower()
         if key in self.reject:
             code, reply = self.reject[key]
@@ -129,7 +134,11 @@ class MemoryTransport:
         return RecipientResult(recipient=recipient, delivery=Delivery.ACCEPTED, code=250, reply="2.0.0 Ok: kept")
 
     def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None) -> SendResult:
-        """Keep ``message`` (envelope from From/To/Cc/Bcc unless given); ValueError without any recipient."""
+        """Keep ``message`` (envelope from From/To/Cc/Bcc unless given).
+
+        :class:`~mssante.errors.InvalidInput` without any recipient, :class:`~mssante.errors.InvalidAddress` when an
+        address of the headers is not one valid address.
+        """
         data, envelope, message_id = _prepare(message, envelope)
         results = [self._result(recipient) for recipient in envelope.recipients]
         if any(result.delivery is Delivery.ACCEPTED for result in results):
@@ -185,14 +194,23 @@ class FileTransport:
         raise FileExistsError(f"no free file name for {stem!r} in {self.folder}")
 
     def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None) -> SendResult:
-        """Write ``message`` and its envelope; every recipient is accepted. Returns where it was written as server."""
+        """Write ``message`` and its envelope; every recipient is accepted. Returns where it was written as server.
+
+        Refuses a message as :meth:`MemoryTransport.send` does, before anything is written.
+        """
         data, envelope, message_id = _prepare(message, envelope)
         path = self._free_name(_file_stem(message_id, self._now()))
-        side = {"sender": envelope.sender, "recipients": list(envelope.recipients), "message_id": message_id}
+        side = {
+            "sender": str(envelope.sender) if envelope.sender is not None else "",
+            "recipients": [str(recipient) for recipient in envelope.recipients],
+            "message_id": message_id,
+        }
         atomic_write(path.with_name(path.name + ".envelope.json"), json.dumps(side, indent=2).encode(), mode=0o600)
         atomic_write(path, data, mode=0o600)
         results = [
-            RecipientResult(recipient=recipient, delivery=Delivery.ACCEPTED, code=250, reply=f"2.0.0 Ok: {path.name}")
+            RecipientResult(
+                recipient=str(recipient), delivery=Delivery.ACCEPTED, code=250, reply=f"2.0.0 Ok: {path.name}"
+            )
             for recipient in envelope.recipients
         ]
         return SendResult(message_id=message_id, server=self.server, recipients=results)

@@ -19,8 +19,9 @@ import logging
 import re
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import cast
 
 import attrs
 
@@ -29,6 +30,7 @@ from mssante.errors import TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedContext, deadline_passed
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._session import ClientCertificate, ClientSession
 
@@ -40,19 +42,41 @@ _FETCH_UID = re.compile(rb"UID (\d+)")
 
 
 class _Imap(imaplib.IMAP4):
-    """imaplib's client, whose literals (the messages, and anything a server sends as ``{n}``) are bounded."""
+    """imaplib's client, whose literals (the messages, and anything a server sends as ``{n}``) are bounded, and
+    whose socket is followed by a :class:`~mssante.transport._deadline.Watchdog` from its creation to its closing.
+
+    imaplib connects and reads the greeting in its constructor: the watchdog is there before.
+    """
 
     max_literal = 0
     """The largest literal read; a larger one ends the session before any of it is read."""
+
+    def __init__(self, host: str, port: int, *, timeout: float, watchdog: Watchdog) -> None:
+        self.watchdog = watchdog
+        super().__init__(host, port, timeout=timeout)
+
+    def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
+        super().open(host, port, timeout)
+        self.watchdog.follow(self.sock)
 
     def read(self, size: int) -> bytes:
         if size > self.max_literal:
             raise self.abort(f"the server announced {size} bytes, over the {self.max_literal} bytes a message may be")
         return super().read(size)
 
+    def shutdown(self) -> None:
+        self.watchdog.forget()
+        super().shutdown()
+
 
 class _ImapTls(imaplib.IMAP4_SSL, _Imap):
-    """The same, over TLS from the first byte."""
+    """The same, over TLS from the first byte (the handshake watched)."""
+
+    def __init__(self, host: str, port: int, *, context: ssl.SSLContext, timeout: float, watchdog: Watchdog) -> None:
+        self.watchdog = watchdog
+        # IMAP4_SSL only calls the context's wrap_socket: the stand-in follows the TLS socket before its handshake
+        watched = cast(ssl.SSLContext, WatchedContext(context, watchdog))
+        imaplib.IMAP4_SSL.__init__(self, host, port, ssl_context=watched, timeout=timeout)
 
 
 @attrs.frozen
@@ -94,8 +118,9 @@ def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _shutdown(imap: imaplib.IMAP4) -> None:
+def _shutdown(imap: _Imap) -> None:
     """Close the connection whatever its state (a failed STARTTLS leaves a detached socket)."""
+    imap.watchdog.forget()
     with contextlib.suppress(OSError):
         imap.shutdown()
     with contextlib.suppress(OSError):
@@ -120,6 +145,10 @@ class Mailbox(ClientSession[Callable[[], str]]):
     uses STARTTLS (required); ``implicit_tls=True`` (port 993) speaks TLS from the first byte. ``at``
     and ``revocation`` are as for :class:`Submission`. ``max_bytes`` bounds a message (``RFC822.SIZE``
     is checked before the message is fetched); ``limits`` are given to :func:`mssante.message.parse`.
+    ``timeout`` bounds each read and write; ``max_duration`` each operation as a whole: opening the session
+    (connection, greeting, STARTTLS or TLS, the server certificate and its CRLs, login, SELECT), each of
+    :meth:`unseen`, :meth:`fetch`, :meth:`mark_seen`, :meth:`delete`, :meth:`move`, and LOGOUT (at most
+    ``timeout``): past it the connection is dropped and :class:`~mssante.errors.TransportError` says so.
 
     Use as a context manager: the connection is opened and the folder selected on entry (or by
     :meth:`connect`), logged out on exit. Any failure raises :class:`~mssante.errors.TransportError`
@@ -146,18 +175,19 @@ class Mailbox(ClientSession[Callable[[], str]]):
         timeout: float = 30.0,
         max_bytes: int | None = None,
         limits: MimeLimits | None = None,
+        max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         super().__init__(
             host, port if port is not None else (993 if implicit_tls else 143), store=store,
             client_certificate=client_certificate, username=username, token=token, password=password,
-            external=external, at=at, revocation=revocation, timeout=timeout,
+            external=external, at=at, revocation=revocation, timeout=timeout, max_duration=max_duration,
         )  # fmt: skip
         self.folder = folder
         _quote(folder)
         self.implicit_tls = implicit_tls
         self._limits = limits or MimeLimits()
         self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
-        self._imap: imaplib.IMAP4 | None = None
+        self._imap: _Imap | None = None
 
     def __repr__(self) -> str:
         state = "connected" if self._imap is not None else "not connected"
@@ -185,9 +215,13 @@ class Mailbox(ClientSession[Callable[[], str]]):
         if imap is None:
             return
         try:
-            imap.logout()
+            with imap.watchdog.bound(min(self._timeout, self.max_duration)):
+                imap.logout()
         except (imaplib.IMAP4.error, OSError):
             _shutdown(imap)
+        except BaseException:
+            _shutdown(imap)
+            raise
         _audit.quit(self.server)
 
     def _reset(self, reason: str) -> None:
@@ -197,17 +231,46 @@ class Mailbox(ClientSession[Callable[[], str]]):
                 _shutdown(imap)
             _audit.reset(self.server, reason=reason)
 
-    def _open(self) -> imaplib.IMAP4:
+    def _open(self) -> _Imap:
+        """A session connected, secured, authenticated and selected within ``max_duration``; closed on failure."""
+        watchdog = Watchdog()
+        with watchdog.bound(self.max_duration):
+            imap = self._connected(watchdog)
+            try:
+                self._establish(imap)
+                watchdog.check()
+            except BaseException as error:
+                _shutdown(imap)
+                if watchdog.expired:
+                    raise TransportError(
+                        deadline_passed(self.server, self.max_duration, "opening the session")
+                    ) from None
+                if isinstance(error, ssl.SSLCertVerificationError):
+                    raise self._handshake_refused(error) from None
+                if isinstance(error, ssl.SSLError):
+                    raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
+                if isinstance(error, (imaplib.IMAP4.error, OSError)):
+                    detail = self._scrub(str(error))
+                    raise TransportError(f"cannot open an IMAP session with {self.server}: {detail}") from None
+                raise
+        return imap
+
+    def _connected(self, watchdog: Watchdog) -> _Imap:
+        """Connected and greeted (TLS up with ``implicit_tls``)."""
         try:
             if self.implicit_tls:
-                imap: _Imap = _ImapTls(self.host, self.port, ssl_context=self._context, timeout=self._timeout)
+                imap: _Imap = _ImapTls(
+                    self.host, self.port, context=self._context, timeout=self._timeout, watchdog=watchdog
+                )
             else:
-                imap = _Imap(self.host, self.port, timeout=self._timeout)
-        except ssl.SSLCertVerificationError as error:
-            raise self._handshake_refused(error) from None
-        except ssl.SSLError as error:
-            raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
-        except (imaplib.IMAP4.error, OSError) as error:
+                imap = _Imap(self.host, self.port, timeout=self._timeout, watchdog=watchdog)
+        except (ssl.SSLError, imaplib.IMAP4.error, OSError) as error:  # imaplib has closed the socket
+            if watchdog.expired:
+                raise TransportError(deadline_passed(self.server, self.max_duration, "opening the session")) from None
+            if isinstance(error, ssl.SSLCertVerificationError):
+                raise self._handshake_refused(error) from None
+            if isinstance(error, ssl.SSLError):
+                raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
             raise TransportError(f"cannot connect to {self.server}: {error}") from None
         _audit.connect(self.host, self.port, code=0, reply=_text(imap.welcome))
         imap.max_literal = self.max_bytes  # what fetch() refuses when announced, it never reads either
@@ -215,27 +278,14 @@ class Mailbox(ClientSession[Callable[[], str]]):
         # server's delayed ACK (about 40 ms at each login).
         with contextlib.suppress(OSError):
             imap.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            self._establish(imap)
-        except TransportError:
-            _shutdown(imap)
-            raise
-        except ssl.SSLCertVerificationError as error:
-            _shutdown(imap)
-            raise self._handshake_refused(error) from None
-        except ssl.SSLError as error:
-            _shutdown(imap)
-            raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
-        except (imaplib.IMAP4.error, OSError) as error:
-            _shutdown(imap)
-            raise TransportError(f"cannot open an IMAP session with {self.server}: {self._scrub(str(error))}") from None
         return imap
 
-    def _establish(self, imap: imaplib.IMAP4) -> None:
+    def _establish(self, imap: _Imap) -> None:
         if not self.implicit_tls:
             if "STARTTLS" not in imap.capabilities:
                 raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to read in plain text")
-            typ, data = imap.starttls(ssl_context=self._context)
+            # imaplib only calls the context's wrap_socket: the stand-in follows the TLS socket before its handshake
+            typ, data = imap.starttls(ssl_context=WatchedContext(self._context, imap.watchdog))
             if typ != "OK":  # pragma: no cover - imaplib raises on a refusal
                 raise TransportError(f"{self.server} refused STARTTLS: {typ} {_text(data)}")
         self._check_server(imap)
@@ -244,17 +294,18 @@ class Mailbox(ClientSession[Callable[[], str]]):
         if selected[0] != "OK":
             raise TransportError(f"{self.server} refused SELECT {self.folder}: {selected[0]} {_text(selected[1])}")
 
-    def _check_server(self, imap: imaplib.IMAP4) -> None:
+    def _check_server(self, imap: _Imap) -> None:
         sock = imap.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
         at = self._now()
         checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
+        imap.watchdog.check()  # fetching the CRLs took the time left: the server is not judged
         judge_server(
             sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes
         )
 
-    def _authenticate(self, imap: imaplib.IMAP4) -> None:
+    def _authenticate(self, imap: _Imap) -> None:
         mechanism = self._mechanism()
         if mechanism is None:
             if imap.state == "NONAUTH":  # no PREAUTH from the server: it expects a login we cannot give
@@ -307,40 +358,58 @@ class Mailbox(ClientSession[Callable[[], str]]):
 
     # --- commands ---------------------------------------------------------------------------------------
 
-    def _uid(self, command: str, *args: str) -> list[object]:
-        """``UID <command> ...`` in the open session: its untagged data, or TransportError with the answer."""
+    @contextlib.contextmanager
+    def _operation(self) -> Iterator[_Imap]:
+        """The open session (opened if need be), for one operation of at most ``max_duration``.
+
+        Past the deadline the connection is shut: the operation fails (its command says so) or, when its answer
+        came just in time, the connection is dropped after it and the next operation reconnects.
+        """
         self.connect()
         imap = self._imap
         assert imap is not None
         try:
-            typ, data = imap.uid(command, *args)
-        except imaplib.IMAP4.abort as error:
+            with imap.watchdog.bound(self.max_duration):
+                yield imap
+        finally:
+            if imap.watchdog.expired and self._imap is imap:
+                self._reset(deadline_passed(self.server, self.max_duration, "waiting for the server"))
+
+    def _lost(self, imap: _Imap, command: str, error: Exception) -> TransportError:
+        """The error for ``command`` that failed with ``error`` (the connection reset when it is lost)."""
+        if imap.watchdog.expired:
+            reason = deadline_passed(self.server, self.max_duration, command)
+            self._reset(reason)
+            return TransportError(reason)
+        if isinstance(error, imaplib.IMAP4.abort):
             self._reset(f"connection lost: {error}")
-            raise TransportError(f"{self.server} dropped the connection during UID {command}: {error}") from None
+            return TransportError(f"{self.server} dropped the connection during {command}: {error}")
+        if isinstance(error, OSError):
+            self._reset(f"connection lost: {error}")
+        return TransportError(f"{self.server} refused {command}: {error}")
+
+    def _uid(self, imap: _Imap, command: str, *args: str) -> list[object]:
+        """``UID <command> ...`` in the open session: its untagged data, or TransportError with the answer."""
+        try:
+            typ, data = imap.uid(command, *args)
         except (imaplib.IMAP4.error, OSError) as error:
-            if isinstance(error, OSError):
-                self._reset(f"connection lost: {error}")
-            raise TransportError(f"{self.server} refused UID {command}: {error}") from None
+            raise self._lost(imap, f"UID {command}", error) from None
         if typ != "OK":
             raise TransportError(f"{self.server} refused UID {command}: {typ} {_text(data)}")
         return list(data)
 
-    def _simple(self, command: str) -> None:
-        self.connect()
-        imap = self._imap
-        assert imap is not None
+    def _simple(self, imap: _Imap, command: str) -> None:
         try:
             typ, data = getattr(imap, command.lower())()
         except (imaplib.IMAP4.error, OSError) as error:
-            if isinstance(error, (imaplib.IMAP4.abort, OSError)):
-                self._reset(f"connection lost: {error}")
-            raise TransportError(f"{self.server} refused {command}: {error}") from None
+            raise self._lost(imap, command, error) from None
         if typ != "OK":
             raise TransportError(f"{self.server} refused {command}: {typ} {_text(data)}")
 
     def unseen(self) -> list[str]:
         """The UIDs of the messages not yet seen in the folder, in the server's order."""
-        data = self._uid("SEARCH", "UNSEEN")
+        with self._operation() as imap:
+            data = self._uid(imap, "SEARCH", "UNSEEN")
         return [uid for item in data if isinstance(item, bytes) for uid in item.decode("ascii").split()]
 
     def fetch(self, uid: str) -> FetchedMessage:
@@ -349,7 +418,18 @@ class Mailbox(ClientSession[Callable[[], str]]):
         Refuses a message whose ``RFC822.SIZE`` is over ``max_bytes`` before reading its content.
         """
         uid = _check_uid(uid)
-        head = [item for item in self._uid("FETCH", uid, "(RFC822.SIZE FLAGS)") if isinstance(item, bytes)]
+        with self._operation() as imap:
+            raw, flags = self._fetch(imap, uid)
+        if len(raw) > self.max_bytes:
+            self._audit_fetch(uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
+            raise TransportError(f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit")
+        message = parse(raw, limits=self._limits)
+        self._audit_fetch(uid, len(raw), ok=True)
+        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+
+    def _fetch(self, imap: _Imap, uid: str) -> tuple[bytes, tuple[str, ...]]:
+        """The bytes and the flags of message ``uid``, its size checked first."""
+        head = [item for item in self._uid(imap, "FETCH", uid, "(RFC822.SIZE FLAGS)") if isinstance(item, bytes)]
         if not head:
             raise TransportError(f"no message with UID {uid} in {self.folder} on {self.server}")
         size_match = _SIZE.search(head[0])
@@ -364,7 +444,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
                 "not fetched"
             )
         raw: bytes | None = None
-        for item in self._uid("FETCH", uid, "(BODY.PEEK[])"):
+        for item in self._uid(imap, "FETCH", uid, "(BODY.PEEK[])"):
             if isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0]:
                 match = _FETCH_UID.search(item[0])
                 if match is None or match.group(1).decode() == uid:
@@ -372,35 +452,33 @@ class Mailbox(ClientSession[Callable[[], str]]):
                     break
         if raw is None:
             raise TransportError(f"{self.server} returned no content for UID {uid}")
-        if len(raw) > self.max_bytes:
-            self._audit_fetch(uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
-            raise TransportError(f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit")
-        message = parse(raw, limits=self._limits)
-        self._audit_fetch(uid, len(raw), ok=True)
-        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+        return raw, flags
 
     def mark_seen(self, uid: str) -> None:
         """Set ``\\Seen`` on a message."""
-        self._uid("STORE", _check_uid(uid), "+FLAGS", "(\\Seen)")
+        uid = _check_uid(uid)
+        with self._operation() as imap:
+            self._uid(imap, "STORE", uid, "+FLAGS", "(\\Seen)")
 
     def delete(self, uid: str) -> None:
         """Delete a message now: ``\\Deleted`` then EXPUNGE (only when called: fetch never deletes)."""
         uid = _check_uid(uid)
-        self._uid("STORE", uid, "+FLAGS", "(\\Deleted)")
-        self._simple("EXPUNGE")
+        with self._operation() as imap:
+            self._uid(imap, "STORE", uid, "+FLAGS", "(\\Deleted)")
+            self._simple(imap, "EXPUNGE")
         self._audit_removal("delete", uid)
 
     def move(self, uid: str, folder: str) -> None:
         """Move a message to ``folder``: UID MOVE when offered, else COPY, ``\\Deleted`` and EXPUNGE."""
         uid = _check_uid(uid)
-        self.connect()
-        assert self._imap is not None
-        if "MOVE" in self._imap.capabilities:
-            self._uid("MOVE", uid, _quote(folder))
-        else:
-            self._uid("COPY", uid, _quote(folder))
-            self._uid("STORE", uid, "+FLAGS", "(\\Deleted)")
-            self._simple("EXPUNGE")
+        target = _quote(folder)
+        with self._operation() as imap:
+            if "MOVE" in imap.capabilities:
+                self._uid(imap, "MOVE", uid, target)
+            else:
+                self._uid(imap, "COPY", uid, target)
+                self._uid(imap, "STORE", uid, "+FLAGS", "(\\Deleted)")
+                self._simple(imap, "EXPUNGE")
         self._audit_removal("move", uid, folder=folder)
 
     # --- audit ------------------------------------------------------------------------------------------

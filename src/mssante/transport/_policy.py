@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Protocol, runtime_checkable
 
 import attrs
 from cryptography import x509
@@ -27,6 +28,10 @@ __all__ = ["InboundPolicy", "PolicyDecision", "postfix_policy_answer", "read_pol
 
 MAX_POLICY_ATTRIBUTES = 100
 MAX_POLICY_VALUE = 4096
+MAX_POLICY_NAME = 64
+MAX_POLICY_LINE = MAX_POLICY_NAME + 1 + MAX_POLICY_VALUE
+"""The longest line of a policy request (``name=value``, without its line end): a longer one is refused as it is
+read, never read whole."""
 MAX_REASON = 200
 _TRANSIENT = frozenset({"MSS-REV-001", "MSS-REV-032"})  # status unknown, CRL download failed: may be fine later
 _NAME = re.compile(r"[a-z_][a-z0-9_]*", re.ASCII)
@@ -152,32 +157,65 @@ def postfix_policy_answer(decision: PolicyDecision) -> str:
     return f"action=REJECT 5.7.1 {reason}"
 
 
-def read_policy_request(lines: Iterable[str]) -> dict[str, str]:
-    """Read one Postfix policy request (``name=value`` lines up to an empty line) into a dict.
+@runtime_checkable
+class LineReader(Protocol):
+    """A text stream read a line at a time, at most ``size`` characters (``sys.stdin``, a socket's text file)."""
 
-    Bounded: at most 100 attributes and 4 KiB per value; a malformed line, a CR or NUL in a value, or
-    a request over the limits raises ValueError. Postfix sends the ``ccert_subject``, ``ccert_issuer``,
+    def readline(self, size: int = -1, /) -> str:
+        """The next line, its end included, cut at ``size`` characters; ``""`` at the end of the stream."""
+        ...
+
+
+def _lines(source: LineReader | Iterable[str]) -> Iterator[str]:
+    """The lines of ``source``: a stream is read line by line, each read bounded (a line that does not end within
+    :data:`MAX_POLICY_LINE` characters is refused, and no more of it is read)."""
+    if isinstance(source, LineReader):
+        while line := source.readline(MAX_POLICY_LINE + 2):  # the line, its LF, and one more to see it is too long
+            yield line
+        return
+    yield from source
+
+
+def read_policy_request(lines: LineReader | Iterable[str]) -> dict[str, str]:
+    """Read one Postfix policy request (``name=value`` lines up to an empty line) into a dict; ``{}`` at the end.
+
+    ``lines`` is the stream Postfix writes to (``sys.stdin`` under ``spawn(8)``, a socket's text file), or lines
+    already read. A stream is read with ``readline`` bounded to :data:`MAX_POLICY_LINE` characters: a line without
+    end is refused after that many, never read whole into memory.
+
+    Empty lines before the first attribute are skipped (a stray empty line does not end a policy service), so an
+    empty dict means the end of the input: ``while request := read_policy_request(sys.stdin):`` serves until
+    Postfix closes. Bounded: at most 100 attributes, names of 64 characters and values of 4 KiB; a malformed line,
+    a CR or NUL in a value, a request over the limits, or one without its ``sender`` attribute (Postfix always
+    sends it; it is empty for the null sender ``<>``) raises InvalidInput (a ValueError): a request that cannot
+    be judged is never answered as if it were a bounce. Postfix sends the ``ccert_subject``, ``ccert_issuer``,
     ``ccert_fingerprint`` and ``ccert_pubkey_fingerprint`` attributes of a client certificate, never the
-    certificate itself: :meth:`InboundPolicy.decide` needs the certificate from elsewhere (a milter sees
-    it, or the operator's own TLS front end), which can then be matched against ``ccert_fingerprint``.
+    certificate itself: :meth:`InboundPolicy.decide` needs the certificate from elsewhere (a milter sees it, or
+    the operator's own TLS front end), which can then be matched against ``ccert_fingerprint``.
     """
     request: dict[str, str] = {}
-    for count, raw in enumerate(lines):
+    for count, raw in enumerate(_lines(lines)):
         line = raw.removesuffix("\n")
+        if len(line) > MAX_POLICY_LINE:
+            raise InvalidInput(f"the policy request line {count + 1} is longer than {MAX_POLICY_LINE} characters")
         if line == "":
+            if not request:  # a stray empty line, no request begun: not the end of the input
+                continue
+            if "sender" not in request:
+                raise InvalidInput("the policy request has no sender attribute (the null sender is an empty sender=)")
             return request
         name, equals, value = line.partition("=")
-        if not equals or not _NAME.fullmatch(name):
-            raise ValueError(f"the policy request line {count + 1} is not name=value")
+        if not equals or not _NAME.fullmatch(name) or len(name) > MAX_POLICY_NAME:
+            raise InvalidInput(f"the policy request line {count + 1} is not name=value")
         if len(value) > MAX_POLICY_VALUE:
-            raise ValueError(f"the value of {name} is longer than {MAX_POLICY_VALUE} characters")
+            raise InvalidInput(f"the value of {name} is longer than {MAX_POLICY_VALUE} characters")
         if any(char in value for char in "\r\n\x00"):
-            raise ValueError(f"the value of {name} holds a CR, LF or NUL")
+            raise InvalidInput(f"the value of {name} holds a CR, LF or NUL")
         if name in request:
-            raise ValueError(f"the policy request names {name} twice")
+            raise InvalidInput(f"the policy request names {name} twice")
         if len(request) >= MAX_POLICY_ATTRIBUTES:
-            raise ValueError(f"the policy request has more than {MAX_POLICY_ATTRIBUTES} attributes")
+            raise InvalidInput(f"the policy request has more than {MAX_POLICY_ATTRIBUTES} attributes")
         request[name] = value
     if request:
-        raise ValueError("the policy request ends without its empty line")
+        raise InvalidInput("the policy request ends without its empty line")
     return request

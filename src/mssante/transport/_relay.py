@@ -1,6 +1,8 @@
 """Relay: an MSSanté operator sends mail to another operator (SMTP on port 25, STARTTLS, mutual TLS, allow-list).
 
-For each recipient domain, in order: the domain must be on the allow-list (otherwise nothing is sent and
+Each recipient is one validated :class:`~mssante.addresses.Address` (see :class:`~mssante.transport.Envelope`): the
+domain checked is that address's, and ``RCPT TO`` carries exactly that address. For each recipient domain, in
+order: the domain must be on the allow-list (otherwise nothing is sent and
 every recipient of the domain is rejected); its MX hosts are resolved (by preference; the domain itself when
 it has no MX); each host is tried in turn: EHLO, STARTTLS (required: no plain-text fallback), TLS with the
 operator's certificate as client certificate, then the server certificate must be authorised for the domain
@@ -13,7 +15,6 @@ the next one tried. The session itself (MAIL, RCPT, DATA, replies mapped to resu
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 import ssl
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
@@ -21,15 +22,16 @@ from email.message import EmailMessage
 import dns.exception
 import dns.resolver
 
-from mssante.addresses import normalise_domain
-from mssante.errors import InvalidAddress, TransportError
+from mssante.addresses import Address
+from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
 from mssante.pki._tls import presented_chain
 from mssante.transport import _audit
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
 from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
 from mssante.transport._session import ClientCertificate
-from mssante.transport._submission import Submission, _prepare
+from mssante.transport._submission import Submission, _prepare, _Smtp
 from mssante.trustspace import AllowList, Decision
 
 __all__ = ["MxResolver", "Relay", "resolve_mx"]
@@ -86,11 +88,12 @@ class _Session(Submission):
             revocation=relay._revocation,
             timeout=relay._timeout,
             local_hostname=relay._local_hostname,
+            max_duration=relay.max_duration,
         )
         self._allowlist = relay._allowlist
         self._domain = domain
 
-    def _establish(self, smtp: smtplib.SMTP) -> None:
+    def _establish(self, smtp: _Smtp) -> None:
         try:
             super()._establish(smtp)
         except ssl.SSLCertVerificationError as error:
@@ -101,7 +104,7 @@ class _Session(Submission):
                 f"the certificate of {self.host} was refused in the TLS handshake: {error.verify_message}"
             ) from None
 
-    def _check_server(self, smtp: smtplib.SMTP) -> None:
+    def _check_server(self, smtp: _Smtp) -> None:
         sock = smtp.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
@@ -114,6 +117,7 @@ class _Session(Submission):
         certificate, intermediates = presented
         at = self._now()
         checker, _ = checker_of(self._revocation, sock, store=self._store, at=at)
+        smtp.watchdog.check()  # fetching the CRLs took the time left: the server is not judged
         decision: Decision = self._allowlist.authorise_outbound(
             self._domain, certificate, host=self.host, store=self._store, at=at, revocation=checker,
             intermediates=intermediates,
@@ -137,8 +141,9 @@ class Relay:
 
     ``client_certificate`` is the operator's server certificate, presented as client certificate (see
     :data:`~mssante.transport.ClientCertificate`). ``resolver`` gives the MX hosts of a domain (default
-    :func:`resolve_mx`, dnspython); ``port`` is the port of every MX (25). ``at`` and ``revocation`` are as
-    for :class:`~mssante.transport.Submission`. One connection per domain and message, closed after it.
+    :func:`resolve_mx`, dnspython); ``port`` is the port of every MX (25). ``at``, ``revocation``, ``timeout``
+    and ``max_duration`` are as for :class:`~mssante.transport.Submission` (``max_duration`` bounds opening the
+    session with each MX host, and each transaction). One connection per domain and message, closed after it.
     """
 
     def __init__(
@@ -153,6 +158,7 @@ class Relay:
         port: int = 25,
         timeout: float = 30.0,
         local_hostname: str | None = None,
+        max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         if at is not None and at.tzinfo is None:
             raise ValueError("at is timezone-aware (UTC)")
@@ -165,6 +171,7 @@ class Relay:
         self.port = port
         self._timeout = timeout
         self._local_hostname = local_hostname
+        self.max_duration = check_max_duration(max_duration)
 
     def __repr__(self) -> str:
         return f"Relay(port={self.port}, allow-list of {self._allowlist.generated.isoformat()})"
@@ -172,26 +179,17 @@ class Relay:
     def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None) -> list[SendResult]:
         """Send one message: a :class:`SendResult` per recipient domain, in the order of the recipients.
 
-        The envelope defaults to From and To/Cc/Bcc; the ``Bcc`` header is never transmitted.
+        The envelope defaults to From and To/Cc/Bcc; the ``Bcc`` header is never transmitted. An address of the
+        headers that is not one valid address raises :class:`~mssante.errors.InvalidAddress` (nothing is sent).
         """
         data, message_id, envelope = _prepare(message, envelope)
-        groups: dict[str, list[str]] = {}
-        invalid: list[str] = []
+        groups: dict[str, list[Address]] = {}
         for recipient in dict.fromkeys(envelope.recipients):
-            try:
-                domain = normalise_domain(recipient.rpartition("@")[2])
-            except InvalidAddress:
-                invalid.append(recipient)
-                continue
-            groups.setdefault(domain, []).append(recipient)
-        results = [
+            groups.setdefault(recipient.domain, []).append(recipient)
+        return [
             self._send_domain(domain, data, message_id, Envelope(sender=envelope.sender, recipients=recipients))
             for domain, recipients in groups.items()
         ]
-        if invalid:
-            reply = "5.1.3 not sent: the recipient domain is not a valid domain name"
-            results.append(self._all(message_id, "", invalid, delivery=Delivery.REJECTED, code=553, reply=reply))
-        return results
 
     def send_many(self, messages: Sequence[EmailMessage | bytes]) -> list[list[SendResult]]:
         """Send messages one after the other."""
@@ -213,7 +211,7 @@ class Relay:
         return result
 
     def _send_domain(self, domain: str, data: bytes, message_id: str | None, envelope: Envelope) -> SendResult:
-        recipients = envelope.recipients
+        recipients = [str(recipient) for recipient in envelope.recipients]
         listed = self._allowlist.check_domain(domain)
         if not listed.ok:
             codes = ", ".join(finding.code for finding in listed.report.errors)

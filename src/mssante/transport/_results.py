@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from typing import Any, Protocol
 
 import attrs
 
 from mssante import _html
+from mssante.addresses import Address, check
+from mssante.errors import InvalidAddress
 
-__all__ = ["AsyncTransport", "Delivery", "Envelope", "RecipientResult", "SendResult", "Transport"]
+__all__ = ["AsyncTransport", "Delivery", "Envelope", "RecipientResult", "SendResult", "Transport", "envelope_address"]
 
 
 class Delivery(str, enum.Enum):
@@ -28,16 +30,48 @@ class Delivery(str, enum.Enum):
         return self.value
 
 
-def _addresses(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(values)
+def envelope_address(value: Address | str, *, role: str = "address") -> Address:
+    """``value`` as a validated :class:`~mssante.addresses.Address`: what is checked is what is sent.
+
+    A string must be one address and nothing else (no display name, no angle brackets, no second address, no
+    CR or LF): anything else raises :class:`~mssante.errors.InvalidAddress` with the findings (``MSS-ADR-*``).
+    ``role`` names the address in the message (``sender``, ``recipient``, ``To``...).
+    """
+    if isinstance(value, Address):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"an envelope {role} is an Address or a str, not {type(value).__name__}")
+    checked = check(value)
+    checked.report.raise_for_errors(InvalidAddress, f"the envelope {role} {value[:120]!r} is not one valid address")
+    assert checked.address is not None
+    return checked.address
+
+
+def _sender(value: Address | str | None) -> Address | None:
+    if value is None or (isinstance(value, str) and value.strip(" \t") in ("", "<>")):
+        return None
+    return envelope_address(value, role="sender")
+
+
+def _recipients(values: Iterable[Address | str]) -> tuple[Address, ...]:
+    if isinstance(values, str):
+        raise TypeError("the envelope recipients are a sequence of addresses, not one str")
+    return tuple(envelope_address(value, role="recipient") for value in values)
 
 
 @attrs.frozen(kw_only=True)
 class Envelope:
-    """The SMTP envelope: MAIL FROM and RCPT TO (by default, From and To/Cc/Bcc of the message)."""
+    """The SMTP envelope: MAIL FROM and RCPT TO (by default, From and To/Cc/Bcc of the message).
 
-    sender: str
-    recipients: tuple[str, ...] = attrs.field(converter=_addresses)
+    Each address is one validated :class:`~mssante.addresses.Address` (a string is parsed by
+    :meth:`Address.parse <mssante.addresses.Address.parse>`): the transports check that value and send exactly
+    ``str(address)``. A string that is not one valid address (a list, a display name, angle brackets, CR or LF)
+    raises :class:`~mssante.errors.InvalidAddress` with its findings. ``sender`` None (or ``""``, ``"<>"``) is
+    the null sender of bounces (``MAIL FROM:<>``).
+    """
+
+    sender: Address | None = attrs.field(converter=_sender)
+    recipients: tuple[Address, ...] = attrs.field(converter=_recipients)
 
 
 @attrs.frozen(kw_only=True)

@@ -16,6 +16,7 @@ from mssante.errors import TransportError
 from mssante.pki import Pkcs12Bundle, TrustStore, client_context, load_pkcs12
 from mssante.pki import _codes as pki_codes
 from mssante.transport import _audit
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
 from mssante.transport._peer import Revocation, Source, source_of
 
 __all__ = ["ClientCertificate", "ClientSession"]
@@ -80,6 +81,7 @@ class ClientSession(Generic[Token]):
         revocation: Revocation,
         timeout: float,
         asynchronous: bool = False,
+        max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         with_password = self.login_mechanism
         if sum((token is not None, password is not None, external)) > 1:
@@ -99,6 +101,8 @@ class ClientSession(Generic[Token]):
         self._at = at
         self._revocation: Source = source_of(revocation, asynchronous=asynchronous)
         self._timeout = timeout
+        self.max_duration = check_max_duration(max_duration)
+        """Seconds allowed to one operation as a whole (opening the session, a transaction, a mailbox command)."""
 
     @property
     def server(self) -> str:

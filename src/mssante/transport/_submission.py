@@ -15,7 +15,9 @@ import email.policy
 import email.utils
 import re
 import smtplib
+import socket
 import ssl
+import sys
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from types import TracebackType
@@ -27,8 +29,9 @@ from mssante.pki import (
     TrustStore,
 )
 from mssante.transport import _audit
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, deadline_passed
 from mssante.transport._peer import Revocation, checker_of, judge_server
-from mssante.transport._results import Envelope, RecipientResult, SendResult
+from mssante.transport._results import Envelope, RecipientResult, SendResult, envelope_address
 from mssante.transport._session import ClientCertificate, ClientSession
 from mssante.transport._transaction import After, Transaction
 
@@ -60,7 +63,38 @@ class _Budget:
 
 
 class _Smtp(smtplib.SMTP):
-    """smtplib's client, whose replies are bounded: a hostile server cannot make one grow without end."""
+    """smtplib's client, whose replies are bounded (a hostile server cannot make one grow without end), and whose
+    socket is followed by a :class:`~mssante.transport._deadline.Watchdog` from its creation to its closing."""
+
+    def __init__(self, watchdog: Watchdog, *, local_hostname: str | None, timeout: float) -> None:
+        self.watchdog = watchdog
+        super().__init__(local_hostname=local_hostname, timeout=timeout)
+
+    def greet(self, host: str, port: int) -> tuple[int, bytes]:
+        """Connect and read the greeting (smtplib's ``connect``, the socket followed before the first read)."""
+        sys.audit("smtplib.connect", self, host, port)
+        self.sock = socket.create_connection((host, port), self.timeout)
+        self.file = None
+        self.watchdog.follow(self.sock)
+        return self.getreply()
+
+    def secure(self, context: ssl.SSLContext, host: str) -> tuple[int, bytes]:
+        """STARTTLS (smtplib's ``starttls``, its handshake watched): the reply, TLS up when it is 220."""
+        code, reply = self.docmd("STARTTLS")
+        if code != 220:
+            return code, reply
+        assert self.sock is not None
+        self.file = None  # what the server sent after its 220, before TLS, is dropped
+        self.sock = self.watchdog.wrap(context, self.sock, host)
+        # RFC 3207: forget what was learnt before TLS
+        self.helo_resp = self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+        return code, reply
+
+    def close(self) -> None:
+        self.watchdog.forget()
+        super().close()
 
     def getreply(self) -> tuple[int, bytes]:
         if self.file is None and self.sock is not None:
@@ -104,7 +138,10 @@ def header_recipients(headers: email.message.Message) -> tuple[str, ...]:
 
 
 def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, str | None, Envelope]:
-    """The bytes to transmit (CRLF, no Bcc), the Message-ID and the envelope (from the headers when not given)."""
+    """The bytes to transmit (CRLF, no Bcc), the Message-ID and the envelope (from the headers when not given).
+
+    Each address of the headers must be one valid address: :class:`~mssante.errors.InvalidAddress` otherwise.
+    """
     headers: email.message.Message
     if isinstance(message, EmailMessage):
         data = message.as_bytes(policy=email.policy.SMTP)
@@ -117,7 +154,12 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
         senders = [address for _, address in email.utils.getaddresses([str(v) for v in headers.get_all("From", [])])]
         if not senders or not senders[0]:
             raise TransportError("the message has no From address: give the envelope")
-        envelope = Envelope(sender=senders[0], recipients=header_recipients(headers))
+        envelope = Envelope(
+            sender=envelope_address(senders[0], role="sender (From)"),
+            recipients=[
+                envelope_address(address, role="recipient (To, Cc, Bcc)") for address in header_recipients(headers)
+            ],
+        )
     if not envelope.recipients:
         raise TransportError("the message has no recipient (To, Cc, Bcc or the envelope)")
     return _strip_bcc(data), message_id, envelope
@@ -133,9 +175,14 @@ class Submission(ClientSession[Callable[[], str]]):
     now, at each connection); ``revocation`` a :class:`~mssante.pki.RevocationChecker` holding CRLs or
     OCSP answers, or a mode (``hard``, the default, refuses an unknown status).
 
+    ``timeout`` bounds each read and write (seconds); ``max_duration`` each operation as a whole: opening the
+    session (connection, greeting, STARTTLS, the server certificate and its CRLs, login), each message's
+    transaction, QUIT (at most ``timeout``). A server that trickles its bytes cannot hold one longer.
+
     Use as a context manager: the connection is opened at the first :meth:`send` and closed on exit.
-    A failure to connect, secure or authenticate raises :class:`~mssante.errors.TransportError`; once
-    the session is up, what happens to a message is in its :class:`SendResult`.
+    A failure to connect, secure or authenticate (or opening past ``max_duration``) raises
+    :class:`~mssante.errors.TransportError`; once the session is up, what happens to a message is in its
+    :class:`SendResult` (a transaction past ``max_duration`` is deferred, the connection dropped).
     """
 
     def __init__(
@@ -153,13 +200,15 @@ class Submission(ClientSession[Callable[[], str]]):
         revocation: Revocation = RevocationMode.HARD,
         timeout: float = 30.0,
         local_hostname: str | None = None,
+        max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         super().__init__(
             host, port, store=store, client_certificate=client_certificate, username=username, token=token,
             password=password, external=external, at=at, revocation=revocation, timeout=timeout,
+            max_duration=max_duration,
         )  # fmt: skip
         self._local_hostname = local_hostname
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _Smtp | None = None
 
     def __repr__(self) -> str:
         state = "connected" if self._smtp is not None else "not connected"
@@ -186,9 +235,13 @@ class Submission(ClientSession[Callable[[], str]]):
         if smtp is None:
             return
         try:
-            smtp.quit()
+            with smtp.watchdog.bound(min(self._timeout, self.max_duration)):
+                smtp.quit()
         except (smtplib.SMTPException, OSError):
             smtp.close()
+        except BaseException:
+            smtp.close()
+            raise
         _audit.quit(self.server)
 
     def _reset(self, reason: str) -> None:
@@ -197,40 +250,48 @@ class Submission(ClientSession[Callable[[], str]]):
             smtp.close()
             _audit.reset(self.server, reason=reason)
 
-    def _open(self) -> smtplib.SMTP:
+    def _open(self) -> _Smtp:
+        """A session connected, secured and authenticated within ``max_duration``; closed on any failure."""
+        watchdog = Watchdog()
+        smtp = _Smtp(watchdog, local_hostname=self._local_hostname, timeout=self._timeout)
         try:
-            smtp = _Smtp(self.host, self.port, local_hostname=self._local_hostname, timeout=self._timeout)
-        except smtplib.SMTPConnectError as error:
-            raise TransportError(f"{self.server} did not greet: {error.smtp_code} {_text(error.smtp_error)}") from None
-        except (smtplib.SMTPException, OSError) as error:
-            raise TransportError(f"cannot connect to {self.server}: {error}") from None
-        _audit.connect(self.host, self.port, code=220, reply="")
-        try:
-            self._establish(smtp)
-        except TransportError:
+            with watchdog.bound(self.max_duration):
+                self._greet(smtp)
+                self._establish(smtp)
+                watchdog.check()
+        except BaseException as error:
             smtp.close()
+            if watchdog.expired:
+                raise TransportError(deadline_passed(self.server, self.max_duration, "opening the session")) from None
+            if isinstance(error, ssl.SSLCertVerificationError):
+                raise self._handshake_refused(error) from None
+            if isinstance(error, ssl.SSLError):
+                raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
+            if isinstance(error, smtplib.SMTPServerDisconnected):
+                raise TransportError(
+                    f"{self.server} closed the connection while opening the session: {error}"
+                ) from None
+            if isinstance(error, (smtplib.SMTPException, OSError)):
+                raise TransportError(f"cannot open an SMTP session with {self.server}: {error}") from None
             raise
-        except ssl.SSLCertVerificationError as error:
-            smtp.close()
-            raise self._handshake_refused(error) from None
-        except ssl.SSLError as error:
-            smtp.close()
-            raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
-        except smtplib.SMTPServerDisconnected as error:
-            smtp.close()
-            raise TransportError(f"{self.server} closed the connection while opening the session: {error}") from None
-        except (smtplib.SMTPException, OSError) as error:
-            smtp.close()
-            raise TransportError(f"cannot open an SMTP session with {self.server}: {error}") from None
         return smtp
 
-    def _establish(self, smtp: smtplib.SMTP) -> None:
+    def _greet(self, smtp: _Smtp) -> None:
+        try:
+            code, reply = smtp.greet(self.host, self.port)
+        except (smtplib.SMTPException, OSError) as error:
+            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+        if code != 220:
+            raise TransportError(f"{self.server} did not greet: {code} {_text(reply)}")
+        _audit.connect(self.host, self.port, code=220, reply="")
+
+    def _establish(self, smtp: _Smtp) -> None:
         code, reply = smtp.ehlo()
         if code != 250:
             raise TransportError(f"{self.server} refused EHLO: {code} {_text(reply)}")
         if not smtp.has_extn("starttls"):
             raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text")
-        code, reply = smtp.starttls(context=self._context)
+        code, reply = smtp.secure(self._context, self.host)
         if code != 220:
             raise TransportError(f"{self.server} refused STARTTLS: {code} {_text(reply)}")
         self._check_server(smtp)
@@ -239,17 +300,18 @@ class Submission(ClientSession[Callable[[], str]]):
             raise TransportError(f"{self.server} refused EHLO after STARTTLS: {code} {_text(reply)}")
         self._authenticate(smtp)
 
-    def _check_server(self, smtp: smtplib.SMTP) -> None:
+    def _check_server(self, smtp: _Smtp) -> None:
         sock = smtp.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
             raise TransportError(f"the connection to {self.server} is not encrypted")
         at = self._now()
         checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
+        smtp.watchdog.check()  # fetching the CRLs took the time left: the server is not judged
         judge_server(
             sock, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes
         )
 
-    def _authenticate(self, smtp: smtplib.SMTP) -> None:
+    def _authenticate(self, smtp: _Smtp) -> None:
         mechanism = self._mechanism()
         if mechanism is None:
             return
@@ -290,13 +352,16 @@ class Submission(ClientSession[Callable[[], str]]):
         The envelope defaults to From and To/Cc/Bcc; the ``Bcc`` header is never transmitted. With ``dsn``
         and a server that offers DSN, asks for delivery status notifications (RFC 3461: ``NOTIFY=SUCCESS,
         FAILURE,DELAY``, ``RET=HDRS``, ``ENVID`` the Message-ID). Raises :class:`TransportError` only when the
-        session cannot be opened, secured or authenticated.
+        session cannot be opened, secured or authenticated, and :class:`~mssante.errors.InvalidAddress` when an
+        address of the headers is not one valid address (nothing is sent then). The transaction has
+        ``max_duration``: past it, what was not refused is deferred and the connection dropped.
         """
         data, message_id, envelope = _prepare(message, envelope)
         self.connect()
         smtp = self._smtp
         assert smtp is not None
-        results = self._transaction(smtp, data, message_id, envelope, dsn=dsn)
+        with smtp.watchdog.bound(self.max_duration):
+            results = self._transaction(smtp, data, message_id, envelope, dsn=dsn)
         result = SendResult(message_id=message_id, server=self.server, recipients=results)
         _audit.send(self.server, message_id=message_id, results=result.recipients)
         return result
@@ -306,19 +371,17 @@ class Submission(ClientSession[Callable[[], str]]):
         return [self.send(message) for message in messages]
 
     def _transaction(
-        self, smtp: smtplib.SMTP, data: bytes, message_id: str | None, envelope: Envelope, *, dsn: bool
+        self, smtp: _Smtp, data: bytes, message_id: str | None, envelope: Envelope, *, dsn: bool
     ) -> list[RecipientResult]:
         features = {name: str(value) for name, value in smtp.esmtp_features.items()}
         exchange = Transaction(data, message_id, envelope, dsn=dsn, features=features, server=self.server)
         if (refused := exchange.refusal()) is not None:
             return refused.results
-        if exchange.utf8:
-            smtp.command_encoding = "utf-8"
-        try:
-            code, reply = smtp.mail(exchange.sender, exchange.mail_options)
+        try:  # MAIL and RCPT carry the validated addresses as they are (smtplib's mail() and rcpt() parse again)
+            code, reply = smtp.docmd("MAIL", " ".join([exchange.path("MAIL", exchange.sender), *exchange.mail_options]))
             outcome = exchange.mail(code, _text(reply))
             for recipient in exchange.recipients if outcome is None else ():
-                code, reply = smtp.rcpt(recipient, exchange.rcpt_options)
+                code, reply = smtp.docmd("RCPT", " ".join([exchange.path("RCPT", recipient), *exchange.rcpt_options]))
                 if (outcome := exchange.rcpt(recipient, code, _text(reply))) is not None:
                     break
             if outcome is None and (outcome := exchange.before_data()) is None:
@@ -329,14 +392,21 @@ class Submission(ClientSession[Callable[[], str]]):
                     answer = error.smtp_code, error.smtp_error
                 outcome = exchange.data_sent(answer[0], _text(answer[1]))
         except (smtplib.SMTPServerDisconnected, OSError) as error:
-            outcome = exchange.lost(f"connection lost: {error}")
-        if outcome.after is After.RESET:
+            reason = (
+                f"connection lost: {deadline_passed(self.server, self.max_duration, 'sending the message')}"
+                if smtp.watchdog.expired
+                else f"connection lost: {error}"
+            )
+            outcome = exchange.lost(reason)
+        if smtp.watchdog.expired and outcome.after is not After.RESET:  # the answers came, the connection is shut
+            self._reset(deadline_passed(self.server, self.max_duration, "sending the message"))
+        elif outcome.after is After.RESET:
             self._reset(outcome.reason)
         elif outcome.after is After.RSET:
             self._rset(smtp)
         return outcome.results
 
-    def _rset(self, smtp: smtplib.SMTP) -> None:
+    def _rset(self, smtp: _Smtp) -> None:
         try:
             code, reply = smtp.rset()
         except (smtplib.SMTPException, OSError) as error:

@@ -53,18 +53,16 @@ class Transaction:
         server: str,
     ) -> None:  # fmt: skip
         self.data = data
-        self.sender = envelope.sender
-        self.recipients = list(dict.fromkeys(envelope.recipients))
+        self.sender = str(envelope.sender) if envelope.sender is not None else ""
+        """The reverse-path as sent between ``<`` and ``>``: ``str()`` of the validated address ("" for bounces)."""
+        self.recipients = list(dict.fromkeys(str(recipient) for recipient in envelope.recipients))
+        """The forward-paths as sent, each ``str()`` of a validated address (ASCII: a dot-atom and A-labels)."""
         self._features = features
         self._server = server
         self._results: dict[str, RecipientResult] = {}
         self.accepted: list[str] = []
         self.mail_options: list[str] = []
         self.rcpt_options: list[str] = []
-        self.utf8 = not all(address.isascii() for address in [self.sender, *self.recipients])
-        """The addresses need SMTPUTF8 (the commands are then UTF-8)."""
-        if self.utf8:
-            self.mail_options.append("SMTPUTF8")
         if "size" in features:
             self.mail_options.append(f"SIZE={len(data)}")
         if dsn and "dsn" in features:
@@ -89,9 +87,6 @@ class Transaction:
         if limit.isdigit() and int(limit) and len(self.data) > int(limit):
             reason = f"not sent: the message is {len(self.data)} bytes, over the {limit} bytes {self._server} accepts"
             return Outcome(self._every(Delivery.REJECTED, 552, f"{reason} (SIZE)", self.recipients))
-        if self.utf8 and "smtputf8" not in self._features:
-            reason = f"not sent: {self._server} does not offer SMTPUTF8 for non-ASCII addresses"
-            return Outcome(self._every(Delivery.REJECTED, 553, reason, self.recipients))
         return None
 
     def mail(self, code: int, reply: str) -> Outcome | None:
@@ -121,6 +116,12 @@ class Transaction:
         """The answer to the end of DATA (or to DATA itself): the accepted recipients get it."""
         after = After.RESET if code == 421 else After.NOTHING if 200 <= code < 300 else After.RSET
         return Outcome(self._every(delivery(code), code, reply, self.accepted), after, f"{code} {reply}")
+
+    @staticmethod
+    def path(verb: str, address: str) -> str:
+        """The argument of ``MAIL`` (``FROM:<address>``) or ``RCPT`` (``TO:<address>``) for ``address``, one of
+        :attr:`sender` and :attr:`recipients`: the validated address as it is, never parsed again."""
+        return f"{'FROM' if verb == 'MAIL' else 'TO'}:<{address}>"
 
     def lost(self, reason: str) -> Outcome:
         """The connection failed midway: what was not refused is deferred."""
