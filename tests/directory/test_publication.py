@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mssante.addresses import MailboxType
+from mssante.addresses import Address, MailboxType
 from mssante.directory import MODIFIABLE, MailboxPatch, MailboxPublisher, PatchTarget
 from mssante.errors import DirectoryError, InvalidInput
 
@@ -93,7 +93,16 @@ def test_what_each_type_may_change() -> None:
         PatchTarget.of("rpps", "1|2")
 
 
-@given(st.text(max_size=60))
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=60)  # surrogates and controls included
+
+
+def written_address(patch: MailboxPatch) -> str:
+    (point,) = [part for part in json.loads(patch.to_bytes())["parameter"][-1]["part"] if part["name"] == "value"]
+    value: str = point["valueContactPoint"]["value"]
+    return value
+
+
+@given(ANY_TEXT)
 def test_any_text_is_a_clean_refusal_or_a_valid_operation(text: str) -> None:
     patch = MailboxPatch(resource_type="Organization")
     try:
@@ -102,9 +111,160 @@ def test_any_text_is_a_clean_refusal_or_a_valid_operation(text: str) -> None:
         refused = error.report.codes
     else:
         refused = ()
-        body = json.loads(patch.to_bytes())
-        assert body["parameter"][0]["part"][3]["valueContactPoint"]["value"] == f"{text}@chu.mssante.fr"
+        assert written_address(patch) == str(Address.parse(f"{text}@chu.mssante.fr"))
     assert set(refused) <= {"MSS-PUB-001", "MSS-PUB-005"}
+
+
+@given(address=ANY_TEXT, text=ANY_TEXT, number=st.integers(min_value=-(2**64), max_value=2**64))
+def test_any_input_gives_a_patch_or_the_librarys_error(address: str, text: str, number: int) -> None:
+    actions: list[Callable[[MailboxPatch], object]] = [
+        lambda p: p.insert(address, "ORG", description=text, service=text, responsible=text, index=number),
+        lambda p: p.insert(f"{address}@chu.mssante.fr", "APP", description=text, index=number),
+        lambda p: p.replace(f"{address}@chu.mssante.fr", "ORG", "description", text),
+        lambda p: p.replace(f"bal@{address}.mssante.fr", "ORG", "rank", number),
+        lambda p: p.delete(f"{address}@chu.mssante.fr", "ORG"),
+        lambda p: p.insert("bal@chu.mssante.fr", text),
+        lambda p: p.replace("bal@chu.mssante.fr", "ORG", text, text),
+    ]
+    for action in actions:
+        patch = MailboxPatch(resource_type="Organization")
+        try:
+            action(patch)
+        except InvalidInput as error:
+            codes, shown, report = error.report.codes, str(error), error.report.to_dict()
+            assert codes
+            # The refusal itself can be shown and written: no caller's character is put in it unescaped.
+            assert shown.encode()
+            assert json.dumps(report, ensure_ascii=False).encode()
+        else:
+            body = patch.to_bytes()  # the checked values are what is written, and they encode
+            assert json.loads(body) == patch.to_json()
+
+
+HOSTILE_ADDRESSES = {
+    "nul": "dr\x00x@chu.mssante.fr",
+    "line-separator": "dr\u2028x@chu.mssante.fr",
+    "next-line": "dr\x85x@chu.mssante.fr",
+    "empty-label": "dr@..mssante.fr",
+    "empty-inner-label": "dr@chu..mssante.fr",
+    "100000-character-local-part": "a" * 100_000 + "@chu.mssante.fr",
+    "lone-surrogate": "dr\ud800@chu.mssante.fr",
+    "surrogate-in-domain": "dr@ch\udfffu.mssante.fr",
+    "two-at-signs": "dr@x@chu.mssante.fr",
+    "space-inside": "dr x@chu.mssante.fr",
+    "trailing-dot": "dr@chu.mssante.fr.",
+    "not-a-subdomain": "dr@mssante.fr",
+    "look-alike": "dr@chu.mssante.fr.evil.example",
+    "full-width-dot": "dr@chu\uff0emssante.fr",
+    "quote": "o'brien@chu.mssante.fr",
+    "backslash": "o\\brien@chu.mssante.fr",
+    "patient": "279035121518989@patient.mssante.fr",
+}
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES.values(), ids=HOSTILE_ADDRESSES.keys())
+def test_hostile_addresses_are_refused_by_the_address_parser(address: str) -> None:
+    actions: list[Callable[[MailboxPatch], object]] = [
+        lambda p: p.insert(address, "ORG"),
+        lambda p: p.replace(address, "ORG", "listeRouge", True),
+        lambda p: p.delete(address, "ORG"),
+    ]
+    for action in actions:
+        patch = MailboxPatch(resource_type="Organization")
+        with pytest.raises(InvalidInput) as caught:
+            action(patch)
+        assert caught.value.report.codes == ("MSS-PUB-001",)
+        assert patch.operations == []
+
+
+def test_the_address_written_is_the_address_checked() -> None:
+    patch = MailboxPatch(resource_type="Organization")
+    patch.insert(" Secretariat@CHU-X.MSSante.fr\t", "ORG")
+    assert written_address(patch) == "Secretariat@chu-x.mssante.fr"
+    patch.insert("bal@hôpital.mssante.fr", "ORG")
+    assert written_address(patch) == "bal@xn--hpital-ixa.mssante.fr"
+    patch.delete("Bal@Hôpital.mssante.fr", "ORG")
+    path = patch.to_json()["parameter"][-1]["part"][1]["valueString"]
+    assert path == "Organization.telecom.where(value = 'Bal@xn--hpital-ixa.mssante.fr')"
+    patch.insert(Address.parse("app@interop-mssante.apicrypt.org"), "APP")
+    assert written_address(patch) == "app@interop-mssante.apicrypt.org"
+
+
+INT_MAX = 2**31 - 1  # FHIR integer, positiveInt and unsignedInt all stop here
+
+
+@pytest.mark.parametrize(
+    ("rank", "accepted"),
+    [(1, True), (INT_MAX, True), (0, False), (-1, False), (INT_MAX + 1, False), (10**40, False), (True, False),
+     (1.0, False), ("1", False)],
+)  # fmt: skip
+def test_rank_is_a_fhir_positive_int(rank: object, accepted: bool) -> None:
+    patch = MailboxPatch(resource_type="Organization")
+    if accepted:
+        patch.replace("bal@chu.mssante.fr", "ORG", "rank", rank)
+        assert json.loads(patch.to_bytes())["parameter"][0]["part"][2] == {"name": "value", "valueInteger": rank}
+    else:
+        with pytest.raises(InvalidInput) as caught:
+            patch.replace("bal@chu.mssante.fr", "ORG", "rank", rank)
+        assert caught.value.report.codes == ("MSS-PUB-005",)
+
+
+@pytest.mark.parametrize(
+    ("index", "accepted"),
+    [(0, True), (3, True), (INT_MAX, True), (-1, False), (-(10**40), False), (INT_MAX + 1, False), (10**40, False),
+     (True, False), (0.0, False), ("0", False)],
+)  # fmt: skip
+def test_insert_index_is_a_position_in_the_fhir_integer_range(index: object, accepted: bool) -> None:
+    patch = MailboxPatch(resource_type="Organization")
+    if accepted:
+        patch.insert("bal@chu.mssante.fr", "ORG", index=index)  # type: ignore[arg-type]
+        assert {"name": "index", "valueInteger": index} in json.loads(patch.to_bytes())["parameter"][0]["part"]
+    else:
+        with pytest.raises(InvalidInput) as caught:
+            patch.insert("bal@chu.mssante.fr", "ORG", index=index)  # type: ignore[arg-type]
+        assert caught.value.report.codes == ("MSS-PUB-005",)
+        assert patch.operations == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x\ud800", "\udc00", "a\u2028b", "a\u2029b", "a\x85b", "a\x00b", "a\nb", "   ", "x" * 1025],
+    ids=["lone-high-surrogate", "lone-low-surrogate", "line-separator", "paragraph-separator", "next-line", "nul",
+         "line-feed", "blank", "too-long"],
+)  # fmt: skip
+def test_a_text_field_that_cannot_be_written_is_refused_when_given(text: str) -> None:
+    actions: list[Callable[[MailboxPatch], object]] = [
+        lambda p: p.insert("bal@chu.mssante.fr", "ORG", description=text),
+        lambda p: p.insert("bal@chu.mssante.fr", "ORG", service=text),
+        lambda p: p.replace("bal@chu.mssante.fr", "ORG", "responsible", text),
+    ]
+    for action in actions:
+        patch = MailboxPatch(resource_type="Organization")
+        with pytest.raises(InvalidInput) as caught:
+            action(patch)
+        assert caught.value.report.codes == ("MSS-PUB-005",)
+        with pytest.raises(InvalidInput):  # and the body is never one that would fail to encode
+            patch.to_bytes()
+
+
+def test_french_text_is_written_as_given() -> None:
+    text = "Secrétariat\u00a0: cardiologie – « urgences » 👩\u200d⚕️"
+    patch = MailboxPatch(resource_type="Organization").insert("bal@chu.mssante.fr", "ORG", description=text)
+    assert text.encode() in patch.to_bytes()
+
+
+@pytest.mark.parametrize("kind", ["XYZ", "per", "", "PER\x00"])
+def test_an_unknown_mailbox_type_is_the_librarys_error(kind: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        MailboxPatch(resource_type="Organization").insert("bal@chu.mssante.fr", kind)
+    assert caught.value.report.codes == ("MSS-PUB-005",)
+
+
+@pytest.mark.parametrize("value", ["1" * 65, "١٢٣", "12\ud800", "12 3", "x" * 100_000])
+def test_a_target_identifier_is_short_ascii_letters_and_digits(value: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        PatchTarget.of("finess", value)
+    assert caught.value.report.codes == ("MSS-PUB-006",)
 
 
 class _WriteEndpoint(BaseHTTPRequestHandler):

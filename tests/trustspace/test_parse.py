@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.trustspace import MAX_ALLOWLIST_BYTES, AllowList, _parse
-from tests.counting import WatchedBytes, spy
+from tests.counting import Call, WatchedBytes, spy
 from tests.trustspace.conftest import CLOSING_TAG, MIRROR_HEAD, RESTORED
 
 HEAD = (
@@ -128,6 +128,22 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema"><DateDeGeneration>&xxe;</DateDeGeneration>
 </ListeBlancheMSSante>"""
+# A list whose one entry is expanded from internal entities: a domain and an operator DN nobody published.
+BODY = HEAD.split(b"?>", 1)[1] + entry("&d;", dn="&n;") + TAIL
+ENTITIES = b'<!DOCTYPE ListeBlancheMSSante [<!ENTITY d "evil.example.com"><!ENTITY n "CN=mx.evil.example,O=E,C=FR">]>'
+SMUGGLED = ENTITIES + BODY
+PARAMETER_ENTITY = (b"<!DOCTYPE ListeBlancheMSSante [<!ENTITY % p '<!ENTITY d \"evil.example.com\">'> %p;"
+                    b'<!ENTITY n "CN=mx.evil.example,O=E,C=FR">]>' + BODY)  # fmt: skip
+
+
+def parsers_run(monkeypatch: pytest.MonkeyPatch) -> list[list[Call]]:
+    """Every XML parser made while the test runs: the guarded one (through pyexpat) and the element tree's."""
+    owners: list[tuple[object, str]] = [
+        (expat, "ParserCreate"),
+        (ElementTree, "XMLParser"),
+        (ElementTree, "fromstring"),
+    ]
+    return [spy(monkeypatch, owner, name) for owner, name in owners]
 
 
 @pytest.mark.parametrize(
@@ -135,22 +151,138 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "fil
     [
         BILLION_LAUGHS,
         EXTERNAL_ENTITY,
-        BILLION_LAUGHS.decode().encode("utf-16"),
-        b'<?xml version="1.0" encoding="ISO-8859-1"?>' + document()[38:],
-        document().replace(b"<ListeDomaines>", b"<!DOCTYPE x><ListeDomaines>"),
+        b'<?xml version="1.0" encoding="UTF-8"?>' + SMUGGLED,
+        SMUGGLED,
+        b"\xef\xbb\xbf" + SMUGGLED,
+        b'<?xml version="1.0"?><!-- a comment first -->\n' + SMUGGLED,
+        b"<!-- a comment first -->" + SMUGGLED,
+        b'<?xml version="1.0"?><?pi first?>' + SMUGGLED,
+        PARAMETER_ENTITY,
+        b'<!DOCTYPE ListeBlancheMSSante SYSTEM "http://evil.example/x.dtd">' + BODY,
+        b'<!DOCTYPE ListeBlancheMSSante PUBLIC "-//E//X" "x.dtd">' + document(entry()),
+        b"<!DOCTYPE ListeBlancheMSSante>" + document(entry()),
     ],
-    ids=["billion-laughs", "external-entity", "utf-16-dtd", "other-encoding", "doctype-anywhere"],
-)
-def test_dtds_entities_and_other_encodings_are_refused_before_any_xml_parser(
-    data: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    parsers = spy(monkeypatch, expat, "ParserCreate")
-    trees = spy(monkeypatch, ElementTree, "fromstring")
+    ids=["billion-laughs", "external-entity", "internal-entities", "no-declaration", "utf-8-bom", "after-comment",
+         "after-comment-no-declaration", "after-processing-instruction", "parameter-entity", "external-dtd",
+         "public-dtd", "empty-dtd"],
+)  # fmt: skip
+def test_a_dtd_is_refused_by_a_parser_that_forbids_dtds(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    guarded, tree, fromstring = parsers_run(monkeypatch)
     assert refused(data) == ("MSS-WL-003",)
-    # Catches a document let through to an XML parser, where entities expand (billion laughs) or are fetched (XXE).
-    assert (parsers, trees) == ([], [])
-    AllowList.parse(document(entry()))
-    assert parsers  # and the spies do see the parser a readable list goes through
+    # The refusal comes from the one guarded parser, at the DTD: no tree is built, no entity declared nor expanded.
+    assert (len(guarded), tree, fromstring) == (1, [], [])
+
+
+def test_a_doctype_inside_the_document_is_malformed_xml(monkeypatch: pytest.MonkeyPatch) -> None:
+    guarded, tree, _ = parsers_run(monkeypatch)
+    assert refused(document().replace(b"<ListeDomaines>", b"<!DOCTYPE x><ListeDomaines>")) == ("MSS-WL-001",)
+    assert (len(guarded), tree) == (1, [])
+
+
+LATIN_1 = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + document(entry("chu-é.mssante.fr"))[38:].decode().encode(
+    "latin-1"
+)
+NOT_UTF8 = {
+    # The bypasses of the byte screen: UTF-16LE without a byte-order mark carrying a DTD, a declaration with
+    # spaces around "=", a declaration whose encoding comes after byte 200.
+    "utf-16le-no-bom-dtd": (b'<?xml version="1.0" encoding="UTF-16"?>' + SMUGGLED).decode().encode("utf-16-le"),
+    "spaces-around-equals": LATIN_1.replace(b"encoding=", b"encoding = "),
+    "declaration-past-byte-200": LATIN_1.replace(b'"1.0" ', b'"1.0"' + b" " * 300),
+    "tabs-and-newlines": LATIN_1.replace(b"encoding=", b"encoding\t\n=\r\n"),
+    "single-quotes": LATIN_1.replace(b'"ISO-8859-1"', b"'ISO-8859-1'"),
+    "windows-1252": LATIN_1.replace(b"ISO-8859-1", b"windows-1252"),
+    "declared-utf-16-in-ascii-bytes": LATIN_1.replace(b"ISO-8859-1", b"UTF-16"),
+    "ebcdic": document(entry()).decode().encode("cp500"),
+    "ebcdic-looking-start": b"\x4c\x6f\xa7\x94" + document(entry())[4:],
+    "utf-16le-no-bom": document(entry()).decode().encode("utf-16-le"),
+    "utf-16be-no-bom": document(entry()).decode().encode("utf-16-be"),
+    "utf-16le-bom": b"\xff\xfe" + document(entry()).decode().encode("utf-16-le"),
+    "utf-16be-bom": b"\xfe\xff" + document(entry()).decode().encode("utf-16-be"),
+    "utf-16-dtd": BILLION_LAUGHS.decode().encode("utf-16"),
+    "utf-16le-space-first": (b" " + SMUGGLED).decode().encode("utf-16-le"),
+    "utf-16be-no-declaration": SMUGGLED.decode().encode("utf-16-be"),
+    "utf-32le-no-bom": document(entry()).decode().encode("utf-32-le"),
+    "utf-32be-no-bom": document(entry()).decode().encode("utf-32-be"),
+    "utf-32-bom": document(entry()).decode().encode("utf-32"),
+    "utf-32be-bom": b"\x00\x00\xfe\xff" + document(entry()).decode().encode("utf-32-be"),
+    "ucs-4-unusual-order": b"\x00\x00\x3c\x00" + document(entry())[1:],
+    "utf-8-bom-then-latin-1": b"\xef\xbb\xbf" + LATIN_1,
+}
+
+
+@pytest.mark.parametrize("data", NOT_UTF8.values(), ids=NOT_UTF8.keys())
+def test_an_encoding_other_than_utf8_is_refused_before_any_parser(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = parsers_run(monkeypatch)
+    assert refused(data) == ("MSS-WL-018",)
+    assert calls == [[], [], []]  # decided from the bytes, as XML 1.0 Appendix F says, before any parser reads them
+
+
+READABLE = {
+    "no-declaration": document(entry())[38:],
+    "utf-8-bom": b"\xef\xbb\xbf" + document(entry()),
+    "lower-case-utf-8": document(entry()).replace(b"UTF-8", b"utf-8"),
+    "us-ascii": document(entry()).replace(b"UTF-8", b"US-ASCII"),
+    "spaces-and-single-quotes": document(entry()).replace(b'encoding="UTF-8"', b"encoding = 'UTF-8' "),
+    "standalone": document(entry()).replace(b'"UTF-8"', b'"UTF-8" standalone="yes"'),
+    "no-encoding": document(entry()).replace(b' encoding="UTF-8"', b""),
+    "long-declaration": document(entry()).replace(b'"1.0" ', b'"1.0"' + b" " * 300),
+}
+
+
+@pytest.mark.parametrize("data", READABLE.values(), ids=READABLE.keys())
+def test_utf8_and_us_ascii_are_read(data: bytes) -> None:
+    assert AllowList.parse(data).domains == {"chu-x.mssante.fr"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\n" + LATIN_1,  # a declaration must be the first thing: here it is a misplaced processing instruction
+        document(entry()).replace(b"<ListeDomaines>", b'<ListeDomaines><?xml version="1.0" encoding="ISO-8859-1"?>'),
+        b" " * 300 + LATIN_1,
+        document(entry())[38:] + b'<?xml version="1.0" encoding="ISO-8859-1"?>',
+        document(entry()).replace(b"US-ASCII", b"x").replace(b"UTF-8", b"US-ASCII").replace(b"chu-x", b"chu-\xc3\xa9"),
+        document(entry()).replace(b'version="1.0" ', b""),
+        document(entry()).replace(b'"UTF-8"', b'"UTF-8\''),
+        document(entry()).replace(b'"UTF-8"', b'"UTF-8" foo="bar"'),
+    ],
+    ids=["after-a-line-break", "inside-the-document", "after-300-spaces", "at-the-end", "us-ascii-with-utf-8",
+         "no-version", "mismatched-quotes", "unknown-pseudo-attribute"],
+)  # fmt: skip
+def test_a_misplaced_or_malformed_declaration_is_malformed_xml(data: bytes) -> None:
+    assert refused(data) == ("MSS-WL-001",)
+
+
+PREFIXES = [
+    b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b" ", b"\x00", b"\n",
+    b"<!-- c -->", b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-8"?>',
+    b"<?xml version='1.0' encoding = 'ISO-8859-1' ?>", b'<?xml version="1.0" encoding="UTF-16"?>',
+    b'<?xml version="1.0" encoding="EBCDIC-CP-US"?>', b'<?xml version="1.0" encoding="utf-7"?>',
+]  # fmt: skip
+CODECS = ["utf-8", "utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32", "cp500", "latin-1", "utf-7"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(PREFIXES),
+    dtd=st.sampled_from([b"", ENTITIES, b"<!DOCTYPE x>", PARAMETER_ENTITY[:89] + b"]>"]),
+    codec=st.sampled_from(CODECS),
+    spaces=st.text(" \t\r\n", max_size=250),
+    cut=st.integers(min_value=0, max_value=8),
+)
+def test_any_encoding_and_dtd_give_a_list_or_the_librarys_error(
+    prefix: bytes, dtd: bytes, codec: str, spaces: str, cut: int
+) -> None:
+    text = (prefix.replace(b"<?xml ", b"<?xml " + spaces.encode()) + dtd + BODY).decode("latin-1")
+    data = text.encode(codec)[cut:] if codec != "utf-8" else prefix + spaces.encode() + dtd + BODY
+    try:
+        allow = AllowList.parse(data)
+    except InvalidInput as error:
+        codes = error.report.codes
+        assert codes
+    else:  # only UTF-8 without a DTD is read, so the entities never give a domain nor a DN
+        assert not dtd
+        assert "evil" not in repr(allow.entries)
 
 
 def test_a_200_mb_document_is_refused_unread() -> None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 
-from mssante.addresses import MailboxType
+from mssante.addresses import Address, MailboxType
 from mssante.directory import _publication_codes as codes
-from mssante.errors import InvalidInput
+from mssante.errors import InvalidAddress, InvalidInput
 from mssante.report import Report
 
 __all__ = ["METADATA_URL", "MODIFIABLE", "MailboxPatch", "PatchTarget"]
@@ -40,9 +40,15 @@ _CARRIERS: dict[MailboxType, frozenset[str]] = {
     MailboxType.ORG: frozenset({"Organization"}),
     MailboxType.APP: frozenset({"Organization"}),
 }
-_ADDRESS = re.compile(r"[^@\s]+@(?:[^@\s]+\.mssante\.fr|interop-mssante\.apicrypt\.org)", re.ASCII)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_STRING_FIELDS = ("description", "service", "responsible")
+_MSSANTE_SUFFIX = ".mssante.fr"
+_OTHER_MSSANTE_DOMAINS = frozenset({"interop-mssante.apicrypt.org"})
+_INTEGER_MAX = 2**31 - 1
+"""The largest FHIR ``integer`` (32-bit signed), hence also the largest ``positiveInt`` (a rank) and index."""
+_MAX_TEXT = 1024
+# What a line of text written in the body may not hold: C0 and C1 controls, the Unicode line and paragraph
+# separators, and lone surrogates (no UTF-8 for them).
+_UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_MAX_IDENTIFIER = 64
 
 _SYSTEMS = {
     "rpps": ("Practitioner", "https://rpps.esante.gouv.fr"),
@@ -68,11 +74,17 @@ class PatchTarget:
 
     @classmethod
     def of(cls, kind: str, value: str) -> PatchTarget:
-        """By ``rpps``, ``idnps``, ``situation`` (idSituationExercice), ``finess`` or ``idnst``."""
+        """By ``rpps``, ``idnps``, ``situation`` (idSituationExercice), ``finess`` or ``idnst``.
+
+        ``value`` is ASCII letters and digits, at most 64 of them; anything else is ``MSS-PUB-006``.
+        """
         if kind not in _SYSTEMS:
             raise ValueError(f"target by {kind!r}: give one of {', '.join(_SYSTEMS)}")
-        if not value or not value.isalnum():
-            raise _refuse(codes.BAD_TARGET, f"{value!r} is not an identifier", where=kind)
+        if not isinstance(value, str):
+            raise TypeError(f"an identifier is given as str, not {type(value).__name__}")
+        if not (0 < len(value) <= _MAX_IDENTIFIER and value.isascii() and value.isalnum()):
+            message = f"{value[:80]!r} is not an identifier (ASCII letters and digits, at most {_MAX_IDENTIFIER})"
+            raise _refuse(codes.BAD_TARGET, message, where=kind)
         resource_type, system = _SYSTEMS[kind]
         return cls(resource_type=resource_type, system=system, value=value)
 
@@ -82,18 +94,59 @@ class PatchTarget:
         return f"{base_url.rstrip('/')}/{self.resource_type}?{query}"
 
 
+def _fhir_integer(value: object, lowest: int) -> bool:
+    """True for an int (not a bool) from ``lowest`` to the largest FHIR integer."""
+    return isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= _INTEGER_MAX
+
+
 def _metadata_value(field: str, value: object) -> dict[str, Any]:
     if field == "listeRouge":
         if not isinstance(value, bool):
             raise _refuse(codes.BAD_VALUE, f"listeRouge is true or false, not {value!r}", where=field)
         return {"url": field, "valueBoolean": value}
-    if field == "rank":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise _refuse(codes.BAD_VALUE, f"rank is a positive integer, not {value!r}", where=field)
+    if field == "rank":  # ContactPoint.rank is a FHIR positiveInt
+        if not _fhir_integer(value, 1):
+            message = f"rank is a FHIR positiveInt (1 to {_INTEGER_MAX}), not {value!r:.80}"
+            raise _refuse(codes.BAD_VALUE, message, where=field)
         return {"url": field, "valueInteger": value}
-    if not isinstance(value, str) or not value.strip() or len(value) > 1024 or _CONTROL.search(value):
-        raise _refuse(codes.BAD_VALUE, f"{field} is a line of text (at most 1024 characters)", where=field)
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT or _UNWRITABLE.search(value):
+        message = (f"{field} is a line of text: at most {_MAX_TEXT} characters, not blank, without control "
+                   "characters, line separators or lone surrogates")  # fmt: skip
+        raise _refuse(codes.BAD_VALUE, message, where=field)
     return {"url": field, "valueString": value}
+
+
+def _mailbox_address(address: Address | str) -> str:
+    """The address as written in the patch: the canonical form of what :meth:`Address.parse` accepted.
+
+    It must be a mailbox of the MSSanté space (a domain under ``mssante.fr``, or the Apicrypt
+    gateway), not a patient (MSS-C) address, and without ``'``, which would end the FHIRPath
+    string the address is written in.
+    """
+    if isinstance(address, Address):
+        parsed = address
+    elif isinstance(address, str):
+        try:
+            parsed = Address.parse(address)
+        except InvalidAddress as error:
+            reason = error.report.errors[0].message
+            raise _refuse(codes.BAD_ADDRESS, f"{address[:120]!r} is not an address: {reason}", "address") from None
+    else:
+        raise TypeError(f"an address is given as str or Address, not {type(address).__name__}")
+    domain = parsed.domain
+    if parsed.is_patient or not (domain.endswith(_MSSANTE_SUFFIX) or domain in _OTHER_MSSANTE_DOMAINS):
+        raise _refuse(codes.BAD_ADDRESS, f"{parsed} is not an MSSanté mailbox address (…@….mssante.fr)", "address")
+    if "'" in parsed.local:
+        raise _refuse(codes.BAD_ADDRESS, f"{parsed}: a ' cannot be written in the FHIRPath of a patch", "address")
+    return str(parsed)
+
+
+def _mailbox_type(kind: MailboxType | str) -> MailboxType:
+    try:
+        return MailboxType(kind)
+    except ValueError:
+        message = f"{str(kind)[:20]!r} is not a mailbox type: PER, ORG, APP or CAB"
+        raise _refuse(codes.BAD_VALUE, message, "type") from None
 
 
 @attrs.define
@@ -113,22 +166,22 @@ class MailboxPatch:
         """An empty patch for the resource type of ``target``."""
         return cls(resource_type=target.resource_type)
 
-    def _check(self, address: str, kind: MailboxType | str) -> MailboxType:
-        if not _ADDRESS.fullmatch(address) or "'" in address or "\\" in address:
-            raise _refuse(codes.BAD_ADDRESS, f"{address!r} is not an MSSanté address (…@….mssante.fr)", "address")
-        mailbox_type = MailboxType(kind)
+    def _check(self, address: Address | str, kind: MailboxType | str) -> tuple[str, MailboxType]:
+        """The address as it is written, and the type of mailbox, once both are checked."""
+        written = _mailbox_address(address)
+        mailbox_type = _mailbox_type(kind)
         if self.resource_type not in _CARRIERS[mailbox_type]:
             carriers = " or ".join(sorted(_CARRIERS[mailbox_type]))
             raise _refuse(codes.WRONG_CARRIER, f"a {mailbox_type} mailbox is carried by {carriers}, "
                           f"not {self.resource_type}", "type")  # fmt: skip
-        return mailbox_type
+        return written, mailbox_type
 
     def _where(self, address: str) -> str:
         return f"{self.resource_type}.telecom.where(value = '{address}')"
 
     def insert(
         self,
-        address: str,
+        address: Address | str,
         kind: MailboxType | str,
         *,
         liste_rouge: bool = False,
@@ -137,8 +190,15 @@ class MailboxPatch:
         responsible: str | None = None,
         index: int = 0,
     ) -> MailboxPatch:
-        """Add a mailbox (its fields in the order of the specification's examples)."""
-        mailbox_type = self._check(address, kind)
+        """Add a mailbox (its fields in the order of the specification's examples).
+
+        The address is written in its canonical form (:meth:`Address.parse <mssante.addresses.Address.parse>`);
+        ``index``, the position in ``telecom``, is from 0 to 2,147,483,647 (a FHIR integer).
+        """
+        written, mailbox_type = self._check(address, kind)
+        if not _fhir_integer(index, 0):
+            message = f"index is a position from 0 to {_INTEGER_MAX}, not {index!r:.80}"
+            raise _refuse(codes.BAD_VALUE, message, "index")
         extension = [{"url": "type", "valueCode": mailbox_type.value}, _metadata_value("listeRouge", liste_rouge)]
         for field, text in (("description", description), ("service", service), ("responsible", responsible)):
             if text is None:
@@ -146,33 +206,34 @@ class MailboxPatch:
             if field not in MODIFIABLE[mailbox_type]:
                 raise _refuse(codes.NOT_MODIFIABLE, f"a {mailbox_type} mailbox has no {field}", field)
             extension.append(_metadata_value(field, text))
-        point = {"system": "email", "value": address, "extension": [{"url": METADATA_URL, "extension": extension}]}
+        point = {"system": "email", "value": written, "extension": [{"url": METADATA_URL, "extension": extension}]}
         path = f"{self.resource_type}.telecom"
         self.operations.append(_operation("insert", path, index=index, value={"valueContactPoint": point}))
         return self
 
-    def replace(self, address: str, kind: MailboxType | str, field: str, value: object) -> MailboxPatch:
-        """Change one metadata field of a mailbox (``listeRouge``, ``description``, ``service``...)."""
-        mailbox_type = self._check(address, kind)
+    def replace(self, address: Address | str, kind: MailboxType | str, field: str, value: object) -> MailboxPatch:
+        """Change one metadata field of a mailbox (``listeRouge``, ``description``, ``service``, ``rank``...)."""
+        written, mailbox_type = self._check(address, kind)
         if field in ("address", "value", "type"):
             message = f"the {field} of a mailbox cannot change: delete it, then insert the new one"
             raise _refuse(codes.IMMUTABLE, message, field)
         if field not in MODIFIABLE[mailbox_type]:
             allowed = ", ".join(sorted(MODIFIABLE[mailbox_type]))
-            raise _refuse(codes.NOT_MODIFIABLE, f"a {mailbox_type} mailbox may change only {allowed}", field)
+            where = field if field in MODIFIABLE[MailboxType.ORG] else "field"  # never a caller's text in the report
+            raise _refuse(codes.NOT_MODIFIABLE, f"a {mailbox_type} mailbox may change only {allowed}", where)
         if field == "rank":
-            path = f"{self._where(address)}.rank"
+            path = f"{self._where(written)}.rank"
             part = {"valueInteger": _metadata_value(field, value)["valueInteger"]}
         else:
-            path = f"{self._where(address)}.extension('{METADATA_URL}').extension('{field}').value"
+            path = f"{self._where(written)}.extension('{METADATA_URL}').extension('{field}').value"
             part = {key: item for key, item in _metadata_value(field, value).items() if key != "url"}
         self.operations.append(_operation("replace", path, value=part))
         return self
 
-    def delete(self, address: str, kind: MailboxType | str) -> MailboxPatch:
+    def delete(self, address: Address | str, kind: MailboxType | str) -> MailboxPatch:
         """Remove a mailbox."""
-        self._check(address, kind)
-        self.operations.append(_operation("delete", self._where(address)))
+        written, _ = self._check(address, kind)
+        self.operations.append(_operation("delete", self._where(written)))
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -183,7 +244,11 @@ class MailboxPatch:
 
     def to_bytes(self) -> bytes:
         """The request body (``application/fhir+json``)."""
-        return json.dumps(self.to_json(), ensure_ascii=False).encode("utf-8")
+        body = self.to_json()
+        try:
+            return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as error:  # operations edited by hand: a value JSON or UTF-8 cannot carry
+            raise _refuse(codes.BAD_VALUE, f"the patch cannot be written: {error}"[:200]) from None
 
 
 def _operation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from mssante.pki import _codes
 from mssante.report import Finding, Report
 
 __all__ = [
+    "MAX_BER_DEPTH",
+    "MAX_BER_ELEMENTS",
     "MAX_CERTIFICATES",
     "MAX_INPUT_BYTES",
     "Pkcs12Bundle",
@@ -31,6 +34,12 @@ MAX_INPUT_BYTES = 4 * 1024 * 1024
 
 MAX_CERTIFICATES = 64
 """No chain or bundle of this PKI holds more certificates than this."""
+
+MAX_BER_DEPTH = 32
+"""The deepest nesting the BER reader of PKCS#7 follows: a certificate's parts lie about 10 deep in a bag."""
+
+MAX_BER_ELEMENTS = 100_000
+"""The most BER element headers the PKCS#7 reader reads in one input (the official ``.p7b`` needs a handful)."""
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL)
 
@@ -46,65 +55,115 @@ def _check_size(data: bytes, what: str) -> None:
         raise _refuse(_codes.TOO_LARGE(f"{what} has {len(data)} bytes; at most {MAX_INPUT_BYTES} are read"), what)
 
 
-def _der_elements(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """(tag, header start, content start, end) of each BER element in data[start:end] (definite lengths)."""
-    position = start
-    while position < end:
-        if data[position : position + 2] == b"\x00\x00":  # end of an indefinite-length content
-            return
-        tag = data[position]
-        cursor = position + 1
+class _Ber:
+    """The tag-and-length framing of BER: enough to find the certificates of a PKCS#7 bag.
+
+    Read without recursion, within :data:`MAX_BER_DEPTH` and :data:`MAX_BER_ELEMENTS`; each
+    certificate found is then parsed strictly by ``cryptography``. An element is given as (tag,
+    header start, content start, content end); an indefinite-length content ends where its
+    end-of-contents octets start. Those ends are found in one pass, with a stack of the open
+    elements, and kept, so no indefinite-length content is scanned twice.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.headers = 0
+        """How many element headers were read: what :data:`MAX_BER_ELEMENTS` bounds."""
+        self._ends: dict[int, int] = {}  # content start of an indefinite-length element -> its content end
+
+    def _header(self, position: int, end: int) -> tuple[int, int, int]:
+        """The tag, content start and length (-1: indefinite) of the element at ``position``, within ``end``."""
+        self.headers += 1
+        if self.headers > MAX_BER_ELEMENTS:
+            raise ValueError(f"more than {MAX_BER_ELEMENTS} BER elements")
+        data = self.data
+        if position + 2 > end:
+            raise ValueError("truncated")
+        tag, first = data[position], data[position + 1]
         if tag & 0x1F == 0x1F:
             raise ValueError("multi-byte tags do not occur in PKCS#7 certificate bags")
-        first = data[cursor]
-        cursor += 1
+        cursor = position + 2
         if first == 0x80:
-            length = -1
-        elif first & 0x80:
+            if not tag & 0x20:
+                raise ValueError("a primitive element has no indefinite length")
+            return tag, cursor, -1
+        length = first
+        if first & 0x80:
             size = first & 0x7F
-            if size == 0 or size > 4:
+            if size > 4:
                 raise ValueError("unsupported length")
             length = int.from_bytes(data[cursor : cursor + size], "big")
             cursor += size
-        else:
-            length = first
-        if length < 0:
-            inner_end = _indefinite_end(data, cursor, end)
-            yield tag, position, cursor, inner_end
-            position = inner_end + 2
-            continue
         if cursor + length > end:
             raise ValueError("truncated")
-        yield tag, position, cursor, cursor + length
-        position = cursor + length
+        return tag, cursor, length
 
+    def elements(self, start: int, end: int, *, depth: int) -> Iterator[tuple[int, int, int, int]]:
+        """Each element of ``data[start:end]``, a content at nesting ``depth`` (the input's elements are at 1)."""
+        position = start
+        while position < end:
+            if self.data[position : position + 2] == b"\x00\x00":  # end of an indefinite-length content
+                return
+            tag, content, length = self._header(position, end)
+            if length >= 0:
+                yield tag, position, content, content + length
+                position = content + length
+            else:
+                content_end = self._indefinite_end(content, end, depth)
+                yield tag, position, content, content_end
+                position = content_end + 2
 
-def _indefinite_end(data: bytes, start: int, end: int) -> int:
-    last = start
-    for _tag, _header, _content, element_end in _der_elements(data, start, end):
-        last = element_end
-    if data[last : last + 2] != b"\x00\x00":
-        raise ValueError("unterminated indefinite length")
-    return last
+    def _indefinite_end(self, start: int, end: int, depth: int) -> int:
+        """Where the content that starts at ``start``, of an indefinite-length element at ``depth``, ends."""
+        if start in self._ends:
+            return self._ends[start]
+        data = self.data
+        open_contents = [start]  # the indefinite-length elements entered and not yet closed, innermost last
+        position = start
+        while True:
+            if position + 2 > end:
+                raise ValueError("unterminated indefinite length")
+            if data[position] == 0 and data[position + 1] == 0:
+                self._ends[open_contents.pop()] = position
+                if not open_contents:
+                    return position
+                position += 2
+                continue
+            _tag, content, length = self._header(position, end)
+            if length >= 0:
+                position = content + length  # a definite length is stepped over, not entered
+                continue
+            if depth + len(open_contents) > MAX_BER_DEPTH:
+                raise ValueError(f"BER nested deeper than {MAX_BER_DEPTH} elements")
+            open_contents.append(content)
+            position = content
 
-
-def _child(data: bytes, start: int, end: int, index: int) -> tuple[int, int, int, int]:
-    for position, element in enumerate(_der_elements(data, start, end)):
-        if position == index:
-            return element
-    raise ValueError("missing element")
+    def child(self, start: int, end: int, index: int, *, depth: int) -> tuple[int, int, int, int]:
+        """The element number ``index`` of ``data[start:end]``."""
+        for position, element in enumerate(self.elements(start, end, depth=depth)):
+            if position == index:
+                return element
+        raise ValueError("missing element")
 
 
 def certificates_from_ber_pkcs7(der: bytes) -> list[x509.Certificate]:
-    """The certificates of a PKCS#7 SignedData read leniently (BER, unsorted SET OF), each parsed strictly."""
-    _, _, content, end = _child(der, 0, len(der), 0)  # ContentInfo
-    _, _, explicit, explicit_end = _child(der, content, end, 1)  # [0] EXPLICIT content
-    _, _, signed, signed_end = _child(der, explicit, explicit_end, 0)  # SignedData
-    for tag, _header, bag, bag_end in _der_elements(der, signed, signed_end):
+    """The certificates of a PKCS#7 SignedData read leniently (BER, unsorted SET OF), each parsed strictly.
+
+    At most ``MAX_CERTIFICATES + 1`` are parsed (:func:`load_certificates` refuses that many); an
+    input nested deeper than :data:`MAX_BER_DEPTH` or with more than :data:`MAX_BER_ELEMENTS`
+    elements raises ``ValueError``, as anything else it cannot read.
+    """
+    ber = _Ber(der)
+    _, _, content, end = ber.child(0, len(der), 0, depth=1)  # ContentInfo
+    _, _, explicit, explicit_end = ber.child(content, end, 1, depth=2)  # [0] EXPLICIT content
+    _, _, signed, signed_end = ber.child(explicit, explicit_end, 0, depth=3)  # SignedData
+    for tag, _header, bag, bag_end in ber.elements(signed, signed_end, depth=4):
         if tag == 0xA0:  # certificates [0] IMPLICIT SET OF Certificate
             return [
                 x509.load_der_x509_certificate(der[header:element_end])
-                for _tag, header, _content, element_end in _der_elements(der, bag, bag_end)
+                for _tag, header, _content, element_end in itertools.islice(
+                    ber.elements(bag, bag_end, depth=5), MAX_CERTIFICATES + 1
+                )
             ]
     return []
 

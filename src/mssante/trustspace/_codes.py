@@ -31,3 +31,8 @@ OPERATOR_LISTED = define_code("MSS-WL-014", INFO, "the certificate's subject is 
 STALE = define_code("MSS-WL-015", WARNING, "the allow-list is older than the age limit: refresh it")
 BAD_DOMAIN = define_code("MSS-WL-016", ERROR, "the domain asked about is not a domain name")
 BAD_DN = define_code("MSS-WL-017", ERROR, "the distinguished name does not parse")
+NOT_UTF8 = define_code(
+    "MSS-WL-018",
+    ERROR,
+    "the allow-list is not in UTF-8: its byte-order mark, first bytes or XML declaration name another encoding",
+)

@@ -11,9 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 from xml.etree import ElementTree
-from xml.parsers import expat
 
 import attrs
+import defusedxml  # type: ignore[import-untyped,unused-ignore]
+import defusedxml.ElementTree  # type: ignore[import-untyped,unused-ignore]
 
 from mssante.addresses import normalise_domain
 from mssante.addresses._address import _PLAIN_DOMAIN
@@ -35,7 +36,32 @@ _FIELDS = ("Nom", "Description", "DNCertificatOperateur", "ResponsableContact", 
 _FIELD_TAGS = tuple(_NS + field for field in _FIELDS)
 _REQUIRED = frozenset({"Nom", "DNCertificatOperateur", "DateMAJ"})  # the others may be empty, never absent
 
-_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+# XML 1.0 Appendix F: the encoding is told by a byte-order mark, else by the first four bytes, else by the XML
+# declaration, which can only open the document. UTF-8 (and US-ASCII, its subset) only is read.
+_UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_MARKS = (  # UTF-32 (UCS-4) in the four byte orders, then UTF-16: longest first
+    (b"\x00\x00\xfe\xff", "a UTF-32 byte-order mark"), (b"\xff\xfe\x00\x00", "a UTF-32 byte-order mark"),
+    (b"\x00\x00\xff\xfe", "a UTF-32 byte-order mark"), (b"\xfe\xff\x00\x00", "a UTF-32 byte-order mark"),
+    (b"\xfe\xff", "a UTF-16 byte-order mark"), (b"\xff\xfe", "a UTF-16 byte-order mark"),
+    (b"\x4c\x6f\xa7\x94", "EBCDIC (<?xm)"),
+)  # fmt: skip
+_S = rb"[\x20\x09\x0d\x0a]"
+
+
+def _pseudo_attribute(name: bytes, value: bytes) -> bytes:
+    """``S name S? = S? value``, the value in single or double quotes."""
+    return _S + b"+" + name + _S + b"*=" + _S + rb"*(?:'" + value + rb"'|\"" + value + rb"\")"
+
+
+_XML_DECLARATION_START = re.compile(rb"<\?xml(?:" + _S + rb"|\?>)")
+# XMLDecl ::= '<?xml' VersionInfo EncodingDecl? SDDecl? S? '?>'
+_XML_DECLARATION = re.compile(
+    rb"<\?xml"
+    + _pseudo_attribute(b"version", rb"1\.[0-9]+")
+    + rb"(?:" + _pseudo_attribute(b"encoding", rb"([A-Za-z][A-Za-z0-9._-]*)") + rb")?"
+    + rb"(?:" + _pseudo_attribute(b"standalone", rb"(?:yes|no)") + rb")?"
+    + _S + rb"*\?>"
+)  # fmt: skip
 # The shape ANS publishes, for the fast path: no attribute but the namespace, no comment, no empty-element tag.
 _PUBLISHED_HEAD = re.compile(
     r'(?:<\?xml[^<>]*\?>)?\s*<ListeBlancheMSSante xmlns="https://listeblanche\.mssante\.fr/schema">\s*'
@@ -116,52 +142,99 @@ def _time(text: str | None, where: str, source: str) -> dt.datetime:
     return moment
 
 
-def _screen(data: bytes, source: str) -> None:
-    """Refuse, before expat sees the bytes, an encoding other than UTF-8, an empty document and any DTD.
+def _check_encoding(data: bytes, source: str) -> None:
+    """Refuse, from its first bytes and before any parser reads it, a document that is not UTF-8.
 
-    Without a document type declaration no entity can be declared, so neither entity expansion
-    (billion laughs) nor external entities can happen. The declaration is looked for in the bytes
-    as UTF-8, the list's encoding; another encoding (a UTF-16 byte-order mark or declaration) is
-    refused, so it cannot hide one.
+    The encoding is found as XML 1.0 Appendix F says: a byte-order mark, else the pattern of the
+    first four bytes (UTF-16 and UTF-32 without a mark; expat also takes a NUL in either of the first
+    two bytes for UTF-16), else the encoding of the XML declaration, read with its grammar (``S? = S?``,
+    either quote) and only where it may stand, at the very start. UTF-8 and US-ASCII are read; the
+    parser is then told UTF-8, so no later part of the document can switch it to another encoding.
     """
-    head = data[:200].lower()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
-        b"encoding=" in head and not re.search(rb"encoding=[\"']utf-?8[\"']", head)
-    ):
-        raise _refuse(_codes.FORBIDDEN_XML("the allow-list is read as UTF-8 only"), source)
-    if not data.strip():
-        raise _refuse(_codes.UNREADABLE("the document is empty"), source)
-    if b"!" in data and _DECLARATION.search(data):  # memchr first: the list has no "!" at all
-        raise _refuse(_codes.FORBIDDEN_XML("a DTD or an entity declaration is not accepted"), source)
+    start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    if not start:
+        for mark, name in _OTHER_MARKS:
+            if data.startswith(mark):
+                raise _refuse(_codes.NOT_UTF8(f"the document starts with {name}: it is read as UTF-8 only"), source)
+    if b"\x00" in data[start : start + 2]:  # 00 3C, 3C 00 (UTF-16), 00 00 00 3C, 3C 00 00 00... (UTF-32)
+        raise _refuse(_codes.NOT_UTF8("the first bytes are UTF-16 or UTF-32: the list is read as UTF-8 only"), source)
+    if not _XML_DECLARATION_START.match(data, start):
+        return  # no declaration: UTF-8
+    declaration = _XML_DECLARATION.match(data, start)
+    if declaration is None:
+        raise _refuse(_codes.UNREADABLE("not well-formed XML: the XML declaration is malformed"), source)
+    encoding = (declaration.group(1) or declaration.group(2) or b"UTF-8").upper()
+    if encoding == b"US-ASCII" and not data[start:].isascii():
+        raise _refuse(_codes.UNREADABLE("not well-formed XML: declared US-ASCII, it holds other bytes"), source)
+    if encoding not in (b"UTF-8", b"US-ASCII"):
+        message = f"the XML declaration says {encoding.decode()}: the list is read as UTF-8 only"
+        raise _refuse(_codes.NOT_UTF8(message), source)
+
+
+def _not_well_formed(error: ElementTree.ParseError, data: bytes, source: str) -> InvalidInput:
+    """The refusal of a document the parser could not read: truncated when it ends too soon, else unreadable."""
+    message = str(error)
+    position = _WHERE.search(message)
+    at_end = position is not None and message.startswith("no element found")
+    if at_end or (position and int(position.group(1)) >= data.count(b"\n") and "unclosed token" in message):
+        return _refuse(_codes.TRUNCATED(f"the document ends before </ListeBlancheMSSante> ({message})"), source)
+    return _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source)
+
+
+class _NoTree:
+    """The target of the guarded parser: it builds nothing, so expat checks the document without Python calls."""
+
+    def close(self) -> None:
+        return None
+
+
+def _check_xml(data: bytes, source: str) -> None:
+    """Parse the whole document once with DTDs, entity declarations and external references forbidden.
+
+    This is the one decision on the DTD, whatever its place or spelling: defusedxml's parser
+    refuses at the ``<!DOCTYPE`` itself, before any entity is declared or expanded, and any
+    document that is not well-formed is refused here too. A document that passes has no DTD,
+    so the element tree (or the fast path) reads it afterwards with nothing to expand.
+    """
+    parser = defusedxml.ElementTree.DefusedXMLParser(
+        target=_NoTree(), encoding="utf-8", forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    # The pure-Python parser's catch-all handler serves only DTD content (refused here); without it expat checks
+    # the markup in C instead of calling Python for each tag.
+    parser.parser.DefaultHandlerExpand = None
+    try:
+        parser.feed(data)
+        parser.close()
+    except defusedxml.DefusedXmlException as error:
+        message = f"a DTD, an entity or an external reference is not accepted ({type(error).__name__})"
+        raise _refuse(_codes.FORBIDDEN_XML(message), source) from None
+    except ElementTree.ParseError as error:
+        raise _not_well_formed(error, data, source) from None
 
 
 def _xml(data: bytes, source: str) -> ElementTree.Element:
-    """The parsed document (the C parser of the standard library); a clear refusal when it is not well-formed."""
+    """The element tree (the C parser of the standard library) of a document :func:`_check_xml` accepted."""
+    parser = ElementTree.XMLParser(encoding="utf-8")  # noqa: S314 (no DTD reaches it: _check_xml refused every one)
     try:
-        return ElementTree.fromstring(data)  # noqa: S314 (no DTD can reach it: see _screen)
-    except ElementTree.ParseError as error:
-        message = str(error)
-        position = _WHERE.search(message)
-        at_end = position is not None and message.startswith("no element found")
-        if at_end or (position and int(position.group(1)) >= data.count(b"\n") and "unclosed token" in message):
-            raise _refuse(
-                _codes.TRUNCATED(f"the document ends before </ListeBlancheMSSante> ({message})"), source
-            ) from None
-        raise _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source) from None
+        parser.feed(data)
+        root: ElementTree.Element = parser.close()
+    except ElementTree.ParseError as error:  # the same expat, told the same encoding: not expected
+        raise _not_well_formed(error, data, source) from None
+    return root
 
 
 def _published(data: bytes) -> tuple[list[list[str | None]], str] | None:
-    """The six columns and the generation time when the document is well-formed XML in the shape ANS publishes.
+    """The six columns and the generation time when the document is in the shape ANS publishes.
 
-    Expat checks the whole document without building a tree; the entries are then read with one
-    regular expression. Every ``<`` of the list must belong to a matched entry, so a comment, a
-    CDATA section, an attribute, a prefix or a foreign element gives None, and the document is
-    read by the element tree instead: both ways accept and refuse the same documents.
+    Called on a document :func:`_check_xml` accepted (well-formed UTF-8 XML without a DTD); the
+    entries are read with one regular expression. Every ``<`` of the list must belong to a matched
+    entry, so a comment, a CDATA section, an attribute, a prefix or a foreign element gives None,
+    and the document is read by the element tree instead: both ways accept and refuse the same
+    documents.
     """
     try:
-        expat.ParserCreate().Parse(data, True)  # noqa: FBT003 (positional only)
         text = data.decode("utf-8")
-    except (expat.ExpatError, ValueError):
+    except ValueError:
         return None
     head = _PUBLISHED_HEAD.match(text)
     end = text.rfind("</ListeDomaines>")
@@ -310,16 +383,19 @@ def _document(columns: list[list[str | None]], generated: str | None, source: st
 def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
     """Read the ANS allow-list XML; :class:`~mssante.errors.InvalidInput` unless it is a whole, well-formed list.
 
-    No DTD, entity or external reference is accepted; more than :data:`MAX_ALLOWLIST_BYTES` is
-    not read. A truncated document, another root or namespace, a missing element or date is an
-    error: never a partial list.
+    UTF-8 (or US-ASCII) only; no DTD, entity or external reference is accepted; more than
+    :data:`MAX_ALLOWLIST_BYTES` is not read. A truncated document, another root or namespace, a
+    missing element or date is an error: never a partial list.
     """
     if not isinstance(data, bytes | bytearray):
         raise TypeError(f"the allow-list is read from bytes, not {type(data).__name__}")
     if len(data) > MAX_ALLOWLIST_BYTES:
         raise _refuse(_codes.TOO_LARGE(f"{len(data)} bytes; at most {MAX_ALLOWLIST_BYTES} are read"), source)
     data = bytes(data)
-    _screen(data, source)
+    _check_encoding(data, source)
+    if not data.strip():
+        raise _refuse(_codes.UNREADABLE("the document is empty"), source)
+    _check_xml(data, source)
     published = _published(data)
     if published is not None:
         return _document(*published, source)
