@@ -178,6 +178,7 @@ PUBLIC = {
         "STABLE",
         "Association",
         "Author",
+        "Budget",
         "CdaAuthor",
         "CdaHeader",
         "CdaPatient",

@@ -56,4 +56,14 @@ XDM_UNREADABLE = define_code("MSS-MSG-021", ERROR, "an attached IHE_XDM archive 
 PATIENT_SENDER = define_code(
     "MSS-MSG-022", ERROR, "a patient (MSS-C) address starts a conversation: only professionals may (MSS-C)"
 )
-BAD_HEADER_VALUE = define_code("MSS-MSG-023", ERROR, "a header value holds a line break or a NUL: refused")
+BAD_HEADER_VALUE = define_code(
+    "MSS-MSG-023",
+    ERROR,
+    "a value given to compose holds a line break, NUL, control character or lone surrogate, or is no msg-id where "
+    "one is due: refused",
+)
+BAD_CONTENT_TYPE = define_code(
+    "MSS-MSG-024",
+    ERROR,
+    "an attachment's media type is not one type/subtype of RFC 2045 tokens (a parameter, a line break, multipart/*)",
+)

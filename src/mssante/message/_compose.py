@@ -1,4 +1,18 @@
-"""Composing an MSSanté message: headers, body, the IHE_XDM.zip and its PDF, the X-MSS-* fields."""
+"""Composing an MSSanté message: headers, body, the IHE_XDM.zip and its PDF, the X-MSS-* fields.
+
+What compose refuses, with :class:`~mssante.errors.InvalidInput` naming the field, before the standard library
+sees it:
+
+- in every header value (subject, display names, file names, the X-MSS-* values, Message-ID, In-Reply-To,
+  References, values derived from a package): each line break :meth:`str.splitlines` knows (CR, LF, VT, FF,
+  U+001C to U+001E, U+0085, U+2028, U+2029), NUL, the other C0 and C1 controls (TAB is accepted) and lone
+  surrogates (``MSS-MSG-023``); Message-ID, In-Reply-To and References values are ``<left@right>`` in printable
+  ASCII;
+- in body text (``text``, ``html``): NUL and lone surrogates; every other character is kept, line endings
+  written as CRLF;
+- an attachment's media type that is not ``type/subtype`` of RFC 2045 tokens (a parameter, a space, a line
+  break), or that is ``multipart/*`` (``MSS-MSG-024``).
+"""
 
 from __future__ import annotations
 
@@ -15,9 +29,18 @@ import attrs
 from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.message import _codes
-from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL, Subject, join_codes
+from mssante.message._headers import (
+    MSG_ID,
+    UNSAFE_IN_HEADER,
+    X_MSS_CODECDA,
+    X_MSS_INS,
+    X_MSS_MES,
+    X_MSS_NIL,
+    Subject,
+    join_codes,
+)
 from mssante.message._patient import Patient
-from mssante.report import Report
+from mssante.report import Finding, Report
 from mssante.xdm import Package
 
 __all__ = ["CDA_MIME_TYPES", "XDM_FILENAME", "Attachment", "Contact", "cda_codes", "compose"]
@@ -27,27 +50,73 @@ XDM_FILENAME = "IHE_XDM.zip"
 CDA_MIME_TYPES = frozenset({"text/xml", "application/xml", "text/x-cda-r2+xml", "application/hl7-v3+xml"})
 """Media types under which a CDA document is packed."""
 
-_UNSAFE = re.compile(r"[\r\n\x00]")
 _NIL = re.compile(r"[!-~]{1,64}", re.ASCII)
+_UNSAFE_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
+"""What body text never holds: NUL and lone surrogates (every other character is written as it is)."""
+_MIME_NAME = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_MEDIA_TYPE = re.compile(rf"{_MIME_NAME}/{_MIME_NAME}")
+"""A media type as RFC 2045 writes one: ``type/subtype``, both tokens; no parameter, no space."""
 
 Contact = str | Address | tuple[str, str | Address]
 """An address (``"dr@chu.mssante.fr"`` or an :class:`~mssante.addresses.Address`), or ``(display name, address)``."""
 
 
-@attrs.frozen(kw_only=True)
-class Attachment:
-    """A file to attach: its name (any characters: RFC 2231 encodes them), bytes and media type."""
-
-    filename: str
-    content: bytes = attrs.field(repr=False)
-    content_type: str = "application/octet-stream"
+def _refuse(finding: Finding) -> InvalidInput:
+    return InvalidInput(finding.message, Report(findings=[finding], subject=finding.where))
 
 
 def _safe(value: str, what: str) -> str:
-    if _UNSAFE.search(value):
-        finding = _codes.BAD_HEADER_VALUE(f"{what} holds a line break or a NUL", where=what)
-        raise InvalidInput(finding.message, Report(findings=[finding], subject=what))
+    """``value``, when it may be written in a header; else InvalidInput naming ``what``."""
+    found = UNSAFE_IN_HEADER.search(value)
+    if found:
+        message = (
+            f"{what} holds U+{ord(found.group()):04X} (a line break, control character or lone surrogate): "
+            f"{value[:80]!r}"
+        )
+        raise _refuse(_codes.BAD_HEADER_VALUE(message, where=what))
     return value
+
+
+def _msg_id(value: str, what: str) -> str:
+    """``value``, when it is a msg-id mssante writes; else InvalidInput naming ``what``."""
+    if not MSG_ID.fullmatch(_safe(value, what)):
+        message = f"{what} is not a msg-id <left@right> of printable ASCII: {value[:80]!r}"
+        raise _refuse(_codes.BAD_HEADER_VALUE(message, where=what))
+    return value
+
+
+def _text(value: str, what: str) -> str:
+    found = _UNSAFE_IN_TEXT.search(value)
+    if found:
+        message = f"{what} holds U+{ord(found.group()):04X} (NUL or a lone surrogate), which no mail body carries"
+        raise _refuse(_codes.BAD_HEADER_VALUE(message, where=what))
+    return value
+
+
+def _filename(_instance: object, _attribute: object, value: str) -> None:
+    _safe(value, "filename")
+
+
+def _media_type(_instance: object, _attribute: object, value: str) -> None:
+    if not _MEDIA_TYPE.fullmatch(value):
+        message = f"content_type {value[:80]!r} is not a media type type/subtype (RFC 2045 tokens, no parameter)"
+        raise _refuse(_codes.BAD_CONTENT_TYPE(message, where="content_type"))
+    if value.lower().startswith("multipart/"):
+        message = f"content_type {value[:80]!r} is a container: an attachment is one file"
+        raise _refuse(_codes.BAD_CONTENT_TYPE(message, where="content_type"))
+
+
+@attrs.frozen(kw_only=True)
+class Attachment:
+    """A file to attach: its name (any characters: RFC 2231 encodes them), bytes and media type.
+
+    :class:`~mssante.errors.InvalidInput` when the name holds a line break, a control character or a lone
+    surrogate (``MSS-MSG-023``), or the media type is not one ``type/subtype`` of tokens (``MSS-MSG-024``).
+    """
+
+    filename: str = attrs.field(validator=_filename)
+    content: bytes = attrs.field(repr=False)
+    content_type: str = attrs.field(default="application/octet-stream", validator=_media_type)
 
 
 def _mailbox(contact: Contact, what: str) -> HeaderAddress:
@@ -119,13 +188,15 @@ def compose(
     documents and, unless ``subject`` is given, the subject follows ``XDM/1.0/DDM+<label> <NOM>
     <prénom> <JJ/MM/AAAA>``; ``pdf`` is the same document as PDF/A-1. ``read_receipt`` asks for
     an MDN (``Disposition-Notification-To``: the sender); ``no_reply`` forbids a patient's reply
-    (``X-MSS-MES: FIN``). Header values never carry a line break: one raises
-    :class:`~mssante.errors.InvalidInput`, as does an invalid address.
+    (``X-MSS-MES: FIN``). Header values never carry a line break nor a control character, message ids are
+    ``<left@right>``, body text holds no NUL (see the module): anything else raises
+    :class:`~mssante.errors.InvalidInput` naming the field, as does an invalid address.
     """
     if at.tzinfo is None:
         raise ValueError("at is an aware datetime (the Date header carries its offset)")
-    if not _NIL.fullmatch(nil):
-        raise ValueError(f"nil is the product reference, printable ASCII without spaces (such as DEV935997): {nil!r}")
+    if not _NIL.fullmatch(_safe(nil, "nil")):
+        said = f"nil is the product reference, printable ASCII without spaces (such as DEV935997): {nil[:80]!r}"
+        raise _refuse(_codes.BAD_HEADER_VALUE(said, where="nil"))
     if not to:
         raise ValueError("a message has at least one recipient in to")
     origin = _mailbox(sender, "sender")
@@ -137,28 +208,28 @@ def compose(
     if reply_to is not None:
         message["Reply-To"] = _mailbox(reply_to, "reply_to")
     message["Date"] = email.utils.format_datetime(at)
-    message["Message-ID"] = _safe(message_id or email.utils.make_msgid(domain=origin.domain), "message_id")
+    message["Message-ID"] = _msg_id(message_id or email.utils.make_msgid(domain=origin.domain), "message_id")
+    references = [_msg_id(reference, "references") for reference in references]
     if in_reply_to:
-        message["In-Reply-To"] = _safe(in_reply_to, "in_reply_to")
-        message["References"] = _safe(" ".join([*references, in_reply_to] if in_reply_to not in references
-                                                else references), "references")  # fmt: skip
+        message["In-Reply-To"] = _msg_id(in_reply_to, "in_reply_to")
+        message["References"] = " ".join([*references, in_reply_to] if in_reply_to not in references else references)
     elif references:
-        message["References"] = _safe(" ".join(references), "references")
+        message["References"] = " ".join(references)
     message["Subject"] = _safe(subject if subject is not None else _subject(xdm) if xdm is not None else "", "subject")
     message[X_MSS_NIL] = nil
     if xdm is not None:
         codes = cda_codes(xdm)
         if codes:
-            message[X_MSS_CODECDA] = join_codes(codes)
+            message[X_MSS_CODECDA] = _safe(join_codes(codes), X_MSS_CODECDA)
             patients = _patients(xdm)
             message[X_MSS_INS] = "O" if patients and all(patient.qualified for patient in patients) else "N"
     if no_reply:
         message[X_MSS_MES] = "FIN"
     if read_receipt:
         message["Disposition-Notification-To"] = str(origin)
-    message.set_content(text or "", subtype="plain", charset="utf-8")
+    message.set_content(_text(text or "", "text"), subtype="plain", charset="utf-8")
     if html is not None:
-        message.add_alternative(html, subtype="html", charset="utf-8")
+        message.add_alternative(_text(html, "html"), subtype="html", charset="utf-8")
     files = list(attachments)
     if xdm is not None:
         files.insert(0, Attachment(filename=XDM_FILENAME, content=xdm.to_zip(), content_type="application/zip"))
@@ -169,7 +240,6 @@ def compose(
     for file in files:
         maintype, _, subtype = file.content_type.partition("/")
         message.add_attachment(
-            file.content, maintype=maintype, subtype=subtype or "octet-stream",
-            filename=_safe(file.filename, "attachment filename"),
-        )  # fmt: skip
+            file.content, maintype=maintype, subtype=subtype, filename=_safe(file.filename, "filename")
+        )
     return message

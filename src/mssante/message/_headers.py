@@ -34,6 +34,12 @@ SUBJECT_PREFIX = "XDM/1.0/DDM+"
 KO_PREFIX = "[KO Intégration système !]"
 """The subject prefix of a negative acknowledgement (CI-SIS volet, struct-msg-mdn)."""
 
+UNSAFE_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""What a header value written by mssante never holds: every line break :meth:`str.splitlines` knows, NUL and the
+other C0 and C1 controls (TAB excepted), and lone surrogates (undecodable bytes)."""
+MSG_ID = re.compile(r"<[!-;=?A-~]+@[!-;=?A-~]+>")
+"""A msg-id as mssante writes one: ``<left@right>``, printable ASCII without space, ``<``, ``>`` or a second ``@``."""
+
 _CODES_SEPARATORS = re.compile(r"[,;\s]+")
 _KO = re.compile(r"\[KO Int[ée]gration syst[èe]me ?!\]\s*\[([^\]]*)\]\s*", re.IGNORECASE)
 _BIRTH_DATE = re.compile(r"(?:^|\s)([0-3][0-9])/([01][0-9])/([0-9]{4})$")

@@ -16,7 +16,7 @@ from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_
 from mssante.message._mime import MimeLimits
 from mssante.message._parse import Message, parse
 from mssante.report import Finding, Report
-from mssante.xdm import ENVIRONMENTS, validate
+from mssante.xdm import ENVIRONMENTS, Budget, validate
 
 __all__ = ["NOTIFICATION_RULES", "RULES", "lint"]
 
@@ -168,7 +168,11 @@ writes do not apply: X-MSS-NIL (``MSS-MSG-001``) names the product that writes m
 
 
 def lint(
-    message: Message | EmailMessage | bytes, *, limits: MimeLimits | None = None, environment: str = "prod"
+    message: Message | EmailMessage | bytes,
+    *,
+    limits: MimeLimits | None = None,
+    environment: str = "prod",
+    budget: Budget | None = None,
 ) -> Report:
     """Judge a message against the MSSanté rules (and its XDM packages against :func:`mssante.xdm.validate`).
 
@@ -178,11 +182,14 @@ def lint(
     :func:`mssante.xdm.validate`. ``environment`` is ``prod`` (the default) or ``test``
     (:data:`mssante.xdm.ENVIRONMENTS`): in the TEST environment a patient under the TEST or DEMO INS authority
     is expected, and ``MSS-XDM-044`` is information instead of a warning.
+
+    A message given as bytes is read as :func:`parse` reads it, with ``limits`` and ``budget``; the documents of
+    its packages are inflated within that budget, and those it cannot cover are ``MSS-ZIP-023`` findings.
     """
     if environment not in ENVIRONMENTS:
         raise InvalidInput(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
     if not isinstance(message, Message):
-        message = parse(message, limits=limits)
+        message = parse(message, limits=limits, budget=budget)
     findings = [*message.findings]
     notification = message.kind in ("mdn", "dsn")
     for rule in NOTIFICATION_RULES if notification else RULES:

@@ -15,6 +15,10 @@ How the bounds hold:
 - ``message/*`` parts are kept whole by the parser and read again by :func:`parse_mime`, sharing
   the same budget: their data is the original bytes (a delivery-status block included), and an
   attached message is parsed from exactly what was attached.
+- Every part's decoded data counts against the message's decoding :class:`~mssante.xdm.Budget`, which
+  :func:`mssante.message.parse` shares with the archives attached to the message.
+- The part count and the depth are the bounds of everything in :mod:`mssante.message` that walks a
+  message (:data:`MAX_PARTS`, :data:`MAX_DEPTH`).
 - The header classes of :mod:`email.headerregistry` take time quadratic in a header's length, so
   the parser is never asked to use them: RFC 2047 words are decoded here in linear time, MIME
   parameters by the linear ``Message.get_params``, and only address headers go through
@@ -43,14 +47,22 @@ import attrs
 from mssante.errors import InvalidInput
 from mssante.message import _mime_codes as codes
 from mssante.report import Code, Finding, Report, Severity
+from mssante.xdm import Budget
 
 if TYPE_CHECKING:
     from email.policy import Policy
 
-__all__ = ["Mailbox", "MimeLimits", "MimeMessage", "Part", "parse_mime"]
+__all__ = ["MAX_DEPTH", "MAX_PARTS", "Mailbox", "MimeLimits", "MimeMessage", "Part", "parse_mime"]
 
 _MIB = 1024 * 1024
 _KIB = 1024
+
+MAX_PARTS = 1000
+"""MIME entities read in one message (its attached messages included): the default of ``MimeLimits.max_parts``, and
+the most parts any walker of :mod:`mssante.message` visits."""
+MAX_DEPTH = 20
+"""Nesting depth read in one message (the top level is 0): the default of ``MimeLimits.max_depth``, and the deepest
+any walker of :mod:`mssante.message` goes."""
 _CHUNK = 64 * _KIB
 """The parser is fed this many bytes at a time, so that a refusal stops it early."""
 
@@ -89,9 +101,9 @@ class MimeLimits:
     max_lines: int = attrs.field(default=2_000_000, validator=_POSITIVE)
     """Lines of the raw message. The standard library's parser holds every line of a part as an
     object of about 70 bytes: without this bound, 64 MiB of empty lines would take gigabytes."""
-    max_parts: int = attrs.field(default=1000, validator=_POSITIVE)
+    max_parts: int = attrs.field(default=MAX_PARTS, validator=_POSITIVE)
     """MIME entities (multiparts, leaves, attached messages and their parts), counted as they are built."""
-    max_depth: int = attrs.field(default=20, validator=_NATURAL)
+    max_depth: int = attrs.field(default=MAX_DEPTH, validator=_NATURAL)
     """Nesting depth: the top level is 0, its parts 1, and a message attached at depth d starts at d + 1."""
     max_header_count: int = attrs.field(default=1000, validator=_POSITIVE)
     """Header fields of one MIME entity."""
@@ -103,7 +115,9 @@ class MimeLimits:
     max_parameters: int = attrs.field(default=100, validator=_POSITIVE)
     """Parameters of one ``Content-*`` header field, counted as its semicolons."""
     max_decoded_bytes: int = attrs.field(default=256 * _MIB, validator=_POSITIVE)
-    """The decoded data of all parts together, attached messages counted at each level."""
+    """The message's decoding budget (:class:`~mssante.xdm.Budget`): the decoded data of all parts together
+    (attached messages counted at each level) and, in :func:`mssante.message.parse`, every entry inflated from
+    the archives attached (each entry of their central directories at a fixed cost), then or later."""
 
 
 _DEFAULT_LIMITS = MimeLimits()
@@ -310,25 +324,27 @@ class MimeMessage:
         return None
 
 
-def parse_mime(data: bytes, *, limits: MimeLimits = _DEFAULT_LIMITS) -> MimeMessage:
+def parse_mime(data: bytes, *, limits: MimeLimits = _DEFAULT_LIMITS, budget: Budget | None = None) -> MimeMessage:
     """Read the untrusted message ``data`` (RFC 5322 + MIME, CRLF or LF line endings).
 
     Raises :class:`~mssante.errors.InvalidInput` (``MSS-MIME-001`` to ``010``) when the message passes a
-    limit of ``limits`` or is not a message; every other oddity is a finding on the result.
+    limit of ``limits`` or is not a message; every other oddity is a finding on the result. The decoded
+    data of the parts is spent from ``budget`` (by default a new one of ``limits.max_decoded_bytes``).
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"parse_mime reads bytes, not {type(data).__name__}")
     data = bytes(data)
+    decoding = budget if budget is not None else Budget(limits.max_decoded_bytes)
     try:
         _precheck(data, limits)
-        budget = _Budget(limits)
-        message = _read_message(data, budget, depth=0, prefix="")
+        spending = _Budget(limits, decoding)
+        message = _read_message(data, spending, depth=0, prefix="")
     except _Refused as refusal:
         raise _refused(refusal.finding) from None
     except RecursionError:
         raise _refused(codes.TOO_DEEP(f"the message is nested beyond what can be read ({limits.max_depth=})")) from None
-    if budget.noted > _MAX_FINDINGS:
-        extra = codes.FINDINGS_TRUNCATED(f"{budget.noted - _MAX_FINDINGS} more findings are not listed")
+    if spending.noted > _MAX_FINDINGS:
+        extra = codes.FINDINGS_TRUNCATED(f"{spending.noted - _MAX_FINDINGS} more findings are not listed")
         message = attrs.evolve(message, findings=(*message.findings, extra))
     return message
 
@@ -385,13 +401,17 @@ def _precheck(data: bytes, limits: MimeLimits) -> None:
     raise _Refused(codes.TOO_MANY_HEADERS(message))
 
 
+def _decoding_budget(spending: _Budget) -> Budget:
+    return Budget(spending.limits.max_decoded_bytes)
+
+
 @attrs.define
 class _Budget:
-    """What one parse may still spend, shared with the messages attached to it."""
+    """What one parse may still spend, shared with the messages attached to it; the bytes decoded in ``decoding``."""
 
     limits: MimeLimits
+    decoding: Budget = attrs.field(default=attrs.Factory(_decoding_budget, takes_self=True))
     parts: int = 0
-    decoded: int = 0
     address_work: int = 0
     noted: int = 0
 
@@ -425,10 +445,11 @@ class _Budget:
             raise _Refused(codes.HEADER_TOO_LONG(message))
 
     def add_decoded(self, size: int, where: str) -> None:
-        self.decoded += size
-        if self.decoded > self.limits.max_decoded_bytes:
+        decoding = self.decoding
+        if not decoding.take(size):
             message = (
-                f"the parts decode to more than {self.limits.max_decoded_bytes} bytes together (max_decoded_bytes)"
+                f"the parts decode to more than the decoding budget of {decoding.limit} bytes (max_decoded_bytes): "
+                f"{decoding.spent} spent, {size} more wanted"
             )
             raise _Refused(codes.DECODED_TOO_LARGE(message, where=where))
 

@@ -26,7 +26,7 @@ TOO_MANY_PARAMETERS = define_code(
     "MSS-MIME-008", ERROR, "a Content-* header has more parameters (semicolons) than the limit"
 )
 DECODED_TOO_LARGE = define_code(
-    "MSS-MIME-009", ERROR, "the decoded contents of the parts are together larger than the limit"
+    "MSS-MIME-009", ERROR, "the decoded contents of the parts pass the message's decoding budget (max_decoded_bytes)"
 )
 UNREADABLE = define_code("MSS-MIME-010", ERROR, "the standard library's parser failed on the message")
 

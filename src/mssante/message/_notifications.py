@@ -33,7 +33,8 @@ import attrs
 
 from mssante.errors import InvalidInput
 from mssante.message import _notification_codes as codes
-from mssante.message._headers import KO_PREFIX
+from mssante.message._headers import KO_PREFIX, MSG_ID, UNSAFE_IN_HEADER
+from mssante.message._mime import MAX_DEPTH, MAX_PARTS
 from mssante.report import Code, Finding, Report
 
 __all__ = [
@@ -88,13 +89,9 @@ MAX_MDN_FIELDS = 200
 MAX_DSN_RECIPIENTS = 1000
 """The most per-recipient groups read in a delivery-status block."""
 _MAX_GROUP_FIELDS = 200
-_MAX_PARTS = 1000
-_MAX_DEPTH = 32
 _WIDTH = 78
 
-# Characters never accepted in a header value we write: every line break str.splitlines() knows, NUL and the
-# other C0/C1 controls, and lone surrogates (undecodable bytes).
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_UNSAFE = UNSAFE_IN_HEADER  # never accepted in a header value we write
 # Characters refused in a block we read: the same, less CR and LF which end lines there.
 _BLOCK_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -109,7 +106,7 @@ _ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _STATUS = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})(?:[ \t]*\(.*\))?", re.DOTALL)
 _STATUS_VALUE = re.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
-_MESSAGE_ID = re.compile(r"<[!-;=?A-~]+@[!-;=?A-~]+>")  # ASCII, no space, <, > or second @
+_MESSAGE_ID = MSG_ID
 _MAX_REFERENCES = 20
 _FOLD_AT = re.compile(r"(?<=\S) ")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
@@ -745,16 +742,17 @@ def _text_of(part: Message) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _walk(message: Message) -> Iterator[Message]:
-    """The parts of ``message``, depth first, at most :data:`_MAX_PARTS` of them and :data:`_MAX_DEPTH` deep."""
+def _walk(message: Message, max_depth: int = MAX_DEPTH) -> Iterator[Message]:
+    """The parts of ``message``, depth first: at most :data:`~mssante.message._mime.MAX_PARTS` of them, none deeper
+    than ``max_depth`` (the top level is 0), the bounds within which :func:`~mssante.message.parse` reads."""
     stack: list[tuple[Message, int]] = [(message, 0)]
     seen = 0
-    while stack and seen < _MAX_PARTS:
+    while stack and seen < MAX_PARTS:
         part, depth = stack.pop()
         seen += 1
         yield part
         payload = part.get_payload()
-        if isinstance(payload, list) and depth < _MAX_DEPTH and part.get_content_maintype() == "multipart":
+        if isinstance(payload, list) and depth < max_depth and part.get_content_maintype() == "multipart":
             stack.extend((child, depth + 1) for child in reversed(payload) if isinstance(child, Message))
 
 
@@ -764,7 +762,7 @@ def parse_report(message: Message) -> Mdn | Dsn | None:
     The human text is the report's first ``text/plain`` part. Raises :class:`~mssante.errors.InvalidInput`
     when the machine-readable block is malformed.
     """
-    for part in _walk(message):
+    for part in _walk(message, MAX_DEPTH - 1):  # the report's own parts are one level deeper
         if part.get_content_type() != "multipart/report":
             continue
         children = [child for child in part.get_payload() if isinstance(child, Message)]

@@ -17,7 +17,7 @@ from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_
 from mssante.message._notifications import Dsn, Mdn, parse_delivery_status, parse_disposition_notification
 from mssante.message._patient import Patient
 from mssante.report import Finding
-from mssante.xdm import Package
+from mssante.xdm import Budget, Package
 
 __all__ = ["Message", "parse"]
 
@@ -61,7 +61,12 @@ class Message:
     html: str | None
     attachments: tuple[Part, ...]
     packages: tuple[tuple[Part, Package], ...]
-    """Each readable IHE_XDM archive with the attachment it came from."""
+    """Each readable IHE_XDM archive with the attachment it came from.
+
+    A package's documents are inflated when first asked for, within the message's decoding budget: an
+    :class:`~mssante.errors.InvalidInput` (``MSS-ZIP-023``) once it is spent, ``MSS-ZIP-018`` or ``-019``
+    for a damaged document (:func:`lint` reports them as findings).
+    """
     patients: tuple[Patient, ...]
     """The distinct patients of the packages' document entries (by patientId)."""
     kind: str
@@ -105,7 +110,7 @@ class Message:
                         part.filename or part.path,
                         part.content_type,
                         f"{len(part.data):,}",
-                        next((len(package.documents) for source, package in self.packages if source is part), ""),
+                        next((_entries(package) for source, package in self.packages if source is part), ""),
                     )
                     for part in self.attachments
                 ],
@@ -145,6 +150,11 @@ class Message:
         return tuple(code for _, package in self.packages for code in cda_codes(package))
 
 
+def _entries(package: Package) -> int:
+    """The document entries of the package's metadata, counted without inflating a document."""
+    return sum(len(subset.metadata.documents) for subset in package.subsets if subset.metadata is not None)
+
+
 _REPORT_PARTS = {
     "message/disposition-notification": "mdn",
     "message/global-disposition-notification": "mdn",  # RFC 6533: the same fields, UTF-8 allowed
@@ -174,24 +184,34 @@ def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn 
     return _REPORT_PARTS[reports[0].content_type], None, None
 
 
-def parse(data: bytes | EmailMessage, *, limits: MimeLimits | None = None) -> Message:
+def parse(data: bytes | EmailMessage, *, limits: MimeLimits | None = None, budget: Budget | None = None) -> Message:
     """Read a message (its bytes, or an :class:`email.message.EmailMessage`).
 
     Tolerant of what real mailers send; :class:`~mssante.errors.InvalidInput` only beyond the
-    limits (size, parts, depth) or when the bytes are not a message at all.
+    limits (size, parts, depth, the decoded MIME parts) or when the bytes are not a message at all.
+
+    One decoding budget covers the whole message: ``budget``, or a new :class:`~mssante.xdm.Budget` of
+    ``limits.max_decoded_bytes``. The MIME parts spend it, then each IHE_XDM archive attached (its central
+    directory, README.TXT, INDEX.HTM and METADATA.XML), then, later, each document a package is asked for.
+    An archive that cannot be read (unsafe, or past the budget) is left out with ``MSS-MSG-021``: the rest
+    of the message is read.
     """
     raw = data.as_bytes() if isinstance(data, EmailMessage) else bytes(data)
-    mime = parse_mime(raw, limits=limits or MimeLimits())
+    limits = limits or MimeLimits()
+    budget = budget if budget is not None else Budget(limits.max_decoded_bytes)
+    mime = parse_mime(raw, limits=limits, budget=budget)
     findings = list(mime.findings)
     packages = []
     for part in mime.attachments:
         if not _is_xdm(part):
             continue
         try:
-            packages.append((part, Package.read(part.data)))
+            packages.append((part, Package.read(part.data, budget=budget)))
         except InvalidInput as error:
             where = f"attachment {part.filename}"
-            findings.append(_codes.XDM_UNREADABLE(f"{part.filename}: {error}", where=where))
+            found = ", ".join(dict.fromkeys(error.report.codes))
+            message = f"{part.filename}: {error}" + (f" ({found})" if found else "")
+            findings.append(_codes.XDM_UNREADABLE(message, where=where))
     patients: dict[str, Patient] = {}
     for _, package in packages:
         for subset in package.subsets:

@@ -7,7 +7,8 @@ INDEX.HTM and, per submission set, ``IHE_XDM/SUBSETnn/METADATA.XML`` (an ebRIM 3
 - :meth:`Package.from_cda` turns CDA R2 documents into a package, the metadata derived from
   their headers; :meth:`Package.build` packs any documents with metadata you give.
 - :meth:`Package.read` reads what real systems send (any case, a wrapper folder, any subset
-  name, ``__MACOSX/`` junk) from bytes that are checked as a hostile ZIP first.
+  name, ``__MACOSX/`` junk) from bytes that are checked as a hostile ZIP first; its documents
+  are inflated when asked for, within a :class:`Budget` (a message's, when it came in one).
 - :func:`validate` judges a package with stable codes: the IHE XDM rules, then the CI-SIS ones
   (one patient with a valid INS, codes in the CI-SIS value sets).
 
@@ -16,6 +17,7 @@ INDEX.HTM and, per submission set, ``IHE_XDM/SUBSETnn/METADATA.XML`` (an ebRIM 3
 'Normal'
 """
 
+from mssante.xdm._budget import Budget
 from mssante.xdm._cda import CdaAuthor, CdaHeader, CdaPatient, CdaRecipient, read_cda_header, ts_to_utc
 from mssante.xdm._ebrim import read_metadata, write_metadata
 from mssante.xdm._fromcda import entry_from_cda, submission_set_from_cda
@@ -46,6 +48,7 @@ __all__ = [
     "STABLE",
     "Association",
     "Author",
+    "Budget",
     "CdaAuthor",
     "CdaHeader",
     "CdaPatient",

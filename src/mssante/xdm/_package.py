@@ -4,6 +4,10 @@ Written: ``README.TXT``, ``INDEX.HTM``, ``IHE_XDM/``, ``IHE_XDM/SUBSET01/`` (exp
 entries), ``METADATA.XML`` and the documents in upper-case 8.3 names, ``hash`` (SHA-1, lower-case
 hex), ``size`` and ``URI`` computed from the exact bytes written. Read: names without regard to
 case, a wrapper folder, any subset name, ``__MACOSX/`` junk; what was tolerated is reported.
+
+A package read is read lazily: README.TXT, INDEX.HTM and METADATA.XML when it is read, each document
+only when it is asked for (:attr:`Subset.files`, :meth:`Subset.content`, :attr:`Package.documents`),
+then kept; all of it within the :class:`~mssante.xdm.Budget` the package was read with.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import hashlib
 import html
 import io
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -23,6 +27,8 @@ from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report
 from mssante.xdm import _codes
+from mssante.xdm import _zip_codes as _zip
+from mssante.xdm._budget import Budget
 from mssante.xdm._cda import read_cda_header
 from mssante.xdm._ebrim import read_metadata, write_metadata
 from mssante.xdm._fromcda import entry_from_cda, overridden, submission_set_from_cda
@@ -62,9 +68,43 @@ class Document:
     """The file name in the subset; ``DOC0001.XML``, ``DOC0002.PDF``... when empty."""
 
 
+class _LazyFiles(Mapping[str, bytes]):
+    """The files of a subset read from an archive: names known at once, each inflated on first use, then kept."""
+
+    __slots__ = ("_archive", "_kept", "_paths")
+
+    def __init__(self, archive: SafeZip, paths: Mapping[str, str]) -> None:
+        self._archive = archive
+        self._paths = dict(paths)  # name in the subset -> name in the archive
+        self._kept: dict[str, bytes] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._kept:
+            return self._kept[name]
+        path = self._paths[name]  # KeyError for a name the subset does not have
+        return self._kept.setdefault(name, self._archive.read(path))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __repr__(self) -> str:
+        return f"<{len(self._paths)} files, {len(self._kept)} inflated>"
+
+
 @attrs.frozen(kw_only=True)
 class Subset:
-    """One submission set directory: its metadata and its files, by name relative to the directory."""
+    """One submission set directory: its metadata and its files, by name relative to the directory.
+
+    For a package read from an archive, ``files`` inflates a file when it is first asked for (its names and
+    ``in`` inflate nothing), within the package's budget: :class:`~mssante.errors.InvalidInput` when the file
+    is damaged (``MSS-ZIP-018``, ``-019``) or the budget cannot cover it (``MSS-ZIP-023``).
+    """
 
     directory: str
     metadata: Metadata | None
@@ -73,9 +113,13 @@ class Subset:
     """Where METADATA.XML was read from in the archive (``IHE_XDM/SUBSET01/METADATA.XML`` when packed)."""
 
     def content(self, entry: DocumentEntry) -> bytes | None:
-        """The bytes the entry's ``URI`` names (compared without regard to case), if the subset has them."""
+        """The bytes the entry's ``URI`` names (compared without regard to case), if the subset has them.
+
+        Only that file is inflated; :class:`~mssante.errors.InvalidInput` as for :attr:`files`.
+        """
         wanted = entry.uri.casefold()
-        return next((data for name, data in self.files.items() if name.casefold() == wanted), None)
+        name = next((name for name in self.files if name.casefold() == wanted), None)
+        return None if name is None else self.files[name]
 
 
 def _canonical_name(index: int, mime_type: str) -> str:
@@ -162,8 +206,14 @@ class Package:
     def _repr_html_(self) -> str:
         """The submission set, one row per document entry, and what reading tolerated, for notebooks."""
         submission = self.metadata.submission_set if self.metadata else None
+        sizes = [
+            (entry, _shown_size(subset, entry))
+            for subset in self.subsets
+            if subset.metadata is not None
+            for entry in subset.metadata.documents
+        ]
         return _html.section(
-            _html.heading(f"XDM package: {len(self.subsets)} submission set(s), {len(self.documents)} document(s)"),
+            _html.heading(f"XDM package: {len(self.subsets)} submission set(s), {len(sizes)} document(s)"),
             _html.definitions(
                 [
                     ("subsets", ", ".join(subset.directory for subset in self.subsets)),
@@ -183,9 +233,9 @@ class Package:
                         entry.mime_type,
                         entry.patient_id,
                         entry.uri,
-                        "missing" if data is None else f"{len(data):,}",
+                        size,
                     )
-                    for entry, data in self.documents
+                    for entry, size in sizes
                 ],
             ),
             _html.findings(self.findings),
@@ -198,7 +248,11 @@ class Package:
 
     @property
     def documents(self) -> list[tuple[DocumentEntry, bytes | None]]:
-        """Every document entry with the bytes its ``URI`` names (None when the file is missing)."""
+        """Every document entry with the bytes its ``URI`` names (None when the file is missing).
+
+        For a package read from an archive, the documents are inflated here (once) within its budget:
+        :class:`~mssante.errors.InvalidInput` when one is damaged or the budget cannot cover it.
+        """
         return [
             (entry, subset.content(entry))
             for subset in self.subsets
@@ -316,15 +370,26 @@ class Package:
         return output.getvalue()
 
     @classmethod
-    def read(cls, data: bytes, *, limits: ZipLimits | None = None) -> Package:
+    def read(cls, data: bytes, *, limits: ZipLimits | None = None, budget: Budget | None = None) -> Package:
         """Read an XDM ZIP as real systems write it.
 
         :class:`~mssante.errors.InvalidInput` when the bytes are not a safe ZIP archive (see
-        :class:`ZipLimits`); a package without README, INDEX or metadata is read and
-        :func:`validate` says what is missing.
+        :class:`ZipLimits`), or when ``budget`` cannot cover the central directory, README.TXT, INDEX.HTM
+        and METADATA.XML (``MSS-ZIP-023``); a package without README, INDEX or metadata is read and
+        :func:`validate` says what is missing. The documents are inflated only when asked for, within
+        ``budget`` (shared by reference: give the message's to count them against it); without one, the
+        archive has its own (``max_total_size`` of ``limits``).
         """
-        archive = SafeZip.open(data, limits=limits or ZipLimits())
+        archive = SafeZip.open(data, limits=limits or ZipLimits(), budget=budget)
         return _Reader(archive).package()
+
+
+def _shown_size(subset: Subset, entry: DocumentEntry) -> str:
+    try:
+        data = subset.content(entry)
+    except InvalidInput as error:
+        return f"unreadable ({', '.join(error.report.codes)})"
+    return "missing" if data is None else f"{len(data):,}"
 
 
 def _is_junk(name: str) -> bool:
@@ -422,8 +487,10 @@ class _Reader:
             try:
                 metadata, tolerated = read_metadata(self.archive.read(path), where=path)
             except InvalidInput as error:
+                if _zip.BUDGET_EXHAUSTED.id in error.report.codes:
+                    raise  # the budget, not the package, is at fault: no package is better than a wrong one
                 self.findings.extend(error.report.findings)
             else:
                 self.findings.extend(tolerated)
-        files = {name: self.archive.read(path) for name, path in names.items()}
+        files = _LazyFiles(self.archive, names)
         return Subset(directory=directory, metadata=metadata, files=files, metadata_path=path)

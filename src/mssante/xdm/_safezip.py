@@ -1,9 +1,13 @@
 """Reading an untrusted ZIP archive: every header checked before a byte is inflated, every read bounded.
 
 The archive is read by the standard library's :mod:`zipfile`. Before any entry is decompressed,
-the central directory and each entry's local header are checked against :class:`ZipLimits` and
-against each other; :class:`SafeZip` then inflates an entry only when asked, and never more bytes
-than its header declared.
+the central directory, the end record and each entry's local header are checked against
+:class:`ZipLimits` and against each other; :class:`SafeZip` then inflates an entry only when asked,
+never more bytes than its header declared, and only when its :class:`~mssante.xdm.Budget` covers them.
+
+The compression ratio is bounded for each entry larger than ``ratio_threshold`` (64 KiB) and for the
+entries together: splitting a bomb into entries under the threshold gains nothing, since all of them
+together may expand at most ``max_ratio`` times what they store (``ratio_threshold`` bytes excepted).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import attrs
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report
 from mssante.xdm import _zip_codes as codes
+from mssante.xdm._budget import ENTRY_COST, Budget
 
 __all__ = ["SafeZip", "ZipEntry", "ZipLimits"]
 
@@ -61,16 +66,27 @@ _METHOD_NAMES = {
 }
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_END = struct.Struct("<4s4H2LH")
+_END_SIGNATURE = b"PK\x05\x06"
+_END64 = struct.Struct("<4sQ2H2L4Q")
+_END64_SIGNATURE = b"PK\x06\x06"
+_END64_LOCATOR = struct.Struct("<4sLQL")
+_END64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_MAX_COMMENT = 0xFFFF
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _CENTRAL_SIGNATURE = b"PK\x01\x02"
 _EXTRA_HEADER = struct.Struct("<HH")
 _ZIP64_EXTRA = 0x0001
 _UNICODE_PATH_EXTRA = 0x7075
 _ZIP64_MARK = 0xFFFF_FFFF
+_ZIP16_MARK = 0xFFFF
 _DESCRIPTOR_MIN = 12
 _RECORD_ALLOWANCE = 16
 
 _DRIVE = re.compile(r"[A-Za-z]:")
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The characters of the Unicode Bidi_Control property: they make a name show otherwise than it is stored."""
+_LINE_SEPARATORS = frozenset("\u2028\u2029")
 _SEPARATORS = re.compile(r"[/\\]")
 
 _STDLIB_ERRORS = (
@@ -112,9 +128,11 @@ class ZipLimits:
     max_total_size: int = attrs.field(default=256 * _MIB, validator=_POSITIVE)
     """All entries together, uncompressed, in bytes."""
     max_ratio: int = attrs.field(default=200, validator=_POSITIVE)
-    """Uncompressed size over compressed size, for entries larger than ``ratio_threshold``."""
-    ratio_threshold: int = attrs.field(default=_MIB, validator=_NATURAL)
-    """Entries up to this size (uncompressed, in bytes) may compress as well as they like."""
+    """Uncompressed size over compressed size: for each entry larger than ``ratio_threshold``, and for the entries
+    together once they pass ``ratio_threshold``."""
+    ratio_threshold: int = attrs.field(default=64 * 1024, validator=_NATURAL)
+    """An entry up to this size (uncompressed, in bytes) may compress as well as it likes, and so may the entries
+    together up to this size: many small entries are bounded together, so splitting a bomb gains nothing."""
     max_name_length: int = attrs.field(default=255, validator=_POSITIVE)
     """An entry name, in characters."""
 
@@ -177,6 +195,17 @@ def _name_findings(name: str, index: int, limits: ZipLimits, where: str) -> list
     controls = sorted({f"U+{ord(char):04X}" for char in name if unicodedata.category(char) == "Cc"})
     if controls:
         message = f"entry {shown} holds the control character {', '.join(controls)}: names must be printable text"
+        findings.append(codes.BAD_CHARACTER(message, where=where))
+    bidi = sorted({f"U+{ord(char):04X}" for char in name if char in _BIDI_CONTROLS})
+    if bidi:
+        message = (
+            f"entry {shown} holds the bidirectional control {', '.join(bidi)}: it shows the name otherwise than it "
+            "is stored (an .exe shown as a .pdf)"
+        )
+        findings.append(codes.BAD_CHARACTER(message, where=where))
+    separators = sorted({f"U+{ord(char):04X}" for char in name if char in _LINE_SEPARATORS})
+    if separators:
+        message = f"entry {shown} holds the line separator {', '.join(separators)}: names must be one line of text"
         findings.append(codes.BAD_CHARACTER(message, where=where))
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         message = f"entry {shown} is an absolute path: names must be relative to the archive root"
@@ -343,8 +372,12 @@ def _overlap_findings(spans: list[_Span], start_dir: int) -> list[Finding]:
 
 
 def _folded(name: str) -> str:
-    """The name as a case-insensitive, normalisation-insensitive file system (Windows, macOS) sees it."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+    """The name as a case-insensitive, normalisation-insensitive file system (Windows, macOS) sees it.
+
+    Windows also drops the dots and spaces that end each component: ``a.xml.`` and ``a.xml `` are ``a.xml``.
+    """
+    trimmed = "/".join(part.rstrip(". ") or part for part in name.split("/"))
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", trimmed).casefold())
 
 
 def _duplicate_findings(infos: list[zipfile.ZipInfo]) -> list[Finding]:
@@ -366,8 +399,9 @@ def _duplicate_findings(infos: list[zipfile.ZipInfo]) -> list[Finding]:
                 message = f"entry {_shown(name)} appears twice in the archive: each name must be unique"
             else:
                 message = (
-                    f"entries {_shown(first)} and {_shown(name)} name the same file once case and Unicode "
-                    "normalisation are ignored, as on Windows and macOS: each name must be unique"
+                    f"entries {_shown(first)} and {_shown(name)} name the same file once case, Unicode "
+                    "normalisation and the dots and spaces ending a component are ignored, as on Windows and macOS: "
+                    "each name must be unique"
                 )
             findings.append(codes.DUPLICATE(message, where=where))
         if not name.endswith("/") and key in folders:
@@ -376,8 +410,78 @@ def _duplicate_findings(infos: list[zipfile.ZipInfo]) -> list[Finding]:
     return findings
 
 
-def _scan(data: bytes, limits: ZipLimits) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
-    """The parsed archive and its entries, once every check passed; InvalidInput with all findings otherwise."""
+def _ratio_findings(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> list[Finding]:
+    """The ratio bound of the entries together: many entries under ``ratio_threshold`` are no way around it."""
+    total = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    if total <= limits.ratio_threshold or total <= packed * limits.max_ratio:
+        return []
+    ratio = f"{total / packed:.0f}:1" if packed else "without bound"
+    message = (
+        f"the entries together expand {packed} bytes into {total} ({ratio}), above the limit "
+        f"max_ratio={limits.max_ratio} (only ratio_threshold={limits.ratio_threshold} bytes in all may compress "
+        "better): this is how a decompression bomb split into small entries looks"
+    )
+    return [codes.RATIO_TOO_HIGH(message)]
+
+
+def _end_counts(data: bytes) -> list[tuple[str, int | None, int | None]]:
+    """The entry counts (record, on this disk, in all) the end records declare, found where zipfile looks for them.
+
+    The end record's 0xFFFF means "see the ZIP64 end record" when there is one; each ZIP64 end record found (just
+    before its locator, and where the locator points) counts too. Empty without an end record.
+    """
+    position = len(data) - _END.size
+    if not (position >= 0 and data[position : position + 4] == _END_SIGNATURE and data[-2:] == b"\x00\x00"):
+        position = data.rfind(_END_SIGNATURE, max(0, len(data) - _MAX_COMMENT - 1 - _END.size))
+        if position < 0 or position + _END.size > len(data):
+            return []
+    fields = _END.unpack_from(data, position)
+    found: list[tuple[str, int | None, int | None]] = []
+    locator = position - _END64_LOCATOR.size
+    if locator >= 0 and data[locator : locator + 4] == _END64_LOCATOR_SIGNATURE:
+        pointed = _END64_LOCATOR.unpack_from(data, locator)[2]
+        for record in sorted({locator - _END64.size, pointed}):
+            if 0 <= record <= len(data) - _END64.size and data[record : record + 4] == _END64_SIGNATURE:
+                zip64 = _END64.unpack_from(data, record)
+                found.append(("the ZIP64 end record", zip64[6], zip64[7]))
+    escaped = _ZIP16_MARK if found else None  # a count of 0xFFFF then says: see the ZIP64 record
+    this_disk, total = (None if count == escaped else count for count in fields[3:5])
+    found.insert(0, ("the end record", this_disk, total))
+    return found
+
+
+def _end_findings(data: bytes, infos: list[zipfile.ZipInfo]) -> list[Finding]:
+    findings = []
+    for record, this_disk, total in _end_counts(data):
+        if {this_disk, total} - {None, len(infos)}:
+            message = (
+                f"{record} counts {total} entries ({this_disk} on this disk) but the central directory holds "
+                f"{len(infos)} entries: tools that trust the count would read another archive"
+            )
+            findings.append(codes.DIRECTORY_MISMATCH(message))
+    return findings[:1]
+
+
+def _directory_cost(entries: int, budget: Budget, what: str) -> None:
+    """Spend what ``entries`` entries of a central directory count; InvalidInput when the budget cannot."""
+    cost = entries * ENTRY_COST
+    if not budget.take(cost):
+        message = (
+            f"{what} {entries} entries count {cost} bytes ({ENTRY_COST} each), more than the {budget.left} bytes "
+            f"left of the decoding budget of {budget.limit} bytes"
+        )
+        raise _refused([codes.BUDGET_EXHAUSTED(message)])
+
+
+def _scan(
+    data: bytes, limits: ZipLimits, budget: Budget | None = None
+) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The parsed archive and its entries, once every check passed; InvalidInput with all findings otherwise.
+
+    With a ``budget``, an archive whose end record declares more entries than it can cover is refused before its
+    central directory is parsed (it would be, once parsed: for its budget or for its end record).
+    """
     if len(data) > limits.max_archive_size:
         message = f"the archive has {len(data)} bytes, above the limit max_archive_size={limits.max_archive_size}"
         raise _refused([codes.ARCHIVE_TOO_LARGE(message)])
@@ -385,6 +489,9 @@ def _scan(data: bytes, limits: ZipLimits) -> tuple[zipfile.ZipFile, list[zipfile
     if records > limits.max_entries * _RECORD_ALLOWANCE:
         message = f"the archive has up to {records} entries, above the limit max_entries={limits.max_entries}"
         raise _refused([codes.TOO_MANY_ENTRIES(message)])
+    declared = max((total or 0 for _record, _this_disk, total in _end_counts(data)), default=0)
+    if budget is not None and declared * ENTRY_COST > budget.left:
+        _directory_cost(declared, budget, "the end record declares")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -413,6 +520,9 @@ def _scan(data: bytes, limits: ZipLimits) -> tuple[zipfile.ZipFile, list[zipfile
     if total > limits.max_total_size:
         message = f"the entries declare {total} bytes in all, above the limit max_total_size={limits.max_total_size}"
         findings.append(codes.TOTAL_TOO_LARGE(message))
+    if not any(finding.code == codes.RATIO_TOO_HIGH.id for finding in findings):
+        findings += _ratio_findings(infos, limits)
+    findings += _end_findings(data, infos)
     findings += _duplicate_findings(infos)
     findings += _overlap_findings(spans, start_dir)
     if findings:
@@ -426,11 +536,16 @@ class SafeZip:
     Build it with :meth:`open`.
     """
 
-    __slots__ = ("_archive", "_entries", "_infos", "_limits", "_produced", "_where")
+    __slots__ = ("_archive", "_budget", "_charged", "_entries", "_infos", "_limits", "_where")
 
-    def __init__(self, data: bytes, *, limits: ZipLimits = _DEFAULT_LIMITS) -> None:
+    def __init__(self, data: bytes, *, limits: ZipLimits = _DEFAULT_LIMITS, budget: Budget | None = None) -> None:
         """Check the archive in ``data``: the same as :meth:`open`."""
-        archive, infos = _scan(data, limits)
+        archive, infos = _scan(data, limits, budget)
+        if budget is None:
+            budget = Budget(limits.max_total_size + len(infos) * ENTRY_COST)
+        _directory_cost(len(infos), budget, "the central directory's")
+        self._budget = budget
+        self._charged: set[str] = set()
         self._archive = archive
         self._limits = limits
         self._infos = {info.orig_filename: info for info in infos}
@@ -445,16 +560,18 @@ class SafeZip:
             )
             for info in infos
         )
-        self._produced: dict[str, int] = {}
 
     @classmethod
-    def open(cls, data: bytes, *, limits: ZipLimits = _DEFAULT_LIMITS) -> SafeZip:
-        """The archive in ``data``, once its central directory and local headers passed every check.
+    def open(cls, data: bytes, *, limits: ZipLimits = _DEFAULT_LIMITS, budget: Budget | None = None) -> SafeZip:
+        """The archive in ``data``, once its central directory, end record and local headers passed every check.
 
-        Nothing is decompressed here. Raises :class:`~mssante.errors.InvalidInput` with every finding
-        (``MSS-ZIP-*``) when the archive is not accepted.
+        Nothing is decompressed here. ``budget`` is what reading may decode, shared with whatever else reads for
+        the same input (the message that carried the archive): opening counts each entry of the central
+        directory, reading an entry its size, once. Without one, the archive has its own budget of
+        ``max_total_size`` (and its directory). Raises :class:`~mssante.errors.InvalidInput` with every
+        finding (``MSS-ZIP-*``) when the archive is not accepted.
         """
-        return cls(data, limits=limits)
+        return cls(data, limits=limits, budget=budget)
 
     @property
     def entries(self) -> tuple[ZipEntry, ...]:
@@ -470,7 +587,8 @@ class SafeZip:
         """The content of the entry ``name``, checked against its declared size and CRC-32.
 
         Raises :class:`KeyError` when there is no such entry, and :class:`~mssante.errors.InvalidInput`
-        when its data does not match its header or would pass a limit.
+        when its data does not match its header or would pass a limit, or when the budget cannot cover its
+        declared size (``MSS-ZIP-023``: nothing is inflated then). An entry read again is not counted again.
         """
         try:
             info = self._infos[name]
@@ -482,7 +600,15 @@ class SafeZip:
         """The entry's content in chunks, stopped as soon as it passes its declared size or a limit."""
         name, declared, limits = info.orig_filename, info.file_size, self._limits
         shown, where = _shown(name), self._where[name]
-        others = sum(self._produced.values()) - self._produced.get(name, 0)
+        if name not in self._charged:
+            budget = self._budget
+            if not budget.take(declared):
+                message = (
+                    f"entry {shown} declares {declared} bytes, more than the {budget.left} bytes left of the "
+                    f"decoding budget of {budget.limit} bytes: it is not inflated"
+                )
+                raise _refused([codes.BUDGET_EXHAUSTED(message, where=where)])
+            self._charged.add(name)
         # zipfile stops at the declared size; let it run past a lying header so that the lie shows.
         bounded = copy.copy(info)
         bounded.file_size = declared + 2 * _CHUNK
@@ -506,14 +632,10 @@ class SafeZip:
                 if produced > limits.max_entry_size:
                     message = f"entry {shown} inflates to more than the limit max_entry_size={limits.max_entry_size}"
                     raise _refused([codes.ENTRY_TOO_LARGE(message, where=where)])
-                if others + produced > limits.max_total_size:
-                    message = f"the entries read inflate to more than the limit max_total_size={limits.max_total_size}"
-                    raise _refused([codes.TOTAL_TOO_LARGE(message, where=where)])
                 yield chunk
         if produced != declared:
             message = f"entry {shown} inflates to {produced} bytes, not the {declared} bytes its header declares"
             raise _refused([codes.SIZE_MISMATCH(message, where=where)])
-        self._produced[name] = produced
 
     def extract_to(self, directory: Path) -> list[Path]:
         """Write the folders and files of the archive under ``directory`` (created if missing).

@@ -10,6 +10,7 @@ from mssante.errors import InvalidInput
 from mssante.identifiers import InsAuthority
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import _codes
+from mssante.xdm._budget import Budget
 from mssante.xdm._hl7 import BAD_INS as _HL7_BAD_INS_CODE
 from mssante.xdm._hl7 import Cx, IntendedRecipient, Xcn, Xon, Xtn
 from mssante.xdm._model import HAS_MEMBER, ON_DEMAND, STABLE, Author, Code, DocumentEntry, Metadata, parse_dtm
@@ -75,7 +76,11 @@ def _entry(subset: Subset, entry: DocumentEntry, where: str) -> Iterator[Finding
     if not entry.uri:
         yield _codes.NO_URI("URI attribute not found", where=where)
         return
-    content = subset.content(entry)
+    try:
+        content = subset.content(entry)
+    except InvalidInput as error:  # damaged, or past the budget the package was read with
+        yield from (finding.located(where) for finding in error.report.findings)
+        return
     if content is None:
         yield _codes.MISSING_FILE(f"URI attribute is {entry.uri!r} but the file does not exist", where=where)
         return
@@ -228,7 +233,12 @@ def _ci_sis(metadata: Metadata, where: str, environment: str) -> Iterator[Findin
 
 
 def validate(
-    package: Package | bytes, *, ci_sis: bool = True, limits: ZipLimits | None = None, environment: str = "prod"
+    package: Package | bytes,
+    *,
+    ci_sis: bool = True,
+    limits: ZipLimits | None = None,
+    environment: str = "prod",
+    budget: Budget | None = None,
 ) -> Report:
     """Judge an XDM package (its ZIP bytes, or a :class:`Package` already read).
 
@@ -236,16 +246,20 @@ def validate(
     ``hash``, ``size`` and ``URI`` present and true to the file; required attributes; associations.
     With ``ci_sis`` (the default) the French rules as well: one patient, identified by a well-formed
     INS; codes in the CI-SIS value sets; the attributes the CI-SIS requires. Never raises on bad
-    content: an unsafe or unreadable archive is a report with errors.
+    content: an unsafe or unreadable archive is a report with errors, and so is a document that is
+    damaged or that the package's budget cannot cover (``MSS-ZIP-023``), at its entry.
 
     ``environment`` is ``prod`` (the default) or ``test`` (:data:`ENVIRONMENTS`): in the TEST environment a
     patient under the TEST or DEMO INS authority is expected, and ``MSS-XDM-044`` is information, not a warning.
+
+    ZIP bytes are read with ``limits`` and ``budget`` (as :meth:`Package.read`); a package already read keeps the
+    budget it was read with.
     """
     if environment not in ENVIRONMENTS:
         raise InvalidInput(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
     if not isinstance(package, Package):
         try:
-            package = Package.read(package, limits=limits)
+            package = Package.read(package, limits=limits, budget=budget)
         except InvalidInput as error:
             return Report(findings=error.report.findings, subject="IHE_XDM.ZIP")
     findings = [*package.findings, *_structure(package)]
