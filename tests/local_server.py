@@ -2,7 +2,11 @@
 
 ``routes`` maps a path (without its query) to a :class:`Reply`, or to a function of the
 :class:`Request` that returns one; ``requests`` records every request received. A reply can be
-late (``delay``), drip its body, or leave out ``Content-Length``; ``stop()`` ends pending delays.
+late (``delay``), drip its body (``drip`` seconds between pieces of ``piece`` bytes), trickle its
+status line and headers (``head_drip`` seconds between bytes), or leave out ``Content-Length``;
+``stop()`` ends pending delays and trickles. Each :class:`Request` counts the bytes of its reply
+the server wrote (``sent``) and says whether it wrote them all (``complete``): a test sees that a
+client gave up while the server was still sending, without timing anything.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     length: bool = True  # send Content-Length (else the body ends when the connection closes)
-    drip: float = 0.0  # seconds between 1 KiB pieces of the body
+    drip: float = 0.0  # seconds between pieces of the body
+    piece: int = 1024  # bytes of each piece a dripping body is sent in
+    head_drip: float = 0.0  # seconds between the bytes of the status line and headers (0: sent at once)
 
 
 @dataclass
@@ -39,6 +45,8 @@ class Request:
     headers: dict[str, str]
     method: str = "GET"
     body: bytes = b""
+    sent: int = 0  # bytes of the reply (status line, headers and body) written so far
+    complete: bool = False  # the server got to the last bytes of the reply (set just before it writes them)
 
     @property
     def route(self) -> str:
@@ -90,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
+    def do_PATCH(self) -> None:
+        self._serve()
+
     def _serve(self) -> None:
         self.close_connection = True
         length = int(self.headers.get("Content-Length") or 0)
@@ -113,15 +124,32 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.length:
             self.send_header("Content-Length", str(len(reply.body)))
         self.send_header("Connection", "close")
-        self.end_headers()
+        buffered: list[bytes] = getattr(self, "_headers_buffer", [])  # what send_header() gathered
+        if reply.head_drip:
+            head = b"".join(buffered) + b"\r\n"  # what end_headers() would send at once, trickled instead
+            buffered.clear()
+            for index in range(len(head)):
+                self._write(request, head[index : index + 1])
+                if self.server.stopping.wait(reply.head_drip):
+                    return
+        else:
+            request.sent += sum(len(line) for line in buffered) + 2
+            self.end_headers()
         if not reply.drip:
-            self.wfile.write(reply.body)
+            request.complete = True  # before the last bytes go: a client that has them all sees it so
+            self._write(request, reply.body)
             return
-        for start in range(0, len(reply.body), 1024):
-            self.wfile.write(reply.body[start : start + 1024])
-            self.wfile.flush()
+        for start in range(0, len(reply.body), reply.piece):
+            request.complete = start + reply.piece >= len(reply.body)
+            self._write(request, reply.body[start : start + reply.piece])
             if self.server.stopping.wait(reply.drip):
                 return
+
+    def _write(self, request: Request, data: bytes) -> None:
+        """Write ``data`` at once and count it as sent (an error, when the client is gone, ends the reply)."""
+        self.wfile.write(data)
+        self.wfile.flush()
+        request.sent += len(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the access log."""

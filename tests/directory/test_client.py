@@ -28,6 +28,7 @@ import pytest
 
 from mssante.addresses import MailboxType
 from mssante.directory._client import (
+    DEFAULT_MAX_PAGES,
     AsyncDirectoryClient,
     DirectoryClient,
     RateLimiter,
@@ -41,6 +42,7 @@ from mssante.directory._fhir import (
     DirectoryRateLimited,
     DirectoryResponseError,
     DirectoryUnavailable,
+    Page,
     Practitioner,
     Query,
 )
@@ -48,6 +50,7 @@ from mssante.directory._models import Mailbox, Person
 from mssante.errors import DirectoryError, InvalidAddress
 from mssante.pki import Environment, TrustStore, client_context
 from mssante.testing import TestPki
+from tests.counting import HANG_GUARD
 from tests.local_server import TIMEOUT, LocalServer, Reply, Request
 
 DATA = Path(__file__).parent.parent / "data" / "directory" / "fhir"
@@ -756,3 +759,227 @@ def test_async_401_and_a_foreign_next_link(server: Server, elsewhere: Server, ti
     for error in (auth, link, slow):
         assert_no_key(error)
     assert len(server.requests) == 4  # 401 not retried; the page; the slow one twice
+
+
+# --- hostile servers: the same cases for the sync and async clients ---------------------------------------------
+
+MODES = ["sync", "async"]
+PAGES, ENTRIES, QUERY_BYTES, QUERY_DURATION = "MSS-DIR-040", "MSS-DIR-041", "MSS-DIR-042", "MSS-DIR-043"
+
+
+def read_pages(
+    mode: str, server: Server, time: FakeTime, query: Query, **options: Any
+) -> tuple[list[Page], DirectoryFailure | None]:
+    """The pages ``query`` gives (sync or async client) until the end or an error, and that error."""
+    pages: list[Page] = []
+    if mode == "sync":
+        with directory(server, time, **options) as client:
+            try:
+                for page in client.pages(query):
+                    pages.append(page)  # noqa: PERF402 (the pages given before an error are kept)
+            except DirectoryFailure as error:
+                return pages, error
+        return pages, None
+
+    async def run() -> DirectoryFailure | None:
+        async with async_directory(server, time, **options) as client:
+            try:
+                async for page in client.pages(query):
+                    pages.append(page)  # noqa: PERF401 (the pages given before an error are kept)
+            except DirectoryFailure as error:
+                return error
+        return None
+
+    return pages, asyncio.run(run())
+
+
+def failed(mode: str, server: Server, time: FakeTime, query: Query, **options: Any) -> DirectoryFailure:
+    """The error a query ends with, checked to keep the API key to itself."""
+    _, error = read_pages(mode, server, time, query, **options)
+    assert error is not None, "the query ended without an error"
+    assert_no_key(error)
+    return error
+
+
+# A server that trickles: each byte in time for the per-read timeout (the hang guard here), the whole reply some ten
+# seconds, max_duration half a second. Counts, never durations: the client says the deadline passed, and the server had
+# not written its whole reply when the client returned.
+TRICKLES = {
+    "headers": Reply(body=json.dumps(bundle()).encode(), head_drip=0.1),
+    "body": Reply(body=json.dumps(MSS_BUNDLE).encode(), drip=0.1, piece=16),
+}
+
+
+@pytest.mark.parametrize("trickle", TRICKLES.values(), ids=TRICKLES)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_trickling_directory_cannot_stretch_max_duration(
+    mode: str, server: Server, time: FakeTime, trickle: Reply
+) -> None:
+    # Catches a deadline checked only when a 64 KiB chunk is complete, or not before the headers have come.
+    server.routes[f"{FHIR}/Practitioner"] = trickle
+    error = failed(mode, server, time, Query(resource="Practitioner"), timeout=HANG_GUARD, max_duration=0.5, retries=0)
+    assert isinstance(error, DirectoryUnavailable)
+    assert error.code == NETWORK
+    assert "took too long" in str(error)
+    [request] = server.requests
+    assert not request.complete  # the client gave up while the server was still sending
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_query_as_a_whole_has_a_deadline(mode: str, server: Server, time: FakeTime) -> None:
+    # Catches retries (or pages) that each get a fresh max_duration: a trickling server would hold a query for
+    # (retries + 1) times max_duration per page. The query's own bound ends it at once, without retrying.
+    server.routes[f"{FHIR}/Practitioner"] = TRICKLES["body"]
+    error = failed(
+        mode, server, time, Query(resource="Practitioner"), timeout=HANG_GUARD, max_duration=HANG_GUARD,
+        max_query_duration=0.5, retries=3,
+    )  # fmt: skip
+    assert isinstance(error, DirectoryUnavailable)
+    assert error.code == QUERY_DURATION
+    assert "max_query_duration" in str(error)
+    [request] = server.requests
+    assert not request.complete
+    assert time.sleeps == []
+
+
+def endless(server: Server, *, stop_after: int, link: Callable[[int], str]) -> None:
+    """Pages of one practitioner, each with a next link ``link(n)``, for ``stop_after`` pages (a guard: "forever")."""
+
+    def page(request: Request) -> Reply:
+        number = len(server.requests)
+        more = link(number) if number < stop_after else None
+        return fhir(bundle(IG_PRACTITIONER, next=more))
+
+    server.routes[f"{FHIR}/Practitioner"] = page
+    server.routes[f"{FHIR}/_page"] = page
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_endless_paging_stops_at_the_default_bound(mode: str, server: Server, time: FakeTime) -> None:
+    # Catches a client that follows new next links forever (?page=N+1), gathering results in memory.
+    endless(server, stop_after=DEFAULT_MAX_PAGES + 20, link=lambda n: server.url(f"{FHIR}/_page?page={n + 1}"))
+    pages, error = read_pages(mode, server, time, Query(resource="Practitioner"))
+    assert error is not None
+    assert (type(error), error.code) == (DirectoryResponseError, PAGES)
+    assert f"max_pages={DEFAULT_MAX_PAGES}" in str(error)
+    assert len(pages) == len(server.requests) == DEFAULT_MAX_PAGES
+
+
+LOOPS = {
+    "an extra &": lambda base: f"{base}/_page?id=loop&x=1" + "&" * 1,
+    "a leading &": lambda base: f"{base}/_page?&id=loop&x=1",
+    "parameters reordered": lambda base: f"{base}/_page?x=1&id=loop",
+    "a letter percent-encoded": lambda base: f"{base}/_page?id=l%6Fop&x=1",
+    "the scheme in capitals": lambda base: f"HTTP{base[4:]}/_page?id=loop&x=1",
+    "a fragment": lambda base: f"{base}/_page?id=loop&x=1#more",
+}
+
+
+@pytest.mark.parametrize("variant", LOOPS.values(), ids=LOOPS)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_next_link_already_followed_in_another_form_stops_paging(
+    mode: str, server: Server, time: FakeTime, variant: Callable[[str], str]
+) -> None:
+    # Catches loop detection on the link as written: the same page with one more '&' each time is not a new page.
+    first = server.url(f"{FHIR}/_page?id=loop&x=1")
+    forms = [first, variant(server.base)]
+    endless(server, stop_after=50, link=lambda n: forms[0] if n == 1 else forms[1] + "&" * (n - 2))
+    pages, error = read_pages(mode, server, time, Query(resource="Practitioner"))
+    assert error is not None
+    assert error.code == LINK_REFUSED
+    assert "already followed" in str(error)
+    assert len(pages) == len(server.requests) == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_next_link_back_to_the_first_page_stops_paging(mode: str, server: Server, time: FakeTime) -> None:
+    query = Query(resource="Practitioner").count(2)
+    server.routes[f"{FHIR}/Practitioner"] = fhir(
+        bundle(IG_PRACTITIONER, next=server.url(query.url(FHIR) + "?_count=2"))
+    )
+    pages, error = read_pages(mode, server, time, query)
+    assert error is not None
+    assert error.code == LINK_REFUSED
+    assert len(pages) == len(server.requests) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_query_stops_at_max_entries(mode: str, server: Server, time: FakeTime) -> None:
+    three = bundle(IG_PRACTITIONER, V1_PRACTITIONER, IG_PRACTITIONER, next=server.url(f"{FHIR}/_page?page=x"))
+    endless(server, stop_after=50, link=lambda n: server.url(f"{FHIR}/_page?page={n + 1}"))
+    server.routes[f"{FHIR}/Practitioner"] = fhir(three)
+    pages, error = read_pages(mode, server, time, Query(resource="Practitioner"), max_entries=3)
+    assert error is not None
+    assert (type(error), error.code) == (DirectoryResponseError, ENTRIES)
+    assert "max_entries=3" in str(error)
+    assert [len(page.resources) for page in pages] == [3]  # the page that goes past the bound is not given
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_query_stops_at_max_query_bytes(mode: str, server: Server, time: FakeTime) -> None:
+    endless(server, stop_after=50, link=lambda n: server.url(f"{FHIR}/_page?page={n + 1}"))
+    size = len(json.dumps(bundle(IG_PRACTITIONER, next=server.url(f"{FHIR}/_page?page=2"))))
+    pages, error = read_pages(mode, server, time, Query(resource="Practitioner"), max_query_bytes=3 * size)
+    assert error is not None
+    assert (type(error), error.code) == (DirectoryResponseError, QUERY_BYTES)
+    assert len(pages) == 3
+    assert len(server.requests) == 4
+
+
+def test_the_query_bounds_are_checked() -> None:
+    for bound in ("max_pages", "max_entries", "max_query_bytes", "max_query_duration"):
+        options: dict[str, Any] = {bound: 0}
+        with pytest.raises(ValueError, match=bound):
+            DirectoryClient(KEY, **options)
+
+
+# --- secrets: the API key and bearer tokens never leave in an error or a log line ------------------------------
+
+
+def echoing(text: str) -> bytes:
+    """An OperationOutcome whose diagnostics say ``text`` (a gateway that echoes the request)."""
+    issue = {"severity": "error", "code": "security", "diagnostics": text}
+    return json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}).encode()
+
+
+ECHOES = {
+    "the key": f"invalid ESANTE-API-KEY: {KEY}",
+    "the key cut by the length limit": "x" * 480 + f" key {KEY}",
+    "the key percent-encoded": f"GET /fhir/v2/Practitioner?apikey={KEY.replace('-', '%2D')}",
+    "a bearer token": "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl refused",
+}
+
+
+@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_gateway_that_echoes_secrets_does_not_put_them_in_the_error(
+    mode: str, server: Server, time: FakeTime, caplog: pytest.LogCaptureFixture, echo: str
+) -> None:
+    # Catches DirectoryAuthError (and the log) quoting the diagnostics as the gateway wrote them.
+    caplog.set_level(logging.DEBUG)
+    server.routes[f"{FHIR}/Practitioner"] = replies(
+        Reply(status=503, body=echoing(echo)), Reply(status=401, body=echoing(echo))
+    )
+    error = failed(mode, server, time, Query(resource="Practitioner"))
+    assert isinstance(error, DirectoryAuthError)
+    assert error.code == AUTH
+    texts = [str(error), repr(error), str(error.report), error.url, *error.diagnostics, caplog.text]
+    for secret in (KEY, KEY[:12], KEY.replace("-", "%2D")[:12], "eyJhbGciOiJIUzI1NiJ9"):
+        assert not any(secret in text for text in texts), secret
+    assert "[secret]" in error.diagnostics[0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_next_link_holding_the_key_is_not_logged_nor_shown(
+    mode: str, server: Server, time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Catches the retry log line and the error quoting a next link as the server wrote it.
+    caplog.set_level(logging.DEBUG)
+    server.routes[f"{FHIR}/Practitioner"] = fhir(bundle(next=server.url(f"{FHIR}/_page?id=2&apikey={KEY}")))
+    server.routes[f"{FHIR}/_page"] = replies(Reply(status=503), Reply(status=400, body=echoing("bad page")))
+    error = failed(mode, server, time, Query(resource="Practitioner"))
+    assert isinstance(error, DirectoryBadRequest)
+    assert "answered 503; retry 1" in caplog.text
+    assert KEY not in caplog.text
+    assert "apikey=[secret]" in error.url

@@ -6,13 +6,20 @@ larger files come from :func:`mssante.testing._extraction.write_synthetic_extrac
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import stat
+import subprocess
+import sys
 import threading
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -369,6 +376,175 @@ def test_one_index_serves_several_threads(big: DirectoryIndex, mailboxes: list[M
     for thread in threads:
         thread.join()
     assert not failures
+
+
+# -- crashes: what a killed import leaves is removed, a running import's never; synced before and after the rename --
+
+HANG_GUARD = 60.0  # seconds: only a stuck child comes near it
+IMPORTER = """
+import sys, time
+from mssante.directory._index import DirectoryIndex
+
+def paused(rows):
+    print("importing", flush=True)
+    time.sleep(600)  # killed here, midway through its import
+
+with DirectoryIndex.open(sys.argv[1]) as index:
+    index.import_extraction(sys.argv[2], progress=paused)
+"""
+
+
+class Importer:
+    """An import in another process, paused midway (its new database written, not renamed) until it is killed."""
+
+    def __init__(self, index: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", IMPORTER, str(index), str(FIXTURE)], stdout=subprocess.PIPE, text=True
+        )
+        self._guard = threading.Timer(HANG_GUARD, self.process.kill)
+        self._guard.start()
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line == "importing\n", "the importer stopped before its import"
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=HANG_GUARD)
+        self._guard.cancel()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+def bounded(call: Callable[[], object], fifo: Path) -> BaseException | None:
+    """What ``call()`` raised (None when nothing) in a thread; a failure when it is still blocked after the guard
+    (the FIFO is then opened for writing, which sets a blocked reader free)."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as error:  # handed to the test
+            raised.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(HANG_GUARD)
+    if worker.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(HANG_GUARD)
+        pytest.fail(f"still blocked on a FIFO after {HANG_GUARD} seconds")
+    return raised[0] if raised else None
+
+
+def hidden(folder: Path) -> list[str]:
+    """The names an import keeps beside the index while it runs (all begin with a dot)."""
+    return sorted(path.name for path in folder.iterdir() if path.name.startswith("."))
+
+
+def test_the_next_import_removes_what_a_killed_import_left(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    with DirectoryIndex.open(index) as first:
+        first.import_extraction(FIXTURE)
+    importer = Importer(index)
+    importer.kill()
+    left = hidden(tmp_path)
+    assert any(name.endswith(".tmp") for name in left), left  # its new database, written midway
+    with DirectoryIndex.open(index) as again:
+        result = again.import_extraction(FIXTURE)
+        assert result.rows == 3
+    assert hidden(tmp_path) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["index.sqlite3"]
+
+
+def test_opening_the_index_removes_what_a_killed_import_left(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    Importer(index).kill()
+    assert hidden(tmp_path) != []
+    with DirectoryIndex.open(index) as opened, pytest.raises(DirectoryError, match="mssante directory import"):
+        opened.info()
+    assert hidden(tmp_path) == []
+
+
+def test_a_running_import_is_left_alone(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    importer = Importer(index)
+    try:
+        running = hidden(tmp_path)
+        with DirectoryIndex.open(index) as other:  # another import, while the first one runs
+            assert other.import_extraction(FIXTURE).rows == 3
+        assert hidden(tmp_path) == running
+    finally:
+        importer.kill()
+    DirectoryIndex.open(index).close()
+    assert hidden(tmp_path) == []
+
+
+def test_only_our_own_stale_files_are_removed(tmp_path: Path) -> None:
+    old = time.time() - 2 * 3600
+    files = {
+        ".index.sqlite3.k8i5dh2_.tmp": (old, False),  # an earlier version's, two hours old: removed
+        ".index.sqlite3.ab12cd34.tmp": (time.time(), True),  # an earlier version's, maybe running: kept
+        ".other.sqlite3.k8i5dh2_.tmp": (old, True),  # another index's
+        ".other.sqlite3.import-1-00aa11bb.lock": (old, True),
+        ".other.sqlite3.import-1-00aa11bb.tmp": (old, True),
+        "notes.tmp": (old, True),
+        ".index.sqlite3.backup": (old, True),
+    }
+    for name, (moment, _) in files.items():
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (moment, moment))
+    with DirectoryIndex.open(tmp_path / "index.sqlite3") as index:
+        index.import_extraction(FIXTURE)
+    kept = sorted(name for name, (_, keep) in files.items() if keep)
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name != "index.sqlite3") == kept
+
+
+def test_the_new_index_is_synced_before_the_rename_and_its_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    fsync, replace = os.fsync, os.replace
+
+    def spy_fsync(descriptor: int) -> None:
+        fsync(descriptor)
+        events.append("fsync directory" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "fsync file")
+
+    def spy_replace(source: Any, target: Any, **kwargs: Any) -> None:
+        replace(source, target, **kwargs)
+        events.append("rename")
+
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", spy_replace)
+    with DirectoryIndex.open(tmp_path / "index.sqlite3") as index:
+        index.import_extraction(FIXTURE)
+    assert events[-3:] == ["fsync file", "rename", "fsync directory"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symbolic link", "directory"])
+def test_an_import_replaces_only_a_regular_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "index.sqlite3"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        (tmp_path / "elsewhere.sqlite3").write_bytes(b"")
+        path.symlink_to(tmp_path / "elsewhere.sqlite3")
+    before = stat.S_IFMT(os.lstat(path).st_mode)
+    with DirectoryIndex.open(path) as index:
+        refusal = bounded(lambda: index.import_extraction(FIXTURE), fifo=path)
+    assert isinstance(refusal, DirectoryError)
+    assert "replaces only a regular file" in str(refusal)
+    assert stat.S_IFMT(os.lstat(path).st_mode) == before
+    assert hidden(tmp_path) == []
+
+
+def test_an_index_that_is_a_fifo_is_refused_unopened(tmp_path: Path) -> None:
+    path = tmp_path / "index.sqlite3"
+    os.mkfifo(path)
+    refusal = bounded(lambda: DirectoryIndex.open(path).lookup("x@y.fr"), fifo=path)
+    assert isinstance(refusal, DirectoryError)
+    assert "FIFO" in str(refusal)
 
 
 # -- damaged and missing indexes ------------------------------------------------------------------------------------

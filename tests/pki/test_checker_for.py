@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import urllib.parse
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -14,6 +15,7 @@ from cryptography import x509
 from mssante.pki import AsyncCrlFetcher, CrlFetcher, Purpose, RevocationChecker, TrustStore, verify
 from mssante.report import Finding, Severity
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+from tests.counting import HANG_GUARD
 from tests.local_server import LocalServer, Reply
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
@@ -51,14 +53,14 @@ def publish(publisher: LocalServer, pki: TestPki) -> Iterator[Callable[[dict[str
 
 
 def checker(
-    certificate: x509.Certificate, store: TrustStore, *, asynchronous: bool
+    certificate: x509.Certificate, store: TrustStore, *, asynchronous: bool, **options: Any
 ) -> tuple[RevocationChecker, list[Finding]]:
     if not asynchronous:
-        with CrlFetcher() as fetcher:
+        with CrlFetcher(**options) as fetcher:
             return fetcher.checker_for(certificate, store=store, at=NOW)
 
     async def run() -> tuple[RevocationChecker, list[Finding]]:
-        async with AsyncCrlFetcher() as fetcher:
+        async with AsyncCrlFetcher(**options) as fetcher:
             return await fetcher.checker_for(certificate, store=store, at=NOW)
 
     return asyncio.run(run())
@@ -120,3 +122,28 @@ def test_a_certificate_from_elsewhere_fetches_nothing(store: TrustStore, publish
     assert findings == []
     assert publisher.requests == []
     assert isinstance(found, RevocationChecker)
+
+
+@pytest.mark.parametrize("asynchronous", BOTH)
+def test_a_trickling_publisher_cannot_hold_the_connection_past_max_duration(
+    asynchronous: bool, pki: TestPki, store: TrustStore, publisher: LocalServer, publish: Callable[..., None]
+) -> None:
+    # Catches what held `mssante send`: anyone on the path of the plain-HTTP CRLs trickles them a few bytes at a
+    # time, each in time for the per-read timeout. checker_for as a whole gets max_duration (half a second here; the
+    # CRLs would take some ten seconds each): the first CRL is cut while the server still sends, the second is not
+    # even asked for. Counts, not durations.
+    for name in CA_NAMES:
+        path = urllib.parse.urlsplit(pki.ca(name).crl_url).path
+        publisher.routes[path] = Reply(pki.crl(name, revoked=[]), drip=0.1, piece=16)
+    server = pki.server(["mss.example.org"])
+    found, findings = checker(
+        server.certificate, store, asynchronous=asynchronous, timeout=HANG_GUARD, max_duration=0.5
+    )
+    report = verify(server.certificate, purpose=Purpose.SERVER, store=store, at=NOW, host="mss.example.org",
+                    intermediates=server.intermediates, revocation=found)  # fmt: skip
+    assert "MSS-REV-001" in {finding.code for finding in report.report.errors}  # unknown status: refused
+    assert [finding.code for finding in problems(findings)] == ["MSS-REV-032", "MSS-REV-032"]
+    assert all("took too long" in finding.message for finding in problems(findings))
+    [asked] = publisher.requests  # the leaf's CA CRL; no time was left for the root's
+    assert urllib.parse.urlsplit(asked.path).path == "/CRL/ACI-EL-ORG-TEST.crl"
+    assert not asked.complete

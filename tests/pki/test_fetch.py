@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import json
 import threading
+import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -327,6 +328,80 @@ def test_slow_drip_is_cut_at_max_duration(run: Fetch, server: Server, ca: Ca) ->
     assert codes_of(findings) == [DOWNLOAD_FAILED]
     assert "took too long" in findings[0].message
     assert heard[-1] < len(body)
+
+
+# A server that trickles: each byte comes well within the per-read timeout (the hang guard here), the whole reply would
+# take about ten seconds, and max_duration is half a second. The checks are counts, never durations: the fetch says the
+# deadline passed, and the server had not written its whole reply when the fetch returned (the client hung up first).
+TRICKLES = {
+    "headers": lambda body: Reply(body, head_drip=0.1),  # the status line and headers, a byte at a time
+    "body": lambda body: Reply(body, drip=0.1, piece=16),  # the body, 16 bytes at a time: never a whole chunk
+}
+DEADLINE = 0.5
+
+
+@pytest.mark.parametrize("trickle", TRICKLES.values(), ids=TRICKLES)
+@pytest.mark.parametrize("run", FETCHERS)
+def test_a_trickling_server_cannot_stretch_max_duration(
+    run: Fetch, server: Server, ca: Ca, trickle: Callable[[bytes], Reply]
+) -> None:
+    # Catches a deadline checked only when a 64 KiB chunk is complete, or not before the headers have come.
+    server.routes["/slow.crl"] = trickle(b"\x30" * 1600)
+    heard: list[int] = []
+    crls, findings = run(
+        ca, leaf_for(ca, server.url("/slow.crl")), timeout=HANG_GUARD, max_duration=DEADLINE,
+        progress=lambda got, _: heard.append(got),
+    )  # fmt: skip
+    assert crls == []
+    assert codes_of(findings) == [DOWNLOAD_FAILED]
+    assert "took too long" in findings[0].message
+    [request] = server.requests
+    assert not request.complete  # the fetch gave up while the server was still sending
+    assert all(got < 1600 for got in heard)
+
+
+@pytest.mark.parametrize("run", FETCHERS)
+def test_max_duration_bounds_a_whole_fetch_not_each_url(run: Fetch, server: Server, ca: Ca) -> None:
+    # Catches a deadline per request: with two URLs (or two points) that trickle, a fetch would last twice as long.
+    server.routes["/one.crl"] = TRICKLES["body"](b"\x30" * 1600)
+    server.routes["/two.crl"] = TRICKLES["body"](b"\x30" * 1600)
+    crls, findings = run(
+        ca, leaf_for(ca, server.url("/one.crl"), server.url("/two.crl")), timeout=HANG_GUARD, max_duration=DEADLINE
+    )
+    assert crls == []
+    assert codes_of(findings) == [DOWNLOAD_FAILED, DOWNLOAD_FAILED]
+    assert all("took too long" in finding.message for finding in findings)
+    assert [request.route for request in server.requests] == ["/one.crl"]  # no time was left to ask the second
+
+
+@pytest.mark.parametrize("run", FETCHERS)
+def test_a_redirect_counts_against_the_deadline(run: Fetch, server: Server, ca: Ca) -> None:
+    # Catches a deadline restarted at each hop, or redirections left outside it.
+    server.routes["/moved.crl"] = Reply(status=302, headers={"Location": server.url("/slow.crl")})
+    server.routes["/slow.crl"] = TRICKLES["headers"](ca.crl())
+    crls, findings = run(ca, leaf_for(ca, server.url("/moved.crl")), timeout=HANG_GUARD, max_duration=DEADLINE)
+    assert (crls, codes_of(findings)) == ([], [DOWNLOAD_FAILED])
+    assert "took too long" in findings[0].message
+    assert [request.route for request in server.requests] == ["/moved.crl", "/slow.crl"]
+    assert not server.requests[1].complete
+
+
+@pytest.mark.parametrize("run", FETCHERS)
+def test_the_body_of_a_redirect_is_not_read(run: Fetch, server: Server, ca: Ca) -> None:
+    # Catches redirections followed by httpx, which reads (and inflates) the body of each: a bomb in a 302.
+    bomb = gzip.compress(bytes(200 * 1024 * 1024), compresslevel=9)
+    server.routes["/moved.crl"] = Reply(
+        bomb, status=302, headers={"Location": server.url("/ca.crl"), "Content-Encoding": "gzip"}
+    )
+    server.routes["/ca.crl"] = Reply(ca.crl())
+    tracemalloc.start()
+    try:
+        crls, findings = run(ca, leaf_for(ca, server.url("/moved.crl")))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (len(crls), findings) == (1, [])
+    assert peak < 50 * 1024 * 1024  # far from the 200 MiB the bomb inflates to
 
 
 @pytest.mark.parametrize("length", [True, False], ids=["content-length", "close-delimited"])
@@ -743,6 +818,18 @@ def test_ocsp_timeout_raises_a_fetch_error(run: OcspFetch, server: Server, ca: C
     server.routes["/"] = Reply(b"", delay=1.0)
     with pytest.raises(RevocationFetchError, match="timed out"):
         run(leaf_for(ca, ocsp_urls=(server.url("/"),)), ca.cert, timeout=0.2)
+
+
+@pytest.mark.parametrize("trickle", TRICKLES.values(), ids=TRICKLES)
+@pytest.mark.parametrize("run", OCSP_FETCHERS)
+def test_a_trickling_ocsp_responder_cannot_stretch_max_duration(
+    run: OcspFetch, server: Server, ca: Ca, trickle: Callable[[bytes], Reply]
+) -> None:
+    server.routes["/"] = trickle(b"\x30" * 1600)
+    with pytest.raises(RevocationFetchError, match="took too long"):
+        run(leaf_for(ca, ocsp_urls=(server.url("/"),)), ca.cert, timeout=HANG_GUARD, max_duration=DEADLINE)
+    [request] = server.requests
+    assert not request.complete
 
 
 def test_async_fetcher_keeps_a_given_client_open(server: Server, ca: Ca) -> None:

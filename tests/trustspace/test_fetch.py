@@ -12,7 +12,9 @@ import asyncio
 import gzip
 import hashlib
 import json
+import socket
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -36,6 +38,7 @@ from mssante.trustspace._fetch import (
     FetchResult,
     default_cache_directory,
 )
+from tests.counting import HANG_GUARD
 from tests.local_server import TIMEOUT, LocalServer, Reply, Request
 
 DATA = Path(__file__).parent.parent / "data"
@@ -389,6 +392,118 @@ def test_overall_duration_is_bounded(server: Server, store: TrustStore) -> None:
     assert "took longer" in report.findings[0].message
 
 
+# A server that trickles: each byte in time for the per-read timeout (the hang guard here), the whole reply some ten
+# seconds, max_duration half a second. The checks are counts, never durations: the fetch says that the deadline passed,
+# and the server had not written its whole reply when the fetch returned (the client hung up first).
+TRICKLES = {
+    "headers": Reply(body=SMALL, head_drip=0.1),  # the status line and headers, a byte at a time
+    "body": Reply(body=SMALL * 2, drip=0.1, piece=16),  # the body, 16 bytes at a time: never a whole chunk
+}
+DEADLINE = 0.5
+
+
+def fetch_from(mode: str, url: str, store: TrustStore, **options: Any) -> FetchResult:
+    """A fetch of ``url`` with AllowListFetcher (sync) or AsyncAllowListFetcher (async)."""
+    if mode == "sync":
+        with AllowListFetcher(store=store, url=url, **options) as fetcher:
+            return fetcher.fetch(at=AT)
+
+    async def run() -> FetchResult:
+        async with AsyncAllowListFetcher(store=store, url=url, **options) as fetcher:
+            return await fetcher.fetch(at=AT)
+
+    return asyncio.run(run())
+
+
+MODES = ["sync", "async"]
+
+
+@pytest.mark.parametrize("trickle", TRICKLES.values(), ids=TRICKLES)
+@pytest.mark.parametrize("mode", MODES)
+def test_a_trickling_server_cannot_stretch_max_duration(
+    mode: str, server: Server, store: TrustStore, trickle: Reply
+) -> None:
+    # Catches a deadline checked only when a 64 KiB chunk is complete, or not before the headers have come.
+    server.routes[PATH] = trickle
+    heard: list[int] = []
+    with pytest.raises(AllowListFetchError) as raised:
+        fetch_from(
+            mode, server.url(), store, timeout=HANG_GUARD, max_duration=DEADLINE,
+            progress=lambda got, _: heard.append(got),
+        )  # fmt: skip
+    assert raised.value.report.codes == (TIMED_OUT,)
+    assert "took too long" in str(raised.value)
+    [request] = server.requests
+    assert not request.complete  # the fetch gave up while the server was still sending
+    assert all(got < len(trickle.body) for got in heard)
+
+
+class Mute:
+    """A TCP server on the loopback that accepts one connection and never answers: a TLS handshake that stalls.
+
+    It holds the connection for some ten seconds at most, and records whether the client hung up first; ``ended`` is
+    set once it knows.
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.client_hung_up = False
+        self.ended = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._hold)
+        self._thread.start()
+
+    def _hold(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self.ended.set()
+
+    def _serve(self) -> None:
+        self._listener.settimeout(HANG_GUARD)
+        try:
+            connection, _ = self._listener.accept()
+        except OSError:
+            return
+        with connection:
+            connection.settimeout(0.1)
+            for _ in range(100):  # ten seconds at most, a tenth at a time
+                if self._stop.is_set():
+                    return
+                try:
+                    if connection.recv(4096) == b"":
+                        self.client_hung_up = True
+                        return
+                except TimeoutError:
+                    continue
+                except OSError:
+                    self.client_hung_up = True
+                    return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(HANG_GUARD)
+        assert not self._thread.is_alive()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stalled_tls_handshake_is_cut_at_max_duration(mode: str, store: TrustStore) -> None:
+    # Catches a deadline that starts with the answer: connecting and the TLS handshake are inside it too.
+    mute = Mute()
+    url = f"https://localhost:{mute.port}{PATH}"
+    try:
+        with pytest.raises(AllowListFetchError) as raised:
+            fetch_from(mode, url, store, timeout=HANG_GUARD, max_duration=DEADLINE)
+        assert mute.ended.wait(HANG_GUARD)  # the server saw the client hang up, or its ten seconds passed
+    finally:
+        mute.stop()
+    assert raised.value.report.codes == (TIMED_OUT,)
+    assert "took too long" in str(raised.value)
+    assert mute.client_hung_up  # the client gave up while the server still held the handshake
+
+
 @pytest.mark.parametrize("length", [True, False], ids=["content-length", "until-close"])
 def test_oversize_body(server: Server, store: TrustStore, cache: AllowListCache, length: bool) -> None:
     prime(server, store, cache)
@@ -476,6 +591,23 @@ def test_a_redirect_to_http_is_refused(server: Server, store: TrustStore) -> Non
         plain.stop()
     assert report.codes == (DOWNLOAD_FAILED,)
     assert "not https" in report.findings[0].message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_redirect_to_http_is_not_followed(mode: str, server: Server, store: TrustStore) -> None:
+    # Catches a redirection judged only once followed: the plain-http server must not even be asked.
+    plain = Server(None)
+    try:
+        plain.routes[PATH] = Reply(body=SMALL)
+        server.routes[PATH] = Reply(status=302, headers={"Location": plain.url()})
+        with pytest.raises(AllowListFetchError) as raised:
+            fetch_from(mode, server.url(), store, timeout=TIMEOUT)
+        asked = plain.requests
+    finally:
+        plain.stop()
+    assert raised.value.report.codes == (DOWNLOAD_FAILED,)
+    assert "not https" in str(raised.value)
+    assert asked == []
 
 
 def test_an_explicit_client_is_used_as_given(server: Server, store: TrustStore) -> None:

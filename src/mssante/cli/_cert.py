@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from mssante import pki
+from mssante._files import FileTooLarge, read_regular
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.errors import InvalidInput
 from mssante.pki import Environment, Purpose, RevocationMode
 
 
 def read_bounded(path: str, *, limit: int = pki.MAX_INPUT_BYTES) -> bytes:
-    """The bytes of a file, refusing (exit status 2) a missing file or one larger than ``limit``."""
-    file = Path(path)
+    """The bytes of a file given on the command line, at most ``limit``.
+
+    Refuses (exit status 2, one line) a missing file, anything but a regular file (a FIFO, a device, a
+    directory: never opened for reading, so nothing blocks) and a file larger than ``limit``.
+    """
     try:
-        with file.open("rb") as stream:
-            data = stream.read(limit + 1)
+        return read_regular(path, limit=limit)
+    except FileTooLarge:
+        raise InvalidInput(f"{path} is larger than {limit} bytes: it is not read") from None
     except OSError as error:
         raise OSError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(data) > limit:
-        raise InvalidInput(f"{path} is larger than {limit} bytes: not a certificate file")
-    return data
 
 
 def parse_time(text: str | None) -> dt.datetime:

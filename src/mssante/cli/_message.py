@@ -112,7 +112,7 @@ def _compose(args: argparse.Namespace) -> Outcome:
     if args.cda:
         documents = [read_bounded(path, limit=MAX_CDA_BYTES) for path in args.cda]
         package = Package.from_cda(documents, at=at, recipients=args.to)
-    text = Path(args.text_file).read_text(encoding="utf-8") if args.text_file else (args.text or "")
+    text = read_bounded(args.text_file, limit=_MAX_MESSAGE).decode("utf-8") if args.text_file else (args.text or "")
     attachments = [Attachment(filename=Path(path).name, content=read_bounded(path, limit=_MAX_MESSAGE))
                    for path in args.attach or ()]  # fmt: skip
     mail = compose(

@@ -19,6 +19,7 @@ from mssante.pki import (
     RevocationChecker,
     RevocationMode,
 )
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
 
 
 def server_address(text: str) -> tuple[str, int]:
@@ -27,6 +28,14 @@ def server_address(text: str) -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
     return host.strip("[]"), int(port)
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        return check_max_duration(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds") from None
 
 
 def session_arguments() -> argparse.ArgumentParser:
@@ -46,6 +55,9 @@ def session_arguments() -> argparse.ArgumentParser:
                         help="a CRL (DER or PEM) of the server certificate's path, not fetched (repeat)")  # fmt: skip
     parser.add_argument("--cache-dir", metavar="DIR", help="where fetched CRLs are kept (default: the user cache)")
     parser.add_argument("--at", metavar="TIME", help="check certificates as of this ISO 8601 time (default: now)")
+    parser.add_argument("--max-duration", metavar="SECONDS", type=_seconds,
+                        help="the most one operation may take as a whole: opening the session, sending the message, "
+                        f"fetching one, in seconds (default {DEFAULT_MAX_DURATION:g})")  # fmt: skip
     return parser
 
 
@@ -57,10 +69,14 @@ def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> di
         raise UsageError("mssante: give --cert and --key together")
     mode = RevocationMode(args.revocation)
     options: dict[str, Any] = {"store": store, "at": parse_time(args.at), "revocation": mode}
+    if args.max_duration is not None:
+        options["max_duration"] = args.max_duration
     if args.crl:
         crls = [read_bounded(path, limit=DEFAULT_MAX_CRL_BYTES) for path in args.crl]
         options["revocation"] = RevocationChecker(crls=crls, mode=mode)
     if args.cert:
+        for path in (args.cert, args.key):  # TLS reads them by name: a FIFO or a device would block it
+            read_bounded(path)
         options["client_certificate"] = (args.cert, args.key)
     if args.xoauth2_token_env:
         variable = args.xoauth2_token_env

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mssante import pki
-from mssante._files import atomic_write
+from mssante._files import FileTooLarge, atomic_write, read_regular
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.cli._cert import parse_time, read_bounded
 from mssante.cli._progress import download_progress
@@ -16,9 +16,11 @@ from mssante.errors import InvalidInput
 from mssante.pki import Environment, TrustStore
 from mssante.report import Finding, Report, Severity, finding_codes
 from mssante.trustspace import AllowList, OperatorDn
+from mssante.trustspace._codes import TOO_LARGE
 from mssante.trustspace._diff import diff, iso_time
 from mssante.trustspace._export import igc_sante_cafile, postfix_sender_access, postfix_tls_policy
 from mssante.trustspace._fetch import AllowListCache, AllowListFetcher
+from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES
 
 _FORMATS = ("postfix-tls", "postfix-access", "cafile")
 _NO_LIST = "mssante: no allow-list: run mssante whitelist fetch or give --file"
@@ -43,9 +45,16 @@ def _refusal(path: str, error: InvalidInput) -> str:
 
 
 def _load_file(path: str) -> AllowList:
-    """The allow-list in ``path``; a one-line error (exit status 2) when it cannot be read or is not whole."""
+    """The allow-list in ``path``; a one-line error (exit status 2) when it cannot be read or is not whole.
+
+    Only a regular file is read (a FIFO or a device is refused before it is opened for reading).
+    """
     try:
-        return AllowList.load(path)
+        return AllowList.parse(read_regular(path, limit=MAX_ALLOWLIST_BYTES), source=path)
+    except FileTooLarge:
+        finding = TOO_LARGE(f"{path} has more than {MAX_ALLOWLIST_BYTES} bytes")
+        error = InvalidInput(finding.message, Report(findings=[finding], subject=path))
+        raise InvalidInput(_refusal(path, error), error.report) from None
     except OSError as error:
         raise OSError(f"cannot read {path}: {error.strerror or error}") from None
     except InvalidInput as error:

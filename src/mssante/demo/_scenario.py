@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from mssante._files import atomic_write
 from mssante.addresses import PATIENT_DOMAIN, Address
 from mssante.addresses import check as check_address
 from mssante.demo._steps import DemoResult, DemoStep, StepFailed, Steps
@@ -204,11 +205,11 @@ def _exchange(steps: Steps, folder: Path) -> None:
 def _write_authorities(pki: TestPki, software: IssuedCertificate, folder: Path) -> None:
     """The CAs of the software's certificate and their CRLs, for ``mssante cert verify`` on the kept files."""
     issuer = pki.issuer_of(software.certificate)
-    (folder / "test-ca-root.pem").write_bytes(software.anchor.public_bytes(Encoding.PEM))
+    atomic_write(folder / "test-ca-root.pem", software.anchor.public_bytes(Encoding.PEM), mode=0o644)
     intermediates = b"".join(ca.public_bytes(Encoding.PEM) for ca in software.intermediates)
-    (folder / "test-ca-intermediate.pem").write_bytes(intermediates)
-    (folder / "test-ca-intermediate.crl").write_bytes(pki.crl(issuer.name))
-    (folder / "test-ca-root.crl").write_bytes(pki.crl(issuer.root.name))
+    atomic_write(folder / "test-ca-intermediate.pem", intermediates, mode=0o644)
+    atomic_write(folder / "test-ca-intermediate.crl", pki.crl(issuer.name), mode=0o644)
+    atomic_write(folder / "test-ca-root.crl", pki.crl(issuer.root.name), mode=0o644)
 
 
 def _with_operator(  # noqa: PLR0915 (one story, told step by step)
@@ -238,7 +239,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
 
     with steps.step("directory", "Find the doctor's address in the directory") as step:
         extraction = folder / "Extraction_Correspondance_MSSante_demo.txt"
-        extraction.write_text(_sample_extraction(), encoding="utf-8")
+        atomic_write(extraction, _sample_extraction().encode("utf-8"), mode=0o644)
         with DirectoryIndex.open(folder / "directory.sqlite3") as index:
             imported = index.import_extraction(extraction, at=now)
             found = index.lookup(DOCTOR_RPPS)
@@ -277,7 +278,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             text="Bonjour,\n\nVeuillez trouver votre résultat d'analyse.\n\nLaboratoire de démonstration",
         )  # fmt: skip
         data = mail.as_bytes()
-        (folder / "IHE_XDM.zip").write_bytes(package.to_zip())
+        atomic_write(folder / "IHE_XDM.zip", package.to_zip(), mode=0o644)
         steps.message_id = str(mail["Message-ID"])
         report = lint(mail, environment=Environment.TEST)
         step.say(f"Subject: {mail['Subject']}")
@@ -306,7 +307,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             fetched = box.fetch(uids[0])
             box.mark_seen(uids[0])
         received = fetched.message
-        (folder / "message.eml").write_bytes(fetched.raw)
+        atomic_write(folder / "message.eml", fetched.raw, mode=0o644)
         step.expect(received.message_id == mail["Message-ID"], "the message read back is not the one sent")
         [(_, read_package)] = received.packages
         checked_package = validate(read_package)
@@ -327,7 +328,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             disposition=Disposition(type="displayed", action_mode="manual-action", sending_mode="MDN-sent-manually"),
             at=now, sender=address,
         )  # fmt: skip
-        (folder / "receipt.eml").write_bytes(receipt.as_bytes())
+        atomic_write(folder / "receipt.eml", receipt.as_bytes(), mode=0o644)
         with operator.submission(address, client_certificate=certificate) as smtp:
             sent_back = smtp.send(receipt)
         step.say(f"An MDN 'displayed' from {address} to {SENDER}: {'accepted' if sent_back.ok else 'refused'}")
@@ -340,7 +341,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         notifications.sort(key=lambda raw: order.get(parse(raw).kind, 2))
         for raw in notifications:
             observation = tracker.observe(raw, now)
-            (folder / f"returned-{observation.kind}.eml").write_bytes(raw)
+            atomic_write(folder / f"returned-{observation.kind}.eml", raw, mode=0o644)
             for change in observation.changes:
                 step.say(f"{observation.kind.upper()}: {change.recipient} is now {change.after.value}")
         tracked = tracker.status(mail["Message-ID"])

@@ -6,11 +6,21 @@ lazily, and translates every failure once into a :class:`~mssante.errors.Directo
 
 - Each request carries ``ESANTE-API-KEY`` (the key from ``api_key=`` or ``$ESANTE_API_KEY``) and asks for
   ``application/fhir+json``. The key is never logged, never put in a message, never sent elsewhere: redirections
-  are not followed, and a ``next`` link is followed only on the scheme, host and port of ``base_url``.
+  are not followed, and a ``next`` link is followed only on the scheme, host and port of ``base_url``. What the
+  directory echoes (diagnostics, links) is scrubbed of the key and of bearer tokens before it reaches an error or
+  a log line.
 - 429, 502, 503, 504, timeouts and connection failures are retried ``retries`` times, after an exponential
   backoff with jitter, or after the server's ``Retry-After`` (seconds or an HTTP date) when it says one no longer
   than ``max_retry_after``.
 - Bodies are bounded (``max_page_bytes``), must not be content-encoded, and are parsed as untrusted JSON.
+- Each request has ``timeout`` per network operation and ``max_duration`` as a whole (connecting, TLS, headers,
+  body), which a server that trickles its bytes cannot stretch (:func:`mssante._http.exchange`); a query as a whole
+  (its pages, retries and waits) has ``max_query_duration``.
+- A query reads at most ``max_pages`` pages, ``max_entries`` records and ``max_query_bytes`` bytes of pages; a
+  ``next`` link to a page already read (compared once normalised: case of the scheme and host, default port,
+  percent-encoding, order and empty parameters, fragment) ends it. Reaching a bound raises the
+  :class:`~mssante.errors.DirectoryError` that says which (``MSS-DIR-040`` to ``MSS-DIR-043``, ``MSS-FHIR-010``),
+  after the pages already given.
 - ``clock`` and ``sleep`` (and ``wall_clock`` for ``Retry-After`` dates, when the answer has no ``Date``) are
   injectable, for tests and for callers that schedule their own time.
 """
@@ -27,23 +37,29 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 
 import attrs
 import httpx
 
 from mssante._http import (
-    CHUNK,
     DEFAULT_MAX_DURATION,
     HTTPX_ERRORS,
+    Answer,
     AsyncClientOwner,
-    BoundedBody,
     ClientOwner,
+    Deadline,
     DownloadRefused,
+    Exchange,
+    aexchange,
+    check_seconds,
+    exchange,
 )
+from mssante._secrets import scrub, scrub_bytes
 from mssante._version import __version__
 from mssante.addresses import Address
+from mssante.directory import _directory_codes as bounds
 from mssante.directory import _fhir_codes as codes
 from mssante.directory._fhir import (
     API_KEY_PORTAL,
@@ -65,11 +81,15 @@ from mssante.directory._fhir import (
 )
 from mssante.directory._models import Mailbox
 from mssante.identifiers import Idnps, Rpps
-from mssante.report import Report
+from mssante.report import Code, Report
 
 __all__ = [
     "API_KEY_ENV",
     "DEFAULT_DIRECTORY_TIMEOUT",
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_QUERY_BYTES",
+    "DEFAULT_MAX_QUERY_DURATION",
     "DEFAULT_RATE",
     "RETRY_STATUSES",
     "AsyncDirectoryClient",
@@ -89,6 +109,18 @@ DEFAULT_DIRECTORY_TIMEOUT = 35.0
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """The HTTP statuses retried (with backoff, or after ``Retry-After``)."""
+
+DEFAULT_MAX_PAGES = 500
+"""Pages one query reads at most (100 000 records at ``_count=200``); a query with more ends (``MSS-DIR-040``)."""
+
+DEFAULT_MAX_ENTRIES = 50_000
+"""Records (Practitioner, PractitionerRole, Organization) one query gives at most (``MSS-DIR-041`` past them)."""
+
+DEFAULT_MAX_QUERY_BYTES = 256 * 1024 * 1024
+"""Bytes of pages one query reads at most (``MSS-DIR-042`` past them); a page alone has ``max_page_bytes``."""
+
+DEFAULT_MAX_QUERY_DURATION = 600.0
+"""Seconds one query may spend in the client: its requests, retries and waits (``MSS-DIR-043`` past them)."""
 
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _LOOPBACK_NAMES = frozenset({"localhost"})
@@ -179,27 +211,93 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _endpoint(url: object, what: str) -> str:
+    """``url`` without its trailing slash when the key may be sent there: https, or http on the loopback (tests).
+
+    Decided on the URL as httpx reads it (the host it connects to): no credentials, query or fragment, and plain
+    http only to an IP loopback address or exactly ``localhost``. ValueError otherwise (the URL is not shown when it
+    holds credentials).
+    """
+    try:
+        parsed = httpx.URL(url) if isinstance(url, str) else None
+    except httpx.InvalidURL:
+        parsed = None
+    text = url if isinstance(url, str) else ""
+    secure = parsed is not None and (
+        parsed.scheme == "https" or (parsed.scheme == "http" and _is_loopback(parsed.host))
+    )
+    plain = parsed is not None and not parsed.userinfo and "?" not in text and "#" not in text
+    if parsed is None or not secure or not parsed.host or not plain:
+        shown = "a URL with credentials" if parsed is not None and parsed.userinfo else repr(url)[:200]
+        raise ValueError(
+            f"{what} must be an https URL (plain http only to an IP loopback address or localhost, for tests), "
+            f"without credentials, query or fragment, not {shown}"
+        )
+    return text.rstrip("/")
+
+
 def _base_url(url: str) -> str:
     """``url`` without its trailing slash when it is https (or http on a loopback host, for tests)."""
+    return _endpoint(url, "base_url")
+
+
+def _positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} is a positive whole number, not {value!r}")
+    return value
+
+
+def scrub_failure(error: DirectoryFailure, secrets: Iterable[str]) -> DirectoryFailure:
+    """``error`` itself, its message, report, diagnostics and URL scrubbed of ``secrets`` and bearer tokens.
+
+    A diagnostic cut at its length limit in the middle of a secret is scrubbed as the diagnostic it is, then in the
+    message that quotes it.
+    """
+    secrets = tuple(secrets)
+    diagnostics = error.diagnostics
+    clean = tuple(scrub(text, secrets) for text in diagnostics)
+
+    def text_of(value: str) -> str:
+        for raw, scrubbed in zip(diagnostics, clean, strict=True):
+            if raw and raw != scrubbed:
+                value = value.replace(raw, scrubbed)
+        return scrub(value, secrets)
+
+    error.args = tuple(text_of(arg) if isinstance(arg, str) else arg for arg in error.args)
+    error.diagnostics = clean
+    error.url = text_of(error.url)
+    findings = [attrs.evolve(f, message=text_of(f.message), where=text_of(f.where)) for f in error.report.findings]
+    error.report = attrs.evolve(error.report, findings=findings, subject=text_of(error.report.subject))
+    return error
+
+
+def _page_key(url: str) -> str:
+    """``url`` as a page: scheme and host in lower case, the port said, percent-encoding and the order of the
+    parameters normalised, empty parameters and the fragment left out. Two links to one page have one key."""
     try:
         parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-    except (TypeError, ValueError, AttributeError):
-        raise ValueError(f"base_url must be an https URL, not {url!r}") from None
-    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
-    if not secure or not host or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"base_url must be an https URL without query or credentials, not {url!r}")
-    return url.rstrip("/")
+        host = (parts.hostname or "").lower()
+        scheme = parts.scheme.lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return url
+    path = urllib.parse.quote(urllib.parse.unquote(parts.path or "/"), safe="/")
+    pairs = sorted(pair for pair in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if any(pair))
+    return f"{scheme}://{host}:{port}{path}?{urllib.parse.urlencode(pairs)}"
 
 
-@attrs.frozen(kw_only=True)
-class _Reply:
-    """An answer, its body read within limits."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    status: int
-    body: bytes
-    retry_after: str | None = None
-    date: str | None = None
+
+@attrs.define
+class _Paging:
+    """What one query has read so far, held against its bounds."""
+
+    deadline: Deadline
+    seen: set[str] = attrs.Factory(set)
+    pages: int = 0
+    entries: int = 0
+    size: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -217,7 +315,7 @@ def _broken(url: str, error: Exception) -> _Broken:
 
 def _refused(url: str, refused: DownloadRefused) -> _Broken | DirectoryFailure:
     if refused.reason == "timeout":
-        return _Broken(message=f"GET {url}: the answer took too long", retryable=True)
+        return _Broken(message=f"GET {refused}", retryable=True)
     code = codes.TOO_LARGE if refused.reason == "oversize" else codes.NOT_JSON
     message = str(refused)
     return DirectoryResponseError(message, report=Report(findings=[code(message, where=url)], subject=url), url=url)
@@ -240,6 +338,10 @@ class _Core:
         timeout: float,
         max_duration: float,
         max_page_bytes: int,
+        max_pages: int,
+        max_entries: int,
+        max_query_bytes: int,
+        max_query_duration: float,
         clock: Callable[[], float],
         wall_clock: Callable[[], datetime],
         rng: random.Random | None,
@@ -252,7 +354,13 @@ class _Core:
         self.limiter = RateLimiter(rate, burst=burst) if rate is not None else None
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.max_retry_after = max_retry_after
-        self.timeout, self.max_duration, self.max_page_bytes = timeout, max_duration, max_page_bytes
+        self.timeout = check_seconds("timeout", timeout)
+        self.max_duration = check_seconds("max_duration", max_duration)
+        self.max_page_bytes = _positive("max_page_bytes", max_page_bytes)
+        self.max_pages = _positive("max_pages", max_pages)
+        self.max_entries = _positive("max_entries", max_entries)
+        self.max_query_bytes = _positive("max_query_bytes", max_query_bytes)
+        self.max_query_duration = check_seconds("max_query_duration", max_query_duration)
         self.clock, self.wall_clock = clock, wall_clock
         self._random = rng if rng is not None else random.Random()  # noqa: S311 (jitter, not secrets)
 
@@ -267,30 +375,73 @@ class _Core:
             "User-Agent": f"mssante/{__version__}",
         }
 
-    def _start(self, query: Query) -> tuple[str, httpx.QueryParams | None, str]:
-        """URL, parameters and the URL as shown in messages, of the first page of ``query``."""
-        url = query.url(self.base_url)
-        return url, httpx.QueryParams(query.params), f"{url}?{query.to_query_string()}" if query.params else url
+    @property
+    def _secrets(self) -> tuple[str]:
+        return (self._key,)
 
-    def _follow(self, link: str, seen: set[str], current: str) -> str:
-        """The next page's URL: ``link`` as given, when it stays on the directory and was not followed before."""
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._secrets)
+
+    def _start(self, query: Query) -> tuple[str, httpx.QueryParams | None, str, _Paging]:
+        """URL, parameters and the URL as shown in messages, of the first page of ``query``; its paging."""
+        url = query.url(self.base_url)
+        params = httpx.QueryParams(query.params)
+        paging = _Paging(Deadline.after(self.max_query_duration))
+        paging.seen.add(_page_key(str(httpx.URL(url, params=params))))
+        return url, params, f"{url}?{query.to_query_string()}" if query.params else url, paging
+
+    def _follow(self, link: str, paging: _Paging, current: str) -> str:
+        """The next page's URL: ``link`` as given, when it stays on the directory, leads to a page not read yet,
+        and the query may read one more page."""
         if not same_origin(self.base_url, link):
             shown = link[:200]
             message = f"the next link {shown!r} leaves {self.base_url}: it is not followed (the API key would leak)"
-            raise DirectoryResponseError(
-                message,
-                report=Report(findings=[codes.LINK_REFUSED(message, where=current)], subject=current),
-                url=current,
-            )
-        if link in seen:
-            message = "the directory sent a next link already followed: paging stops rather than loop"
-            raise DirectoryResponseError(
-                message,
-                report=Report(findings=[codes.LINK_REFUSED(message, where=current)], subject=current),
-                url=current,
-            )
-        seen.add(link)
+            raise _failure(DirectoryResponseError, codes.LINK_REFUSED, message, current)
+        key = _page_key(link)
+        if key in paging.seen:
+            message = "the directory sent a next link already followed (to a page read): paging stops rather than loop"
+            raise _failure(DirectoryResponseError, codes.LINK_REFUSED, message, current)
+        if paging.pages >= self.max_pages:
+            message = f"the query has more than max_pages={self.max_pages} pages: paging stops"
+            raise _failure(DirectoryResponseError, bounds.QUERY_PAGES, message, current)
+        paging.seen.add(key)
         return link
+
+    def _overtime(self, shown: str) -> DirectoryFailure:
+        message = f"the query took longer than max_query_duration={self.max_query_duration:g} s: it stops"
+        return _failure(DirectoryUnavailable, bounds.QUERY_DURATION, message, shown)
+
+    def _budget(self, paging: _Paging, seconds: float, shown: str) -> float:
+        """``seconds`` to wait, when the query has that long left; the query's end otherwise."""
+        if seconds >= paging.deadline.remaining():
+            raise self._overtime(shown)
+        return seconds
+
+    def _ask(self, url: str, params: httpx.QueryParams | None, shown: str, paging: _Paging) -> Exchange:
+        return Exchange(
+            method="GET", url=url, params=params, headers=self._headers(), timeout=self.timeout,
+            deadline=Deadline.after(self.max_duration).sooner(paging.deadline), max_bytes=self.max_page_bytes,
+            error_bytes=MAX_ERROR_BYTES, follow_redirects=False, name=shown,
+        )  # fmt: skip
+
+    def _count(self, paging: _Paging, outcome: Answer | _Broken | DirectoryFailure, shown: str) -> None:
+        """Hold a page's body against ``max_query_bytes``; a request cut by the query's deadline ends the query."""
+        if isinstance(outcome, _Broken) and paging.deadline.passed():
+            raise self._overtime(shown)
+        if isinstance(outcome, Answer) and outcome.status == httpx.codes.OK:
+            paging.size += len(outcome.body)
+            if paging.size > self.max_query_bytes:
+                message = f"the pages of the query hold more than max_query_bytes={self.max_query_bytes} bytes"
+                raise _failure(DirectoryResponseError, bounds.QUERY_BYTES, message, shown)
+
+    def _take(self, paging: _Paging, page: Page, shown: str) -> Page:
+        """``page``, counted; the query's end when it goes past ``max_entries``."""
+        paging.pages += 1
+        paging.entries += len(page.resources)
+        if paging.entries > self.max_entries:
+            message = f"the query holds more than max_entries={self.max_entries} records: paging stops"
+            raise _failure(DirectoryResponseError, bounds.QUERY_ENTRIES, message, shown)
+        return page
 
     def _wait(self) -> float:
         """Seconds to wait for the rate limit before the next request."""
@@ -301,22 +452,26 @@ class _Core:
         ceiling = min(self.max_backoff, self.backoff * 2.0**attempt)
         return ceiling / 2 + self._random.uniform(0, ceiling / 2)
 
-    def _decide(self, outcome: _Reply | _Broken | DirectoryFailure, attempt: int, shown: str) -> Page | float:
+    def _decide(
+        self, outcome: Answer | _Broken | DirectoryFailure, attempt: int, shown: str, paging: _Paging
+    ) -> Page | float:
         """A page, or the seconds to wait before retrying; raises the error when there is no retry left."""
         attempts = attempt + 1
         last = attempt >= self.retries
+        self._count(paging, outcome, shown)
         if isinstance(outcome, DirectoryFailure):
             raise outcome
         if isinstance(outcome, _Broken):
             if outcome.retryable and not last:
                 delay = self._backoff(attempt)
-                log.info("directory: %s; retry %d in %.2f s", outcome.message, attempts, delay)
+                log.info("directory: %s; retry %d in %.2f s", self._scrub(outcome.message), attempts, delay)
                 return delay
             message = outcome.message + (f" ({attempts} attempts)" if attempts > 1 else "")
             report = Report(findings=[codes.NETWORK(message, where=shown)], subject=shown)
             raise DirectoryUnavailable(message, report=report, url=shown)
+        body = scrub_bytes(outcome.body, self._secrets)
         if outcome.status == httpx.codes.OK:
-            return parse_bundle(outcome.body, max_bytes=self.max_page_bytes, url=shown)
+            return self._take(paging, parse_bundle(body, max_bytes=self.max_page_bytes, url=shown), shown)
         retry_after = None
         if outcome.retry_after is not None:
             now = self.wall_clock() if outcome.date is None else None
@@ -327,26 +482,19 @@ class _Core:
             elif retry_after <= self.max_retry_after:
                 delay = retry_after
             else:
-                raise error_for_status(
-                    outcome.status, outcome.body, url=shown, retry_after=retry_after, attempts=attempts
-                )
+                raise error_for_status(outcome.status, body, url=shown, retry_after=retry_after, attempts=attempts)
+            shown = self._scrub(shown)
             log.info("directory: GET %s answered %d; retry %d in %.2f s", shown, outcome.status, attempts, delay)
             return delay
-        raise error_for_status(outcome.status, outcome.body, url=shown, retry_after=retry_after, attempts=attempts)
-
-    def _limit(self, status: int) -> int:
-        return self.max_page_bytes if status == httpx.codes.OK else MAX_ERROR_BYTES
-
-    @staticmethod
-    def _reply(response: httpx.Response, body: bytes) -> _Reply:
-        headers = response.headers
-        return _Reply(
-            status=response.status_code, body=body, retry_after=headers.get("retry-after"), date=headers.get("date")
-        )
+        raise error_for_status(outcome.status, body, url=shown, retry_after=retry_after, attempts=attempts)
 
     @staticmethod
     def _owner_query(address: Address, resource: ResourceType) -> Query:
         return Query.by_address(address, resource)
+
+
+def _failure(kind: type[DirectoryFailure], code: Code, message: str, url: str) -> DirectoryFailure:
+    return kind(message, report=Report(findings=[code(message, where=url)], subject=url), url=url)
 
 
 _OWNER_ORDER = (ResourceType.PRACTITIONER_ROLE, ResourceType.PRACTITIONER, ResourceType.ORGANIZATION)
@@ -396,6 +544,10 @@ class DirectoryClient(ClientOwner, _Core):
         timeout: float = DEFAULT_DIRECTORY_TIMEOUT,
         max_duration: float = DEFAULT_MAX_DURATION,
         max_page_bytes: int = MAX_PAGE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
+        max_query_duration: float = DEFAULT_MAX_QUERY_DURATION,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -414,6 +566,10 @@ class DirectoryClient(ClientOwner, _Core):
             timeout=timeout,
             max_duration=max_duration,
             max_page_bytes=max_page_bytes,
+            max_pages=max_pages,
+            max_entries=max_entries,
+            max_query_bytes=max_query_bytes,
+            max_query_duration=max_query_duration,
             clock=clock,
             wall_clock=wall_clock,
             rng=rng,
@@ -424,16 +580,18 @@ class DirectoryClient(ClientOwner, _Core):
         self.client = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=False)
 
     def pages(self, query: Query) -> Iterator[Page]:
-        """The pages of ``query``, each fetched when the previous one is consumed."""
-        url, params, shown = self._start(query)
-        seen: set[str] = set()
-        while True:
-            page = self._get(url, params, shown)
-            yield page
-            if page.next is None:
-                return
-            url = shown = self._follow(page.next, seen, shown)
-            params = None
+        """The pages of ``query``, each fetched when the previous one is consumed, within the query's bounds."""
+        url, params, shown, paging = self._start(query)
+        try:
+            while True:
+                page = self._get(url, params, shown, paging)
+                yield page
+                if page.next is None:
+                    return
+                url = shown = self._follow(page.next, paging, shown)
+                params = None
+        except DirectoryFailure as error:
+            raise scrub_failure(error, self._secrets) from None
 
     def resources(self, query: Query) -> Iterator[Resource]:
         """The records (Practitioner, PractitionerRole, Organization) of every page of ``query``, lazily."""
@@ -485,37 +643,25 @@ class DirectoryClient(ClientOwner, _Core):
         merged = merge_mailboxes(found)
         return merged[0] if merged else None
 
-    def _get(self, url: str, params: httpx.QueryParams | None, shown: str) -> Page:
+    def _get(self, url: str, params: httpx.QueryParams | None, shown: str, paging: _Paging) -> Page:
         attempt = 0
         while True:
-            wait = self._wait()
+            wait = self._budget(paging, self._wait(), shown)
             if wait > 0:
                 self._sleep(wait)
-            decision = self._decide(self._exchange(url, params, shown), attempt, shown)
+            decision = self._decide(self._exchange(self._ask(url, params, shown, paging)), attempt, shown, paging)
             if isinstance(decision, Page):
                 return decision
-            self._sleep(decision)
+            self._sleep(self._budget(paging, decision, shown))
             attempt += 1
 
-    def _exchange(self, url: str, params: httpx.QueryParams | None, shown: str) -> _Reply | _Broken | DirectoryFailure:
-        deadline = time.monotonic() + self.max_duration
+    def _exchange(self, ask: Exchange) -> Answer | _Broken | DirectoryFailure:
         try:
-            with self.client.stream(
-                "GET", url, params=params, headers=self._headers(), timeout=self.timeout, follow_redirects=False
-            ) as response:
-                try:
-                    body = BoundedBody(shown, response, max_bytes=self._limit(response.status_code), deadline=deadline)
-                    for chunk in response.iter_raw(CHUNK):
-                        body.add(chunk)
-                except DownloadRefused as refused:
-                    if response.status_code == httpx.codes.OK or refused.reason == "timeout":
-                        raise
-                    return self._reply(response, b"")
-                return self._reply(response, b"".join(body.chunks))
+            return exchange(self.client, ask)
         except DownloadRefused as refused:
-            return _refused(shown, refused)
+            return _refused(ask.shown, refused)
         except HTTPX_ERRORS as error:
-            return _broken(shown, error)
+            return _broken(ask.shown, error)
 
 
 class AsyncDirectoryClient(AsyncClientOwner, _Core):
@@ -539,6 +685,10 @@ class AsyncDirectoryClient(AsyncClientOwner, _Core):
         timeout: float = DEFAULT_DIRECTORY_TIMEOUT,
         max_duration: float = DEFAULT_MAX_DURATION,
         max_page_bytes: int = MAX_PAGE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
+        max_query_duration: float = DEFAULT_MAX_QUERY_DURATION,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -557,6 +707,10 @@ class AsyncDirectoryClient(AsyncClientOwner, _Core):
             timeout=timeout,
             max_duration=max_duration,
             max_page_bytes=max_page_bytes,
+            max_pages=max_pages,
+            max_entries=max_entries,
+            max_query_bytes=max_query_bytes,
+            max_query_duration=max_query_duration,
             clock=clock,
             wall_clock=wall_clock,
             rng=rng,
@@ -567,16 +721,18 @@ class AsyncDirectoryClient(AsyncClientOwner, _Core):
         self.client = client if client is not None else httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     async def pages(self, query: Query) -> AsyncIterator[Page]:
-        """The pages of ``query``, each fetched when the previous one is consumed."""
-        url, params, shown = self._start(query)
-        seen: set[str] = set()
-        while True:
-            page = await self._get(url, params, shown)
-            yield page
-            if page.next is None:
-                return
-            url = shown = self._follow(page.next, seen, shown)
-            params = None
+        """The pages of ``query``, each fetched when the previous one is consumed, within the query's bounds."""
+        url, params, shown, paging = self._start(query)
+        try:
+            while True:
+                page = await self._get(url, params, shown, paging)
+                yield page
+                if page.next is None:
+                    return
+                url = shown = self._follow(page.next, paging, shown)
+                params = None
+        except DirectoryFailure as error:
+            raise scrub_failure(error, self._secrets) from None
 
     async def resources(self, query: Query) -> AsyncIterator[Resource]:
         """The records of every page of ``query``, lazily."""
@@ -624,36 +780,23 @@ class AsyncDirectoryClient(AsyncClientOwner, _Core):
         merged = merge_mailboxes(found)
         return merged[0] if merged else None
 
-    async def _get(self, url: str, params: httpx.QueryParams | None, shown: str) -> Page:
+    async def _get(self, url: str, params: httpx.QueryParams | None, shown: str, paging: _Paging) -> Page:
         attempt = 0
         while True:
-            wait = self._wait()
+            wait = self._budget(paging, self._wait(), shown)
             if wait > 0:
                 await self._sleep(wait)
-            decision = self._decide(await self._exchange(url, params, shown), attempt, shown)
+            outcome = await self._exchange(self._ask(url, params, shown, paging))
+            decision = self._decide(outcome, attempt, shown, paging)
             if isinstance(decision, Page):
                 return decision
-            await self._sleep(decision)
+            await self._sleep(self._budget(paging, decision, shown))
             attempt += 1
 
-    async def _exchange(
-        self, url: str, params: httpx.QueryParams | None, shown: str
-    ) -> _Reply | _Broken | DirectoryFailure:
-        deadline = time.monotonic() + self.max_duration
+    async def _exchange(self, ask: Exchange) -> Answer | _Broken | DirectoryFailure:
         try:
-            async with self.client.stream(
-                "GET", url, params=params, headers=self._headers(), timeout=self.timeout, follow_redirects=False
-            ) as response:
-                try:
-                    body = BoundedBody(shown, response, max_bytes=self._limit(response.status_code), deadline=deadline)
-                    async for chunk in response.aiter_raw(CHUNK):
-                        body.add(chunk)
-                except DownloadRefused as refused:
-                    if response.status_code == httpx.codes.OK or refused.reason == "timeout":
-                        raise
-                    return self._reply(response, b"")
-                return self._reply(response, b"".join(body.chunks))
+            return await aexchange(self.client, ask)
         except DownloadRefused as refused:
-            return _refused(shown, refused)
+            return _refused(ask.shown, refused)
         except HTTPX_ERRORS as error:
-            return _broken(shown, error)
+            return _broken(ask.shown, error)

@@ -1,4 +1,9 @@
-"""Finding codes of the directory's bulk extraction and offline index (``MSS-DIR-001`` to ``MSS-DIR-039``)."""
+"""Finding codes of the directory (``MSS-DIR-*``).
+
+``MSS-DIR-001`` to ``MSS-DIR-039``: the bulk extraction and the offline index. ``MSS-DIR-040`` to ``MSS-DIR-049``:
+the bounds of one query of the FHIR API (:class:`~mssante.directory.DirectoryClient`), carried by the
+:class:`~mssante.errors.DirectoryError` that ends the query when one is reached.
+"""
 
 from __future__ import annotations
 
@@ -27,3 +32,17 @@ ZIP_DAMAGED = define_code(
     "MSS-DIR-010", ERROR, "the extraction file in the ZIP archive cannot be inflated: damaged, or not what it declares"
 )
 UNREADABLE = define_code("MSS-DIR-011", ERROR, "the extraction file cannot be read")
+
+# The bounds of one query of the FHIR API (DirectoryClient, AsyncDirectoryClient): reached, the query ends.
+QUERY_PAGES = define_code(
+    "MSS-DIR-040", ERROR, "a query of the directory has more pages than max_pages: no further page is asked"
+)
+QUERY_ENTRIES = define_code(
+    "MSS-DIR-041", ERROR, "a query of the directory holds more records than max_entries: the page past it is not given"
+)
+QUERY_BYTES = define_code(
+    "MSS-DIR-042", ERROR, "the pages of a query of the directory hold more bytes than max_query_bytes: paging stops"
+)
+QUERY_DURATION = define_code(
+    "MSS-DIR-043", ERROR, "a query of the directory took longer than max_query_duration: it stops, without retrying"
+)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
+from mssante._files import open_regular
 from mssante.addresses import MailboxType, check
 from mssante.directory import _directory_codes as codes
 from mssante.directory._models import Mailbox, Person, Structure
@@ -398,7 +399,7 @@ def _stream_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 
 def _open_path(path: Path, stack: contextlib.ExitStack) -> tuple[str, Iterator[bytes]]:
     try:
-        stream = stack.enter_context(path.open("rb"))
+        stream = stack.enter_context(open_regular(path))  # a FIFO or a device (/dev/zero) is refused unopened
         head = stream.read(4)
         stream.seek(0)
         if not _is_zip(head):
@@ -409,7 +410,7 @@ def _open_path(path: Path, stack: contextlib.ExitStack) -> tuple[str, Iterator[b
         data = _bounded_read(stream, _MAX_ARCHIVE)
         stream.seek(0)
     except OSError as error:
-        raise _refuse(codes.UNREADABLE, f"{str(path)[:200]!r} cannot be read ({error.strerror or error})") from None
+        raise _refuse(codes.UNREADABLE, f"{str(path)[:200]!r} cannot be read: {error.strerror or error}") from None
     return _open_zip(data, stream)
 
 

@@ -5,6 +5,12 @@ database file in the user's cache, then answers lookups (address, RPPS, IDNPS, s
 (name, city, postcode, profession, type) without network or key. An import builds a new database file
 beside the old one and renames it over the old one only when it is complete, so that readers always see
 one whole import, and a failed import leaves the previous data in place.
+
+The new file is ``.<index name>.import-<pid>-<random>.tmp``, beside a ``.lock`` file of the same name that the
+import holds locked (``flock``) while it runs. An import killed midway (or a power loss) leaves both behind:
+the next import, or the next :meth:`DirectoryIndex.open`, removes those whose lock no process holds any more,
+and never a running import's. The new file is synced before the rename and the directory after it, so that a
+power loss leaves the old index or the new one, whole.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import contextlib
 import itertools
 import os
 import re
+import secrets
 import sqlite3
-import tempfile
+import stat
+import sys
 import threading
 import time
 import unicodedata
@@ -26,7 +34,7 @@ from typing import Any
 
 import attrs
 
-from mssante._files import cache_directory
+from mssante._files import cache_directory, file_kind, sync_directory
 from mssante.addresses import MailboxType, check
 from mssante.directory._extraction import (
     RECORD_FIELDS,
@@ -140,6 +148,16 @@ _BUILD_PRAGMAS = (
     f"cache_size = -{_CACHE_KIB}",
 )
 
+# The files of an import in progress, beside the index: ".<index>.import-<pid>-<random>" + ".tmp" (the new
+# database) and + ".lock" (held locked by the import while it runs).
+_IMPORT_MARK = ".import-"
+_DATABASE_SUFFIX, _LOCK_SUFFIX = ".tmp", ".lock"
+_COMPANIONS = ("", "-journal", "-wal", "-shm")
+_STALE_SECONDS = 3600  # a leftover no lock can vouch for (earlier versions' ".<index>.XXXXXXXX.tmp") is this old
+_LEGACY_TEMPORARY = re.compile(r"[a-z0-9_]{8}\.tmp", re.ASCII)  # what tempfile.mkstemp named them
+_NEW_FILE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_LOCK_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
 _WORD = re.compile(r"[^\W_]+")
 _RPPS = re.compile(r"[0-9]{11}", re.ASCII)
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -167,6 +185,25 @@ def _create_fts(connection: sqlite3.Connection) -> bool:
 def _fold_function(text: object) -> str | None:
     """``mss_fold(text)`` in SQL, for searches without a full-text index."""
     return _fold(text) if isinstance(text, str) else None
+
+
+def _terms(words: Sequence[str]) -> list[str]:
+    """The words cut where SQLite's tokenizer may cut them, so that each is one FTS5 term (with ``detail=none``
+    a word of two tokens is a phrase query, which FTS5 refuses). unicode61 knows the Unicode 6.1 letters and
+    digits: a character that is one for Python but was not in Unicode 3.2 (the oldest tables Python has),
+    such as U+19B0, separates."""
+    terms: list[str] = []
+    for word in words:
+        piece = ""
+        for char in word:
+            if char.isascii() or unicodedata.ucd_3_2_0.category(char)[0] in "LN":
+                piece += char
+            elif piece:
+                terms.append(piece)
+                piece = ""
+        if piece:
+            terms.append(piece)
+    return terms
 
 
 def _match(words: Sequence[str]) -> str:
@@ -250,11 +287,134 @@ class IndexInfo:
 
 
 def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """The file's identity, None when there is none; DirectoryError for what is not a regular file (SQLite
+    would block on a FIFO)."""
     try:
         status = path.stat()
     except OSError:
         return None
+    if not stat.S_ISREG(status.st_mode):
+        raise DirectoryError(
+            f"{str(path)!r} is {file_kind(status.st_mode)}, not a directory index file: give the path of one"
+        )
     return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+def _check_replaceable(path: Path) -> None:
+    """Refuse to replace what is not a regular file: a device, a FIFO, a directory, a symbolic link."""
+    try:
+        status = os.lstat(path)
+    except OSError:  # nothing there (or no folder yet: creating it says what is wrong)
+        return
+    if not stat.S_ISREG(status.st_mode):
+        raise DirectoryError(
+            f"{str(path)!r} is {file_kind(status.st_mode)}: an import replaces only a regular file (give the path of "
+            "the index file itself, or of one that does not exist yet)"
+        )
+
+
+def _unlocked(descriptor: int) -> bool:
+    """Take the lock of ``descriptor``; False when another process holds it (its import is running)."""
+    if sys.platform == "win32":  # no flock: an open file cannot be deleted there, which keeps a running import's
+        return True
+    import fcntl  # noqa: PLC0415 (POSIX only)
+
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _companions(database: Path) -> list[Path]:
+    return [database.with_name(database.name + suffix) for suffix in _COMPANIONS]
+
+
+def _remove_stale_imports(index: Path) -> list[Path]:
+    """Remove what imports of ``index`` that died (killed, a power loss) left beside it; the files removed.
+
+    Only files named after this index are looked at. A new database whose lock no process holds is removed
+    with its lock; a running import's lock is held, and its files are left alone. A temporary file of an
+    earlier version (``.<index>.XXXXXXXX.tmp``, without lock) is removed once an hour old.
+    """
+    folder = index.parent
+    prefix = f".{index.name}."
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(prefix)]
+    except OSError:
+        return []
+    removed: list[Path] = []
+    now = time.time()
+    for name in names:
+        rest = name[len(prefix) :]
+        if rest.startswith(_IMPORT_MARK[1:]) and name.endswith(_LOCK_SUFFIX):
+            lock = folder / name
+            database = folder / (name[: -len(_LOCK_SUFFIX)] + _DATABASE_SUFFIX)
+            try:
+                descriptor = os.open(lock, _LOCK_FLAGS)
+            except OSError:
+                continue
+            try:
+                if not stat.S_ISREG(os.fstat(descriptor).st_mode) or not _unlocked(descriptor):
+                    continue
+                if sys.platform == "win32" and now - os.fstat(descriptor).st_mtime < _STALE_SECONDS:
+                    continue
+                found = [path for path in _companions(database) if path.exists()]
+                _remove(*found, lock)
+                removed += [path for path in [*found, lock] if not path.exists()]
+            finally:
+                os.close(descriptor)
+        elif _LEGACY_TEMPORARY.fullmatch(rest):
+            legacy = folder / name
+            with contextlib.suppress(OSError):
+                status = os.lstat(legacy)
+                if stat.S_ISREG(status.st_mode) and now - status.st_mtime > _STALE_SECONDS:
+                    _remove(*_companions(legacy))
+                    removed += [legacy] if not legacy.exists() else []
+    return removed
+
+
+class _ImportFiles:
+    """The new database file of one import and its lock, held from creation until :meth:`release`."""
+
+    def __init__(self, index: Path) -> None:
+        self.database, self.lock, self._descriptor = self._claim(index)
+
+    @staticmethod
+    def _claim(index: Path) -> tuple[Path, Path, int]:
+        for _ in range(100):
+            stem = f".{index.name}{_IMPORT_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+            lock, database = index.with_name(stem + _LOCK_SUFFIX), index.with_name(stem + _DATABASE_SUFFIX)
+            try:
+                descriptor = os.open(lock, _NEW_FILE_FLAGS, 0o600)
+            except FileExistsError:
+                continue
+            if sys.platform != "win32":
+                import fcntl  # noqa: PLC0415 (POSIX only)
+
+                fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only while a sweeper looks at it
+                if os.fstat(descriptor).st_nlink == 0:  # that sweeper took it for stale and removed it
+                    os.close(descriptor)
+                    continue
+            try:
+                os.close(os.open(database, _NEW_FILE_FLAGS, 0o600))
+            except BaseException:
+                _remove(lock)
+                os.close(descriptor)
+                raise
+            return database, lock, descriptor
+        raise FileExistsError(f"no free name for the new index file beside {str(index)!r}")
+
+    def release(self) -> None:
+        """Remove what is left of the new file (nothing once renamed into place), then the lock."""
+        _remove(*_companions(self.database), self.lock)
+        os.close(self._descriptor)
 
 
 class DirectoryIndex:
@@ -285,7 +445,9 @@ class DirectoryIndex:
         The file need not exist yet: :meth:`import_extraction` creates it. Queries on a missing or
         damaged file raise :class:`~mssante.errors.DirectoryError`.
         """
-        return cls(Path(path) if path is not None else cache_directory("directory") / DEFAULT_INDEX_NAME)
+        index = cls(Path(path) if path is not None else cache_directory("directory") / DEFAULT_INDEX_NAME)
+        _remove_stale_imports(index.path)
+        return index
 
     def __enter__(self) -> DirectoryIndex:
         return self
@@ -425,6 +587,10 @@ class DirectoryIndex:
         with self._lock:
             self._connect()  # which tables to query depends on the index
             full_text = self._full_text
+        if full_text:
+            names, cities = _terms(names), _terms(cities)
+            if (name is not None and not names) or (city is not None and not cities):
+                return ()
         clauses: list[tuple[str, Sequence[object]]] = []
         if cities:
             clauses.append(_structure_words("city", cities, full_text=full_text))
@@ -496,26 +662,26 @@ class DirectoryIndex:
         """
         started = time.perf_counter()
         imported_at = at or datetime.now(timezone.utc)
+        _check_replaceable(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-            os.close(handle)
+            _remove_stale_imports(self.path)
+            files = _ImportFiles(self.path)
         except OSError as error:
             raise DirectoryError(
                 f"the directory index cannot be written in {str(self.path.parent)!r} ({error})"
             ) from None
-        temporary = Path(name)
         try:
-            result = self._build(temporary, source, progress, imported_at, started)
-            temporary.replace(self.path)
+            result = self._build(files.database, source, progress, imported_at, started)
+            _check_replaceable(self.path)  # again: what appeared meanwhile is not replaced either
+            files.database.replace(self.path)
+            sync_directory(self.path.parent)
         except sqlite3.Error as error:
             raise DirectoryError(f"the directory index {str(self.path)!r} cannot be written ({error})") from None
         except OSError as error:
             raise DirectoryError(f"the directory index {str(self.path)!r} cannot be replaced ({error})") from None
         finally:
-            for leftover in (temporary, Path(f"{temporary}-journal")):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+            files.release()
         self.close()
         return attrs.evolve(result, seconds=time.perf_counter() - started)
 
@@ -566,8 +732,11 @@ class DirectoryIndex:
             connection.execute("COMMIT")
         finally:
             connection.close()
-        with temporary.open("rb+") as written:
-            os.fsync(written.fileno())
+        descriptor = os.open(temporary, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        try:  # the build ran with synchronous=OFF: all of it reaches the disk before the rename
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         return ImportResult(
             source=reader.name,
             rows=rows,

@@ -7,13 +7,35 @@ from typing import Any
 
 import httpx
 
-from mssante._http import HTTPX_ERRORS
-from mssante.directory._client import _api_key
-from mssante.directory._fhir import MAX_PAGE_BYTES, DirectoryResponseError, error_for_status, read_json
+from mssante._http import (
+    DEFAULT_MAX_DURATION,
+    HTTPX_ERRORS,
+    Deadline,
+    DownloadRefused,
+    Exchange,
+    check_seconds,
+    exchange,
+)
+from mssante._secrets import scrub_bytes
+from mssante._version import __version__
+from mssante.directory import _fhir_codes as codes
+from mssante.directory._client import _api_key, _endpoint, _positive, scrub_failure
+from mssante.directory._fhir import (
+    MAX_ERROR_BYTES,
+    DirectoryFailure,
+    DirectoryResponseError,
+    DirectoryUnavailable,
+    error_for_status,
+    read_json,
+)
 from mssante.directory._publication import MailboxPatch, PatchTarget
 from mssante.errors import DirectoryError
+from mssante.report import Code, Report
 
-__all__ = ["MailboxPublisher"]
+__all__ = ["DEFAULT_MAX_ANSWER_BYTES", "MailboxPublisher"]
+
+DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024
+"""The largest answer read from the write endpoint (one resource), decoded: past it the answer is refused."""
 
 _DRAFT = (
     "the directory's write API for mailboxes is a draft ANS has not opened yet (its server is 'à définir'): "
@@ -28,6 +50,13 @@ class MailboxPublisher:
     authorisation rules are not settled. Each :meth:`publish` sends one conditional PATCH and
     returns the updated resource; 412 (several resources match) and 404 (none) are
     :class:`~mssante.errors.DirectoryError` with the server's diagnostics.
+
+    The key goes to ``base_url`` only: https, or plain http to an IP loopback address or ``localhost`` (tests),
+    decided on the URL as httpx reads it, never with credentials in it; redirections are not followed. Each
+    publication has ``timeout`` per network operation and ``max_duration`` as a whole, which an endpoint that
+    trickles its bytes cannot stretch. The answer is read as it arrives, within ``max_bytes`` (decoded, when it is
+    gzip or deflate: a compression bomb is cut as it inflates). Errors never hold the key nor a bearer token, even
+    when the endpoint echoes them.
     """
 
     def __init__(
@@ -38,37 +67,60 @@ class MailboxPublisher:
         accept_draft_api: bool = False,
         client: httpx.Client | None = None,
         timeout: float = 35.0,
+        max_duration: float = DEFAULT_MAX_DURATION,
+        max_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         if not accept_draft_api:
             raise DirectoryError(_DRAFT)
-        if not base_url.startswith("https://") and not base_url.startswith(("http://127.0.0.1", "http://localhost")):
-            raise ValueError("the write endpoint is reached over https (http only on the loopback, for tests)")
-        self._base_url = base_url
+        self._base_url = _endpoint(base_url, "the write endpoint's base_url")
         self._key = _api_key(api_key, environ)
+        self.timeout = check_seconds("timeout", timeout)
+        self.max_duration = check_seconds("max_duration", max_duration)
+        self.max_bytes = _positive("max_bytes", max_bytes)
         self._owned = client is None
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"MailboxPublisher({self._base_url!r})"
 
     def publish(self, target: PatchTarget, patch: MailboxPatch) -> dict[str, Any]:
         """Send ``patch`` to the resource ``target`` names; the resource as the server updated it."""
         if patch.resource_type != target.resource_type:
             raise ValueError(f"a patch of {patch.resource_type} sent to a {target.resource_type}")
         url = target.url(self._base_url)
+        try:
+            return self._publish(url, target, patch)
+        except DirectoryFailure as error:
+            raise scrub_failure(error, (self._key,)) from None
+
+    def _publish(self, url: str, target: PatchTarget, patch: MailboxPatch) -> dict[str, Any]:
         headers = {
             "ESANTE-API-KEY": self._key,
             "Content-Type": "application/fhir+json",
             "Accept": "application/fhir+json",
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": f"mssante/{__version__}",
         }
+        ask = Exchange(
+            method="PATCH", url=url, headers=headers, content=patch.to_bytes(), timeout=self.timeout,
+            deadline=Deadline.after(self.max_duration), max_bytes=self.max_bytes, error_bytes=MAX_ERROR_BYTES,
+            follow_redirects=False, decode=True,
+        )  # fmt: skip
         try:
-            answer = self._client.patch(url, content=patch.to_bytes(), headers=headers)
+            answer = exchange(self._client, ask)
+        except DownloadRefused as refused:
+            raise _refused(url, refused) from None
         except HTTPX_ERRORS as error:
-            raise DirectoryError(f"the directory's write endpoint did not answer: {type(error).__name__}") from None
-        body = answer.content[: MAX_PAGE_BYTES + 1]
-        if answer.status_code != 200:
-            raise error_for_status(answer.status_code, body, url=url)
-        value = read_json(body, max_bytes=MAX_PAGE_BYTES, url=url)
+            message = f"the directory's write endpoint did not answer: {type(error).__name__}"
+            raise DirectoryUnavailable(message, report=_report(codes.NETWORK, message, url), url=url) from None
+        body = scrub_bytes(answer.body, (self._key,))
+        if answer.status != httpx.codes.OK:
+            raise error_for_status(answer.status, body, url=url)
+        value = read_json(body, max_bytes=self.max_bytes, url=url)
         if not isinstance(value, dict) or value.get("resourceType") != target.resource_type:
-            raise DirectoryResponseError(f"the write endpoint answered no {target.resource_type}")
+            message = f"the write endpoint answered no {target.resource_type}"
+            raise DirectoryResponseError(message, report=_report(codes.NOT_EXPECTED, message, url), url=url)
         return value
 
     def close(self) -> None:
@@ -81,3 +133,16 @@ class MailboxPublisher:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _report(code: Code, message: str, url: str) -> Report:
+    return Report(findings=[code(message, where=url)], subject=url)
+
+
+def _refused(url: str, refused: DownloadRefused) -> DirectoryFailure:
+    """The error of an answer refused as it arrived: too late, too large, or an encoding that cannot be read."""
+    message = str(refused)
+    if refused.reason == "timeout":
+        return DirectoryUnavailable(message, report=_report(codes.NETWORK, message, url), url=url)
+    code = codes.TOO_LARGE if refused.reason == "oversize" else codes.NOT_JSON
+    return DirectoryResponseError(message, report=_report(code, message, url), url=url)

@@ -7,8 +7,11 @@ decide a status: give what they return to :class:`~mssante.pki.RevocationChecker
 - Only ``http`` and ``https`` URLs are fetched; an LDAP-only distribution point gives an info finding and any
   other scheme a warning.
 - Bodies are bounded (``max_bytes``, 64 MiB by default for CRLs, 1 MiB for OCSP), must not be content-encoded
-  (``Accept-Encoding: identity`` is sent, so a compression bomb cannot inflate), and each request has a
-  ``timeout`` per network operation and ``max_duration`` overall.
+  (``Accept-Encoding: identity`` is sent, so a compression bomb cannot inflate), and each network operation has a
+  ``timeout``. Each call (:meth:`~CrlFetcher.fetch`, :meth:`~CrlFetcher.checker_for`, :meth:`~CrlFetcher.ocsp`) has
+  ``max_duration`` as a whole, every URL it tries, each redirection, the handshake and the headers included: a server
+  that trickles its bytes cannot stretch it, and a URL not yet tried when it passes is not asked
+  (:func:`mssante._http.exchange`).
 - A ``progress`` callback hears of each body as it arrives (bytes so far, declared length), for a progress bar.
 - Every ``httpx`` error becomes a finding (``fetch``) or a :class:`RevocationFetchError` (``ocsp``).
 - With a :class:`CrlCache`, a CRL still fresh at ``at`` (before its nextUpdate, and issued less than
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
@@ -38,19 +40,23 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from mssante._files import read_regular
 from mssante._http import (
-    CHUNK,
     DEFAULT_MAX_DURATION,
     DEFAULT_TIMEOUT,
     HTTPX_ERRORS,
     MAX_URL_LENGTH,
     Answer,
     AsyncClientOwner,
-    BoundedBody,
     ClientOwner,
+    Deadline,
     DownloadRefused,
+    Exchange,
+    aexchange,
     atomic_write,
     cache_directory,
+    check_seconds,
+    exchange,
 )
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import _revocation_codes as codes
@@ -252,16 +258,15 @@ class CrlCache:
         """The cached CRL of ``url``, or None when there is none or it cannot be read."""
         crl_path, meta_path = self._paths(url)
         try:
-            with crl_path.open("rb") as file:
-                data = file.read(self.max_bytes + 1)
-        except OSError:
+            data = read_regular(crl_path, limit=self.max_bytes)
+        except OSError:  # missing, not a regular file, or larger than max_bytes
             return None
         try:
             crl = IndexedCrl.load(data, max_bytes=self.max_bytes, source=url)
         except InvalidInput:
             return None
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads(read_regular(meta_path, limit=64 * 1024).decode("utf-8"))
         except (OSError, ValueError):
             meta = {}
         if (
@@ -377,9 +382,24 @@ class _Fetcher:
         self.progress = progress
         self.refresh_after = refresh_after
         self.max_bytes = max_bytes
-        self.timeout = timeout
-        self.max_duration = max_duration
+        self.timeout = check_seconds("timeout", timeout)
+        self.max_duration = check_seconds("max_duration", max_duration)
         self.crl_signers = tuple(crl_signers)
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        max_bytes: int,
+        deadline: Deadline,
+        content: bytes | None,
+    ) -> Exchange:
+        return Exchange(
+            method=method, url=url, headers=headers, content=content, deadline=deadline, timeout=self.timeout,
+            max_bytes=max_bytes, progress=self.progress,
+        )  # fmt: skip
 
     def _crl_headers(self, cached: CachedCrl | None) -> dict[str, str]:
         headers = {"Accept": "application/pkix-crl, application/x-pkcs7-crl;q=0.9, */*;q=0.5"}
@@ -476,8 +496,14 @@ class CrlFetcher(ClientOwner, _Fetcher):
     ) -> tuple[list[IndexedCrl], list[Finding]]:
         """The CRLs of ``cert``'s HTTP distribution points (one per point), verified for ``issuer``, and findings.
 
-        ``at`` decides whether a cached CRL is still fresh and when CRL signers must be valid.
+        ``at`` decides whether a cached CRL is still fresh and when CRL signers must be valid. The whole call has
+        ``max_duration``: a URL not tried when it passes is not asked (a download failure finding says so).
         """
+        return self._fetch(cert, issuer, at=at, deadline=Deadline.after(self.max_duration))
+
+    def _fetch(
+        self, cert: x509.Certificate, issuer: x509.Certificate, *, at: datetime, deadline: Deadline
+    ) -> tuple[list[IndexedCrl], list[Finding]]:
         at = _utc(at)
         plan, findings = _distribution_points(cert)
         crls: list[IndexedCrl] = []
@@ -486,7 +512,9 @@ class CrlFetcher(ClientOwner, _Fetcher):
                 cached, fresh, notes = self._cached(url, at)
                 crl: IndexedCrl | None = fresh
                 if crl is None:
-                    answer = self._answer("GET", url, headers=self._crl_headers(cached), max_bytes=self.max_bytes)
+                    answer = self._answer(
+                        "GET", url, headers=self._crl_headers(cached), max_bytes=self.max_bytes, deadline=deadline
+                    )
                     crl, notes = self._settle(url, answer, issuer, at=at, cached=cached)
                 findings += notes
                 if crl is not None:
@@ -507,11 +535,13 @@ class CrlFetcher(ClientOwner, _Fetcher):
         For a peer met at connection time (the transports do this when given a fetcher as ``revocation``):
         the CRLs come from the distribution points of the certificates themselves, through the cache; the
         findings say what could not be had, and a certificate whose CRL is missing is then of unknown status.
+        The whole call has ``max_duration`` (not each CRL), so that a connection waits that long at most.
         """
         crls: list[IndexedCrl] = []
         findings: list[Finding] = []
+        deadline = Deadline.after(self.max_duration)
         for subject, issuer in _path(certificate, store):
-            got, notes = self.fetch(subject, issuer, at=at)
+            got, notes = self._fetch(subject, issuer, at=at, deadline=deadline)
             crls += got
             findings += notes
         return RevocationChecker(crls=crls, mode=RevocationMode(mode), crl_signers=self.crl_signers), findings
@@ -519,7 +549,8 @@ class CrlFetcher(ClientOwner, _Fetcher):
     def ocsp(self, cert: x509.Certificate, issuer: x509.Certificate) -> bytes | None:
         """The DER OCSP response for ``cert`` from its responder (AIA, http only), or None when it names none.
 
-        Raises :class:`RevocationFetchError` when no responder gave a readable OCSP response.
+        Raises :class:`RevocationFetchError` when no responder gave a readable OCSP response. The whole call has
+        ``max_duration``.
         """
         urls = _ocsp_urls(cert)
         if not urls:
@@ -527,8 +558,11 @@ class CrlFetcher(ClientOwner, _Fetcher):
         request = build_ocsp_request(cert, issuer)
         headers = {"Content-Type": OCSP_REQUEST_TYPE, "Accept": OCSP_RESPONSE_TYPE, "Accept-Encoding": "identity"}
         error = RevocationFetchError("no OCSP responder", url="")
+        deadline = Deadline.after(self.max_duration)
         for url in urls:
-            answer = self._answer("POST", url, headers=headers, content=request, max_bytes=MAX_OCSP_RESPONSE_BYTES)
+            answer = self._answer(
+                "POST", url, headers=headers, content=request, max_bytes=MAX_OCSP_RESPONSE_BYTES, deadline=deadline
+            )
             if isinstance(answer, RevocationFetchError):
                 error = answer
                 continue
@@ -539,21 +573,20 @@ class CrlFetcher(ClientOwner, _Fetcher):
         raise error
 
     def _answer(
-        self, method: str, url: str, *, headers: dict[str, str], max_bytes: int, content: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        max_bytes: int,
+        deadline: Deadline,
+        content: bytes | None = None,
     ) -> Answer | RevocationFetchError:
-        deadline = time.monotonic() + self.max_duration
+        ask = self._exchange(method, url, headers=headers, max_bytes=max_bytes, deadline=deadline, content=content)
         try:
-            with self.client.stream(method, url, headers=headers, content=content, timeout=self.timeout) as response:
-                if response.status_code != httpx.codes.OK:
-                    return Answer.without_body(response)
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
-                for chunk in response.iter_raw(CHUNK):
-                    body.add(chunk)
-                return body.answer()
+            return exchange(self.client, ask)
         except DownloadRefused as refused:
             return RevocationFetchError(str(refused), url=url)
-        except RevocationFetchError as error:
-            return error
         except HTTPX_ERRORS as error:
             return _failure(method, url, error)
 
@@ -587,6 +620,11 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
         self, cert: x509.Certificate, issuer: x509.Certificate, *, at: datetime
     ) -> tuple[list[IndexedCrl], list[Finding]]:
         """The CRLs of ``cert``'s HTTP distribution points, verified for ``issuer``; see :meth:`CrlFetcher.fetch`."""
+        return await self._fetch(cert, issuer, at=at, deadline=Deadline.after(self.max_duration))
+
+    async def _fetch(
+        self, cert: x509.Certificate, issuer: x509.Certificate, *, at: datetime, deadline: Deadline
+    ) -> tuple[list[IndexedCrl], list[Finding]]:
         at = _utc(at)
         plan, findings = _distribution_points(cert)
         crls: list[IndexedCrl] = []
@@ -595,7 +633,9 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
                 cached, fresh, notes = self._cached(url, at)
                 crl: IndexedCrl | None = fresh
                 if crl is None:
-                    answer = await self._answer("GET", url, headers=self._crl_headers(cached), max_bytes=self.max_bytes)
+                    answer = await self._answer(
+                        "GET", url, headers=self._crl_headers(cached), max_bytes=self.max_bytes, deadline=deadline
+                    )
                     crl, notes = self._settle(url, answer, issuer, at=at, cached=cached)
                 findings += notes
                 if crl is not None:
@@ -614,8 +654,9 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
         """The CRLs of ``certificate`` and of the CAs above it as a checker; see :meth:`CrlFetcher.checker_for`."""
         crls: list[IndexedCrl] = []
         findings: list[Finding] = []
+        deadline = Deadline.after(self.max_duration)
         for subject, issuer in _path(certificate, store):
-            got, notes = await self.fetch(subject, issuer, at=at)
+            got, notes = await self._fetch(subject, issuer, at=at, deadline=deadline)
             crls += got
             findings += notes
         return RevocationChecker(crls=crls, mode=RevocationMode(mode), crl_signers=self.crl_signers), findings
@@ -628,9 +669,10 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
         request = build_ocsp_request(cert, issuer)
         headers = {"Content-Type": OCSP_REQUEST_TYPE, "Accept": OCSP_RESPONSE_TYPE, "Accept-Encoding": "identity"}
         error = RevocationFetchError("no OCSP responder", url="")
+        deadline = Deadline.after(self.max_duration)
         for url in urls:
             answer = await self._answer(
-                "POST", url, headers=headers, content=request, max_bytes=MAX_OCSP_RESPONSE_BYTES
+                "POST", url, headers=headers, content=request, max_bytes=MAX_OCSP_RESPONSE_BYTES, deadline=deadline
             )
             if isinstance(answer, RevocationFetchError):
                 error = answer
@@ -642,22 +684,19 @@ class AsyncCrlFetcher(AsyncClientOwner, _Fetcher):
         raise error
 
     async def _answer(
-        self, method: str, url: str, *, headers: dict[str, str], max_bytes: int, content: bytes | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        max_bytes: int,
+        deadline: Deadline,
+        content: bytes | None = None,
     ) -> Answer | RevocationFetchError:
-        deadline = time.monotonic() + self.max_duration
+        ask = self._exchange(method, url, headers=headers, max_bytes=max_bytes, deadline=deadline, content=content)
         try:
-            async with self.client.stream(
-                method, url, headers=headers, content=content, timeout=self.timeout
-            ) as response:
-                if response.status_code != httpx.codes.OK:
-                    return Answer.without_body(response)
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
-                async for chunk in response.aiter_raw(CHUNK):
-                    body.add(chunk)
-                return body.answer()
+            return await aexchange(self.client, ask)
         except DownloadRefused as refused:
             return RevocationFetchError(str(refused), url=url)
-        except RevocationFetchError as error:
-            return error
         except HTTPX_ERRORS as error:
             return _failure(method, url, error)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from mssante._files import check_regular
 from mssante.errors import InvalidInput
 from mssante.pki._anchors import TrustStore
 from mssante.pki._load import Pkcs12Bundle
@@ -55,6 +56,9 @@ def _load_identity(
     context: ssl.SSLContext, certificate: _Path | Pkcs12Bundle, key: _Path | None, password: bytes | None
 ) -> None:
     if not isinstance(certificate, Pkcs12Bundle):
+        for path in (certificate, key):  # OpenSSL would block on a FIFO and read a device for ever
+            if path is not None:
+                check_regular(path)
         context.load_cert_chain(certificate, key, password)
         return
     if key is not None or password is not None:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
+from mssante._files import check_regular
 from mssante.errors import MssanteError
 from mssante.tracking._store import Event, RecipientState, Status, StoreSession, Tracked
 
@@ -169,6 +170,12 @@ class SqliteStore:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._before_commit: Callable[[], None] | None = None  # a test hook: runs after the writes, before COMMIT
+        try:
+            check_regular(self.path)  # SQLite would block on a FIFO, or read a device
+        except OSError as error:
+            raise TrackingStoreError(
+                f"the tracking database {str(self.path)!r} cannot be opened: {error.strerror or error}"
+            ) from None
         try:
             self._connection = sqlite3.connect(
                 str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False

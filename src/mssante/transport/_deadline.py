@@ -24,7 +24,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 
-from mssante.errors import InvalidInput
+from mssante._http import check_seconds
 
 __all__ = ["DEFAULT_MAX_DURATION", "DeadlinePassed", "Watchdog", "check_max_duration", "deadline_passed"]
 
@@ -33,14 +33,8 @@ DEFAULT_MAX_DURATION = 300.0
 
 
 def check_max_duration(max_duration: float) -> float:
-    """``max_duration`` as a number of seconds; InvalidInput when it is not a positive finite number."""
-    try:
-        seconds = float(max_duration)
-    except (TypeError, ValueError):
-        seconds = float("nan")
-    if not 0 < seconds < float("inf"):
-        raise InvalidInput(f"max_duration is a positive number of seconds, not {max_duration!r}")
-    return seconds
+    """``max_duration`` as a number of seconds; ValueError when it is not a positive finite number."""
+    return check_seconds("max_duration", max_duration)
 
 
 def deadline_passed(server: str, seconds: float, doing: str) -> str:

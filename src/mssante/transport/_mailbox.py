@@ -39,6 +39,7 @@ __all__ = ["FetchedMessage", "Mailbox"]
 _UID = re.compile(r"[1-9][0-9]{0,9}")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
+_UIDVALIDITY = re.compile(r"[1-9][0-9]{0,9}")
 
 
 class _Imap(imaplib.IMAP4):
@@ -127,6 +128,16 @@ def _shutdown(imap: _Imap) -> None:
         imap.sock.close()
 
 
+def _uidvalidity(imap: imaplib.IMAP4) -> str | None:
+    """The UIDVALIDITY the server announced at SELECT, None when it did not."""
+    _, values = imap.response("UIDVALIDITY")
+    for value in values or ():
+        text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+        if _UIDVALIDITY.fullmatch(text):
+            return text
+    return None
+
+
 def _check_uid(uid: str) -> str:
     uid = str(uid)
     if not _UID.fullmatch(uid):
@@ -188,6 +199,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
         self._limits = limits or MimeLimits()
         self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
         self._imap: _Imap | None = None
+        self._uidvalidity: str | None = None
 
     def __repr__(self) -> str:
         state = "connected" if self._imap is not None else "not connected"
@@ -293,6 +305,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
         selected = imap.select(_quote(self.folder))
         if selected[0] != "OK":
             raise TransportError(f"{self.server} refused SELECT {self.folder}: {selected[0]} {_text(selected[1])}")
+        self._uidvalidity = _uidvalidity(imap)
 
     def _check_server(self, imap: _Imap) -> None:
         sock = imap.sock
@@ -412,20 +425,34 @@ class Mailbox(ClientSession[Callable[[], str]]):
             data = self._uid(imap, "SEARCH", "UNSEEN")
         return [uid for item in data if isinstance(item, bytes) for uid in item.decode("ascii").split()]
 
+    @property
+    def uidvalidity(self) -> str | None:
+        """The folder's UIDVALIDITY as announced at SELECT; None before the session opens or when none was."""
+        return self._uidvalidity
+
     def fetch(self, uid: str) -> FetchedMessage:
         """Read one message without marking it seen (``BODY.PEEK[]``) and parse it.
 
-        Refuses a message whose ``RFC822.SIZE`` is over ``max_bytes`` before reading its content.
+        Refuses a message whose ``RFC822.SIZE`` is over ``max_bytes`` before reading its content. A message that
+        cannot be parsed raises :class:`~mssante.errors.InvalidInput`: :meth:`fetch_raw` still gives its bytes.
         """
+        uid, raw, flags = self._read(uid)
+        message = parse(raw, limits=self._limits)
+        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+
+    def fetch_raw(self, uid: str) -> bytes:
+        """The exact bytes of one message, not parsed and not marked seen (``BODY.PEEK[]``), bounded as by fetch."""
+        return self._read(uid)[1]
+
+    def _read(self, uid: str) -> tuple[str, bytes, tuple[str, ...]]:
         uid = _check_uid(uid)
         with self._operation() as imap:
             raw, flags = self._fetch(imap, uid)
         if len(raw) > self.max_bytes:
             self._audit_fetch(uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
             raise TransportError(f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit")
-        message = parse(raw, limits=self._limits)
         self._audit_fetch(uid, len(raw), ok=True)
-        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+        return uid, raw, flags
 
     def _fetch(self, imap: _Imap, uid: str) -> tuple[bytes, tuple[str, ...]]:
         """The bytes and the flags of message ``uid``, its size checked first."""

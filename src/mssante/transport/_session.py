@@ -12,6 +12,7 @@ import os
 import ssl
 from typing import Generic, TypeVar
 
+from mssante._secrets import scrub
 from mssante.errors import TransportError
 from mssante.pki import Pkcs12Bundle, TrustStore, client_context, load_pkcs12
 from mssante.pki import _codes as pki_codes
@@ -131,10 +132,7 @@ class ClientSession(Generic[Token]):
 
     def _scrub(self, text: str, secrets: tuple[str, ...] = ()) -> str:
         """``text`` (a server's answer) without the token, the password or their encodings."""
-        for secret in (*secrets, self._password or ""):
-            if secret:
-                text = text.replace(secret, "[secret]")
-        return text
+        return scrub(text, (*secrets, self._password or ""))
 
     def _handshake_refused(self, error: ssl.SSLCertVerificationError) -> TransportError:
         """The error (audited) for a server certificate OpenSSL refused in the handshake, with its finding code."""

@@ -8,7 +8,9 @@ from the cache, and a :class:`~mssante.report.Report` that says what happened.
   :class:`~mssante.pki.TrustStore` (production by default) and nothing else: never the system store. The ANS
   server presents an IGC Santé certificate.
 - Bodies are bounded (``max_bytes``), must not be content-encoded (``Accept-Encoding: identity`` is sent), and
-  each request has a ``timeout`` per network operation and ``max_duration`` overall.
+  each request has a ``timeout`` per network operation and ``max_duration`` overall: connecting, the TLS handshake,
+  the headers, the body and each redirection, which a server that trickles its bytes cannot stretch
+  (:func:`mssante._http.exchange`). A redirection to anything but https is refused before it is followed.
 - A ``progress`` callback hears of each body as it arrives (bytes so far, declared length), for a progress bar.
 - A downloaded document replaces the cached one only when it parsed as a whole allow-list, matched
   ``expected_sha256`` when one is given, and was not generated before the cached one. Otherwise, and when the
@@ -28,7 +30,6 @@ import hashlib
 import json
 import re
 import ssl
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -37,19 +38,23 @@ from pathlib import Path
 import attrs
 import httpx
 
+from mssante._files import FileTooLarge, read_regular
 from mssante._http import (
-    CHUNK,
     DEFAULT_MAX_DURATION,
     DEFAULT_TIMEOUT,
     HTTPX_ERRORS,
     MAX_URL_LENGTH,
     Answer,
     AsyncClientOwner,
-    BoundedBody,
     ClientOwner,
+    Deadline,
     DownloadRefused,
+    Exchange,
+    aexchange,
     atomic_write,
     cache_directory,
+    check_seconds,
+    exchange,
 )
 from mssante._version import __version__
 from mssante.errors import InvalidInput, TrustError
@@ -136,11 +141,10 @@ def _sha256(value: object) -> str | None:
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:
-    with path.open("rb") as file:
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"{path} is larger than {limit} bytes")
-    return data
+    try:
+        return read_regular(path, limit=limit)
+    except FileTooLarge:
+        raise ValueError(f"{path} is larger than {limit} bytes") from None
 
 
 def _moment(value: object) -> datetime:
@@ -318,7 +322,11 @@ class AllowListCache:
             last_modified=last_modified,
         )
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not cached.path.is_file() or hashlib.sha256(cached.path.read_bytes()).hexdigest() != cached.sha256:
+        try:
+            current = hashlib.sha256(_read_bounded(cached.path, self.max_bytes)).hexdigest()
+        except (OSError, ValueError):
+            current = None
+        if current != cached.sha256:
             atomic_write(cached.path, data)
         self._write_metadata(cached)
         for stale in self.directory.glob(f"{_DATA_PREFIX}*.xml"):
@@ -429,8 +437,8 @@ class _Fetcher:
         self.cache = cache
         self.expected_sha256 = _sha256(expected_sha256)
         self.max_bytes = max_bytes
-        self.timeout = timeout
-        self.max_duration = max_duration
+        self.timeout = check_seconds("timeout", timeout)
+        self.max_duration = check_seconds("max_duration", max_duration)
         self.progress = progress
 
     def __repr__(self) -> str:
@@ -447,6 +455,18 @@ class _Fetcher:
         cached, report = self.cache.read()
         conditional = cached is not None and cached.url == self.url and expected in (None, cached.sha256)
         return _Plan(cached=cached, conditional=conditional, report=attrs.evolve(report, subject=self.url))
+
+    def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Exchange:
+        """One GET of ``url`` within the fetcher's limits; a redirection elsewhere than https is not followed."""
+
+        def https_only(target: httpx.URL) -> None:
+            if target.scheme != "https":
+                raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {target}, which is not https"))
+
+        return Exchange(
+            method="GET", url=url, headers=headers, deadline=Deadline.after(self.max_duration), timeout=self.timeout,
+            max_bytes=max_bytes, redirect=https_only, progress=self.progress,
+        )  # fmt: skip
 
     @staticmethod
     def _headers(plan: _Plan) -> dict[str, str]:
@@ -624,17 +644,8 @@ class AllowListFetcher(ClientOwner, _Fetcher):
         return _checksum(url, self._answer(url, headers=headers, max_bytes=MAX_CHECKSUM_BYTES))
 
     def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Answer | Finding:
-        deadline = time.monotonic() + self.max_duration
         try:
-            with self.client.stream("GET", url, headers=headers, timeout=self.timeout) as response:
-                if response.status_code != httpx.codes.OK:
-                    return Answer.without_body(response)
-                if response.url.scheme != "https":
-                    raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
-                for chunk in response.iter_raw(CHUNK):
-                    body.add(chunk)
-                return body.answer()
+            return exchange(self.client, self._exchange(url, headers=headers, max_bytes=max_bytes))
         except _Refused as refused:
             return refused.finding
         except DownloadRefused as refused:
@@ -693,17 +704,8 @@ class AsyncAllowListFetcher(AsyncClientOwner, _Fetcher):
         return _checksum(url, await self._answer(url, headers=headers, max_bytes=MAX_CHECKSUM_BYTES))
 
     async def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Answer | Finding:
-        deadline = time.monotonic() + self.max_duration
         try:
-            async with self.client.stream("GET", url, headers=headers, timeout=self.timeout) as response:
-                if response.status_code != httpx.codes.OK:
-                    return Answer.without_body(response)
-                if response.url.scheme != "https":
-                    raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {response.url}, which is not https"))
-                body = BoundedBody(url, response, max_bytes=max_bytes, deadline=deadline, progress=self.progress)
-                async for chunk in response.aiter_raw(CHUNK):
-                    body.add(chunk)
-                return body.answer()
+            return await aexchange(self.client, self._exchange(url, headers=headers, max_bytes=max_bytes))
         except _Refused as refused:
             return refused.finding
         except DownloadRefused as refused:

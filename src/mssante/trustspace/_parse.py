@@ -16,6 +16,7 @@ import attrs
 import defusedxml  # type: ignore[import-untyped,unused-ignore]
 import defusedxml.ElementTree  # type: ignore[import-untyped,unused-ignore]
 
+from mssante._files import FileTooLarge, read_regular
 from mssante.addresses import normalise_domain
 from mssante.addresses._address import _PLAIN_DOMAIN
 from mssante.errors import InvalidAddress, InvalidInput
@@ -120,11 +121,10 @@ def _refuse(finding: Finding, source: str) -> InvalidInput:
 
 def read_bounded(path: Path) -> bytes:
     """The bytes of a file, refused when larger than :data:`MAX_ALLOWLIST_BYTES`."""
-    with path.open("rb") as stream:
-        data = stream.read(MAX_ALLOWLIST_BYTES + 1)
-    if len(data) > MAX_ALLOWLIST_BYTES:
-        raise _refuse(_codes.TOO_LARGE(f"{path} has more than {MAX_ALLOWLIST_BYTES} bytes"), str(path))
-    return data
+    try:
+        return read_regular(path, limit=MAX_ALLOWLIST_BYTES)
+    except FileTooLarge:
+        raise _refuse(_codes.TOO_LARGE(f"{path} has more than {MAX_ALLOWLIST_BYTES} bytes"), str(path)) from None
 
 
 def _moment(text: str) -> dt.datetime | None:
