@@ -51,7 +51,7 @@ AREAS = {
     "MIME": "Reading MIME messages as hostile input.",
     "MDN": "Read receipts (MDN, RFC 8098, with the CI-SIS forms).",
     "DSN": "Delivery reports (DSN, RFC 3464).",
-    "DIR": "The offline directory: the bulk extraction and its index.",
+    "DIR": "The directory: the bulk extraction and its index, and the bounds of online queries.",
     "FHIR": "The FHIR API of the Annuaire Santé.",
     "PUB": "Publishing mailboxes in the directory (the draft write API).",
     "TRK": "Delivery tracking: DSNs and MDNs matched to the messages sent.",
