@@ -13,6 +13,7 @@ into the new one (the same files a fresh install would bring, without a download
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import json
 import os
 import subprocess
 import sys
@@ -146,3 +147,31 @@ def test_a_vendor_suite_passes_with_warnings_as_errors(base_install: Path, tmp_p
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout
     assert "warning" not in done.stdout.lower()
+
+
+_IMPORT_EVERY_MODULE = """
+import importlib, json, pkgutil, mssante
+needs_extra = {}
+for module in pkgutil.walk_packages(mssante.__path__, prefix="mssante."):
+    if module.name.endswith(".__main__"):
+        continue
+    try:
+        importlib.import_module(module.name)
+    except ImportError as error:  # only what an extra brings may be missing, said as such
+        needs_extra[module.name] = getattr(error, "name", None) or str(error)
+print(json.dumps(needs_extra))
+"""
+
+
+def test_the_base_install_imports_every_module_without_a_warning(base_install: Path) -> None:
+    done = subprocess.run(
+        [str(base_install), "-W", "error", "-c", _IMPORT_EVERY_MODULE],
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    needs_extra = json.loads(done.stdout)
+    assert set(needs_extra.values()) <= {"aiosmtpd", "aiosmtplib", "rich"}, needs_extra
