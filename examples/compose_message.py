@@ -25,7 +25,10 @@ assert patient.ins is not None, "the document names no patient INS"
 patient_address = str(Address.for_patient(patient.ins))
 doctor = "claire.durand@hopital.mssante.fr"
 
-package = Package.from_cda(cda, at=now, recipients=[patient_address, doctor])
+CONTENT_TYPE = {"code": "07", "scheme": "1.2.250.1.213.2.2"}  # JDV_J03: the activity the submission comes from
+package = Package.from_cda(
+    cda, at=now, recipients=[patient_address, doctor], submission_set={"content_type_code": CONTENT_TYPE}
+)
 mail = compose(
     sender=("Pierre DIDOT", "pierre.didot@labo-exemple.mssante.fr"),
     to=[patient_address],

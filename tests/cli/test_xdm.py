@@ -8,27 +8,39 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
-from mssante.xdm import Package
+from mssante.xdm import Document, DocumentEntry, Package, SubmissionSet
 from tests.cli.running import run, run_json
+from tests.xdm.test_second_reader import read_independently
 
 DATA = Path(__file__).parent.parent / "data" / "xdm"
 CDA = str(DATA / "cisis-BIO-TROD_2024.01_COVID-19.xml")
 MIE = str(DATA / "nist-mie-connectathon2011-XDM.zip")
 NEGATIVE = str(DATA / "nhind-xd-NEGATIVE-missing-slash-xdm.zip")
 AT = "2024-01-16T08:00:00Z"
+CONTENT = {"submission_set": {"content_type_code": {"code": "26", "scheme": "1.2.250.1.213.2.2"}}}
 
 
 @pytest.fixture
-def packed(tmp_path: Path) -> Path:
+def content(tmp_path: Path) -> str:
+    """A --metadata file giving the contentTypeCode a CDA header does not (JDV_J03, TRE_R209 26)."""
+    path = tmp_path / "content.json"
+    path.write_text(json.dumps(CONTENT))
+    return str(path)
+
+
+@pytest.fixture
+def packed(tmp_path: Path, content: str) -> Path:
     out = tmp_path / "IHE_XDM.ZIP"
-    status, payload = run_json("xdm", "pack", CDA, "--out", str(out), "--at", AT)
+    status, payload = run_json("xdm", "pack", CDA, "--out", str(out), "--at", AT, "--metadata", content)
     assert status == 0, payload
     return out
 
 
-def test_pack_writes_a_valid_package(packed: Path, tmp_path: Path) -> None:
-    status, payload = run_json("xdm", "pack", CDA, "--out", str(tmp_path / "again.zip"), "--at", AT)
+def test_pack_writes_a_valid_package(packed: Path, tmp_path: Path, content: str) -> None:
+    again = ("--out", str(tmp_path / "again.zip"), "--at", AT, "--metadata", content)
+    status, payload = run_json("xdm", "pack", CDA, *again)
     assert status == 0
     assert payload["ok"] is True
     assert payload["path"] == str(tmp_path / "again.zip")
@@ -161,6 +173,124 @@ def test_pack_does_not_write_an_invalid_package(tmp_path: Path) -> None:
     assert status == 1
     assert payload["path"] is None
     assert not out.exists()
+
+
+# --- What pack derives, keeps and asks for ---------------------------------------------------------------------
+
+TEST_INS_ID = '<id extension="279035121518989" root="1.2.250.1.213.1.4.10"/>'
+IPP_ID = '<id extension="0456789999" root="1.2.250.1.999.1.1.7898.2"/>'
+
+
+def test_pack_keeps_an_ins_with_a_wrong_key_and_writes_nothing(tmp_path: Path, content: str) -> None:
+    text = Path(CDA).read_text(encoding="utf-8")
+    assert TEST_INS_ID in text
+    document = tmp_path / "bad-key.xml"
+    document.write_text(
+        text.replace(TEST_INS_ID, '<id extension="279035121518988" root="1.2.250.1.213.1.4.8"/>' + IPP_ID, 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.zip"
+    status, payload = run_json("xdm", "pack", str(document), "--out", str(out), "--at", AT, "--metadata", content)
+    assert status == 1
+    assert payload["path"] is None
+    assert not out.exists()
+    assert payload["documents"][0]["patient_id"] == "279035121518988^^^&1.2.250.1.213.1.4.8&ISO^NH"
+    codes = {(finding["code"], finding["severity"]) for finding in payload["findings"]}
+    assert {("MSS-CDA-015", "warning"), ("MSS-XDM-041", "error")} <= codes
+    assert "MSS-XDM-040" not in {code for code, _ in codes}  # not keyed on the local number
+    status, out_text, _ = run("xdm", "pack", str(document), "--out", str(out), "--at", AT, "--metadata", content)
+    assert status == 1
+    assert "not written" in out_text
+    assert "MSS-CDA-015" in out_text
+
+
+def test_pack_asks_for_the_content_type(tmp_path: Path) -> None:
+    out = tmp_path / "o.zip"
+    status, payload = run_json("xdm", "pack", CDA, "--out", str(out), "--at", AT, "--env", "test")
+    assert status == 1
+    assert not out.exists()
+    [finding] = [finding for finding in payload["findings"] if finding["severity"] == "error"]
+    assert finding["code"] == "MSS-XDM-043"
+    assert "JDV_J03-XdsContentTypeCode-CISIS" in finding["message"]
+    assert (
+        '{"submission_set": {"content_type_code": {"code": "<code>", "scheme": "<code system OID>"}}}'
+        in (payload["hint"])
+    )
+    status, text, _ = run("xdm", "pack", CDA, "--out", str(out), "--at", AT)
+    assert "--metadata FILE" in text
+    assert "content_type_code" in text
+
+
+def test_pack_derives_the_class_and_format(packed: Path) -> None:
+    metadata = Package.read(packed.read_bytes()).metadata
+    assert metadata is not None
+    entry = metadata.documents[0]
+    assert entry.class_code is not None
+    assert (entry.class_code.code, entry.class_code.display) == ("52", "Certificat, déclaration")  # ASS_X04
+    assert entry.format_code is not None
+    assert entry.format_code.code == "urn:ans:ci-sis:trod:2024"  # ASS_A11
+    content_type = metadata.submission_set.content_type_code
+    assert content_type is not None
+    assert content_type.display == "Analyses médicales biologiques"  # completed from JDV_J03
+
+
+@pytest.mark.parametrize("name", ["OBP-SCM_2024.01.xml", "IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml"])
+def test_pack_official_examples_in_the_test_environment(tmp_path: Path, content: str, name: str) -> None:
+    out = tmp_path / "o.zip"
+    example = str(DATA / "ansforge-examples" / name)
+    status, payload = run_json("xdm", "pack", example, "--out", str(out), "--metadata", content, "--env", "test")
+    assert status == 0, payload
+    assert not [finding for finding in payload["findings"] if finding["severity"] != "info"]
+    status, payload = run_json("xdm", "validate", "--env", "test", str(out))
+    assert status == 0
+    assert not [finding for finding in payload["findings"] if finding["severity"] != "info"]
+
+
+def test_the_package_pack_writes_reads_alike_elsewhere(packed: Path) -> None:
+    schema = etree.XMLSchema(etree.parse(str(DATA / "ebrim-3.0-xsd" / "lcm.xsd")))
+    seen = read_independently(packed.read_bytes(), schema)
+    _, payload = run_json("xdm", "inspect", str(packed))
+    [document] = payload["submission_sets"][0]["documents"]
+    [independent] = seen["documents"]
+    for key in ("uri", "hash", "size", "patient_id", "unique_id", "mime_type"):
+        assert independent[key] == document[key], key
+    assert independent["codes"]["typeCode"][0] == document["type_code"]
+
+
+def test_validate_says_a_package_without_patient_or_codes_is_not_valid(tmp_path: Path) -> None:
+    entry = DocumentEntry(
+        entry_uuid="urn:uuid:00000000-0000-4000-8000-000000000001", unique_id="1.2.3", mime_type="text/xml"
+    )
+    submission = SubmissionSet(
+        entry_uuid="urn:uuid:00000000-0000-4000-8000-000000000002",
+        unique_id="1.2.4",
+        source_id="1.2.5",
+        submission_time="20240116080000",
+    )
+    path = tmp_path / "bare.zip"
+    path.write_bytes(Package.build([Document(content=b"<x/>", entry=entry)], submission).to_zip())
+    status, payload = run_json("xdm", "validate", str(path))
+    assert status == 1
+    errors = {finding["message"].partition(":")[0] for finding in payload["findings"] if finding["severity"] == "error"}
+    assert {"no patientId", "no classCode", "no typeCode", "no formatCode"} <= errors
+    status, payload = run_json("xdm", "validate", "--ihe-only", str(path))
+    assert status == 0
+
+
+def test_inspect_skips_version_control_folders(packed: Path, tmp_path: Path) -> None:
+    archive = zipfile.ZipFile(packed)
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w") as changed:
+        for name in archive.namelist():
+            changed.writestr(name, archive.read(name))
+        changed.writestr("IHE_XDM/.svn/entries", b"12\n")
+    path = tmp_path / "svn.zip"
+    path.write_bytes(output.getvalue())
+    status, payload = run_json("xdm", "inspect", str(path))
+    assert status == 0
+    assert [subset["path"] for subset in payload["submission_sets"]] == ["IHE_XDM/SUBSET01/"]
+    assert "IHE_XDM/.svn/entries" in payload["junk"]
+    assert ("MSS-XDM-030", "info") in {(finding["code"], finding["severity"]) for finding in payload["findings"]}
 
 
 def test_validate_in_the_test_environment(packed: Path) -> None:

@@ -33,6 +33,7 @@ from mssante.xdm._cda import (
     ts_to_utc,
 )
 from mssante.xdm._model import Code
+from mssante.xdm._valuesets import correspondence
 
 DATA = Path(__file__).parent.parent / "data" / "xdm"
 CDA = (DATA / "cisis-BIO-TROD_2024.01_COVID-19.xml").read_bytes()
@@ -420,6 +421,26 @@ def test_format_table() -> None:
     assert all(code.code.startswith("urn:") for code in FORMAT_CODES.values())
 
 
+def test_format_table_is_the_bundled_ass_a11() -> None:
+    a11 = correspondence("A11")
+    for source, target in a11.rows:
+        if len(a11.targets(source.code)) == 1:
+            assert (FORMAT_CODES[source.code].code, FORMAT_CODES[source.code].scheme) == (
+                target.code,
+                target.code_system,
+            )
+    # rows the older hand-written table had left out, which ASS_A11 (2024-07-26) has
+    assert FORMAT_CODES["1.2.250.1.213.1.1.1.10"].code == "urn:asip:ci-sis:cva:2017"
+    assert FORMAT_CODES["1.2.250.1.213.1.1.1.60"].code == "urn:asip:ci-sis:dlu:2024"
+    assert FORMAT_CODES["1.2.250.1.213.1.1.1.48"].display == "Document de liaison d'urgence DOM"
+    # the XDS-SD template has a format per media type: ASS_A12 decides, among A11's targets
+    assert NON_STRUCTURED_TEMPLATE not in FORMAT_CODES
+    targets = {(target.code, target.code_system) for target in a11.targets(NON_STRUCTURED_TEMPLATE)}
+    assert {(code.code, code.scheme) for code in NON_STRUCTURED_FORMAT_CODES.values()} == targets
+    assert len(FORMAT_CODES) == len(list(FORMAT_CODES)) == 61 + 21  # A11's one-format templates, then APSR
+    assert "ASS_A11" in repr(FORMAT_CODES)
+
+
 def test_format_french_templates_first() -> None:
     ihe_first = (("1.3.6.1.4.1.19376.1.8.1.1.1", ""), ("1.2.250.1.213.1.1.1.57", ""))
     assert format_code_of(ihe_first) == FORMAT_CODES["1.2.250.1.213.1.1.1.57"]
@@ -627,5 +648,5 @@ def test_any_header_shaped_document_gives_a_header_or_invalid_input(parts: list[
 
 def test_codes_are_declared() -> None:
     declared = {code.id: code for code in finding_codes() if code.id.startswith("MSS-CDA-")}
-    assert sorted(declared) == [f"MSS-CDA-{number:03d}" for number in range(1, 15)]
+    assert sorted(declared) == [f"MSS-CDA-{number:03d}" for number in range(1, 16)]
     assert all(declared[code].severity is Severity.ERROR for code in (NOT_WELL_FORMED, NO_ID, NO_RECORD_TARGET))

@@ -1,6 +1,6 @@
-"""CI-SIS value sets (JDV) bundled with mssante.xdm: the files, their concepts, lookups and checks.
+"""CI-SIS value sets (JDV) and NOS tables (ASS) bundled with mssante.xdm: the files, their concepts, lookups, checks.
 
-The bundled files are copies of ``../shared/fixtures/xdm/JDV_*.xml`` (source in ``src/mssante/xdm/data/README.md``);
+The bundled files are copies of ``../shared/fixtures/xdm/{JDV,ASS}_*`` (source in ``src/mssante/xdm/data/README.md``);
 their SHA-256 is pinned here instead of comparing with ``../shared``, which tests never read.
 """
 
@@ -20,8 +20,10 @@ from mssante.xdm._valuesets import (
     FOR_ATTRIBUTE,
     MAX_VALUE_SET_BYTES,
     Concept,
+    Correspondence,
     ValueSet,
     canonical,
+    correspondence,
     for_attribute,
     value_set,
     value_sets,
@@ -29,6 +31,7 @@ from mssante.xdm._valuesets import (
 
 UNKNOWN_CODE, OTHER_CODE_SYSTEM, DISPLAY_DIFFERS, ALIAS = "MSS-JDV-001", "MSS-JDV-002", "MSS-JDV-003", "MSS-JDV-004"
 UNKNOWN_VALUE_SET, UNREADABLE, NOT_A_VALUE_SET = "MSS-JDV-005", "MSS-JDV-006", "MSS-JDV-007"
+UNKNOWN_TABLE = "MSS-JDV-008"
 
 SHA256 = {
     "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml": (
@@ -37,6 +40,11 @@ SHA256 = {
     "JDV_J04_XdsPracticeSettingCode_CISIS.xml": "779c9b72cf7ea6db0991101fe7c10ccdd641ca96a94dceba5a9bd44b3016d6b9",
     "JDV_J07_XdsTypeCode_CISIS.xml": "f2a23f45708285a6a5b6dc82e3f8b9f067efacafc8975608808ee4fb0335054a",
     "JDV_J08_XdsConfidentialityCode_CISIS.xml": "32f33d56da0a72beb5dda20122219ab8a0ba8f0a22618791fe9ae91fe6a23e02",
+    "JDV_J03-XdsContentTypeCode-CISIS-FHIR.json": "2a07a403fb8efb12d55c3d846253bc36003949a854ebb38d8d86e1b44bac0a21",
+    "ASS_X04-CorrespondanceType-Classe-CISIS.xml": "01099448312b3f6fb82b2d565c7b5fede6aa0aaa05a1a47a339d5ea4c4e6abb1",
+    "ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS.xml": (
+        "8c8849db2ad2909543b2ab4e78d9d9b99fce3c8a4c33c39a6d3d1ca5ad596191"
+    ),
 }
 
 LOINC, TRE_A12, CONFIDENTIALITY_HL7, TRE_A13 = (
@@ -58,16 +66,17 @@ ONE = (
 
 def data_files() -> dict[str, bytes]:
     folder = importlib.resources.files("mssante.xdm") / "data"
-    return {entry.name: entry.read_bytes() for entry in folder.iterdir() if entry.name.endswith(".xml")}
+    return {entry.name: entry.read_bytes() for entry in folder.iterdir() if entry.name.endswith((".xml", ".json"))}
 
 
 def test_codes_are_declared() -> None:
     declared = {code.id: code for code in finding_codes()}
-    assert [declared[f"MSS-JDV-{n:03d}"].severity for n in range(1, 8)] == [
+    assert [declared[f"MSS-JDV-{n:03d}"].severity for n in range(1, 9)] == [
         Severity.ERROR,
         Severity.ERROR,
         Severity.WARNING,
         Severity.INFO,
+        Severity.ERROR,
         Severity.ERROR,
         Severity.ERROR,
         Severity.ERROR,
@@ -85,6 +94,8 @@ def test_data_readme_names_the_source() -> None:
     readme = (importlib.resources.files("mssante.xdm") / "data" / "README.md").read_text(encoding="utf-8")
     assert "ansforge/interop-outil-cda-testcontenucda3.0-outil-validation-documents-cda" in readme
     assert "61e148b" in readme
+    assert "15af24e776b9f8c6ffbb051c0535fd82f0326203" in readme  # ASS_X04, ASS_A11
+    assert "97066578b17809037a6edbfb533a71c7452baf80" in readme  # JDV_J03
     for name in SHA256:
         assert name in readme
 
@@ -112,6 +123,8 @@ def test_bundled_value_sets(short: str, count: int, oid: str, name: str, updated
 
 def test_the_bundled_counts_match_the_xml() -> None:
     for file_name, data in data_files().items():
+        if not file_name.startswith("JDV_") or not file_name.endswith(".xml"):
+            continue
         parsed = ValueSet.parse(data)
         assert len(parsed) == data.count(b"<Concept "), file_name
         assert value_set(parsed.oid) == parsed
@@ -143,30 +156,32 @@ def test_lookup_by_name_or_oid(name: str) -> None:
     assert value_set(name) is value_set("J07")
 
 
-@pytest.mark.parametrize("name", ["J99", "", "JDV_J06", "1.2.250.1.213.1.1.5.999", "J0" * 10_000])
+@pytest.mark.parametrize("name", ["J99", "", "JDV_J05", "1.2.250.1.213.1.1.5.999", "J0" * 10_000, "X04"])
 def test_unknown_value_set(name: str) -> None:
     with pytest.raises(InvalidInput) as error:
         value_set(name)
     assert error.value.report.codes == (UNKNOWN_VALUE_SET,)
-    assert "J02, J04, J07, J08" in str(error.value)
+    assert "J02, J03, J04, J06, J07, J08" in str(error.value)
     assert len(str(error.value)) < 300
 
 
 def test_value_sets_and_attributes() -> None:
-    assert [found.short for found in value_sets()] == ["J02", "J04", "J07", "J08"]
+    assert [found.short for found in value_sets()] == ["J02", "J03", "J04", "J06", "J07", "J08"]
     assert dict(FOR_ATTRIBUTE) == {
         "healthcareFacilityTypeCode": "J02",
+        "contentTypeCode": "J03",
         "practiceSettingCode": "J04",
+        "classCode": "J06",
         "typeCode": "J07",
         "confidentialityCode": "J08",
     }
     for attribute, short in FOR_ATTRIBUTE.items():
         assert for_attribute(attribute) is value_set(short)
     with pytest.raises(InvalidInput) as error:
-        for_attribute("classCode")
+        for_attribute("eventCodeList")
     assert error.value.report.codes == (UNKNOWN_VALUE_SET,)
     with pytest.raises(TypeError):
-        FOR_ATTRIBUTE["classCode"] = "J06"  # type: ignore[index]
+        FOR_ATTRIBUTE["classCode"] = "J57"  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -338,3 +353,148 @@ def test_construction_needs_an_aware_time() -> None:
     )
     assert built.short == "J99"
     assert built.concepts == ()
+
+
+# --- J03 (FHIR export), J06 (written out), the ASS tables ------------------------------------------------------
+
+TRE_R209, TRE_R02, TRE_A00, TRE_A03 = (
+    "1.2.250.1.213.2.2",
+    "1.2.250.1.71.4.2.4",
+    "1.2.250.1.213.1.1.4.6",
+    ("1.2.250.1.213.1.1.4.1"),
+)
+
+
+def test_j03_the_content_type_codes() -> None:
+    j03 = value_set("J03")
+    assert (j03.oid, j03.name, j03.short) == ("1.2.250.1.213.1.1.5.464", "JDV_J03-XdsContentTypeCode-CISIS", "J03")
+    assert j03.updated == dt.datetime(2022, 10, 28, 12, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert collections.Counter(concept.code_system for concept in j03) == {TRE_A00: 1, TRE_R209: 33, TRE_R02: 58}
+    assert j03.find("07") == Concept(code="07", code_system=TRE_R209, display="Consultations soins externes")
+    assert j03.display_of("EXP_PATIENT") == "Expression personnelle du patient"
+    assert j03.check("SA07", TRE_R02, "Cabinet individuel").ok
+    assert value_set("JDV_J03-XdsContentTypeCode-CISIS-FHIR") is j03
+    assert for_attribute("contentTypeCode") is j03
+
+
+def test_j06_the_class_codes_with_95_and_99() -> None:
+    j06 = value_set("J06")
+    assert (j06.oid, j06.name) == ("1.2.250.1.213.1.1.5.462", "JDV_J06-XdsClassCode-CISIS")
+    assert j06.codes[:3] == ("10", "11", "31")
+    assert j06.display_of("95") == "Document de gestion"
+    assert j06.display_of("99") == "Document technique"
+    assert j06.find("urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1", "URN") is not None
+    assert len(j06) == 13
+
+
+def test_x04_maps_every_type_of_j07_to_a_class_of_j06() -> None:
+    x04 = correspondence("X04")
+    assert (x04.oid, x04.name) == ("1.2.250.1.213.1.1.4.249", "ASS_X04-CorrespondanceType-Classe-CISIS")
+    assert len(x04) == 130
+    for concept in value_set("J07"):
+        target = x04.target(concept.code, concept.code_system)
+        assert target is not None, concept
+        assert value_set("J06").find(target.code, target.code_system) is not None, target
+    assert x04.target("96173-0", LOINC) == Concept(code="52", code_system=TRE_A03)
+    assert x04.target("96173-0", TRE_A12) is None  # the code system counts when given
+    assert x04.target("00000-0") is None
+    assert correspondence("ASS_X04") is x04
+    assert correspondence("1.2.250.1.213.1.1.4.249") is x04
+
+
+def test_a11_skips_the_injected_script_and_keeps_every_row() -> None:
+    data = data_files()["ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS.xml"]
+    assert b"<script " in data  # saved from a browser: an extension's script before the ValueSet
+    a11 = Correspondence.parse(data)
+    assert a11 == correspondence("A11")
+    assert len(a11) == 66
+    assert a11.updated.date() == dt.date(2024, 7, 26)
+    assert a11.target("1.2.250.1.213.1.1.1.59") == Concept(
+        code="urn:ans:ci-sis:trod:2024", code_system="1.2.250.1.213.1.1.4.2.282"
+    )
+    xds_sd = a11.targets("1.3.6.1.4.1.19376.1.2.20")
+    assert len(xds_sd) == 5  # one per media type: the body decides (ASS_A12)
+    assert a11.target("1.3.6.1.4.1.19376.1.2.20") is None
+
+
+@pytest.mark.parametrize("name", ["X05", "", "ASS_A12", "JDV_J07"])
+def test_unknown_table(name: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        correspondence(name)
+    assert error.value.report.codes == (UNKNOWN_TABLE,)
+    assert "ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS, ASS_X04-CorrespondanceType-Classe-CISIS" in str(error.value)
+    with pytest.raises(TypeError):
+        correspondence(4)  # type: ignore[arg-type]
+
+
+MAPPED = (
+    '<ValueSet id="1.2.3.4" dateMaj="20250102030405" urlFichier="https://mos.esante.gouv.fr/NOS/ASS_X99-Essai">'
+    '<MappedConceptList><MappedConcept><Concept code="A" codeSystem="1.2.3"/><Concept code="B" codeSystem="1.2.4"/>'
+    "</MappedConcept></MappedConceptList></ValueSet>"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"<x", UNREADABLE),
+        (SVS.format("").encode(), NOT_A_VALUE_SET),
+        (SVS.format(MAPPED.replace('<Concept code="B" codeSystem="1.2.4"/>', "")).encode(), NOT_A_VALUE_SET),
+        (SVS.format(MAPPED.replace("<MappedConcept>", "<Other>").replace("</MappedConcept>", "</Other>")).encode(),
+         NOT_A_VALUE_SET),
+        (SVS.format(MAPPED.replace('id="1.2.3.4"', 'id="x"')).encode(), NOT_A_VALUE_SET),
+        (SVS.format(MAPPED.replace('codeSystem="1.2.4"', 'codeSystem=""')).encode(), NOT_A_VALUE_SET),
+    ],
+)  # fmt: skip
+def test_bad_table_files(data: bytes, code: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        Correspondence.parse(data)
+    assert error.value.report.codes == (code,)
+
+
+def test_a_minimal_table() -> None:
+    parsed = Correspondence.parse(SVS.format(MAPPED).encode())
+    assert (parsed.oid, parsed.name) == ("1.2.3.4", "ASS_X99-Essai")
+    assert parsed.rows == ((Concept(code="A", code_system="1.2.3"), Concept(code="B", code_system="1.2.4")),)
+    assert parsed.targets("A", "urn:oid:1.2.3") == (Concept(code="B", code_system="1.2.4"),)
+
+
+FHIR = (
+    '{"resourceType": "ValueSet", "name": "JDV_J99-Essai-CISIS", "identifier": [{"value": "urn:oid:1.2.3.4"}], '
+    '"date": "2025-01-02T03:04:05+01:00", "compose": {"include": [{"system": "https://example.invalid/cs", '
+    '"concept": [{"code": "A", "display": "Élément A", "designation": [{"use": {"code": "OID"}, '
+    '"value": "urn:oid:1.2.3"}]}, {"code": "B"}]}]}}'
+)
+
+
+def test_parse_a_minimal_fhir_value_set() -> None:
+    parsed = ValueSet.parse_fhir(FHIR.encode())
+    assert (parsed.oid, parsed.name, parsed.short) == ("1.2.3.4", "JDV_J99-Essai-CISIS", "J99")
+    assert parsed.concepts == (
+        Concept(code="A", code_system="1.2.3", display="Élément A"),
+        Concept(code="B", code_system="https://example.invalid/cs"),  # no OID designation: the include's system
+    )
+    assert parsed.updated == dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", UNREADABLE),
+        (b"\xff{", UNREADABLE),
+        (b"[" * 100_000, UNREADABLE),
+        (b" " * (MAX_VALUE_SET_BYTES + 1), UNREADABLE),
+        (b"[]", NOT_A_VALUE_SET),
+        (FHIR.replace('"ValueSet"', '"CodeSystem"').encode(), NOT_A_VALUE_SET),
+        (FHIR.replace('"compose"', '"other"').encode(), NOT_A_VALUE_SET),
+        (FHIR.replace('"date": "2025-01-02T03:04:05+01:00", ', "").encode(), NOT_A_VALUE_SET),
+        (FHIR.replace("urn:oid:1.2.3.4", "1.2.3.4").encode(), NOT_A_VALUE_SET),
+        (FHIR.replace('"name": "JDV_J99-Essai-CISIS", ', "").encode(), NOT_A_VALUE_SET),
+        (FHIR.replace('{"code": "B"}', '"B"').encode(), NOT_A_VALUE_SET),
+        (FHIR.replace('{"code": "B"}', '{"display": "B"}').encode(), NOT_A_VALUE_SET),
+    ],
+)
+def test_bad_fhir_value_sets(data: bytes, code: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        ValueSet.parse_fhir(data)
+    assert error.value.report.codes == (code,)

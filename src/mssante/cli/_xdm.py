@@ -14,7 +14,7 @@ from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import ENVIRONMENTS, MAX_PACKAGE_BYTES, DocumentEntry, Package, validate
 from mssante.xdm._cda import MAX_CDA_BYTES
-from mssante.xdm._codes import NO_XDM_DIRECTORY
+from mssante.xdm._codes import CI_SIS_REQUIRED, NO_XDM_DIRECTORY
 
 _MAX_JSON_BYTES = 1024 * 1024
 
@@ -107,7 +107,7 @@ def _pack(args: argparse.Namespace) -> Outcome:
         submission_set=overrides.get("submission_set"),
     )
     data = package.to_zip()
-    report = validate(package, ci_sis=True)
+    report = validate(package, ci_sis=True, environment=args.env)
     path = Path(args.out)
     if report.ok:
         try:
@@ -122,7 +122,37 @@ def _pack(args: argparse.Namespace) -> Outcome:
     }
     lines = [f"wrote {path} ({len(data)} bytes)" if report.ok else f"not written: {path}"]
     lines += _lines(report.findings)
+    if hint := _missing_hint(report):
+        payload["hint"] = hint
+        lines.append(hint)
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
+
+
+_FIELDS = {  # XDS attribute -> (part of --metadata, field)
+    "contentTypeCode": ("submission_set", "content_type_code"),
+    "classCode": ("document", "class_code"),
+    "typeCode": ("document", "type_code"),
+    "formatCode": ("document", "format_code"),
+    "healthcareFacilityTypeCode": ("document", "healthcare_facility_type_code"),
+    "practiceSettingCode": ("document", "practice_setting_code"),
+}
+
+
+def _missing_hint(report: Report) -> str:
+    """What to put in --metadata for the coded attributes the CI-SIS requires and the CDA did not give."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for finding in report.findings:
+        if finding.code != CI_SIS_REQUIRED.id:
+            continue
+        for attribute, (part, field) in _FIELDS.items():
+            if f"no {attribute}:" in finding.message:
+                wanted.setdefault(part, {})[field] = {"code": "<code>", "scheme": "<code system OID>"}
+    if not wanted:
+        return ""
+    return (
+        f"give what the CDA does not say with --metadata FILE, FILE holding {json.dumps(wanted)} "
+        "(the value sets are named in the findings above)"
+    )
 
 
 def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
@@ -153,9 +183,12 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     pack = commands.add_parser(
         "pack", parents=[json_flag], help="build an IHE_XDM.ZIP from CDA documents",
         description="Build an IHE_XDM.ZIP from CDA R2 documents: the metadata is derived from each CDA header "
-        "(patient INS and traits, author, type, confidentiality, title, dates...). --metadata gives a JSON "
-        'object {"document": {...}, "submission_set": {...}} whose fields override the derived ones. The '
-        "package is validated and written only when valid (exit status 1 otherwise).",
+        "(patient INS and traits, author, type, class by ASS_X04, format by ASS_A11, confidentiality, title, "
+        'dates...). --metadata gives a JSON object {"document": {...}, "submission_set": {...}} whose fields '
+        "override the derived ones; the submission set's contentTypeCode (JDV_J03) is in no CDA header: give it "
+        'there, as {"submission_set": {"content_type_code": {"code": ..., "scheme": ...}}}. A patient id under '
+        "an INS authority that fails its check is kept as read, and the package is then not valid. The package "
+        "is validated (CI-SIS rules, for --env) and written only when valid (exit status 1 otherwise).",
     )  # fmt: skip
     pack.add_argument("documents", metavar="DOCUMENT", nargs="+", help="a CDA R2 document (XML)")
     pack.add_argument("--out", metavar="ZIP", required=True, help="where to write the package")
@@ -163,4 +196,7 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     pack.add_argument("--to", metavar="ADDRESS", action="append", help="an intended recipient's MSSanté address")
     pack.add_argument("--source-id", metavar="OID", help="the sending system's OID (default: the CDA id root)")
     pack.add_argument("--at", metavar="TIME", help="the submission time, ISO 8601 (default: now)")
+    pack.add_argument("--env", choices=ENVIRONMENTS, default="prod",
+                      help="prod (default), or test: the package is validated for that environment (a TEST or DEMO "
+                      "INS is expected in test)")  # fmt: skip
     pack.set_defaults(handler=_pack)

@@ -90,8 +90,7 @@ DOCTOR_RPPS = "10101010104"
 DOCTOR = f"stephane.medioni@{DOCTOR_DOMAIN}"
 NIL = "DEMO00001"
 CDA_NAME = "cisis-BIO-TROD_2024.01_COVID-19.xml"
-CLASS_CODE = {"code": "10", "scheme": "1.2.250.1.213.1.1.4.1", "display": "Compte rendu"}
-CONTENT_TYPE_CODE = {"code": "07", "scheme": "1.2.250.1.213.2.2", "display": "Consultation Soins Externes"}
+CONTENT_TYPE_CODE = {"code": "07", "scheme": "1.2.250.1.213.2.2"}
 
 
 def _cda() -> bytes:
@@ -266,12 +265,11 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
         step.expect(verdict.valid, f"the patient address is refused: {_errors(verdict.report)}")
 
     with steps.step("compose", "Compose the message: XDM package + PDF") as step:
-        # The two codes the CI-SIS asks for that a CDA header does not carry (MSS-XDM-043): the class of the
-        # document (JDV_J06: a report) and the activity the submission comes from (TRE_R209: outpatient care).
+        # The one code the CI-SIS asks for that a CDA header does not give (MSS-XDM-043): the activity the submission
+        # comes from (JDV_J03, here TRE_R209 07: outpatient care); the class is derived from the type (ASS_X04).
         package = Package.from_cda(
-            cda, at=now, recipients=[address, doctor.address], document={"class_code": CLASS_CODE},
-            submission_set={"content_type_code": CONTENT_TYPE_CODE},
-        )  # fmt: skip
+            cda, at=now, recipients=[address, doctor.address], submission_set={"content_type_code": CONTENT_TYPE_CODE}
+        )
         mail = compose(
             sender=SENDER, to=[address], cc=[doctor.address], nil=NIL, at=now, xdm=package,
             pdf=_pdf("Resultat de test rapide COVID-19 - document de demonstration"), read_receipt=True,

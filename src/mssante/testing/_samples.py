@@ -8,7 +8,9 @@ bytes; both refuse a name that is not in :data:`SAMPLE_NAMES`.
     from mssante import xdm
     from mssante.testing import sample_bytes
 
-    package = xdm.Package.from_cda(sample_bytes("cisis-BIO-TROD_2024.01_COVID-19.xml"), at=at)
+    cda = sample_bytes("cisis-BIO-TROD_2024.01_COVID-19.xml")
+    content_type = {"code": "07", "scheme": "1.2.250.1.213.2.2"}  # JDV_J03: the activity the submission comes from
+    package = xdm.Package.from_cda(cda, at=at, submission_set={"content_type_code": content_type})
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ OID); :func:`ts_to_utc` turns a TS into the XDS UTC form. A header without ``id`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import types
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,7 @@ from mssante.errors import InvalidInput
 from mssante.identifiers import IDNPS_OID, IDNST_OID, Ins, InsAuthority
 from mssante.report import Finding, Report, Severity, define_code
 from mssante.xdm._model import Code
+from mssante.xdm._valuesets import correspondence
 from mssante.xdm._xml import UnreadableXml, parse_untrusted
 
 __all__ = [
@@ -76,6 +78,12 @@ BAD_TIME = define_code(
     "a time is not an HL7 TS: YYYYMMDDhhmmss, shortened from the right, optional fraction and +hhmm offset",
 )
 BAD_INS = define_code("MSS-CDA-010", _WARNING, "a patient id under an INS authority is not a valid INS: not used")
+INS_KEPT_AS_READ = define_code(
+    "MSS-CDA-015",
+    _WARNING,
+    "the patient's only id under an INS authority is not a valid INS (key, length): kept as read for patientId, "
+    "so the package cannot be valid until it is corrected (CI-SIS: the INS identifies the patient)",
+)
 SEVERAL_INS = define_code(
     "MSS-CDA-011", _INFO, "the patient has several INS: a production one (NIR, NIA) is preferred, then the first"
 )
@@ -95,107 +103,120 @@ _TS = re.compile(
 )
 _MAX_OFFSET = dt.timedelta(hours=14)
 
-# The format code of a structured CDA, by the root of a templateId (NOS ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS
-# 5.0.0, published 2026-02-10; displays from JDV_J10-XdsFormatCode-CISIS). ASS_A11 maps the model's templateId
-# root alone. Templates of the older table that the 2026 one no longer lists (CVA .10, PPS-PAERPA .20, DLU-DOM
-# .48-.50) are left out on purpose.
+# The format code of a structured CDA, by the root of a templateId: the bundled NOS table ASS_A11-CorresModeleCDA-
+# XdsFormatCode-CISIS (dateMaj 2024-07-26, see mssante/xdm/data/README.md), which maps the model's templateId root
+# alone. Display names from JDV_J10-XdsFormatCode-CISIS (the table has none).
 _ANS_FORMATS = "1.2.250.1.213.1.1.4.2.282"  # TRE_A06-FormatCodeComplementaire
 _IHE_FORMATS = "1.3.6.1.4.1.19376.1.2.3"  # TRE_A11-IheFormatCode
 _CISIS = "1.2.250.1.213.1.1.1."
 _APSR = "1.3.6.1.4.1.19376.1.8.1.1."
-_ANS_TABLE = {
-    "5.1": ("urn:asip:ci-sis:cse-cs8:2017", "Certificat de santé du 8ème jour de l'enfant"),
-    "5.2": ("urn:asip:ci-sis:cse-cs9:2017", "Certificat de santé du 9ème mois de l'enfant"),
-    "5.3": ("urn:asip:ci-sis:cse-cs24:2017", "Certificat de santé du 24ème mois de l'enfant"),
-    "5.4": ("urn:ans:ci-sis:cse-mde:2023", "Mesures de signes vitaux"),
-    "8": ("urn:asip:ci-sis:frcp:2011", "Fiche de réunion de concertation pluridisciplinaire"),
-    "9": ("urn:asip:ci-sis:idap:2011", "Information et directives anticipées du patient"),
-    "12.1": ("urn:asip:ci-sis:obp-sap:2023", "Synthèse antepartum"),
-    "12.2": ("urn:asip:ci-sis:obp-snm:2023", "Synthèse Salle de Naissance Mère"),
-    "12.3": ("urn:asip:ci-sis:obp-sne:2023", "Synthèse Salle de Naissance Enfant"),
-    "12.4": ("urn:asip:ci-sis:obp-scm:2023", "Synthèse Suites de Couches Mère"),
-    "12.5": ("urn:asip:ci-sis:obp-sem:2023", "Synthèse Enfant en Maternité"),
-    "13": ("urn:asip:ci-sis:vsm:2012", "Synthèse médicale"),
-    "15": ("urn:asip:ci-sis:aunv:2013", "Fiche d'admission en unité neuro-vasculaire"),
-    "16": ("urn:asip:ci-sis:eunv:2013", "Fiche d'épisode de soin en unité neuro-vasculaire"),
-    "17": ("urn:asip:ci-sis:sunv:2013", "Fiche de sortie d'unité neuro-vasculaire"),
-    "18": ("urn:asip:ci-sis:crrtn:2013", "Compte-rendu de rétinographie"),
-    "2.1.1": ("urn:asip:ci-sis:avk:2009", "Fiche patient à risque en cardiologie - Traitement AVK"),
-    "2.1.2": (
-        "urn:asip:ci-sis:tap:2009",
-        "Fiche patient à risque en cardiologie - Traitement antiagrégant plaquettaire, stent",
-    ),
-    "2.1.3": ("urn:asip:ci-sis:dci:2009", "Fiche patient à risque en cardiologie - Défibrillateur cardiaque interne"),
-    "2.1.4": ("urn:asip:ci-sis:psc:2009", "Fiche patient à risque en cardiologie - Porteur d'un stimulateur cardiaque"),
-    "2.1.5": ("urn:asip:ci-sis:ppv:2009", "Fiche patient à risque en cardiologie - Porteur d'une prothèse valvulaire"),
-    "21": ("urn:asip:ci-sis:ldl-ees:2017", "Lettre de Liaison à l'entrée d'un établissement de santé"),
-    "22": ("urn:asip:ci-sis:dlu:2015", "Document de liaison d'urgence"),
-    "23": ("urn:asip:ci-sis:fludt:2017", "Fiche de liaison d'urgence - Transfert de l'EHPAD vers les urgences"),
-    "24": ("urn:asip:ci-sis:fludr:2017", "Fiche de liaison d'urgence - Retour des urgences vers l'EHPAD"),
-    "25": (
-        "urn:asip:ci-sis:pavc:2016",
-        "Compte-rendu de consultation d'évaluation pluri-professionnelle post AVC",
-    ),
-    "26": ("urn:asip:ci-sis:pps-cancer:2017", "Programme Personnalisé de Soins - Cancer"),
-    "27": ("urn:asip:ci-sis:d2lm-fin:2017", "Seconde lecture de mammographie - Fiche d'interprétation nationale"),
-    "28": (
-        "urn:asip:ci-sis:d2lm-fidd:2017",
-        "Seconde lecture de mammographie - Fiche d'interprétation du bilan de diagnostic différé",
-    ),
-    "29": ("urn:asip:ci-sis:ldl-ses:2017", "Lettre de Liaison à la sortie de l'établissement de santé"),
-    "30": ("urn:asip:ci-sis:sdm-mr:2017", "Set de Données Minimum - Maladies Rares"),
-    "32": ("urn:asip:ci-sis:crgm:2018", "Compte rendu de génétique moléculaire"),
-    "36": ("urn:asip:ci-sis:hr:2019", "Données de remboursement"),
-    "37": ("urn:asip:ci-sis:vac:2019", "Historique des vaccinations"),
-    "38": ("urn:asip:ci-sis:tlm-da:2020", "Demande d'acte de télémédecine"),
-    "40": ("urn:asip:ci-sis:cr-anest:2020", "Compte rendu d'anesthésie"),
-    "41": ("urn:asip:ci-sis:cr-cpa:2020", "Compte rendu de consultation pré-anesthésique"),
-    "46": ("urn:asip:ci-sis:vac-note:2021", "Note de vaccination"),
-    "47": ("urn:ans:ci-sis:img-da:2022", "Demande d'actes d'imagerie"),
-    "52": ("urn:ans:ci-sis:bio-ep-bio:2022", "Prescription d'actes de biologie médicale"),
-    "56": ("urn:asip:ci-sis:ppp:2023", "Plan personnalisé de prévention"),
-    "58": ("urn:asip:ci-sis:export-dui:2023", "Export du Dossier Usager informatisé"),
-    "59": ("urn:ans:ci-sis:trod:2024", "Test rapide d'orientation diagnostique"),
-    "61": ("urn:asip:ci-sis:ft-su:2024", "Fiche de transfert vers le service des urgences"),
-    "62": ("urn:asip:ci-sis:fr-su:2024", "Fiche de retour du service des urgences"),
-}
-_EYECARE = ("urn:ihe:eyecare:geneyeevalcn:2014", "CR de consultation en ophtalmologie")
-_XD_LAB = ("urn:ihe:lab:xd-lab:2008", "Compte rendu structuré d'examens de biologie médicale")
-_IHE_TABLE = {
-    _CISIS + "39": ("urn:ihe:pharm:pre:2010", "Prescription de médicaments"),
-    _CISIS + "42": _EYECARE,
-    _CISIS + "43": _EYECARE,
-    _CISIS + "44": _EYECARE,
-    _CISIS + "45": ("urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013", "Compte-rendu d'imagerie médicale"),
-    _CISIS + "51": ("urn:ihe:pcc:ips:2020", "Synthèse médicale"),
-    _CISIS + "54": ("urn:ihe:pharm:dis:2010", "Dispensation médicamenteuse"),
-    _CISIS + "55": _XD_LAB,
-    _CISIS + "57": ("urn:ihe:palm:apsr:2016", "CR d'anatomie et de cytologie pathologiques"),
-    "1.3.6.1.4.1.19376.1.3.3": _XD_LAB,
-    _APSR + "1": (
-        "urn:ihe:pat:apsr:all:2010",
-        "Compte rendu d'anatomie et de cytologie pathologiques - Modèle générique",
-    ),
-}
 _APSR_ORGANS = (  # 1.3.6.1.4.1.19376.1.8.1.1.2.1 to .20, in this order
     *("breast", "colon", "prostate", "thyroid", "lung", "skin", "kidney", "cervix", "endometrium", "ovary"),
     *("esophagus", "stomach", "liver", "pancreas", "testis", "urinary_bladder", "lip_oral_cavity", "pharynx"),
     *("salivary_gland", "larynx"),
 )
+# Rows later versions of ASS_A11 publish and the bundled copy lacks (the IHE PaLM APSR templates), as the ANS IG
+# « Terminologies de Santé » v1.12.0 publishes the ConceptMap (version 20260629120000, and 5.0.0 before it).
+_LATER_ROWS = {
+    _APSR + "1": "urn:ihe:pat:apsr:all:2010",
+    **{f"{_APSR}2.{number}": f"urn:ihe:pat:apsr:{organ}:2010" for number, organ in enumerate(_APSR_ORGANS, start=1)},
+}
+_FORMAT_DISPLAYS = {
+    "urn:asip:ci-sis:cse-cs8:2017": "Certificat de santé du 8ème jour de l'enfant",
+    "urn:asip:ci-sis:cse-cs9:2017": "Certificat de santé du 9ème mois de l'enfant",
+    "urn:asip:ci-sis:cse-cs24:2017": "Certificat de santé du 24ème mois de l'enfant",
+    "urn:ans:ci-sis:cse-mde:2023": "Mesures de signes vitaux",
+    "urn:asip:ci-sis:frcp:2011": "Fiche de réunion de concertation pluridisciplinaire",
+    "urn:asip:ci-sis:idap:2011": "Information et directives anticipées du patient",
+    "urn:asip:ci-sis:obp-sap:2023": "Synthèse antepartum",
+    "urn:asip:ci-sis:obp-snm:2023": "Synthèse Salle de Naissance Mère",
+    "urn:asip:ci-sis:obp-sne:2023": "Synthèse Salle de Naissance Enfant",
+    "urn:asip:ci-sis:obp-scm:2023": "Synthèse Suites de Couches Mère",
+    "urn:asip:ci-sis:obp-sem:2023": "Synthèse Enfant en Maternité",
+    "urn:asip:ci-sis:vsm:2012": "Synthèse médicale",
+    "urn:asip:ci-sis:aunv:2013": "Fiche d'admission en unité neuro-vasculaire",
+    "urn:asip:ci-sis:eunv:2013": "Fiche d'épisode de soin en unité neuro-vasculaire",
+    "urn:asip:ci-sis:sunv:2013": "Fiche de sortie d'unité neuro-vasculaire",
+    "urn:asip:ci-sis:crrtn:2013": "Compte-rendu de rétinographie",
+    "urn:asip:ci-sis:avk:2009": "Fiche patient à risque en cardiologie - Traitement AVK",
+    "urn:asip:ci-sis:tap:2009": "Fiche patient à risque en cardiologie - Traitement antiagrégant plaquettaire, stent",
+    "urn:asip:ci-sis:dci:2009": "Fiche patient à risque en cardiologie - Défibrillateur cardiaque interne",
+    "urn:asip:ci-sis:psc:2009": "Fiche patient à risque en cardiologie - Porteur d'un stimulateur cardiaque",
+    "urn:asip:ci-sis:ppv:2009": "Fiche patient à risque en cardiologie - Porteur d'une prothèse valvulaire",
+    "urn:asip:ci-sis:pps-paerpa:2017": "Plan Personnalisé de Santé - PAERPA",
+    "urn:asip:ci-sis:ldl-ees:2017": "Lettre de Liaison à l'entrée d'un établissement de santé",
+    "urn:asip:ci-sis:dlu:2015": "Document de liaison d'urgence",
+    "urn:asip:ci-sis:fludt:2017": "Fiche de liaison d'urgence - Transfert de l'EHPAD vers les urgences",
+    "urn:asip:ci-sis:fludr:2017": "Fiche de liaison d'urgence - Retour des urgences vers l'EHPAD",
+    "urn:asip:ci-sis:pavc:2016": "Compte-rendu de consultation d'évaluation pluri-professionnelle post AVC",
+    "urn:asip:ci-sis:pps-cancer:2017": "Programme Personnalisé de Soins - Cancer",
+    "urn:asip:ci-sis:d2lm-fin:2017": "Seconde lecture de mammographie - Fiche d'interprétation nationale",
+    "urn:asip:ci-sis:d2lm-fidd:2017": (
+        "Seconde lecture de mammographie - Fiche d'interprétation du bilan de diagnostic différé"
+    ),
+    "urn:asip:ci-sis:ldl-ses:2017": "Lettre de Liaison à la sortie de l'établissement de santé",
+    "urn:asip:ci-sis:sdm-mr:2017": "Set de Données Minimum - Maladies Rares",
+    "urn:asip:ci-sis:crgm:2018": "Compte rendu de génétique moléculaire",
+    "urn:asip:ci-sis:hr:2019": "Données de remboursement",
+    "urn:asip:ci-sis:vac:2019": "Historique des vaccinations",
+    "urn:asip:ci-sis:tlm-da:2020": "Demande d'acte de télémédecine",
+    "urn:asip:ci-sis:cr-anest:2020": "Compte rendu d'anesthésie",
+    "urn:asip:ci-sis:cr-cpa:2020": "Compte rendu de consultation pré-anesthésique",
+    "urn:asip:ci-sis:vac-note:2021": "Note de vaccination",
+    "urn:ans:ci-sis:img-da:2022": "Demande d'actes d'imagerie",
+    "urn:asip:ci-sis:dlu-dlu-dom:2022": "Document de liaison d'urgence DOM",
+    "urn:asip:ci-sis:dlu-fludt-dom:2022": "Fiche de liaison d'urgence - Transfert du domicile vers les urgences",
+    "urn:asip:ci-sis:dlu-fludr-dom:2022": "Fiche de liaison d'urgence - Retour des urgences vers le domicile",
+    "urn:ans:ci-sis:bio-ep-bio:2022": "Prescription d'actes de biologie médicale",
+    "urn:asip:ci-sis:ppp:2023": "Plan personnalisé de prévention",
+    "urn:asip:ci-sis:export-dui:2023": "Export du Dossier Usager informatisé",
+    "urn:ans:ci-sis:trod:2024": "Test rapide d'orientation diagnostique",
+    "urn:asip:ci-sis:ft-su:2024": "Fiche de transfert vers le service des urgences",
+    "urn:asip:ci-sis:fr-su:2024": "Fiche de retour du service des urgences",
+    "urn:ihe:pharm:pre:2010": "Prescription de médicaments",
+    "urn:ihe:eyecare:geneyeevalcn:2014": "CR de consultation en ophtalmologie",
+    "urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013": "Compte-rendu d'imagerie médicale",
+    "urn:ihe:pcc:ips:2020": "Synthèse médicale",
+    "urn:ihe:pharm:dis:2010": "Dispensation médicamenteuse",
+    "urn:ihe:lab:xd-lab:2008": "Compte rendu structuré d'examens de biologie médicale",
+    "urn:ihe:palm:apsr:2016": "CR d'anatomie et de cytologie pathologiques",
+    "urn:ihe:pat:apsr:all:2010": "Compte rendu d'anatomie et de cytologie pathologiques - Modèle générique",
+}
 
-FORMAT_CODES: Mapping[str, Code] = types.MappingProxyType(
-    {
-        **{
-            _CISIS + key: Code(code=code, scheme=_ANS_FORMATS, display=name) for key, (code, name) in _ANS_TABLE.items()
-        },
-        **{root: Code(code=code, scheme=_IHE_FORMATS, display=name) for root, (code, name) in _IHE_TABLE.items()},
-        **{
-            f"{_APSR}2.{number}": Code(code=f"urn:ihe:pat:apsr:{organ}:2010", scheme=_IHE_FORMATS)
-            for number, organ in enumerate(_APSR_ORGANS, start=1)
-        },
-    }
-)
-"""The XDS formatCode of a structured CDA by templateId root (NOS ``ASS_A11``, 5.0.0 of 2026-02-10)."""
+
+@functools.cache
+def _format_table() -> Mapping[str, Code]:
+    """templateId root -> formatCode: each root ASS_A11 maps to one format, then the later rows it lacks."""
+    table = correspondence("A11")
+    codes: dict[str, Code] = {}
+    for source, _target in table.rows:
+        target = table.target(source.code)
+        if target is not None:  # a root with several formats (XDS-SD) is decided by the body's media type
+            display = _FORMAT_DISPLAYS.get(target.code, "")
+            codes[source.code] = Code(code=target.code, scheme=target.code_system, display=display)
+    for root, code in _LATER_ROWS.items():
+        codes.setdefault(root, Code(code=code, scheme=_IHE_FORMATS, display=_FORMAT_DISPLAYS.get(code, "")))
+    return types.MappingProxyType(codes)
+
+
+class _FormatCodes(Mapping[str, Code]):
+    """The bundled ASS_A11 table as a mapping, read when first used."""
+
+    def __getitem__(self, root: str) -> Code:
+        return _format_table()[root]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_format_table())
+
+    def __len__(self) -> int:
+        return len(_format_table())
+
+    def __repr__(self) -> str:
+        return "<the formatCode of a structured CDA by templateId root (NOS ASS_A11)>"
+
+
+FORMAT_CODES: Mapping[str, Code] = _FormatCodes()
+"""The XDS formatCode of a structured CDA by templateId root (NOS ``ASS_A11``, bundled; read when first used)."""
 
 NON_STRUCTURED_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
 """The templateId of an unstructured CDA (IHE XDS-SD, CI-SIS "CDA N1")."""
@@ -281,6 +302,9 @@ class CdaPatient:
     """The INS (``id`` under an INS authority OID): production NIR/NIA first, then TEST/DEMO, document order."""
     other_ids: tuple[tuple[str, str], ...] = ()
     """The other ids with an extension ``(root, extension)``, such as the IPP; never an INS or a legacy INS-C."""
+    invalid_ins: tuple[tuple[str, str], ...] = ()
+    """The ids under an INS authority that fail the INS check (key, length), ``(root, extension)`` as read: kept,
+    never dropped; when there is no valid INS, the first with an extension is the patientId, as read."""
     birth_family: str | None = None
     """The birth name: the ``family`` qualified ``BR``, else the first ``family``."""
     used_family: str | None = None
@@ -588,6 +612,7 @@ def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | Non
     where = "recordTarget/patientRole"
     candidates: list[Ins] = []
     other_ids: list[tuple[str, str]] = []
+    invalid: list[tuple[str, str, str, str]] = []  # root, extension, where, why
     for index, (root, extension) in enumerate(reader.ids(role, f"{where}/id")):
         at = f"{where}/id[{index}]"
         if root == _INS_C_OID:
@@ -596,12 +621,21 @@ def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | Non
             try:
                 candidates.append(Ins.parse(extension, authority=root))
             except InvalidInput as error:
-                reader.findings.append(BAD_INS(f"{extension!r:.40} under {root}: {error}", where=at))
+                invalid.append((root, extension, at, str(error)))
         elif extension:
             other_ids.append((root, extension))
     if len(candidates) > 1:
         reader.findings.append(SEVERAL_INS(where=f"{where}/id"))
     ins = min(candidates, key=lambda ins: not ins.is_production, default=None)
+    kept = None if ins is not None else next((item for item in invalid if item[1]), None)
+    for item in invalid:
+        root, extension, at, why = item
+        if item is kept:
+            message = f"{extension!r:.40} under {root}: {why}; kept as read for patientId (no valid INS)"
+            reader.findings.append(INS_KEPT_AS_READ(message, where=at))
+        else:
+            instead = f"the INS {ins.value} is used" if ins is not None else "it has no matricule to keep"
+            reader.findings.append(BAD_INS(f"{extension!r:.40} under {root}: {why}; {instead}", where=at))
 
     person = role.find(_path("patient"))
     families: list[tuple[frozenset[str], str]] = []
@@ -622,6 +656,7 @@ def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | Non
     return CdaPatient(
         ins=ins,
         other_ids=tuple(other_ids),
+        invalid_ins=tuple((root, extension) for root, extension, _at, _why in invalid),
         birth_family=next(iter(qualified(families, "BR") + [text for _qualifiers, text in families]), None),
         used_family=next(iter(qualified(families, "CL")), None),
         given_names=" ".join(birth_givens) or None,

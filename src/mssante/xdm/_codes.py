@@ -54,12 +54,46 @@ SEVERAL_SUBSETS = define_code(
 SET_BY_SCHEME = define_code(
     "MSS-XDM-029", ERROR, "the submission set node is given as a classificationScheme, not a classificationNode"
 )
+VERSION_CONTROL = define_code(
+    "MSS-XDM-030",
+    INFO,
+    "a version-control folder (.svn/, .git/, CVS/, .hg/, .bzr/) was skipped: it is no submission set, no document",
+)
+URI_ATTRIBUTE = define_code(
+    "MSS-XDM-031",
+    WARNING,
+    "a document entry's URI is an attribute of its ExtrinsicObject, not the URI slot XDM requires (ITI TF-3 "
+    "4.2.3.2): read from there, written as a slot",
+)
+EBRS_2_1 = define_code(
+    "MSS-XDM-032",
+    ERROR,
+    "METADATA.XML is ebXML RegRep 2.1 (XDS.a) metadata: a version this SDK does not read (XDM media carry the "
+    "ebRIM 3.0 SubmitObjectsRequest of ITI-41, ITI TF-2 3.32)",
+)
 
 # The CI-SIS (French) rules
 NOT_INS = define_code(
-    "MSS-XDM-040", WARNING, "the patient identifier is not an INS (CI-SIS: the INS is used whenever it is qualified)"
+    "MSS-XDM-040",
+    ERROR,
+    "the patient identifier is not an INS (MSSanté: a document concerns a patient identified by the INS; "
+    "Référentiel #2 ECO.2.1.2, the receiver reads the INS from patientId)",
 )
 BAD_INS = define_code("MSS-XDM-041", ERROR, "the patient identifier claims an INS authority but is not a valid INS")
 SEVERAL_PATIENTS = define_code("MSS-XDM-042", ERROR, "the package concerns more than one patient (one per message)")
-CI_SIS_REQUIRED = define_code("MSS-XDM-043", WARNING, "an attribute the CI-SIS requires (XDM's R2) is missing")
+CI_SIS_REQUIRED = define_code(
+    "MSS-XDM-043", ERROR, "an attribute the CI-SIS requires (XDM's R2, R under the CI-SIS) is missing"
+)
 TEST_INS = define_code("MSS-XDM-044", WARNING, "the patient INS is from the TEST or DEMO authority")
+CLASS_NOT_OF_TYPE = define_code(
+    "MSS-XDM-045",
+    WARNING,
+    "the classCode is not the one the NOS table ASS_X04 gives for the typeCode (CI-SIS: the class is deduced "
+    "from the type)",
+)
+DISPLAY_FROM_VALUE_SET = define_code(
+    "MSS-XDM-046",
+    INFO,
+    "a code's display name is written as its CI-SIS value set names it, not as the CDA document writes it (the "
+    "document keeps its own)",
+)

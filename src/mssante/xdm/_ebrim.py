@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import attrs
 
 from mssante.errors import InvalidInput
-from mssante.report import Finding, Report
+from mssante.report import Finding, Report, Severity
 from mssante.xdm import _codes
 from mssante.xdm._model import HAS_MEMBER, Association, Author, Code, DocumentEntry, Metadata, SubmissionSet
 from mssante.xdm._xml import UnreadableXml, parse_untrusted
@@ -31,6 +31,9 @@ MAX_METADATA_BYTES = 16 * 1024 * 1024
 _R = "{" + RIM + "}"
 _SUBMISSION_SET_NODE = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
 _SHORT_TYPES = {"HasMember": HAS_MEMBER}
+_EBRS_2_1 = frozenset(  # the namespaces of ebXML Registry Services and RIM 2.1, as XDS.a wrote them
+    {"urn:oasis:names:tc:ebxml-regrep:registry:xsd:2.1", "urn:oasis:names:tc:ebxml-regrep:rim:xsd:2.1"}
+)
 
 SCHEMES = {
     "author": "urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d",
@@ -285,7 +288,26 @@ def _identifiers(element: ElementTree.Element) -> dict[str, str]:
     }
 
 
-def _document(element: ElementTree.Element) -> DocumentEntry:
+def _uri(element: ElementTree.Element, slots: dict[str, list[str]], findings: list[Finding], where: str) -> str:
+    """The URI slot; else the ``uri`` attribute some producers put on the ExtrinsicObject, said (MSS-XDM-031)."""
+    slot = next(iter(slots.get("URI", [])), "")
+    attribute = next((value.strip() for name, value in element.attrib.items() if name.casefold() == "uri"), None)
+    if attribute is None:
+        return slot
+    if not slot:
+        message = f"URI {attribute!r} read from the ExtrinsicObject's attribute, not a URI slot"
+        findings.append(_codes.URI_ATTRIBUTE(message, where=where))
+        return attribute
+    if attribute == slot:
+        message = f"the ExtrinsicObject has a uri attribute as well as the URI slot: both say {slot!r}"
+        findings.append(_codes.URI_ATTRIBUTE(message, where=where, severity=Severity.INFO))
+    else:
+        message = f"the URI slot says {slot!r}, the ExtrinsicObject's uri attribute {attribute!r}: the slot is read"
+        findings.append(_codes.URI_ATTRIBUTE(message, where=where))
+    return slot
+
+
+def _document(element: ElementTree.Element, findings: list[Finding], where: str) -> DocumentEntry:
     slots = _slots(element)
     classifications = _classifications(element)
     identifiers = _identifiers(element)
@@ -312,6 +334,7 @@ def _document(element: ElementTree.Element) -> DocumentEntry:
     slot_values: dict[str, Any] = {
         field: next(iter(slots.get(slot, [])), "") for field, slot in _DOCUMENT_SLOTS.items()
     }
+    slot_values["uri"] = _uri(element, slots, findings, where)
     return attrs.evolve(entry, **slot_values, **single_codes)
 
 
@@ -369,6 +392,12 @@ def read_metadata(data: bytes, *, where: str = "METADATA.XML") -> tuple[Metadata
     root = _parse(bytes(data), where)
     if _local(root.tag) != "SubmitObjectsRequest":
         raise _refuse(_codes.NOT_SUBMIT_OBJECTS(f"the root element is {_local(root.tag)!r}", where=where))
+    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    leaves = next(_children(root, "LeafRegistryObjectList"), None)
+    if namespace in _EBRS_2_1 or leaves is not None:
+        held = "" if leaves is None else f", a LeafRegistryObjectList of {len(leaves)} objects"
+        message = f"the SubmitObjectsRequest is in {namespace or 'no namespace'}{held}: ebRS 2.1 (XDS.a), not ebRIM 3.0"
+        raise _refuse(_codes.EBRS_2_1(message, where=where))
     objects = next(_children(root, "RegistryObjectList"), None)
     if objects is None:
         raise _refuse(_codes.NOT_SUBMIT_OBJECTS("there is no RegistryObjectList", where=where))
@@ -387,7 +416,10 @@ def read_metadata(data: bytes, *, where: str = "METADATA.XML") -> tuple[Metadata
     if classified[sets[0].get("id", "")] == "classificationScheme":
         message = f"{sets[0].get('id')!r} is classified with classificationScheme={_SUBMISSION_SET_NODE}"
         findings.append(_codes.SET_BY_SCHEME(message + ", not classificationNode", where=where))
-    documents = tuple(_document(element) for element in _children(objects, "ExtrinsicObject"))
+    documents = tuple(
+        _document(element, findings, f"{where}: DocumentEntry[{index}]")
+        for index, element in enumerate(_children(objects, "ExtrinsicObject"))
+    )
     associations = tuple(
         _association(element, findings, f"{where}: Association[{index}]")
         for index, element in enumerate(_children(objects, "Association"))

@@ -1,4 +1,10 @@
-"""XDS metadata derived from a CDA R2 header (CI-SIS mapping), with any field overridable by the caller."""
+"""XDS metadata derived from a CDA R2 header (CI-SIS mapping), with any field overridable by the caller.
+
+Derived: every attribute the CI-SIS maps from the header; ``classCode`` from ``typeCode`` by the NOS table
+``ASS_X04``; ``formatCode`` from the template by ``ASS_A11`` (and the body's media type for an unstructured CDA,
+``ASS_A12``); the display names of codes from their CI-SIS value set. Not derived: the submission set's
+``contentTypeCode`` (JDV_J03), which no header element gives: the caller says it.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,14 @@ import attrs
 from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.identifiers import IDNPS_OID, IDNST_OID
-from mssante.report import Report
+from mssante.report import Finding, Report
 from mssante.xdm import _codes
 from mssante.xdm._cda import CdaAuthor, CdaHeader, ts_to_utc
 from mssante.xdm._hl7 import CodedValue, Cx, HierarchicDesignator, IntendedRecipient, Xcn, Xon, Xtn, escape
 from mssante.xdm._model import Author, Code, DocumentEntry, SubmissionSet, dtm, symbolic_id
-from mssante.xdm._valuesets import canonical, value_set
+from mssante.xdm._valuesets import FOR_ATTRIBUTE, canonical, correspondence, value_set
 
-__all__ = ["entry_from_cda", "overridden", "submission_set_from_cda"]
+__all__ = ["class_code_of", "completed", "derived_entry", "entry_from_cda", "overridden", "submission_set_from_cda"]
 
 CDA_MIME_TYPE = "text/xml"
 
@@ -81,17 +87,58 @@ def _utc(text: str | None) -> str:
         return ""
 
 
-def _with_display(code: Code | None, short: str) -> Code | None:
-    """The code in its JDV spelling, with the JDV display name when the document gives none."""
+_FACILITY = "componentOf/encompassingEncounter/location/healthCareFacility/code"
+_PRACTICE = "documentationOf/serviceEvent/performer/assignedEntity/representedOrganization/standardIndustryClassCode"
+_NAMES = {  # field -> XDS attribute, whose value set FOR_ATTRIBUTE names
+    "class_code": "classCode",
+    "type_code": "typeCode",
+    "healthcare_facility_type_code": "healthcareFacilityTypeCode",
+    "practice_setting_code": "practiceSettingCode",
+    "confidentiality_codes": "confidentialityCode",
+    "content_type_code": "contentTypeCode",
+}
+
+
+def _with_display(code: Code | None, short: str, findings: list[Finding] | None = None, where: str = "") -> Code | None:
+    """The code in its JDV spelling, with the display name of the JDV when it has the code (else the document's).
+
+    A display the document writes otherwise (at ``where``) is not what the metadata carries: ``findings`` gets
+    a ``MSS-XDM-046`` saying which (the document itself keeps it).
+    """
     if code is None:
         return None
     spelled = canonical(code.code, code.scheme)
-    display = code.display or value_set(short).display_of(spelled, code.scheme) or ""
-    return Code(code=spelled, scheme=code.scheme, display=display)
+    found = value_set(short)
+    listed = found.display_of(spelled, code.scheme or None)
+    if listed and code.display and code.display.strip() != listed and findings is not None:
+        message = f"{code.code}: the document writes {code.display!r}, the metadata {listed!r} as {found.name} names it"
+        findings.append(_codes.DISPLAY_FROM_VALUE_SET(message, where=f"{where}/@displayName" if where else short))
+    return Code(code=spelled, scheme=code.scheme, display=listed or code.display)
+
+
+def class_code_of(type_code: Code | None) -> Code | None:
+    """The classCode NOS table ``ASS_X04`` gives for ``type_code`` (display from JDV_J06), None when it has none."""
+    if type_code is None:
+        return None
+    target = correspondence("X04").target(type_code.code, type_code.scheme or None)
+    if target is None:
+        return None
+    display = value_set("J06").display_of(target.code, target.code_system) or ""
+    return Code(code=target.code, scheme=target.code_system, display=display)
+
+
+def _cx_as_read(root: str, extension: str) -> str:
+    """``extension^^^&root&ISO^NH`` for an id under an INS authority that fails the INS check (no Cx would take it)."""
+    return f"{escape(extension)}^^^&{root}&ISO^NH"
 
 
 def _patient_ids(header: CdaHeader) -> tuple[str, str]:
-    """The patientId (the INS, else the first local id) and the sourcePatientId (the IPP, else the patientId)."""
+    """The patientId (the INS, else an INS-authority id as read, else the first local id) and the sourcePatientId
+    (the IPP, else the patientId).
+
+    An id under an INS authority that fails its check is the patientId as read, never replaced by a local id:
+    the package then says what is wrong with it (MSS-XDM-041) instead of naming the patient by another id.
+    """
     patient = header.patient
     local = ""
     for root, extension in patient.other_ids:
@@ -101,6 +148,9 @@ def _patient_ids(header: CdaHeader) -> tuple[str, str]:
             break
     ins = patient.ins
     national = _attempt(lambda: Cx.for_ins(ins)) if ins is not None else ""
+    if not national:
+        as_read = next(((root, extension) for root, extension in patient.invalid_ins if extension), None)
+        national = _cx_as_read(*as_read) if as_read is not None else ""
     patient_id = national or local
     return patient_id, local or patient_id
 
@@ -120,9 +170,18 @@ def _patient_info(header: CdaHeader, source_patient_id: str) -> tuple[str, ...]:
 
 def entry_from_cda(header: CdaHeader) -> DocumentEntry:
     """The document entry of a CDA document (``hash``, ``size`` and ``URI`` are set when packed)."""
+    return derived_entry(header)[0]
+
+
+def derived_entry(header: CdaHeader) -> tuple[DocumentEntry, list[Finding]]:
+    """The document entry of a CDA document and what deriving it noticed (display names the metadata does not
+    take from the document, MSS-XDM-046)."""
+    findings: list[Finding] = []
     patient_id, source_patient_id = _patient_ids(header)
     legal = header.legal_authenticator
-    return DocumentEntry(
+    type_code = _with_display(header.type_code, "J07", findings, "code")
+    confidentiality = _with_display(header.confidentiality, "J08", findings, "confidentialityCode")
+    entry = DocumentEntry(
         entry_uuid=symbolic_id(header.document_id, "document"),
         unique_id=header.document_id,
         mime_type=CDA_MIME_TYPE,
@@ -136,13 +195,15 @@ def entry_from_cda(header: CdaHeader) -> DocumentEntry:
         language_code=header.language_code or "",
         legal_authenticator=_person(legal) if legal is not None else "",
         authors=[_author(author) for author in header.authors],
-        type_code=_with_display(header.type_code, "J07"),
+        type_code=type_code,
+        class_code=class_code_of(type_code),
         format_code=header.format_code,
-        healthcare_facility_type_code=_with_display(header.healthcare_facility_type, "J02"),
-        practice_setting_code=_with_display(header.practice_setting, "J04"),
-        confidentiality_codes=[code for code in [_with_display(header.confidentiality, "J08")] if code is not None],
+        healthcare_facility_type_code=_with_display(header.healthcare_facility_type, "J02", findings, _FACILITY),
+        practice_setting_code=_with_display(header.practice_setting, "J04", findings, _PRACTICE),
+        confidentiality_codes=[code for code in [confidentiality] if code is not None],
         event_codes=header.event_codes,
     )
+    return entry, findings
 
 
 def _recipients(header: CdaHeader, recipients: Sequence[Address | str]) -> tuple[str, ...]:
@@ -215,3 +276,26 @@ def overridden(instance: _T, fields: Mapping[str, Any] | None, *, what: str) -> 
             raise
         message = f"{what}: {error}"
         raise InvalidInput(message, Report(findings=[_codes.BAD_VALUE(message, where=what)])) from None
+
+
+def completed(instance: _T, fields: Mapping[str, Any] | None) -> _T:
+    """``instance`` after the caller's ``fields``: the classCode derived again from a typeCode the caller gave
+    (unless the caller gave the classCode too), and the display name of the value set on each code given
+    without one."""
+    given = dict(fields or {})
+    changes: dict[str, Any] = {}
+    if "type_code" in given and "class_code" not in given:  # only a document entry has them
+        changes["class_code"] = class_code_of(getattr(instance, "type_code", None))
+    for name in given:
+        attribute = _NAMES.get(name)
+        value = getattr(instance, name, None)
+        if attribute is None or value is None:
+            continue
+        short = FOR_ATTRIBUTE[attribute]
+        if isinstance(value, Code) and not value.display:
+            changes[name] = _with_display(value, short)
+        elif isinstance(value, tuple):
+            changes[name] = tuple(
+                _with_display(code, short) if isinstance(code, Code) and not code.display else code for code in value
+            )
+    return attrs.evolve(instance, **changes) if changes else instance

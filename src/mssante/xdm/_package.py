@@ -31,7 +31,7 @@ from mssante.xdm import _zip_codes as _zip
 from mssante.xdm._budget import Budget
 from mssante.xdm._cda import read_cda_header
 from mssante.xdm._ebrim import read_metadata, write_metadata
-from mssante.xdm._fromcda import entry_from_cda, overridden, submission_set_from_cda
+from mssante.xdm._fromcda import completed, derived_entry, overridden, submission_set_from_cda
 from mssante.xdm._hl7 import Xcn, Xon
 from mssante.xdm._model import Author, DocumentEntry, Metadata, SubmissionSet, parse_dtm
 from mssante.xdm._safezip import SafeZip, ZipLimits
@@ -56,6 +56,7 @@ _EXTENSIONS = {
     "application/json": "JSN",
 }
 _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_VERSION_CONTROL = frozenset({".svn", ".git", "cvs", ".hg", ".bzr"})
 
 
 @attrs.frozen(kw_only=True)
@@ -201,7 +202,8 @@ class Package:
     findings: tuple[Finding, ...] = ()
     """Findings of reading (tolerated deviations, unreadable metadata); :func:`validate` judges the rest."""
     junk: tuple[str, ...] = ()
-    """Entries skipped as operating-system junk."""
+    """Entries skipped: operating-system junk (``__MACOSX/``, ``.DS_Store``...), then version-control folders
+    (``.svn/``, ``.git/``, ``CVS/``...)."""
 
     def _repr_html_(self) -> str:
         """The submission set, one row per document entry, and what reading tolerated, for notebooks."""
@@ -319,7 +321,12 @@ class Package:
         ``at`` is the submission time; ``source_id`` the sending system's OID (default: the root of
         the first document's id); ``recipients`` the intended recipients' MSSanté addresses (those
         of the CDA's information recipients are added). ``document`` and ``submission_set`` replace
-        derived fields by name (codes as ``{"code", "scheme", "display"}``). Raises
+        derived fields by name (codes as ``{"code", "scheme", "display"}``; a code given without a display gets
+        its value set's, a typeCode given without a classCode gets the class ``ASS_X04`` maps it to). The
+        submission set's ``contentTypeCode`` is not in a CDA header: give it in ``submission_set`` (a code of
+        JDV_J03-XdsContentTypeCode-CISIS), or :func:`validate` says it is missing. What reading the headers and
+        deriving the metadata noticed is in :attr:`findings` (a patient id under an INS authority that fails its
+        check is kept as read for patientId, and said). Raises
         :class:`~mssante.errors.InvalidInput` when a document is not a CDA R2 document with an id,
         a code and a patient, or the documents are about different patients.
         """
@@ -327,17 +334,28 @@ class Package:
         if not documents:
             raise ValueError("give at least one CDA document")
         headers = [read_cda_header(bytes(data)) for data in documents]
-        entries = [overridden(entry_from_cda(header), document, what="document") for header in headers]
+        entries, noticed = [], []
+        for header in headers:
+            entry, findings = derived_entry(header)
+            entries.append(completed(overridden(entry, document, what="document"), document))
+            noticed.append([*header.findings, *findings])
         patients = {entry.patient_id for entry in entries}
         if len(patients) > 1:
             finding = _codes.SEVERAL_PATIENTS(f"the documents concern {len(patients)} patients: {sorted(patients)}")
             raise InvalidInput(finding.message, Report(findings=[finding]))
         derived = submission_set_from_cda(headers, entries, at=at, source_id=source_id, recipients=recipients)
-        return cls.build(
+        package = cls.build(
             [Document(content=bytes(data), entry=entry) for data, entry in zip(documents, entries, strict=True)],
-            overridden(derived, submission_set, what="submission_set"),
+            completed(overridden(derived, submission_set, what="submission_set"), submission_set),
             application=application,
         )
+        assert package.metadata is not None  # built just above
+        said = [
+            attrs.evolve(finding, where=f"{entry.uri}: {finding.where}" if finding.where else entry.uri)
+            for entry, findings in zip(package.metadata.documents, noticed, strict=True)
+            for finding in findings
+        ]
+        return attrs.evolve(package, findings=(*package.findings, *said))
 
     def to_zip(self) -> bytes:
         """The IHE_XDM.ZIP bytes: canonical layout, explicit directory entries, deflated, reproducible."""
@@ -398,6 +416,15 @@ def _is_junk(name: str) -> bool:
     return "__macosx" in (part.casefold() for part in parts) or base in _JUNK_NAMES or base.startswith("._")
 
 
+def _version_control_folder(name: str) -> str:
+    """The version-control folder (``.svn/``, ``.git/``, ``CVS/``...) an entry is in, or is; "" when none."""
+    parts = name.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part.casefold() in _VERSION_CONTROL:
+            return "/".join(parts[: index + 1]) + "/"
+    return ""
+
+
 class _Reader:
     """Locates the package root, the subsets and their files in a checked archive."""
 
@@ -405,8 +432,14 @@ class _Reader:
         self.archive = archive
         self.findings: list[Finding] = []
         self.junk = [entry.name for entry in archive.entries if _is_junk(entry.name)]
-        self.files = [entry.name for entry in archive.entries if not entry.is_dir and not _is_junk(entry.name)]
-        self.directories = {entry.name.rstrip("/") for entry in archive.entries if entry.is_dir}
+        self.version_control = [
+            entry.name for entry in archive.entries if _version_control_folder(entry.name) and not _is_junk(entry.name)
+        ]
+        skipped = {*self.junk, *self.version_control}
+        self.files = [entry.name for entry in archive.entries if not entry.is_dir and entry.name not in skipped]
+        self.directories = {
+            entry.name.rstrip("/") for entry in archive.entries if entry.is_dir and entry.name not in skipped
+        }
 
     def root(self) -> str:
         """The folder holding IHE_XDM/ (empty at the top), by the shortest path."""
@@ -439,6 +472,10 @@ class _Reader:
     def package(self) -> Package:
         if self.junk:
             self.findings.append(_codes.JUNK(f"{len(self.junk)} entries skipped", where=self.junk[0]))
+        if self.version_control:
+            folders = sorted({_version_control_folder(name) for name in self.version_control})
+            message = f"{len(self.version_control)} entries skipped, in {', '.join(folders)}"
+            self.findings.append(_codes.VERSION_CONTROL(message, where=folders[0]))
         root = self.root()
         readme, index = self.text(root, "README.TXT"), self.text(root, "INDEX.HTM")
         subsets: dict[str, dict[str, str]] = {}  # subset path -> {relative name: archive name}
@@ -472,7 +509,7 @@ class _Reader:
             readme=readme,
             index=index,
             findings=tuple(self.findings),
-            junk=tuple(self.junk),
+            junk=(*self.junk, *self.version_control),
         )
 
     def subset(self, key: str, names: dict[str, str]) -> Subset:

@@ -11,6 +11,7 @@ from mssante.identifiers import InsAuthority
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import _codes
 from mssante.xdm._budget import Budget
+from mssante.xdm._fromcda import class_code_of
 from mssante.xdm._hl7 import BAD_INS as _HL7_BAD_INS_CODE
 from mssante.xdm._hl7 import Cx, IntendedRecipient, Xcn, Xon, Xtn
 from mssante.xdm._model import HAS_MEMBER, ON_DEMAND, STABLE, Author, Code, DocumentEntry, Metadata, parse_dtm
@@ -28,9 +29,25 @@ _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+", re.ASCII)
 _INS_OIDS = frozenset(authority.value for authority in InsAuthority)
 _DOCUMENT_TIMES = ("creation_time", "service_start_time", "service_stop_time")
 _VALUE_SETS = {  # DocumentEntry field -> CI-SIS value set
+    "class_code": "J06",
     "type_code": "J07",
     "healthcare_facility_type_code": "J02",
     "practice_setting_code": "J04",
+}
+_GIVE = {  # XDS attribute -> what to give when it is missing
+    "classCode": "a code of JDV_J06-XdsClassCode-CISIS (the NOS table ASS_X04 maps each typeCode of JDV_J07 to one)",
+    "typeCode": "a code of JDV_J07-XdsTypeCode-CISIS",
+    "formatCode": "a code of JDV_J10-XdsFormatCode-CISIS (the NOS table ASS_A11 maps each CDA template to one)",
+    "healthcareFacilityTypeCode": "a code of JDV_J02-XdsHealthcareFacilityTypeCode-CISIS",
+    "practiceSettingCode": "a code of JDV_J04-XdsPracticeSettingCode-CISIS",
+    "confidentialityCode": "a code of JDV_J08-XdsConfidentialityCode-CISIS",
+    "contentTypeCode": (
+        "a code of JDV_J03-XdsContentTypeCode-CISIS (OID 1.2.250.1.213.1.1.5.464: an activity type of TRE_R209 "
+        "1.2.250.1.213.2.2, an activity sector of TRE_R02 1.2.250.1.71.4.2.4, or EXP_PATIENT of TRE_A00 "
+        "1.2.250.1.213.1.1.4.6); no CDA header element gives it: the sender says it"
+    ),
+    "patientId": "the patient's INS as a CX: <matricule>^^^&<INS authority OID>&ISO^NH",
+    "sourcePatientId": "the local patient id (IPP) as a CX, or the INS when there is none",
 }
 _CI_SIS_DOCUMENT = (
     "class_code", "type_code", "format_code", "healthcare_facility_type_code", "practice_setting_code",
@@ -218,18 +235,42 @@ def _ci_sis(metadata: Metadata, where: str, environment: str) -> Iterator[Findin
     for name, value in (("contentTypeCode", submission.content_type_code), ("author", submission.authors),
                         ("patientId", submission.patient_id)):  # fmt: skip
         if not value:
-            yield _codes.CI_SIS_REQUIRED(f"the submission set has no {name}", where=f"{where}: SubmissionSet")
+            yield _codes.CI_SIS_REQUIRED(
+                _missing(f"the submission set has no {name}", name), where=f"{where}: SubmissionSet"
+            )
+    if submission.content_type_code is not None:
+        yield from _coded(submission.content_type_code, "J03", f"{where}: SubmissionSet.contentTypeCode")
     for index, entry in enumerate(metadata.documents):
         entry_where = f"{where}: DocumentEntry[{index}]"
         for field in _CI_SIS_DOCUMENT:
             if not getattr(entry, field):
-                yield _codes.CI_SIS_REQUIRED(f"no {_ATTRIBUTE_NAMES[field]}", where=entry_where)
+                name = _ATTRIBUTE_NAMES[field]
+                yield _codes.CI_SIS_REQUIRED(_missing(f"no {name}", name), where=entry_where)
         for field, short in _VALUE_SETS.items():
             code = getattr(entry, field)
             if code is not None:
                 yield from _coded(code, short, f"{entry_where}.{_ATTRIBUTE_NAMES[field]}")
         for code in entry.confidentiality_codes:
             yield from _coded(code, "J08", f"{entry_where}.confidentialityCode")
+        yield from _class_of_type(entry, f"{entry_where}.classCode")
+
+
+def _missing(said: str, attribute: str) -> str:
+    give = _GIVE.get(attribute)
+    return f"{said}: give {give}" if give else said
+
+
+def _class_of_type(entry: DocumentEntry, where: str) -> Iterator[Finding]:
+    """The classCode is the one ASS_X04 gives for the typeCode, when the table has the type."""
+    if entry.class_code is None or entry.type_code is None:
+        return
+    expected = class_code_of(entry.type_code)
+    if expected is not None and (entry.class_code.code, entry.class_code.scheme) != (expected.code, expected.scheme):
+        message = (
+            f"typeCode {entry.type_code.code} has the class {expected.code} ({expected.display}) in ASS_X04, "
+            f"not {entry.class_code.code}"
+        )
+        yield _codes.CLASS_NOT_OF_TYPE(message, where=where)
 
 
 def validate(
@@ -245,7 +286,10 @@ def validate(
     The IHE XDM rules: README.TXT, INDEX.HTM and METADATA.XML present; each document entry's
     ``hash``, ``size`` and ``URI`` present and true to the file; required attributes; associations.
     With ``ci_sis`` (the default) the French rules as well: one patient, identified by a well-formed
-    INS; codes in the CI-SIS value sets; the attributes the CI-SIS requires. Never raises on bad
+    INS (a patient id that is no INS is an error, ``MSS-XDM-040``); codes in the CI-SIS value sets
+    (contentTypeCode in JDV_J03, classCode in JDV_J06 and the one ``ASS_X04`` gives for the typeCode); the
+    attributes the CI-SIS requires (``MSS-XDM-043``, an error: XDM's R2 attributes are R there, the
+    message naming what to give). ``ci_sis=False`` keeps the IHE XDM rules only. Never raises on bad
     content: an unsafe or unreadable archive is a report with errors, and so is a document that is
     damaged or that the package's budget cannot cover (``MSS-ZIP-023``), at its entry.
 

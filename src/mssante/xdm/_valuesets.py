@@ -1,9 +1,14 @@
-"""CI-SIS value sets (JDV) of the XDS coded attributes, bundled as package data.
+"""CI-SIS value sets (JDV) and correspondence tables (ASS) of the XDS coded attributes, bundled as package data.
 
 The ANS publishes each value set of the NOS as an IHE SVS ``RetrieveValueSetResponse``; four of
 them ship with mssante (J02 healthcareFacilityTypeCode, J04 practiceSettingCode, J07 typeCode,
-J08 confidentialityCode) and are read lazily with :mod:`importlib.resources`. A newer file from
-the NOS can be read with :meth:`ValueSet.parse`.
+J08 confidentialityCode) and are read lazily with :mod:`importlib.resources`, as is J03
+(submission set contentTypeCode), shipped as the NOS FHIR export (:meth:`ValueSet.parse_fhir`). J06
+(classCode) is written out here from its published version (no file of it is public in a current
+version). A newer file from the NOS can be read with :meth:`ValueSet.parse`.
+
+Two NOS association tables ship too (:class:`Correspondence`): ``ASS_X04`` (typeCode to
+classCode) and ``ASS_A11`` (CDA template to formatCode), what a packer derives those codes with.
 
 >>> value_set("J08").display_of("N")
 'Normal'
@@ -17,6 +22,7 @@ import datetime as dt
 import functools
 import importlib
 import importlib.resources
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
@@ -34,8 +40,10 @@ __all__ = [
     "MAX_VALUE_SET_BYTES",
     "SVS_NAMESPACE",
     "Concept",
+    "Correspondence",
     "ValueSet",
     "canonical",
+    "correspondence",
     "for_attribute",
     "value_set",
     "value_sets",
@@ -56,6 +64,9 @@ UNREADABLE = define_code(
 NOT_A_VALUE_SET = define_code(
     "MSS-JDV-007", ERROR, "the file is not an IHE SVS RetrieveValueSetResponse with one valid value set"
 )
+UNKNOWN_TABLE = define_code(
+    "MSS-JDV-008", ERROR, "no bundled NOS correspondence table (ASS_X04, ASS_A11) has this name or OID"
+)
 
 SVS_NAMESPACE = "urn:ihe:iti:svs:2008"
 """The XML namespace of IHE SVS (Sharing Value Sets), the form of the NOS value set files."""
@@ -66,12 +77,19 @@ MAX_VALUE_SET_BYTES = 16 * 1024 * 1024
 FOR_ATTRIBUTE: Mapping[str, str] = MappingProxyType(
     {
         "healthcareFacilityTypeCode": "J02",
+        "contentTypeCode": "J03",
         "practiceSettingCode": "J04",
+        "classCode": "J06",
         "typeCode": "J07",
         "confidentialityCode": "J08",
     }
 )
-"""The bundled value set (short name) that serves each XDS coded attribute under the CI-SIS."""
+"""The bundled value set (short name) that serves each XDS coded attribute under the CI-SIS.
+
+``contentTypeCode`` (of the submission set) is bound to JDV_J03-XdsContentTypeCode-CISIS by the CI-SIS
+(« En l'absence de spécifications complémentaires, le jeu de valeurs JDV_J03-XdsContentTypeCode-CISIS peut être
+utilisé »), not to JDV_J05 (which is SubjectRole).
+"""
 
 ALIASES: Mapping[tuple[str, str], str] = MappingProxyType(
     {("1.2.250.1.213.1.1.4.13", "INVISIBLE_REP_LEGAUX"): "INVISIBLE_REPRESENTANTS_LEGAUX"}
@@ -134,6 +152,10 @@ def _as_tuple(concepts: Iterable[Concept]) -> tuple[Concept, ...]:
     return tuple(concepts)
 
 
+def _as_rows(rows: Iterable[tuple[Concept, Concept]]) -> tuple[tuple[Concept, Concept], ...]:
+    return tuple(rows)
+
+
 def _index(concepts: tuple[Concept, ...]) -> dict[str, tuple[Concept, ...]]:
     index: dict[str, list[Concept]] = {}
     seen: set[tuple[str, str]] = set()
@@ -180,20 +202,7 @@ class ValueSet:
     @classmethod
     def parse(cls, data: bytes) -> ValueSet:
         """Read an IHE SVS ``RetrieveValueSetResponse`` (a NOS JDV file) holding one value set."""
-        if len(data) > MAX_VALUE_SET_BYTES:
-            raise _refuse(UNREADABLE, f"{len(data)} bytes; at most {MAX_VALUE_SET_BYTES} are read")
-        try:
-            root: ElementTree.Element = _defused_tree.fromstring(bytes(data), forbid_dtd=True)
-        except _DefusedXmlException as error:
-            raise _refuse(UNREADABLE, f"refused: {type(error).__name__} (no DTD or entity is read)") from None
-        except ElementTree.ParseError as error:
-            raise _refuse(UNREADABLE, f"not well-formed XML: {error}") from None
-        if root.tag != f"{_SVS}RetrieveValueSetResponse":
-            raise _refuse(NOT_A_VALUE_SET, f"the root element is {root.tag[:120]!r}")
-        sets = root.findall(f"{_SVS}ValueSet")
-        if len(sets) != 1:
-            raise _refuse(NOT_A_VALUE_SET, f"the response holds {len(sets)} value sets, not one")
-        element = sets[0]
+        element = _svs_value_set(data)
         oid = element.get("id", "")
         url = element.get("urlFichier", "")
         name = url.rstrip("/").rpartition("/")[2] or element.get("displayName", "").removesuffix(".tabs")
@@ -213,6 +222,68 @@ class ValueSet:
             description=element.get("description", ""),
             updated=_updated(element.get("dateMaj", ""), element.get("revisionDate", ""), name),
             url=url,
+            concepts=concepts,
+        )
+
+    @classmethod
+    def parse_fhir(cls, data: bytes) -> ValueSet:
+        """Read a value set in the FHIR form the NOS exports it (``JDV_…-FHIR.json``, a ``ValueSet`` resource).
+
+        The concepts are those of ``compose.include[].concept[]``; the code system of each is the OID its
+        ``designation`` of use ``OID`` names (``urn:oid:…``), else the include's ``system``. The OID is the
+        ``identifier`` ``urn:oid:…``, the date ``date`` (with its offset).
+        """
+        if len(data) > MAX_VALUE_SET_BYTES:
+            raise _refuse(UNREADABLE, f"{len(data)} bytes; at most {MAX_VALUE_SET_BYTES} are read")
+        try:
+            resource = json.loads(bytes(data).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise _refuse(UNREADABLE, f"not JSON: {type(error).__name__}") from None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "ValueSet":
+            raise _refuse(NOT_A_VALUE_SET, "not a FHIR ValueSet resource")
+        name = _text_of(resource.get("name"))
+        oids = [
+            _text_of(item.get("value")).removeprefix("urn:oid:")
+            for item in _list_of(resource.get("identifier"))
+            if isinstance(item, dict) and _text_of(item.get("value")).startswith("urn:oid:")
+        ]
+        compose = resource.get("compose")
+        concepts = []
+        for include in _list_of(compose.get("include") if isinstance(compose, dict) else None):
+            if not isinstance(include, dict):
+                raise _refuse(NOT_A_VALUE_SET, "an include of compose is not an object", subject=name)
+            for concept in _list_of(include.get("concept")):
+                if not isinstance(concept, dict):
+                    raise _refuse(NOT_A_VALUE_SET, "a concept is not an object", subject=name)
+                system = next(
+                    (
+                        _text_of(item.get("value")).removeprefix("urn:oid:")
+                        for item in _list_of(concept.get("designation"))
+                        if isinstance(item, dict)
+                        and isinstance(item.get("use"), dict)
+                        and item["use"].get("code") == "OID"
+                    ),
+                    _text_of(include.get("system")),
+                )
+                concepts.append(
+                    Concept(
+                        code=_text_of(concept.get("code")), code_system=system, display=_text_of(concept.get("display"))
+                    )
+                )
+        if not concepts:
+            raise _refuse(NOT_A_VALUE_SET, "the value set has no concept", subject=name)
+        try:
+            updated = dt.datetime.fromisoformat(_text_of(resource.get("date")))
+        except ValueError:
+            raise _refuse(NOT_A_VALUE_SET, "date is not an ISO 8601 time", subject=name) from None
+        if updated.tzinfo is None:
+            updated = updated.replace(tzinfo=dt.timezone.utc)
+        return cls(
+            oid=oids[0] if oids else "",
+            name=name,
+            description=_text_of(resource.get("description")),
+            updated=updated,
+            url=_text_of(resource.get("url")),
             concepts=concepts,
         )
 
@@ -283,6 +354,36 @@ class ValueSet:
         return isinstance(code, str) and self.find(code) is not None
 
 
+def _text_of(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list_of(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _svs_value_set(data: bytes) -> ElementTree.Element:
+    """The ``ValueSet`` element of an SVS ``RetrieveValueSetResponse``, looked up by name.
+
+    Other elements are skipped: two NOS files saved from a browser carry an injected
+    ``<script src="chrome-extension://…"/>`` before their ``ValueSet``.
+    """
+    if len(data) > MAX_VALUE_SET_BYTES:
+        raise _refuse(UNREADABLE, f"{len(data)} bytes; at most {MAX_VALUE_SET_BYTES} are read")
+    try:
+        root: ElementTree.Element = _defused_tree.fromstring(bytes(data), forbid_dtd=True)
+    except _DefusedXmlException as error:
+        raise _refuse(UNREADABLE, f"refused: {type(error).__name__} (no DTD or entity is read)") from None
+    except ElementTree.ParseError as error:
+        raise _refuse(UNREADABLE, f"not well-formed XML: {error}") from None
+    if root.tag != f"{_SVS}RetrieveValueSetResponse":
+        raise _refuse(NOT_A_VALUE_SET, f"the root element is {root.tag[:120]!r}")
+    sets = root.findall(f"{_SVS}ValueSet")
+    if len(sets) != 1:
+        raise _refuse(NOT_A_VALUE_SET, f"the response holds {len(sets)} value sets, not one")
+    return sets[0]
+
+
 def _updated(date_maj: str, revision_date: str, name: str) -> dt.datetime:
     """``dateMaj`` (local time, ``YYYYMMDDhhmmss``) made aware with the offset of ``revisionDate``, else UTC."""
     try:
@@ -298,21 +399,139 @@ def _updated(date_maj: str, revision_date: str, name: str) -> dt.datetime:
     return local.replace(tzinfo=dt.timezone.utc)
 
 
+# JDV_J06-XdsClassCode-CISIS, version 20230922120000 (effective 2012-11-12), as the ANS IG « Terminologies de Santé »
+# v1.10.0 publishes it (ValueSet page JDV_J06_XdsClassCode_CISIS, which embeds the resource). No current file of it is
+# public: the FHIR export of version 20201217120000 (ansforge/IG-terminologie-de-sante @ 9706657) lacks 95 and 99,
+# which ASS_X04 maps 14 type codes to. Classes from TRE_A03-ClasseDocument, plus TRE_A10's signature class (code
+# system "URN", as ASS_X04 and IHE DSG write it).
+_TRE_A03 = "1.2.250.1.213.1.1.4.1"
+_J06 = (
+    *(
+        (code, _TRE_A03, display)
+        for code, display in (
+            ("10", "Compte rendu"),
+            ("11", "Synthèse"),
+            ("31", "Imagerie médicale"),
+            ("42", "Prescription"),
+            ("43", "Dispensation"),
+            ("44", "Plan de soins, protocole de soins"),
+            ("45", "Traitement administré"),
+            ("52", "Certificat, déclaration"),
+            ("60", "Données de remboursement"),
+            ("90", "Autres documents déposés par le patient"),
+            ("95", "Document de gestion"),
+            ("99", "Document technique"),
+        )
+    ),
+    ("urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1", "URN", "Digital Signature"),
+)
+
+
+def _j06() -> ValueSet:
+    return ValueSet(
+        oid="1.2.250.1.213.1.1.5.462",
+        name="JDV_J06-XdsClassCode-CISIS",
+        description="XDS classCode CI-SIS",
+        updated=dt.datetime(2023, 9, 22, 12, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        url="https://mos.esante.gouv.fr/NOS/JDV_J06-XdsClassCode-CISIS",
+        concepts=[Concept(code=code, code_system=system, display=display) for code, system, display in _J06],
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Correspondence:
+    """A NOS association table (``ASS_…``): rows mapping a source concept to a target concept.
+
+    ``ASS_X04-CorrespondanceType-Classe-CISIS`` maps an XDS typeCode to its classCode;
+    ``ASS_A11-CorresModeleCDA-XdsFormatCode-CISIS`` a CDA template (``templateId/@root``) to its formatCode.
+    A source may have several targets (A11 maps the XDS-SD template to one format per media type).
+    """
+
+    oid: str
+    name: str
+    description: str = ""
+    updated: dt.datetime
+    url: str = ""
+    rows: tuple[tuple[Concept, Concept], ...] = attrs.field(converter=_as_rows)
+
+    @classmethod
+    def parse(cls, data: bytes) -> Correspondence:
+        """Read an association table as the NOS publishes it: an SVS response whose ``ValueSet`` holds a
+        ``MappedConceptList`` of ``MappedConcept`` (the source ``Concept``, then the target one)."""
+        element = _svs_value_set(data)
+        url = element.get("urlFichier", "")
+        name = url.rstrip("/").rpartition("/")[2] or element.get("displayName", "").removesuffix(".tabs")
+        rows = []
+        for index, mapped in enumerate(element.iterfind(f"{_SVS}MappedConceptList/{_SVS}MappedConcept")):
+            pair = [
+                Concept(
+                    code=concept.get("code", ""),
+                    code_system=concept.get("codeSystem", ""),
+                    display=concept.get("displayName", ""),
+                )
+                for concept in mapped.iterfind(f"{_SVS}Concept")
+            ]
+            if len(pair) != 2:
+                message = f"MappedConcept {index} holds {len(pair)} concepts, not a source and a target"
+                raise _refuse(NOT_A_VALUE_SET, message, subject=name)
+            rows.append((pair[0], pair[1]))
+        if not rows:
+            raise _refuse(NOT_A_VALUE_SET, "the table has no MappedConcept", subject=name)
+        oid = element.get("id", "")
+        if not _OID.fullmatch(oid):
+            raise _refuse(NOT_A_VALUE_SET, f"{oid[:80]!r} is not an OID", where="id", subject=name)
+        return cls(
+            oid=oid,
+            name=name,
+            description=element.get("description", ""),
+            updated=_updated(element.get("dateMaj", ""), element.get("revisionDate", ""), name),
+            url=url,
+            rows=rows,
+        )
+
+    def targets(self, code: str, code_system: str | None = None) -> tuple[Concept, ...]:
+        """The targets of the source ``code`` (in ``code_system`` when given), in the order of the table."""
+        system = _bare(code_system)
+        return tuple(
+            target for source, target in self.rows if source.code == code and system in (None, "", source.code_system)
+        )
+
+    def target(self, code: str, code_system: str | None = None) -> Concept | None:
+        """The one target of ``code``; None when the table has none for it, or several (then the caller decides)."""
+        found = self.targets(code, code_system)
+        return found[0] if len(found) == 1 else None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 @functools.cache
-def _bundled() -> tuple[tuple[ValueSet, ...], Mapping[str, ValueSet]]:
-    """The bundled value sets, read once, and the index of the names and OIDs they answer to."""
+def _bundled() -> tuple[tuple[ValueSet, ...], Mapping[str, ValueSet], Mapping[str, Correspondence]]:
+    """The bundled value sets and tables, read once, and the index of the names and OIDs they answer to."""
     folder = importlib.resources.files("mssante.xdm") / _DATA
-    loaded = []
-    index: dict[str, ValueSet] = {}
+    loaded = [_j06()]
+    stems = {loaded[0].name: loaded[0]}
+    tables: dict[str, Correspondence] = {}
     for entry in sorted(folder.iterdir(), key=lambda entry: entry.name):
-        if not entry.name.endswith(".xml"):
+        if entry.name.startswith("JDV_") and entry.name.endswith(".xml"):
+            found = ValueSet.parse(entry.read_bytes())
+        elif entry.name.startswith("JDV_") and entry.name.endswith(".json"):
+            found = ValueSet.parse_fhir(entry.read_bytes())
+        elif entry.name.startswith("ASS_") and entry.name.endswith(".xml"):
+            table = Correspondence.parse(entry.read_bytes())
+            short = table.name.partition("-")[0]
+            for key in (table.oid, table.name, short, short.removeprefix("ASS_"), entry.name.removesuffix(".xml")):
+                tables[_key(key)] = table
             continue
-        found = ValueSet.parse(entry.read_bytes())
+        else:
+            continue
         loaded.append(found)
-        stem = entry.name.removesuffix(".xml")
+        stems[entry.name.rpartition(".")[0]] = found
+    index: dict[str, ValueSet] = {}
+    for stem, found in stems.items():
         for key in (found.oid, found.name, found.short, f"JDV_{found.short}", stem, found.name.replace("-", "_")):
             index[_key(key)] = found
-    return tuple(loaded), MappingProxyType(index)
+    return tuple(sorted(loaded, key=lambda found: found.short)), MappingProxyType(index), MappingProxyType(tables)
 
 
 def _key(name: str) -> str:
@@ -336,6 +555,20 @@ def value_set(name: str) -> ValueSet:
 def value_sets() -> tuple[ValueSet, ...]:
     """The bundled value sets, in the order of their short names."""
     return _bundled()[0]
+
+
+def correspondence(name: str) -> Correspondence:
+    """A bundled NOS association table by short name (``X04``, ``ASS_A11``), full name or OID.
+
+    :class:`~mssante.errors.InvalidInput` (``MSS-JDV-008``) when none answers to ``name``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"a table name is given as str, not {type(name).__name__}")
+    found = _bundled()[2].get(_key(name))
+    if found is None:
+        known = ", ".join(sorted({table.name for table in _bundled()[2].values()}))
+        raise _refuse(UNKNOWN_TABLE, f"no bundled table is named {name[:80]!r} (bundled: {known})")
+    return found
 
 
 def for_attribute(attribute: str) -> ValueSet:
