@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from mssante.pki import Environment, TrustStore
 from mssante.testing import CA_NAMES, TestPki
@@ -35,7 +37,19 @@ def files(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
     server = pki.server(["mss.example.org"])
     revoked = pki.server(["mss.example.org"])
     pem = serialization.Encoding.PEM
+    unit = NameOID.ORGANIZATIONAL_UNIT_NAME
+    two_units = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "EXEMPLE"),
+        x509.NameAttribute(unit, "318751275100020"),
+        x509.NameAttribute(unit, "1540002698"),
+        x509.NameAttribute(NameOID.COMMON_NAME, "mss.example.org"),
+    ])  # fmt: skip
+    no_common_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR")])
     return {
+        "organisation": write("org.pem", pki.organisation("EMA", structure="1540002698").certificate.public_bytes(pem)),
+        "organisation-sign": write("org-sign.pem", pki.organisation(usage="sign").certificate.public_bytes(pem)),
+        "two-units": write("two-units.pem", pki.server(subject=two_units).certificate.public_bytes(pem)),
+        "no-common-name": write("no-cn.pem", pki.person(subject=no_common_name).certificate.public_bytes(pem)),
         "server": write("server.pem", server.certificate.public_bytes(pem)),
         "server.der": write("server.der", server.certificate.public_bytes(serialization.Encoding.DER)),
         "revoked": write("revoked.pem", revoked.certificate.public_bytes(pem)),
@@ -86,7 +100,46 @@ def test_inspect_real_ca_certificates() -> None:
     status, out, _ = run("cert", "inspect", str(DATA / "Chaine_de_certification-IGC-Sante.p7b"))
     assert status == 0
     assert "AC RACINE IGC-SANTE ELEMENTAIRE" in out
-    assert "profile  none" in out
+    assert "what     root CA of IGC Santé ELEMENTAIRE\n" in out  # not "profile none"
+    assert "holder   the CA itself: AC RACINE IGC-SANTE ELEMENTAIRE\n" in out
+    assert "none" not in out.lower()
+
+
+def test_a_ca_is_said_to_be_a_root_or_an_intermediate(files: dict[str, str]) -> None:
+    status, out, _ = run("cert", "inspect", files["intermediate"])
+    assert status == 0
+    assert "what     intermediate CA of IGC Santé ELEMENTAIRE ORGANISATIONS\n" in out
+    assert run_json("cert", "inspect", files["intermediate"])[1]["ca"] == "intermediate"
+    assert run_json("cert", "inspect", files["server"])[1]["ca"] is None
+    status, out, _ = run(
+        "cert", "verify", files["intermediate"], "--purpose", "client", "--trust-anchor", files["roots"],
+        "--at", AT_TEXT, "--revocation", "off",
+    )  # fmt: skip
+    assert status == 1
+    assert out.splitlines()[0] == f"refused  {files['intermediate']}  intermediate CA"
+
+
+def test_text_says_who_holds_the_certificate(files: dict[str, str]) -> None:
+    holders = {
+        leaf: next(line for line in run("cert", "inspect", files[leaf])[1].splitlines() if line.startswith("holder"))
+        for leaf in ("server", "organisation", "person")
+    }
+    assert holders == {
+        "server": "holder   a server: mss.example.org, idnst 318751275100020",
+        "organisation": "holder   an organisation: EMA, idnst 1540002698",
+        "person": "holder   a person: CAMILLE DUPONT, idnps 810000001916",
+    }
+    status, out, _ = run(*verify_args(files, "organisation-sign", "--purpose", "organisation"))
+    assert status == 1
+    assert "an organisation certificate needs clientAuth" in out
+    assert "a organisation" not in out
+
+
+def test_text_output_never_shows_a_python_none(files: dict[str, str]) -> None:
+    for leaf in ("server", "organisation", "person", "two-units", "no-common-name", "intermediate", "roots"):
+        for argv in (["cert", "inspect", files[leaf]], verify_args(files, leaf, "--purpose", "organisation")):
+            _, out, err = run(*argv)
+            assert "None" not in out + err, (leaf, out)
 
 
 def test_verify_ok(files: dict[str, str]) -> None:
@@ -189,3 +242,38 @@ def test_unreadable_input_exits_2(files: dict[str, str], argv: list[str]) -> Non
 def test_bundled_store_is_the_default(files: dict[str, str]) -> None:
     assert len(TrustStore.bundled("prod").anchors) == 3
     assert len(CA_NAMES) == 9
+
+
+def test_verify_reports_the_test_chain_and_the_missing_host(tmp_path: Path) -> None:
+    test_pki = TestPki.create(environment=Environment.TEST, at=AT)
+    server = tmp_path / "test-server.pem"
+    server.write_bytes(test_pki.server(["mss.example.org"]).certificate.public_bytes(serialization.Encoding.PEM))
+    status, data = run_json("cert", "verify", str(server), "--env", "prod", "--at", AT_TEXT)
+    assert status == 1
+    errors = [f["code"] for f in data["findings"] if f["severity"] == "error"]
+    assert {"MSS-PKI-018", "MSS-PKI-009"} <= set(errors)
+
+
+def test_verify_names_the_missing_test_fort_ca_and_refuses_a_look_alike_file(tmp_path: Path) -> None:
+    test_pki = TestPki.create(environment=Environment.TEST, at=AT)
+    pem = serialization.Encoding.PEM
+    ans_key = x509.AuthorityKeyIdentifier(bytes.fromhex("3af1e7f5ceebedf78dc9c9b29fedd46529dc1ffd"), None, None)
+    card = tmp_path / "card.pem"
+    card.write_bytes(test_pki.person(usage="sign", extra_extensions=[(ans_key, False)]).certificate.public_bytes(pem))
+    argv = ["cert", "verify", str(card), "--env", "test", "--purpose", "person", "--at", AT_TEXT, "--revocation", "off"]
+    status, out, _ = run(*argv)
+    assert status == 1
+    assert (
+        "MSS-PKI-023 error: TEST AC IGC-SANTE FORT PERSONNES is not in the store: add ACI-FO-PP-TEST from "
+        "http://igc-sante.esante.gouv.fr/AC%20TEST/ACI-FO-PP-TEST.cer (ACI-FO-PP-TEST)"
+    ) in out
+    assert "MSS-PKI-025 error: this is a card's signature certificate" in out  # and why it is not for TLS
+    assert "MSS-PKI-008" not in out
+    assert out.splitlines()[0].endswith("cps-sign")
+    # The test PKI's FORT CA is not ANS's: refused before anything is trusted.
+    look_alike = tmp_path / "ACI-FO-PP-TEST.pem"
+    look_alike.write_bytes(test_pki.ca("ACI-FO-PER").certificate.public_bytes(pem))
+    status, out, err = run(*argv, "--add-ca", str(look_alike), "--json")
+    assert status == 2
+    assert json.loads(out)["findings"][0]["code"] == "MSS-PKI-024"
+    assert "not 3A:F1:E7:F5:CE:EB:ED:F7:8D:C9:C9:B2:9F:ED:D4:65:29:DC:1F:FD" in err

@@ -236,7 +236,8 @@ def test_organisation_signature_and_encryption_certificates_are_not_tls_clients(
     issued = prod_pki.organisation(usage=usage)  # type: ignore[arg-type]
     result = check(issued, prod_store, fresh_crls, purpose="organisation", host=None)
     assert result.profile is profile
-    assert {"MSS-PKI-011", "MSS-PKI-013"} <= errors(result)
+    assert {"MSS-PKI-011", "MSS-PKI-025"} <= errors(result)  # a usage that never authenticates TLS
+    assert "MSS-PKI-013" not in errors(result)
 
 
 def test_person_authentication_certificate(
@@ -272,7 +273,9 @@ def test_person_signature_certificate_is_not_for_tls(
 ) -> None:
     result = check(prod_pki.person(usage="sign"), prod_store, fresh_crls, purpose="person", host=None)
     assert result.profile is Profile.CPS_SIGN
-    assert {"MSS-PKI-011", "MSS-PKI-013"} <= errors(result)
+    assert {"MSS-PKI-011", "MSS-PKI-012", "MSS-PKI-025"} <= errors(result)
+    assert "MSS-PKI-013" not in errors(result)
+    assert "signs messages and documents and never authenticates TLS" in str(result.report)
 
 
 def test_person_with_an_invalid_identifier_is_flagged(
@@ -357,3 +360,69 @@ def test_a_critical_policy_extension_on_a_leaf_is_refused(
     policies = x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier("1.2.3.4"), None)])
     result = check(prod_pki.server(extra_extensions=[(policies, True)]), prod_store, fresh_crls)
     assert "MSS-PKI-005" in errors(result)
+
+
+def _test_server(test_pki: TestPki, **variant: object) -> IssuedCertificate:
+    return test_pki.server(["mss.example.org"], **variant)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("variant", "host", "expected"),
+    [
+        ({}, None, {"MSS-PKI-018", "MSS-PKI-009"}),
+        ({}, "bad host", {"MSS-PKI-010", "MSS-PKI-009"}),
+        ({"expired": True}, "other.example.org", {"MSS-PKI-007", "MSS-PKI-010", "MSS-PKI-009"}),
+        ({"not_yet_valid": True}, None, {"MSS-PKI-006", "MSS-PKI-018", "MSS-PKI-009"}),
+        ({"unknown_critical_extension": True}, "mss.example.org", {"MSS-PKI-005", "MSS-PKI-009"}),
+        ({"signature_hash": hashes.SHA1()}, "mss.example.org", {"MSS-PKI-003", "MSS-PKI-009"}),
+    ],
+    ids=["no-host", "bad-host", "expired-wrong-host", "not-yet-valid-no-host", "critical-extension", "sha1"],
+)
+def test_every_problem_is_reported_not_the_first(
+    test_pki: TestPki,
+    prod_store: TrustStore,
+    fresh_crls: RevocationChecker,
+    variant: dict[str, object],
+    host: str | None,
+    expected: set[str],
+) -> None:
+    # TEST server certificates checked with a production store: the environment is one problem among others.
+    result = check(_test_server(test_pki, **variant), prod_store, fresh_crls, host=host)
+    assert errors(result) == expected, result.report
+    codes = [f.code for f in result.report.errors]
+    assert len(codes) == len(set(codes)), result.report  # each said once
+
+
+def test_a_problem_of_the_path_is_reported_with_the_leaf_s_own(
+    prod_pki: TestPki, prod_store: TrustStore, fresh_crls: RevocationChecker
+) -> None:
+    # The leaf expired, and so had its CA by then: both are said.
+    intermediate = prod_pki.ca("ACI-EL-ORG").certificate
+    later = intermediate.not_valid_after_utc + dt.timedelta(days=1)
+    issued = prod_pki.server(not_after=later - dt.timedelta(hours=1))
+    result = check(issued, prod_store, fresh_crls, at=later)
+    assert errors(result) == {"MSS-PKI-007", "MSS-PKI-017"}
+    assert result.chain == ()
+    # A valid path is not a verified chain when the leaf itself is out of time.
+    assert check(prod_pki.server(expired=True), prod_store, fresh_crls).chain == ()
+
+
+def test_a_server_certificate_without_a_host_has_its_chain_judged(
+    prod_pki: TestPki, prod_store: TrustStore, fresh_crls: RevocationChecker
+) -> None:
+    result = check(prod_pki.server(), prod_store, fresh_crls, host=None)
+    assert errors(result) == {"MSS-PKI-018"}
+    assert len(result.chain) == 3
+    assert [r.status for r in result.revocation] == [CertStatus.GOOD, CertStatus.GOOD]
+
+
+def test_messages_read_as_sentences(prod_pki: TestPki, prod_store: TrustStore, fresh_crls: RevocationChecker) -> None:
+    result = check(prod_pki.server(), prod_store, fresh_crls, purpose="organisation", host=None)
+    text = str(result.report)
+    assert "an organisation certificate is org-auth-cli" in text
+    assert "a organisation" not in text
+    # Key usages by their RFC 5280 names, not Python's.
+    as_client = pki.verify(prod_pki.ca("ACI-EL-ORG").certificate, purpose="client", store=prod_store, at=AT,
+                           revocation=fresh_crls)  # fmt: skip
+    assert "key usage lacks digitalSignature" in str(as_client.report)
+    assert "digital_signature" not in str(as_client.report)

@@ -256,6 +256,35 @@ def test_anchors_and_intermediates(pki: TestPki) -> None:
     ]
 
 
+def test_published_cas_stand_in_for_the_real_catalogue(pki: TestPki, prod: TestPki) -> None:
+    from mssante.pki import IGC_SANTE_CAS  # noqa: PLC0415
+
+    for testing in (pki, prod):
+        real = [entry for entry in IGC_SANTE_CAS if entry.environment is testing.environment]
+        stand_in = testing.published_cas()
+        assert [(e.common_name, e.issuer) for e in stand_in] == [(e.common_name, e.issuer) for e in real]
+        for mine, theirs in zip(stand_in, real, strict=True):
+            assert (mine.sha256 is None, mine.key_identifier is None) == (
+                theirs.sha256 is None,
+                theirs.key_identifier is None,
+            )
+            authority = next(
+                a
+                for a in (*testing.anchors, *testing.intermediates)
+                if a.subject.rfc4514_string().startswith(f"CN={mine.common_name},")
+            )
+            if mine.sha256:
+                assert mine.sha256 == authority.fingerprint(hashes.SHA256()).hex()
+            if mine.key_identifier:
+                assert mine.key_identifier == x509.SubjectKeyIdentifier.from_public_key(authority.public_key()).digest
+            assert mine.url is not None
+            assert mine.url.endswith(f"/{mine.name}.cer")
+    fort = {e.name: e for e in pki.published_cas() if "FORT" in e.common_name}
+    assert fort["ACI-FO-PP-TEST"].url == "http://igc-sante.esante.gouv.fr/AC%20TEST/ACI-FO-PP-TEST.cer"
+    assert fort["ACI-FO-PP-TEST"].key_identifier == pki.ca("ACI-FO-PER").key_identifier
+    assert not fort["ACR-FO-TEST"].pinned  # as ANS's: nothing published names the root's key
+
+
 def test_cas_are_made_once(pki: TestPki) -> None:
     assert pki.ca("ACI-EL-ORG") is pki.ca("ACI-EL-ORG")
 

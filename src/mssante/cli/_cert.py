@@ -49,13 +49,13 @@ def _lines(data: dict[str, Any]) -> list[str]:
 
 def _inspect(args: argparse.Namespace) -> Outcome:
     certificate = pki.load_certificate(read_bounded(args.file), what=args.file)
-    data = pki.describe(certificate).to_dict()
-    identity = data["identity"]
+    description = pki.describe(certificate)
+    data = description.to_dict()
     lines = [
         f"subject  {data['subject']}",
         f"issuer   {data['issuer']}",
-        f"profile  {data['profile'] or 'none'}",
-        " ".join(["holder  ", identity["kind"], *(str(identity[k]) for k in ("type", "value", "name") if identity[k])]),
+        f"what     {description.kind}",
+        f"holder   {description.holder}",
         f"valid    {data['not_before']} to {data['not_after']}",
         f"sha256   {data['sha256']}",
         *_lines(data),
@@ -64,14 +64,19 @@ def _inspect(args: argparse.Namespace) -> Outcome:
 
 
 def trust_store(args: argparse.Namespace) -> pki.TrustStore:
-    """The anchors of ``--trust-anchor``, or the bundled IGC Santé hierarchy of ``--env``.
+    """The anchors of ``--trust-anchor``, or the bundled IGC Santé hierarchy of ``--env``; with ``--add-ca``.
 
-    Anchors without a self-signed root are refused by :meth:`~mssante.pki.TrustStore.from_certificates`.
+    Anchors without a self-signed root are refused by :meth:`~mssante.pki.TrustStore.from_certificates`. The CA
+    files of ``--add-ca`` are each checked against the pin mssante holds for them
+    (:meth:`~mssante.pki.TrustStore.with_published_cas`): one that does not match is input that cannot be used.
     """
     environment = Environment(args.env)
     if not args.trust_anchor:
-        return pki.TrustStore.bundled(environment)
-    return pki.TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=environment)
+        store = pki.TrustStore.bundled(environment)
+    else:
+        store = pki.TrustStore.from_certificates(certificates_of(args.trust_anchor), environment=environment)
+    added = getattr(args, "add_ca", [])
+    return store.with_published_cas(certificates_of(added)) if added else store
 
 
 def _verify(args: argparse.Namespace) -> Outcome:
@@ -95,7 +100,8 @@ def _verify(args: argparse.Namespace) -> Outcome:
     )
     data = result.to_dict()
     status = "ok" if result.ok else "refused"
-    lines = [f"{status:8} {args.file}  {data['profile'] or ''}".rstrip()]
+    ca = pki.describe(certificate).ca
+    lines = [f"{status:8} {args.file}  {f'{ca} CA' if ca else data['profile'] or ''}".rstrip()]
     lines += [f"         chain: {subject}" for subject in data["chain"]]
     lines += _lines(data)
     return data, lines, EXIT_OK if result.ok else EXIT_INVALID
@@ -119,6 +125,10 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     )  # fmt: skip
     verify.add_argument("file", metavar="FILE")
     verify.add_argument("--chain", action="append", default=[], metavar="F", help="intermediate certificates")
+    verify.add_argument("--add-ca", action="append", default=[], metavar="F",
+                        help="an IGC Santé CA certificate downloaded from ANS that mssante does not ship (the "
+                        "TEST FORT ones), trusted once checked against the fingerprint or key identifier mssante "
+                        "pins for it")  # fmt: skip
     verify.add_argument("--env", choices=[e.value for e in Environment], default="prod", help="IGC Santé environment")
     verify.add_argument("--trust-anchor", action="append", default=[], metavar="F",
                         help="trust these roots instead of the bundled IGC Santé ones")  # fmt: skip

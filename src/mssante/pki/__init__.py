@@ -1,7 +1,9 @@
 """IGC Santé trust: is this certificate acceptable for this use, now, and whose is it?
 
 - :class:`TrustStore`: the anchors of one environment (``prod`` or ``test``), pinned by fingerprint;
-  :meth:`TrustStore.bundled` gives the IGC Santé hierarchy shipped with mssante.
+  :meth:`TrustStore.bundled` gives the IGC Santé hierarchy shipped with mssante, and
+  :meth:`TrustStore.with_published_cas` adds the CA files ANS publishes that it does not ship (TEST FORT),
+  each checked against its pin in :data:`IGC_SANTE_CAS` (:class:`PublishedCa`).
 - :func:`load_certificates`, :func:`load_certificate`, :func:`load_pkcs12`: PEM, DER, PKCS#7, PKCS#12.
 - :func:`verify`: chain, time, host name, key usage, :class:`Profile` and revocation for a
   :class:`Purpose`, as a :class:`CertificateReport`; :func:`describe` reads a certificate unverified.
@@ -11,7 +13,7 @@
 - :func:`client_context`, :func:`server_context`, :func:`check_peer`: TLS for the transport layer.
 """
 
-from mssante.pki._anchors import BUNDLED_FINGERPRINTS, TrustStore, fingerprint
+from mssante.pki._anchors import BUNDLED_FINGERPRINTS, IGC_SANTE_CAS, PublishedCa, TrustStore, fingerprint
 from mssante.pki._fetch import AsyncCrlFetcher, CrlCache, CrlFetcher, RevocationFetchError
 from mssante.pki._identity import Identity, IdentityKind, identify
 from mssante.pki._inspect import CertificateDescription, describe
@@ -41,6 +43,7 @@ from mssante.pki._verify import MAX_CHAIN_DEPTH, CertificateReport, verify
 __all__ = [
     "BUNDLED_FINGERPRINTS",
     "DEFAULT_MAX_CRL_BYTES",
+    "IGC_SANTE_CAS",
     "MAX_CERTIFICATES",
     "MAX_CHAIN_DEPTH",
     "MAX_INPUT_BYTES",
@@ -64,6 +67,7 @@ __all__ = [
     "Pkcs12Bundle",
     "Profile",
     "ProfileMatch",
+    "PublishedCa",
     "Purpose",
     "RevocationChecker",
     "RevocationFetchError",

@@ -46,3 +46,23 @@ TEST_ANCHORS = define_code(
 BAD_PRIVATE_EXTENSION = define_code(
     "MSS-PKI-022", WARNING, "an IGC Santé private extension (1.2.250.1.71.1.2.x) does not hold the expected type"
 )
+CA_NOT_IN_STORE = define_code(
+    "MSS-PKI-023",
+    ERROR,
+    "an IGC Santé CA of the certificate's chain is not in the trust store (mssante does not ship it): the finding "
+    "names the file to add and where ANS publishes it (ANS publication of the IGC Santé CA certificates)",
+)
+CA_REFUSED = define_code(
+    "MSS-PKI-024",
+    ERROR,
+    "a CA certificate given to be trusted is refused: not an IGC Santé CA of this environment that mssante knows, "
+    "or not the key mssante pins for it (its SHA-256 fingerprint, or its key identifier, RFC 5280 §4.2.1.2, "
+    "as ANS's certificates name it)",
+)
+NOT_FOR_TLS = define_code(
+    "MSS-PKI-025",
+    ERROR,
+    "the certificate signs or encrypts messages (IGC Santé SIGN or CONF usage: nonRepudiation or keyEncipherment, "
+    "emailProtection) and never authenticates TLS, which needs an AUTH_CLI or SSL_SERV certificate "
+    "(ANS IGC Santé certificate usages; RFC 5280 §4.2.1.3, §4.2.1.12)",
+)

@@ -17,7 +17,7 @@ from mssante.pki import _codes
 from mssante.pki._types import OID_GIP_CPS_2_3, OID_PRODUCT_CATEGORY, OID_PRODUCT_TYPE, OID_PROFESSION
 from mssante.report import Finding
 
-__all__ = ["Identity", "IdentityKind", "identify"]
+__all__ = ["Identity", "IdentityKind", "holder_words", "identify"]
 
 
 class IdentityKind(str, enum.Enum):
@@ -193,6 +193,18 @@ def _fqdns(facts: CertificateFacts) -> tuple[str, ...]:
     return tuple(name.lower() for name in san.get_values_for_type(x509.DNSName))
 
 
+def holder_words(identity: Identity) -> str:
+    """Who holds the certificate, in words: ``an organisation: NAME (idnst 1750712184)``."""
+    kind = {
+        IdentityKind.SERVER: "a server",
+        IdentityKind.ORGANISATION: "an organisation",
+        IdentityKind.PERSON: "a person",
+    }.get(identity.kind, "not identified")
+    identifier = identity.identifier
+    details = ", ".join(filter(None, [identity.name, f"{identifier.TYPE.value} {identifier}" if identifier else ""]))
+    return f"{kind}: {details}" if details else kind
+
+
 def identify(certificate: x509.Certificate, kind: IdentityKind | None = None) -> Identity:
     """The identity of a certificate's holder, with findings for what does not read as it should.
 
@@ -224,16 +236,23 @@ def identity_of(facts: CertificateFacts, kind: IdentityKind | None = None) -> Id
         kind = (IdentityKind.SERVER if fqdns else IdentityKind.PERSON if person
                 else IdentityKind.ORGANISATION if structure else IdentityKind.UNKNOWN)  # fmt: skip
     if kind is IdentityKind.PERSON and person is None:
-        reasons = "; ".join(finding.message for finding in person_check.report.errors) if person_check else ""
-        findings.append(_codes.BAD_PERSON_ID(f"CN {common_name!r} is not an IdNat_PS: {reasons}", where="subject.CN"))
+        if common_name is None:
+            message = "the subject has no CN, so no IdNat_PS"
+        else:
+            reasons = "; ".join(finding.message for finding in person_check.report.errors) if person_check else ""
+            message = f"CN {common_name!r} is not an IdNat_PS" + (f": {reasons}" if reasons else "")
+        findings.append(_codes.BAD_PERSON_ID(message, where="subject.CN"))
     if kind in (IdentityKind.SERVER, IdentityKind.ORGANISATION) and structure is None:
-        reasons = (
-            "; ".join(f.message for f in structure_check.report.errors)
-            if structure_check
-            else f"the subject has {len(units)} OUs, not one"
-        )
-        findings.append(_codes.BAD_STRUCTURE_ID(f"OU {organisation_unit!r} is not an IdNat_Struct: {reasons}",
-                                                where="subject.OU"))  # fmt: skip
+        if structure_check is not None:
+            reasons = "; ".join(f.message for f in structure_check.report.errors)
+            message = f"OU {organisation_unit!r} is not an IdNat_Struct" + (f": {reasons}" if reasons else "")
+        elif units:  # an empty OU, or several: which one would hold the structure identifier is not known
+            several = len(units) > 1
+            message = f"the subject has {len(units)} OUs, not one" if several else "the subject's OU is empty"
+            message += ", so no IdNat_Struct"
+        else:
+            message = "the subject has no OU, so no IdNat_Struct"
+        findings.append(_codes.BAD_STRUCTURE_ID(message, where="subject.OU"))
 
     profession, found = _private_extension(facts, OID_PROFESSION, _INTEGER)
     findings += found

@@ -11,9 +11,9 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 from mssante import _html
 from mssante.errors import InvalidInput
 from mssante.pki._anchors import fingerprint
-from mssante.pki._identity import Identity, identify
+from mssante.pki._identity import Identity, holder_words, identify
 from mssante.pki._load import unreadable_parts
-from mssante.pki._profiles import Profile, ProfileMatch, match_profiles
+from mssante.pki._profiles import Profile, ProfileMatch, ca_kind, kind_words, match_profiles
 from mssante.pki._verify import describe_findings
 from mssante.report import Report
 
@@ -33,6 +33,23 @@ class CertificateDescription:
     profiles: tuple[ProfileMatch, ...]
     identity: Identity
     report: Report
+
+    @property
+    def ca(self) -> str | None:
+        """``root`` or ``intermediate`` for a CA certificate, None for an end-entity certificate."""
+        return ca_kind(self.certificate)
+
+    @property
+    def kind(self) -> str:
+        """What the certificate is, in words: a root or intermediate CA, or its IGC Santé profile."""
+        return kind_words(self.certificate, self.profile)
+
+    @property
+    def holder(self) -> str:
+        """Who holds the certificate, in words: ``an organisation: NAME, idnst 1750712184``, or the CA itself."""
+        if self.ca is not None:
+            return f"the CA itself: {self.identity.common_name}" if self.identity.common_name else "the CA itself"
+        return holder_words(self.identity)
 
     @property
     def crl_urls(self) -> list[str]:
@@ -71,7 +88,7 @@ class CertificateDescription:
 
     def _repr_html_(self) -> str:
         """Subject, issuer, validity, profile, holder, pointers and findings, for notebooks."""
-        certificate, identity = self.certificate, self.identity
+        certificate = self.certificate
         validity = f"{certificate.not_valid_before_utc:%Y-%m-%d} to {certificate.not_valid_after_utc:%Y-%m-%d} (UTC)"
         return _html.section(
             _html.heading(f"Certificate (unverified): {certificate.subject.rfc4514_string()}"),
@@ -80,9 +97,8 @@ class CertificateDescription:
                     ("issuer", certificate.issuer.rfc4514_string()),
                     ("serial", format(certificate.serial_number, "x")),
                     ("valid", validity),
-                    ("profile", self.profile.value if self.profile else "none"),
-                    ("holder", f"{identity.kind}: {identity.name or '?'}"),
-                    ("identifier", identity.identifier),
+                    ("what", self.kind),
+                    ("holder", self.holder),
                     ("SHA-256", fingerprint(certificate)),
                     ("CRL", _html.items(self.crl_urls)),
                     ("OCSP", _html.items(self.ocsp_urls)),
@@ -100,6 +116,7 @@ class CertificateDescription:
             "issuer": certificate.issuer.rfc4514_string(),
             "serial": format(certificate.serial_number, "x"),
             "profile": self.profile.value if self.profile else None,
+            "ca": self.ca,
             "profiles": [
                 {"profile": match.profile.value, "matched": match.matched, "reasons": list(match.reasons)}
                 for match in self.profiles

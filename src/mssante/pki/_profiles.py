@@ -41,8 +41,28 @@ class Profile(str, enum.Enum):
             return IdentityKind.SERVER
         return IdentityKind.PERSON if self in (Profile.CPS_AUTH, Profile.CPS_SIGN) else IdentityKind.ORGANISATION
 
+    @property
+    def authenticates(self) -> bool:
+        """True for the profiles that authenticate a TLS peer; the signature and encryption ones never do."""
+        return self in (Profile.SERV_SSL, Profile.ORG_AUTH_CLI, Profile.CPS_AUTH)
+
+    @property
+    def description(self) -> str:
+        """What a certificate of this profile is, in words, with its name and usages."""
+        return _DESCRIPTIONS[self]
+
     def __str__(self) -> str:
         return self.value
+
+
+_DESCRIPTIONS = {
+    Profile.SERV_SSL: "an operator's server certificate (serv-ssl: digitalSignature, serverAuth and clientAuth)",
+    Profile.ORG_AUTH_CLI: "an organisation's authentication certificate (org-auth-cli: digitalSignature, clientAuth)",
+    Profile.ORG_SIGN: "an organisation's signature certificate (org-sign: nonRepudiation, emailProtection)",
+    Profile.ORG_CONF: "an organisation's encryption certificate (org-conf: keyEncipherment, emailProtection)",
+    Profile.CPS_AUTH: "a card's authentication certificate (cps-auth: digitalSignature, clientAuth)",
+    Profile.CPS_SIGN: "a card's signature certificate (cps-sign: nonRepudiation, emailProtection)",
+}
 
 
 class Purpose(str, enum.Enum):
@@ -124,6 +144,13 @@ class _Facts:
 
 
 _KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "key_agreement")
+# The names RFC 5280 §4.2.1.3 gives them, which people read (contentCommitment was nonRepudiation).
+_KEY_USAGE_NAMES = {
+    "digital_signature": "digitalSignature",
+    "content_commitment": "nonRepudiation",
+    "key_encipherment": "keyEncipherment",
+    "key_agreement": "keyAgreement",
+}
 
 
 def _facts(facts: CertificateFacts, issuer: x509.Name) -> _Facts:
@@ -177,7 +204,7 @@ def _lacks_eku(usage: x509.ObjectIdentifier) -> _Rule:
 
 
 def _has_key_usage(usage: str) -> _Rule:
-    return lambda facts: None if usage in facts.key_usage else f"key usage lacks {usage}"
+    return lambda facts: None if usage in facts.key_usage else f"key usage lacks {_KEY_USAGE_NAMES[usage]}"
 
 
 def _end_entity(facts: _Facts) -> str | None:
@@ -214,6 +241,29 @@ _RULES: dict[Profile, tuple[_Rule, ...]] = {
     Profile.CPS_SIGN: (_end_entity, _issued_by("PERSONNES"), _has_eku(_EMAIL), _has_key_usage("content_commitment"),
                        _person),
 }  # fmt: skip
+
+
+def ca_kind(certificate: x509.Certificate) -> str | None:
+    """``root`` or ``intermediate`` for a CA certificate (basicConstraints cA), None for an end-entity one."""
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+    if not constraints.ca:
+        return None
+    return "root" if certificate.issuer == certificate.subject else "intermediate"
+
+
+def kind_words(certificate: x509.Certificate, profile: Profile | None) -> str:
+    """What the certificate is, in words: a root or intermediate CA (and which), or its profile, or neither."""
+    kind = ca_kind(certificate)
+    if kind is not None:
+        role = ca_role(certificate.subject)
+        if role is None:
+            return f"{kind} CA"
+        domain = f" {role.domain}" if role.domain else ""
+        return f"{kind} CA of IGC Santé {role.gamme}{domain}" + (" (TEST)" if role.test else "")
+    return profile.description if profile is not None else "an end-entity certificate of no IGC Santé profile"
 
 
 def match_profiles(certificate: x509.Certificate, issuer: x509.Name | None = None) -> tuple[ProfileMatch, ...]:

@@ -19,9 +19,9 @@ from mssante import _html
 from mssante.errors import InvalidInput
 from mssante.pki import _codes
 from mssante.pki._anchors import TrustStore, fingerprint
-from mssante.pki._identity import CertificateFacts, Identity, IdentityKind, identity_of
+from mssante.pki._identity import CertificateFacts, Identity, IdentityKind, holder_words, identity_of
 from mssante.pki._load import unreadable_parts
-from mssante.pki._profiles import Profile, ProfileMatch, Purpose, ca_role, profile_matches
+from mssante.pki._profiles import Profile, ProfileMatch, Purpose, ca_role, kind_words, profile_matches
 from mssante.pki._revocation import RevocationChecker, RevocationResult
 from mssante.pki._types import TEST_POLICY_OID, Environment, RevocationMode
 from mssante.report import Finding, Report
@@ -42,6 +42,10 @@ _KNOWN_CRITICAL = frozenset({
     ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
 })  # fmt: skip
 _WEAK_HASHES = (hashes.SHA1, hashes.MD5)
+# What the path builder says when a path exists and a CA's constraint refuses it (RFC 5280 §4.2.1.9, §4.2.1.10),
+# and when no candidate issuer was found at all.
+_CONSTRAINTS = ("name constraint", "path length")
+_NO_CANDIDATE = "all candidates exhausted with no interior errors"
 _CA_POLICY = verification.ExtensionPolicy.webpki_defaults_ca()
 _SERVER_POLICY = verification.ExtensionPolicy.permit_all().require_present(
     x509.SubjectAlternativeName, verification.Criticality.AGNOSTIC, None
@@ -76,9 +80,8 @@ class CertificateReport:
             _html.definitions(
                 [
                     ("purpose", self.purpose.value),
-                    ("profile", self.profile.value if self.profile else "none"),
-                    ("holder", f"{identity.kind}: {identity.name or '?'}"),
-                    ("identifier", identity.identifier),
+                    ("what", kind_words(certificate, self.profile)),
+                    ("holder", holder_words(identity)),
                     ("valid", validity),
                     ("chain", _html.items(link.subject.rfc4514_string() for link in self.chain) or "not built"),
                     ("revocation", ", ".join(result.status.value for result in self.revocation)),
@@ -192,48 +195,93 @@ def _looks_test(certificate: x509.Certificate) -> bool:
     return any(policy.policy_identifier == TEST_POLICY_OID for policy in policies)
 
 
+def _out_of_time(authority: x509.Certificate, at: dt.datetime) -> Finding | None:
+    """A finding when the CA certificate ``authority`` is outside its validity at ``at``."""
+    if authority.not_valid_before_utc <= at <= authority.not_valid_after_utc:
+        return None
+    return _codes.PATH_INVALID(
+        f"the issuing CA {authority.subject.rfc4514_string()} is not valid at {at.isoformat()} (valid "
+        f"{authority.not_valid_before_utc.isoformat()} to {authority.not_valid_after_utc.isoformat()})"
+    )
+
+
 def _issuer_out_of_time(
     certificate: x509.Certificate, candidates: Sequence[x509.Certificate], at: dt.datetime
 ) -> Finding | None:
     """A finding when every certificate that could have issued ``certificate`` is outside its validity at ``at``."""
     issuers = [c for c in candidates if c.subject == certificate.issuer]
     if issuers and all(not c.not_valid_before_utc <= at <= c.not_valid_after_utc for c in issuers):
-        issuer = issuers[0]
-        return _codes.PATH_INVALID(
-            f"the issuing CA {issuer.subject.rfc4514_string()} is not valid at {at.isoformat()} (valid "
-            f"{issuer.not_valid_before_utc.isoformat()} to {issuer.not_valid_after_utc.isoformat()})"
-        )
+        return _out_of_time(issuers[0], at)
     return None
 
 
-def _path_finding(
+def _no_path_findings(
+    certificate: x509.Certificate, store: TrustStore, candidates: Sequence[x509.Certificate], reason: str = ""
+) -> list[Finding]:
+    """Why no path leads from ``certificate`` to the store's anchors, as names and key identifiers tell.
+
+    The certificate belongs to the other environment; or IGC Santé CAs of its chain that mssante knows are
+    missing from the store (each named, with the file to add and where ANS publishes it); or there is no path.
+    """
+    if _looks_test(certificate) != (store.environment is Environment.TEST):
+        other = "TEST" if store.environment is Environment.PROD else "production"
+        return [
+            _codes.WRONG_ENVIRONMENT(
+                f"issued by {certificate.issuer.rfc4514_string()}, a {other} CA, "
+                f"checked with the {store.environment} store"
+            )
+        ]
+    if missing := store.missing_cas(certificate, candidates):
+        return [
+            _codes.CA_NOT_IN_STORE(f"{ca.common_name} is not in the store: {ca.advice()}", where=ca.name)
+            for ca in missing
+        ]
+    return [
+        _codes.NO_PATH(
+            f"no chain from issuer {certificate.issuer.rfc4514_string()} to an anchor of the {store.environment} store"
+            + (f" ({reason})" if reason else "")
+        )
+    ]
+
+
+def _unreached(
+    certificate: x509.Certificate, store: TrustStore, candidates: Sequence[x509.Certificate]
+) -> list[Finding]:
+    """For a leaf refused for itself (already reported): whether its issuer could be reached at all."""
+    if any(c.subject == certificate.issuer for c in (*candidates, *store.anchors)):
+        return []
+    return _no_path_findings(certificate, store, candidates)
+
+
+def _path_findings(
     error: verification.VerificationError,
     certificate: x509.Certificate,
     store: TrustStore,
     candidates: Sequence[x509.Certificate],
     at: dt.datetime,
-) -> Finding | None:
-    """The finding for a refusal of the path builder; None when the leaf's own checks already said it."""
+) -> list[Finding]:
+    """The findings for a refusal of the path builder, without what the leaf's own checks already said."""
     message, _, processing = str(error).partition(" (encountered processing")
-    if "not valid at validation time" in message and repr(certificate) in processing:
-        return None  # the leaf's validity is reported with its dates (MSS-PKI-006, MSS-PKI-007)
+    about_leaf = repr(certificate) in processing
     if "subjectAltName" in message:
-        return _codes.HOST_MISMATCH(message.removeprefix("validation failed: "))
+        return [_codes.HOST_MISMATCH(message.removeprefix("validation failed: "))]
     if "unaccounted-for critical" in message:
-        return _codes.UNKNOWN_CRITICAL_EXTENSION(message)
+        if about_leaf:  # reported with its OID (MSS-PKI-005); the rest of the path is judged without it
+            return _unreached(certificate, store, candidates)
+        return [_codes.UNKNOWN_CRITICAL_EXTENSION(message)]
     if "candidates exhausted" in message:
         if out_of_time := _issuer_out_of_time(certificate, [*candidates, *store.anchors], at):
-            return out_of_time
-        if _looks_test(certificate) != (store.environment is Environment.TEST):
-            other = "TEST" if store.environment is Environment.PROD else "production"
-            return _codes.WRONG_ENVIRONMENT(
-                f"issued by {certificate.issuer.rfc4514_string()}, a {other} CA, "
-                f"checked with the {store.environment} store"
-            )
-        return _codes.NO_PATH(
-            f"no chain from issuer {certificate.issuer.rfc4514_string()} to an anchor of the {store.environment} store"
-        )
-    return _codes.PATH_INVALID(message)
+            return [out_of_time]
+        reason = message.partition("candidates exhausted: ")[2]
+        if any(constraint in reason for constraint in _CONSTRAINTS):  # a path exists, and a CA's constraint refuses it
+            return [_codes.PATH_INVALID(reason)]
+        return _no_path_findings(certificate, store, candidates, "" if reason == _NO_CANDIDATE else reason)
+    return [_codes.PATH_INVALID(message)]
+
+
+def _leaf_out_of_time(error: verification.VerificationError, certificate: x509.Certificate) -> bool:
+    message, _, processing = str(error).partition(" (encountered processing")
+    return "not valid at validation time" in message and repr(certificate) in processing
 
 
 def _candidates(
@@ -265,6 +313,36 @@ def _candidates(
     return [candidate for candidate in pool if id(candidate) in kept]
 
 
+def _path(
+    certificate: x509.Certificate,
+    store: TrustStore,
+    at: dt.datetime,
+    host: x509.DNSName | None,
+    candidates: list[x509.Certificate],
+) -> list[x509.Certificate]:
+    """The path ``cryptography`` builds and verifies at ``at``: for ``host`` when given, else as a client's."""
+    builder = store._policy_builder.time(at).max_chain_depth(MAX_CHAIN_DEPTH)
+    if host is not None:
+        server = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_SERVER_POLICY)
+        return server.build_server_verifier(host).verify(certificate, candidates)
+    client = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_CLIENT_POLICY)
+    return client.build_client_verifier().verify(certificate, candidates).chain
+
+
+def _attempt(
+    certificate: x509.Certificate,
+    store: TrustStore,
+    at: dt.datetime,
+    host: x509.DNSName | None,
+    candidates: list[x509.Certificate],
+) -> list[x509.Certificate] | verification.VerificationError | ValueError:
+    """:func:`_path`, or the refusal it raised."""
+    try:
+        return _path(certificate, store, at, host, candidates)
+    except (verification.VerificationError, ValueError) as error:
+        return error
+
+
 def _build_chain(
     certificate: x509.Certificate,
     *,
@@ -273,32 +351,58 @@ def _build_chain(
     at: dt.datetime,
     host: str | None,
     intermediates: Sequence[x509.Certificate],
+    weak: bool,
 ) -> tuple[tuple[x509.Certificate, ...], list[Finding]]:
+    """The verified chain and every problem of the path that can be established.
+
+    The path builder stops at the first problem. So a leaf refused for itself (its time, an unknown critical
+    extension, a weak signature: reported by the leaf's own checks) does not hide the rest: a leaf outside its
+    validity has its path built again at the nearest moment it is valid, then each CA is judged at ``at``; for
+    the others, whether the issuer is reachable at all. A server certificate checked without a host name
+    (reported) still has its path judged, as a client's.
+    """
     candidates = _candidates(certificate, store, list(itertools.islice(intermediates, _MAX_INTERMEDIATES)))
-    builder = store._policy_builder.time(at).max_chain_depth(MAX_CHAIN_DEPTH)
-    try:
-        if purpose is Purpose.SERVER:
-            server = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_SERVER_POLICY)
-            chain = server.build_server_verifier(x509.DNSName(host or "")).verify(certificate, candidates)
-        else:
-            client = builder.extension_policies(ca_policy=_CA_POLICY, ee_policy=_CLIENT_POLICY)
-            chain = client.build_client_verifier().verify(certificate, candidates).chain
-    except verification.VerificationError as error:
-        finding = _path_finding(error, certificate, store, candidates, at)
-        return (), [finding] if finding else []
-    except ValueError as error:  # an invalid host name for a DNSName
-        return (), [_codes.HOST_MISMATCH(f"{host!r} is not a host name: {error}")]
-    return tuple(chain), []
+    if weak:  # the builder refuses the signature algorithm before anything else
+        return (), _unreached(certificate, store, candidates)
+    findings: list[Finding] = []
+    subject = x509.DNSName(host) if purpose is Purpose.SERVER and host else None
+    moment, retried = at, False
+    for _ in range(3):  # at most: once without the host name, once at a moment the leaf is valid
+        outcome = _attempt(certificate, store, moment, subject, candidates)
+        if isinstance(outcome, verification.VerificationError):
+            if moment == at and _leaf_out_of_time(outcome, certificate):
+                # Reported with its dates (MSS-PKI-006, MSS-PKI-007): judge the rest when the leaf is valid.
+                moment = min(max(at, certificate.not_valid_before_utc), certificate.not_valid_after_utc)
+                retried = True
+            elif subject is not None and "subjectAltName" in str(outcome):
+                message = str(outcome).partition(" (encountered processing")[0]
+                findings.append(_codes.HOST_MISMATCH(message.removeprefix("validation failed: ")))
+                subject, retried = None, True
+            else:
+                return (), findings + _path_findings(outcome, certificate, store, candidates, at)
+        elif isinstance(outcome, ValueError):  # an invalid host name for a DNSName: the rest is judged without it
+            findings.append(_codes.HOST_MISMATCH(f"{host!r} is not a host name: {outcome}"))
+            subject, retried = None, True
+        elif not retried:
+            return tuple(outcome), findings
+        else:  # the path holds apart from what was reported; it is not a verified chain at ``at``
+            return (), findings + [finding for authority in outcome[1:] if (finding := _out_of_time(authority, at))]
+    return (), findings
+
+
+def _a(purpose: Purpose) -> str:
+    """The purpose with its article, as a sentence says it: ``a server``, ``an organisation``."""
+    return f"{'an' if purpose.value[0] in 'aeiou' else 'a'} {purpose.value}"
 
 
 def _purpose_findings(facts: CertificateFacts, purpose: Purpose) -> list[Finding]:
     findings = []
     usages = facts.value(x509.ExtendedKeyUsage)
     if usages is None or purpose.extended_key_usage not in usages:
-        findings.append(_codes.EKU_MISSING(f"a {purpose} certificate needs {purpose.extended_key_usage._name}"))
+        findings.append(_codes.EKU_MISSING(f"{_a(purpose)} certificate needs {purpose.extended_key_usage._name}"))
     key_usage = facts.value(x509.KeyUsage)
     if key_usage is not None and not key_usage.digital_signature:
-        findings.append(_codes.KEY_USAGE_MISSING(f"a {purpose} certificate needs the digitalSignature key usage"))
+        findings.append(_codes.KEY_USAGE_MISSING(f"{_a(purpose)} certificate needs the digitalSignature key usage"))
     return findings
 
 
@@ -336,12 +440,13 @@ def verify(
         findings.append(_codes.TEST_ANCHORS())
     if purpose is Purpose.SERVER and not host:
         findings.append(_codes.NO_HOST())
-    chain: tuple[x509.Certificate, ...] = ()
-    if not any(finding.code in (_codes.WEAK_SIGNATURE.id, _codes.NO_HOST.id) for finding in findings):
-        chain, path_findings = _build_chain(
-            certificate, purpose=purpose, store=store, at=at, host=host, intermediates=intermediates
-        )
-        findings += path_findings
+    weak = any(finding.code == _codes.WEAK_SIGNATURE.id for finding in reading.described)
+    chain, path_findings = _build_chain(
+        certificate, purpose=purpose, store=store, at=at, host=host, intermediates=intermediates, weak=weak
+    )
+    findings += path_findings
+    if guard := store.guard_refusal(chain):
+        findings.append(_codes.PATH_INVALID(guard))
     if chain and store.environment is Environment.PROD and any(_looks_test(item) for item in chain):
         # A production store that holds TEST anchors (given by hand) must not make a TEST identity a real one.
         findings.append(_codes.WRONG_ENVIRONMENT(
@@ -356,9 +461,15 @@ def verify(
     findings += _purpose_findings(reading.facts, purpose)
     if required.matched:
         findings.append(_codes.PROFILE(f"matches the {required.profile} profile"))
+    elif matched is not None and not matched.authenticates:
+        findings.append(_codes.NOT_FOR_TLS(
+            f"this is {matched.description}: it {'encrypts' if matched is Profile.ORG_CONF else 'signs'} "
+            f"messages and documents and never authenticates TLS; {_a(purpose)} check needs "
+            f"{required.profile.description}"
+        ))  # fmt: skip
     else:
         findings.append(_codes.PROFILE_MISMATCH(
-            f"a {purpose} certificate is {required.profile}: " + "; ".join(required.reasons)
+            f"{_a(purpose)} certificate is {required.profile}: " + "; ".join(required.reasons)
             + (f" (it matches {matched})" if matched else "")
         ))  # fmt: skip
 

@@ -25,6 +25,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from mssante.identifiers import IdNatStruct, Idnps
+from mssante.pki._anchors import IGC_SANTE_CAS, PublishedCa, fingerprint
 from mssante.pki._types import (
     OID_GIP_CPS_2_3,
     OID_PRODUCT_CATEGORY,
@@ -526,6 +527,31 @@ class TestPki:
             ldap_delta_crl_url=f"{_LDAP}/{ldap_dn}?deltarevocationlist;binary?base?objectClass=pkiCA",
             ca_issuers_url=f"{self.publication}/{flavour.ca_folder}/{stem}.cer",
         )
+
+    def published_cas(self) -> tuple[PublishedCa, ...]:
+        """The IGC Santé CAs mssante knows for this environment, pinned to this PKI's keys instead of ANS's.
+
+        For a trust store that stands in for the real one (``TrustStore.from_certificates(...,
+        catalogue=pki.published_cas())``), to test what :data:`~mssante.pki.IGC_SANTE_CAS` drives: each entry of
+        it keeps its kind of pin (the CAs mssante ships by fingerprint; the TEST FORT ones as ANS's certificates
+        allow: ``ACI-FO-PP-TEST`` by key identifier, its root by none), with this PKI's file names and addresses.
+        """
+        by_cn = {spec.cn: name for name, spec in _SPECS.items()}
+        entries = []
+        for entry in IGC_SANTE_CAS:
+            if entry.environment is not self.environment:
+                continue
+            authority = self.ca(by_cn[entry.common_name.removeprefix(self._flavour.cn_prefix)])
+            entries.append(
+                attrs.evolve(
+                    entry,
+                    name=authority.ca_issuers_url.rsplit("/", 1)[-1].removesuffix(".cer"),
+                    url=authority.ca_issuers_url,
+                    sha256=fingerprint(authority.certificate) if entry.sha256 else None,
+                    key_identifier=authority.key_identifier if entry.key_identifier else None,
+                )
+            )
+        return tuple(entries)
 
     def issuer_of(self, certificate: x509.Certificate) -> CertificateAuthority:
         """The CA of this PKI that issued ``certificate`` (matched by issuer name and key identifier)."""
