@@ -250,7 +250,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
     temporary = _written(target.parent, data, mode)
     try:
         check_replaceable(target)
-        temporary.replace(target)
+        os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,17 +14,20 @@ CDA = str(DATA / "cisis-BIO-TROD_2024.01_COVID-19.xml")
 AT = "2024-01-16T08:00:00Z"
 DOCTOR = "pierre.didot@pharmacie-4-cantons.mssante.fr"
 PATIENT = "279035121518989@patient.mssante.fr"
+CONTENT_TYPE = {"code": "26", "scheme": "1.2.250.1.213.2.2"}
 
 
 @pytest.fixture
 def composed(tmp_path: Path) -> Path:
     pdf = tmp_path / "cr.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    content = tmp_path / "content.json"  # the contentTypeCode no CDA header gives (JDV_J03, TRE_R209 26 Analyses)
+    content.write_text(json.dumps({"submission_set": {"content_type_code": CONTENT_TYPE}}), encoding="utf-8")
     out = tmp_path / "message.eml"
     status, payload = run_json(
         "message", "compose", "--from", DOCTOR, "--from-name", "Dr Pierre DIDOT", "--to", PATIENT, "--nil",
-        "DEV935997", "--cda", CDA, "--pdf", str(pdf), "--text", "Bonjour", "--read-receipt", "--no-reply",
-        "--at", AT, "--out", str(out),
+        "DEV935997", "--cda", CDA, "--metadata", str(content), "--pdf", str(pdf), "--text", "Bonjour",
+        "--read-receipt", "--no-reply", "--at", AT, "--out", str(out),
     )  # fmt: skip
     assert status == 0, payload
     assert payload["subject"].startswith("XDM/1.0/DDM+")
@@ -153,9 +157,137 @@ def test_mdn_build_needs_a_request(tmp_path: Path) -> None:
     assert "Disposition-Notification-To" in payload["error"]
 
 
+def test_compose_takes_the_metadata_the_cda_does_not_give(tmp_path: Path) -> None:
+    out = tmp_path / "m.eml"
+    options = ("message", "compose", "--from", DOCTOR, "--to", PATIENT, "--nil", "DEV1", "--cda", CDA, "--at", AT)
+    status, payload = run_json(*options, "--out", str(out))
+    assert status == 1  # the submission set's contentTypeCode is missing: MSS-XDM-043
+    assert "MSS-XDM-043" in {finding["code"] for finding in payload["findings"] if finding["severity"] == "error"}
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps({"submission_set": {"content_type_code": CONTENT_TYPE}}), encoding="utf-8")
+    status, payload = run_json(*options, "--metadata", str(metadata), "--out", str(out))
+    assert status == 0, payload
+    status, payload = run_json("message", "compose", "--from", DOCTOR, "--to", PATIENT, "--nil", "DEV1",
+                               "--subject", "Avis", "--metadata", str(metadata), "--out", str(out))  # fmt: skip
+    assert status == 2
+    assert "give --cda too" in payload["error"]
+
+
 def test_compose_refuses_injection(tmp_path: Path) -> None:
     status, payload = run_json("message", "compose", "--from", DOCTOR, "--to", "dr@chu.mssante.fr", "--nil",
                                "DEV1", "--subject", "a\r\nBcc: x@y.fr", "--out", str(tmp_path / "m.eml"))  # fmt: skip
     assert status == 2
     assert "MSS-MSG-023" in payload["error"]
     assert not (tmp_path / "m.eml").exists()
+
+
+# --- a report of the MDN or DSN type whose block is broken is still an MDN or a DSN ------------------------------
+
+
+def _report(report_type: str, *parts: bytes) -> bytes:
+    """A multipart/report of ``report_type`` with the given parts (each ``headers\\r\\n\\r\\nbody``)."""
+    head = (
+        b"From: 279035121518989@patient.mssante.fr\r\nTo: pierre.didot@pharmacie-4-cantons.mssante.fr\r\n"
+        b"Subject: Lu : Avis\r\nMessage-ID: <mdn.1@patient.mssante.fr>\r\nIn-Reply-To: <orig.1@chu.mssante.fr>\r\n"
+        b"Date: Tue, 16 Jan 2024 08:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/report; report-type=" + report_type.encode() + b'; boundary="b"\r\n\r\n'
+    )
+    body = b"".join(b"--b\r\n" + part + b"\r\n" for part in parts)
+    return head + body + b"--b--\r\n"
+
+
+HUMAN = b"Content-Type: text/plain; charset=utf-8\r\n\r\nLe message a \xc3\xa9t\xc3\xa9 lu."
+
+
+def test_mdn_parse_reads_a_read_receipt_without_disposition_as_a_broken_mdn(composed: Path, tmp_path: Path) -> None:
+    mdn = tmp_path / "mdn.eml"
+    status, _ = run_json("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT,
+                         "--at", AT, "--out", str(mdn))  # fmt: skip
+    assert status == 0
+    broken = tmp_path / "broken.eml"
+    lines = mdn.read_bytes().splitlines(keepends=True)
+    broken.write_bytes(b"".join(line for line in lines if not line.startswith(b"Disposition: ")))
+    assert broken.read_bytes() != mdn.read_bytes()
+    status, payload = run_json("mdn", "parse", str(broken))
+    assert (status, payload["ok"], payload["kind"]) == (1, False, "mdn")  # was: exit 2, "not an MDN"
+    assert "MSS-MDN-005" in {finding["code"] for finding in payload["findings"]}
+    assert payload["disposition"] is None
+    original = run_json("message", "inspect", str(composed))[1]["message_id"]
+    assert payload["original_message_id"] == original  # the receipt's In-Reply-To, its block being unreadable
+    status, inspected = run_json("message", "inspect", str(broken))
+    assert (status, inspected["kind"]) == (1, "mdn")  # what inspect already said
+    status, out, _ = run("mdn", "parse", str(broken))
+    assert status == 1
+    assert "MSS-MDN-005" in out
+    assert "None" not in out
+    assert "disposition          -" in out
+
+
+@pytest.mark.parametrize(
+    ("report_type", "parts", "kind", "code"),
+    [
+        ("disposition-notification", (HUMAN,), "mdn", "MSS-MDN-009"),
+        ("delivery-status", (HUMAN,), "dsn", "MSS-DSN-014"),
+        ("disposition-notification",
+         (HUMAN, b"Content-Type: message/disposition-notification\r\n\r\nReporting-UA: x\r\n"), "mdn", "MSS-MDN-005"),
+        ("delivery-status", (HUMAN, b"Content-Type: message/delivery-status\r\n\r\nArrival-Date: x\r\n\r\n"
+                             b"Final-Recipient: rfc822; a@b.mssante.fr\r\nAction: failed\r\nStatus: 5.1.1\r\n"),
+         "dsn", "MSS-DSN-006"),
+        ("delivery-status", (HUMAN, b"Content-Type: message/delivery-status\r\n\r\nno field here\r\n"), "dsn",
+         "MSS-DSN-004"),
+    ],
+    ids=["mdn-without-block", "dsn-without-block", "mdn-without-disposition", "dsn-without-reporting-mta",
+         "dsn-not-fields"],
+)  # fmt: skip
+def test_a_report_of_either_type_with_a_broken_block_is_judged_not_refused(
+    tmp_path: Path, report_type: str, parts: tuple[bytes, ...], kind: str, code: str
+) -> None:
+    path = tmp_path / "report.eml"
+    path.write_bytes(_report(report_type, *parts))
+    status, payload = run_json("mdn", "parse", str(path))
+    assert (status, payload["ok"], payload["kind"]) == (1, False, kind)
+    assert code in {finding["code"] for finding in payload["findings"]}
+    assert payload["original_message_id"] == "<orig.1@chu.mssante.fr>"
+    status, inspected = run_json("message", "inspect", str(path))
+    assert (inspected["kind"], status) == (kind, 1)
+    status, linted = run_json("message", "lint", str(path))
+    assert code in {finding["code"] for finding in linted["findings"]}
+    assert "MSS-MSG-001" not in {finding["code"] for finding in linted["findings"]}  # judged as a notification
+    _, out, _ = run("mdn", "parse", str(path))
+    assert "None" not in out
+    assert code in out
+
+
+def test_mdn_parse_refuses_a_report_of_another_type(tmp_path: Path) -> None:
+    path = tmp_path / "arf.eml"
+    path.write_bytes(_report("feedback-report", HUMAN, b"Content-Type: message/feedback-report\r\n\r\nVersion: 1\r\n"))
+    status, payload = run_json("mdn", "parse", str(path))
+    assert (status, payload["ok"]) == (2, False)
+    assert "report-type feedback-report" in payload["error"]
+
+
+# --- words a person reads ------------------------------------------------------------------------------------------
+
+
+def test_inspect_says_no_python_none(composed: Path, tmp_path: Path) -> None:
+    mdn = tmp_path / "mdn.eml"
+    run_json("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT, "--at", AT,
+             "--out", str(mdn))  # fmt: skip
+    status, out, _ = run("message", "inspect", str(mdn))  # parts without a file name
+    assert status == 0
+    assert "None" not in out
+    assert "attachment   (no file name, part 2) (message/disposition-notification" in out
+    assert f"to           {DOCTOR}\n" in out  # not a Python list
+    assert "headers      -\n" in out  # not {}
+    # A package whose patient has no INS (a NIST sample: an OID-qualified patient id), and no name.
+    nist = tmp_path / "nist.eml"
+    status, _ = run_json("message", "compose", "--from", DOCTOR, "--to", "dr@chu.mssante.fr", "--nil", "DEV1",
+                         "--subject", "Avis", "--attach", str(DATA / "nist-mie-connectathon2011-XDM.zip"),
+                         "--at", AT, "--out", str(nist))  # fmt: skip
+    status, out, _ = run("message", "inspect", str(nist))
+    assert "None" not in out
+    assert "patient      (no name), patient id 1192011827^^^&1.3.6.1.4.1.21367.13.20.1000&ISO" in out
+    assert "headers      X-MSS-NIL: DEV1\n" in out
+    status, out, _ = run("mdn", "parse", str(mdn))
+    assert (status, "None" in out) == (0, False)
+    assert "error                -" in out

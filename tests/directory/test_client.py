@@ -479,7 +479,13 @@ def telecom(address: str, kind: str | None = None, **metadata: str) -> dict[str,
 
 
 SAUCIER = Person(
-    rpps="10003461033", idnps="810003461033", civility="M", family="Saucier", given="Arthur", profession_code="10"
+    rpps="10003461033",
+    idnps="810003461033",
+    civility="M",
+    family="Saucier",
+    given="Arthur",
+    profession_code="10",
+    profession="Médecin",
 )
 
 

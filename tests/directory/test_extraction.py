@@ -229,6 +229,35 @@ def test_structure_fields_and_city() -> None:
     assert mailbox.structure.city == "PARIS"
 
 
+@pytest.mark.parametrize(
+    ("postcode", "department", "expected"),
+    [
+        ("75002", "", "75"),
+        ("20000", "", "2A"),
+        ("20167", "", "2A"),
+        ("20200", "", "2B"),
+        ("20600", "", "2B"),
+        ("97400", "", "974"),
+        ("97133", "", "977"),
+        ("98000", "", ""),  # Monaco
+        ("7500", "", ""),
+        ("", "", ""),
+        ("05110", "04", "04"),  # the column wins over the postcode
+    ],
+)
+def test_the_department_is_the_columns_else_the_postcodes(postcode: str, department: str, expected: str) -> None:
+    _, (mailbox,) = read(text_of(line_with(c28=postcode, c29=department)))
+    assert mailbox.structure is not None
+    assert (mailbox.structure.postcode, mailbox.structure.department) == (postcode, expected)
+
+
+def test_a_profession_code_without_its_label_gets_the_label() -> None:
+    lines = (line_with(c14="Infirmière"), line_with(c14=""), line_with(c13="07", c14=""))
+    _, mailboxes = read(text_of(*lines))
+    people = [(m.person.profession_code, m.person.profession) if m.person else None for m in mailboxes]
+    assert people == [("60", "Infirmière"), ("60", "Infirmier"), ("07", "")]  # as the file says, else the code's
+
+
 # -- refused files --------------------------------------------------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ from mssante.directory._fhir import (
     read_resource,
     same_origin,
 )
-from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._models import Mailbox, Person, Structure, commune_department, postcode_department
 from mssante.errors import DirectoryError, InvalidAddress
 from mssante.report import finding_codes
 
@@ -66,6 +66,10 @@ R02 = "https://mos.esante.gouv.fr/NOS/TRE_R02-SecteurActivite/FHIR/TRE-R02-Secte
 NOT_JSON, TOO_LARGE, NOT_EXPECTED, OUTCOME = "MSS-FHIR-001", "MSS-FHIR-002", "MSS-FHIR-003", "MSS-FHIR-004"
 ENTRY_SKIPPED, OTHER_RESOURCE, BAD_ADDRESS = "MSS-FHIR-005", "MSS-FHIR-006", "MSS-FHIR-007"
 UNKNOWN_TYPE, BAD_METADATA, LINK_REFUSED = "MSS-FHIR-008", "MSS-FHIR-009", "MSS-FHIR-010"
+DEPARTMENT_CONFLICT = "MSS-FHIR-019"
+INSEE = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
+R13 = "https://mos.esante.gouv.fr/NOS/TRE_R13-Commune/FHIR/TRE-R13-Commune"
+G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
 
 
 def raw(name: str) -> bytes:
@@ -104,7 +108,13 @@ def test_ig_practitioner_with_a_mailbox_without_metadata() -> None:
     assert isinstance(record, Practitioner)
     assert (record.id, record.active, record.reference) == ("334081DP", True, "Practitioner/334081DP")
     person = Person(
-        rpps="10003461033", idnps="810003461033", civility="M", family="Saucier", given="Arthur", profession_code="10"
+        rpps="10003461033",
+        idnps="810003461033",
+        civility="M",
+        family="Saucier",
+        given="Arthur",
+        profession_code="10",
+        profession="Médecin",  # the API gives the code alone: the label is the code's (TRE_G15)
     )
     assert record.person == person
     assert record.mailboxes == (
@@ -122,6 +132,11 @@ def test_ig_practitioner_role_without_telecom() -> None:
 def test_ig_organization_a_plain_email_is_not_a_mailbox() -> None:
     record, report = parse_resource(raw("ig-Organization-example-organization-nancy.json"))
     assert report.ok
+    # The example's district (52) is not the department of its commune code (54547) nor of its postcode (54511).
+    assert report.codes == (DEPARTMENT_CONFLICT,)
+    assert report.findings[0].message == (
+        "the department kept is 54, from the commune code; the district '52' names 52"
+    )
     assert isinstance(record, Organization)
     structure = Structure(
         identifier="1540002698",
@@ -129,6 +144,7 @@ def test_ig_organization_a_plain_email_is_not_a_mailbox() -> None:
         name="CHRU NANCY - HOPITAUX DE BRABOIS",
         postcode="54511",
         city="VANDOEUVRE LES NANCY CEDEX",
+        department="54",
         address_lines=("R DU MORVAN, 54511 VANDOEUVRE LES NANCY CEDEX",),
     )
     assert (record.idnst, record.finess, record.structure) == ("1540002698", "540002698", structure)
@@ -243,6 +259,98 @@ def test_fixtures_that_are_not_resources_of_the_directory() -> None:
     assert "'Parameters'" in str(raised.value)
     with pytest.raises(DirectoryResponseError, match="expected a Bundle, not 'Practitioner'"):
         parse_bundle(raw("ig-Practitioner-334081DP.json"))
+
+
+def test_a_bare_bundle_entry_is_refused_with_what_it_is() -> None:
+    entry = loaded("mssig-bundle-bal-per-searchset.json")["entry"][0]
+    with pytest.raises(DirectoryResponseError) as raised:
+        parse_resource(json.dumps(entry).encode())
+    assert raised.value.code == NOT_EXPECTED
+    assert "a Bundle entry (holding a 'Practitioner'): give its `resource`" in str(raised.value)
+    record, _ = read_resource(entry["resource"])  # what the message says to do
+    assert isinstance(record, Practitioner)
+    with pytest.raises(DirectoryResponseError, match="a Bundle entry without a resource"):
+        read_resource({"fullUrl": "https://x/Practitioner/1"})
+    with pytest.raises(DirectoryResponseError, match="read a page with parse_bundle"):
+        parse_resource(raw("mssig-bundle-bal-per-searchset.json"))
+    with pytest.raises(DirectoryResponseError, match=r"not a Bundle entry .*: a page is the whole Bundle"):
+        read_bundle(entry)
+    with pytest.raises(DirectoryResponseError, match="a JSON object without resourceType"):
+        read_resource({"id": "x"})
+
+
+# --- what a record tells: the profession's label, the department ---------------------------------------------------
+
+
+def practitioner(*codings: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Practitioner", "qualification": [{"code": {"coding": list(codings)}}]}
+
+
+def test_the_profession_label_is_the_display_else_the_codes() -> None:
+    cases = [
+        (practitioner({"system": G15, "code": "60"}), ("60", "Infirmier")),
+        (practitioner({"system": G15, "code": "60", "display": "Infirmière"}), ("60", "Infirmière")),
+        (practitioner({"system": G15, "code": "07"}), ("07", "")),  # a code the table does not know: no label
+        (practitioner(), ("", "")),
+    ]
+    for resource, expected in cases:
+        record, report = read_resource(resource)
+        assert isinstance(record, Practitioner)
+        assert (record.person.profession_code, record.person.profession) == expected
+        assert report.findings == ()
+
+
+def organization(**address: Any) -> dict[str, Any]:
+    return {"resourceType": "Organization", "id": "o", "address": [address]}
+
+
+@pytest.mark.parametrize(
+    ("address", "department", "finding"),
+    [
+        ({"postalCode": "75014"}, "75", None),
+        ({"postalCode": "20090"}, "2A", None),
+        ({"postalCode": "20600"}, "2B", None),
+        ({"postalCode": "97400"}, "974", None),
+        ({"postalCode": "97150"}, "978", None),
+        ({"postalCode": "98000"}, "", None),
+        ({"postalCode": "98800"}, "988", None),
+        ({"postalCode": "20000", "extension": [{"url": INSEE, "valueCoding": {"system": R13, "code": "2A004"}}]},
+         "2A", None),
+        ({"postalCode": "05110", "extension": [{"url": INSEE, "valueCoding": {"system": R13, "code": "04135"}}]},
+         "04", None),  # a border commune with its neighbour's postcode: the postcode is kept as it is
+        ({"postalCode": "75014", "extension": [{"url": INSEE, "valueCoding": {"system": R13, "code": "ABCDE"}}]},
+         "75", "the department kept is 75, from the postcode; the commune code 'ABCDE' names no department"),
+        ({"district": "Lorraine"}, "", "no department is kept; the district 'Lorraine' names no department"),
+        ({"district": "97411"}, "974", None),  # FR Core: a COG commune code
+        ({"district": "2B"}, "2B", None),  # plain FHIR: the county
+        ({"district": "99100", "postalCode": "75014"}, "75", None),  # a COG country code (France)
+        ({"district": "Meurthe", "postalCode": "54000"}, "54",
+         "the department kept is 54, from the postcode; the district 'Meurthe' names no department"),
+        ({"district": "52", "postalCode": "54000"}, "54",
+         "the department kept is 54, from the postcode; the district '52' names 52"),
+        ({"city": "PARIS"}, "", None),
+    ],
+)  # fmt: skip
+def test_the_department_of_an_organisation(address: dict[str, Any], department: str, finding: str | None) -> None:
+    record, report = read_resource(organization(**address))
+    assert isinstance(record, Organization)
+    assert record.structure.department == department
+    if finding is None:
+        assert report.findings == ()
+    else:
+        assert report.codes == (DEPARTMENT_CONFLICT,)
+        assert report.findings[0].message == finding
+        assert report.findings[0].where == "Organization.address[0]"
+        assert report.ok  # a warning
+
+
+def test_postcode_and_commune_departments() -> None:
+    assert [postcode_department(code) for code in ("01000", "20199", "20213", "97200", "97500", "98600", "00100")] == [
+        "01", "2A", "2B", "972", "975", "986", ""
+    ]  # fmt: skip
+    assert [commune_department(code) for code in ("54547", "2a004", "2B033", "97611", "99100", "20004", "x")] == [
+        "54", "2A", "2B", "976", "", "", ""
+    ]  # fmt: skip
 
 
 # --- which telecoms are mailboxes --------------------------------------------------------------------------------
@@ -688,7 +796,7 @@ def test_same_origin() -> None:
 
 def test_codes_are_declared() -> None:
     declared = {code.id for code in finding_codes() if code.id.startswith("MSS-FHIR-")}
-    assert declared == {f"MSS-FHIR-{n:03d}" for n in range(1, 19)}
+    assert declared == {f"MSS-FHIR-{n:03d}" for n in range(1, 20)}
 
 
 def test_a_page_is_a_value() -> None:
@@ -770,3 +878,8 @@ def test_any_bytes_are_read_or_refused(body: bytes) -> None:
         parse_bundle(body)
     except DirectoryResponseError as caught:
         refused(caught, NOT_JSON, NOT_EXPECTED, OUTCOME, LINK_REFUSED)
+
+
+def test_the_words_of_a_refusal_are_british_english() -> None:
+    with pytest.raises(ValueError, match=r"^the organisation is empty$"):
+        Query(resource="PractitionerRole").organization(" ")

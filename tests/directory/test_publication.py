@@ -7,6 +7,7 @@ are verbatim from the draft MSS IG ("API Messagerie Sécurisée de Santé", page
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -193,6 +194,129 @@ def test_the_address_written_is_the_address_checked() -> None:
 INT_MAX = 2**31 - 1  # FHIR integer, positiveInt and unsignedInt all stop here
 
 
+# --- the bodies read by an independent FHIR R4 implementation (fhir.resources) ---------------------------------
+
+
+def fhir_r4() -> Any:
+    """The FHIR R4 (4.0.1, the Annuaire Santé's version) models of fhir.resources: its releases 6.0 and 6.1.
+
+    Skipped when they are not installed (fhir.resources is a development tool only); later releases model R4B
+    and R5, not R4.
+    """
+    try:
+        fhir = importlib.import_module("fhir.resources")
+        modules = {name: importlib.import_module(f"fhir.resources.{name}") for name in _R4_MODULES}
+    except Exception as error:  # absent, or beside a pydantic it cannot use
+        pytest.skip(f"fhir.resources (R4 models, release 6.0 or 6.1) cannot be imported: {error}")
+    if getattr(fhir, "__fhir_version__", "") != "4.0.1":
+        pytest.skip(f"fhir.resources {getattr(fhir, '__version__', '?')} does not model FHIR R4 (4.0.1)")
+    return modules
+
+
+_R4_MODULES = ("parameters", "contactpoint", "extension", "organization", "practitioner")
+
+
+def element_type(model: Any, element: str) -> str:
+    """The FHIR type of ``element`` in ``model``, as fhir.resources declares it (``positiveInt``, ``ContactPoint``)."""
+    declared = model.__fields__[element].type_
+    name = getattr(declared, "__resource_type__", None) or getattr(declared, "__visit_name__", None)
+    return str(name or {bool: "boolean", int: "integer", str: "string"}[declared])
+
+
+_PRIMITIVES = frozenset(
+    {
+        "Base64Binary", "Boolean", "Canonical", "Code", "Date", "DateTime", "Decimal", "Id", "Instant", "Integer",
+        "Markdown", "Oid", "PositiveInt", "String", "Time", "UnsignedInt", "Uri", "Url", "Uuid",
+    }
+)  # fmt: skip
+
+
+def value_type(part: dict[str, Any]) -> str:
+    """The FHIR type of a ``value[x]`` part: ``valuePositiveInt`` -> ``positiveInt``, ``valueContactPoint`` ->
+    ``ContactPoint`` (primitive types start with a lower-case letter)."""
+    (key,) = [key for key in part if key.startswith("value")]
+    name = key.removeprefix("value")
+    return name[0].lower() + name[1:] if name in _PRIMITIVES else name
+
+
+def every_operation(resource_type: str, kind: str, address: str) -> MailboxPatch:
+    """A patch with each kind of operation, on each field the mailbox type may change."""
+    fields = sorted(MODIFIABLE[MailboxType(kind)] - {"listeRouge", "rank"})
+    text = dict.fromkeys(fields, "Secrétariat « cardiologie » d’été")
+    patch = MailboxPatch(resource_type=resource_type)
+    patch.insert(address, kind, liste_rouge=True, index=1, **text)
+    patch.replace(address, kind, "listeRouge", False)
+    patch.replace(address, kind, "rank", 2)
+    patch.add(address, kind, "rank", 1)
+    for field in fields:
+        patch.replace(address, kind, field, "Nouveau texte")
+        patch.add(address, kind, field, "Texte ajouté")
+    patch.add(address, kind, "listeRouge", True)
+    patch.delete(address, kind)
+    return patch
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "kind", "address"),
+    [("Organization", "ORG", "bal@chu.mssante.fr"), ("Organization", "APP", "app@chu.mssante.fr"),
+     ("Practitioner", "PER", "dr.martin@medecin.mssante.fr"), ("Practitioner", "CAB", "cab@cabinet.mssante.fr")],
+)  # fmt: skip
+def test_every_operation_is_a_valid_r4_parameters_resource(resource_type: str, kind: str, address: str) -> None:
+    r4 = fhir_r4()
+    body = json.loads(every_operation(resource_type, kind, address).to_bytes())
+    parsed = r4["parameters"].Parameters.parse_raw(every_operation(resource_type, kind, address).to_bytes())
+    assert parsed.resource_type == "Parameters"
+    assert json.loads(parsed.json()) == body  # nothing dropped, nothing added
+    kinds = {
+        part["valueCode"] for operation in body["parameter"] for part in operation["part"] if part["name"] == "type"
+    }
+    assert kinds == {"insert", "replace", "add", "delete"}
+
+
+def test_a_rank_is_replaced_with_a_positive_int() -> None:
+    r4 = fhir_r4()
+    body = MailboxPatch(resource_type="Practitioner").replace("dr@chu.mssante.fr", "PER", "rank", 1).to_bytes()
+    (operation,) = r4["parameters"].Parameters.parse_raw(body).parameter
+    (value,) = [part for part in operation.part if part.name == "value"]
+    assert value.valuePositiveInt == 1  # was valueInteger: ContactPoint.rank is a positiveInt
+    assert element_type(r4["contactpoint"].ContactPoint, "rank") == "positiveInt"
+
+
+def test_each_value_has_the_r4_type_of_the_element_it_sets() -> None:
+    """A FHIR Patch value has the type of the element its path names: a rank is a positiveInt, not an integer."""
+    r4 = fhir_r4()
+    contact_point, extension = r4["contactpoint"].ContactPoint, r4["extension"].Extension
+    metadata = {"listeRouge": "boolean", "description": "string", "service": "string", "responsible": "string"}
+    body = json.loads(every_operation("Organization", "ORG", "bal@chu.mssante.fr").to_bytes())
+    checked = 0
+    for operation in body["parameter"]:
+        parts = {part["name"]: part for part in operation["part"]}
+        kind, path = parts["type"]["valueCode"], parts["path"]["valueString"]
+        if kind == "insert":
+            assert path == "Organization.telecom"
+            assert value_type(parts["value"]) == element_type(r4["organization"].Organization, "telecom")
+            contact_point.parse_obj(parts["value"]["valueContactPoint"])
+        elif kind == "replace" and path.endswith(".rank"):
+            assert value_type(parts["value"]) == element_type(contact_point, "rank") == "positiveInt"
+        elif kind == "replace":
+            field = path.split(".extension('")[-1].removesuffix("').value")
+            assert value_type(parts["value"]) == metadata[field]
+        elif kind == "add" and parts["name"]["valueString"] == "rank":
+            assert value_type(parts["value"]) == element_type(contact_point, "rank")
+        elif kind == "add":
+            assert parts["name"]["valueString"] == "extension"
+            # An Extension is no Parameters value type in R4: it is given as its parts, which make one.
+            element = {part["name"]: part[next(key for key in part if key.startswith("value"))]
+                       for part in parts["value"]["part"]}  # fmt: skip
+            added = extension.parse_obj(element)
+            assert value_type(element) == metadata[added.url]
+        else:
+            assert kind == "delete"
+            continue
+        checked += 1
+    assert checked == 11
+
+
 @pytest.mark.parametrize(
     ("rank", "accepted"),
     [(1, True), (INT_MAX, True), (0, False), (-1, False), (INT_MAX + 1, False), (10**40, False), (True, False),
@@ -202,7 +326,7 @@ def test_rank_is_a_fhir_positive_int(rank: object, accepted: bool) -> None:
     patch = MailboxPatch(resource_type="Organization")
     if accepted:
         patch.replace("bal@chu.mssante.fr", "ORG", "rank", rank)
-        assert json.loads(patch.to_bytes())["parameter"][0]["part"][2] == {"name": "value", "valueInteger": rank}
+        assert json.loads(patch.to_bytes())["parameter"][0]["part"][2] == {"name": "value", "valuePositiveInt": rank}
     else:
         with pytest.raises(InvalidInput) as caught:
             patch.replace("bal@chu.mssante.fr", "ORG", "rank", rank)

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mssante.message import Subject, join_codes, split_codes
+from mssante.message._headers import fold_name
 
 
 def test_the_ans_example_subject() -> None:
@@ -65,3 +66,38 @@ def test_codes_round_trip(codes: list[str]) -> None:
 def test_any_subject_is_read_or_not_without_error(subject: str) -> None:
     parts = Subject.parse(subject)
     assert parts is None or isinstance(parts.text, str)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("D’Alembert", "D'ALEMBERT"),
+        ("d‘alembert", "D'Alembert"),
+        ("DʼALEMBERT", "d'alembert"),
+        ("D＇ALEMBERT", "D'ALEMBERT"),
+        ("D`ALEMBERT", "D'ALEMBERT"),
+        ("D´ALEMBERT", "D'ALEMBERT"),
+        ("« Dédé »", '" DEDE "'),
+        ("“Dédé”", '"dede"'),
+        ("Cœur  de   Lætitia", "COEUR DE LAETITIA"),
+        ("Hélène", "HELENE"),
+        ("STRAßE", "strasse"),
+    ],
+)
+def test_fold_name(one: str, other: str) -> None:
+    assert fold_name(one) == fold_name(other)
+
+
+def test_fold_name_keeps_what_tells_names_apart() -> None:
+    assert fold_name("Jean-Marie") != fold_name("Jean Marie")
+    assert fold_name("D'Alembert") != fold_name("Dalembert")
+    parts = Subject.parse("XDM/1.0/DDM+CR D'ALEMBERT Zoé 01/02/1990")
+    assert parts is not None
+    assert parts.names("D’Alembert", "ZOE")
+    assert parts.names("d’alembert", "Zoé Marie")
+    assert not parts.names("Alembert", "Zoé")
+
+
+@given(st.text(max_size=40))
+def test_fold_name_is_idempotent(text: str) -> None:
+    assert fold_name(fold_name(text)) == fold_name(text)

@@ -24,9 +24,13 @@ COLLEAGUE = "stephane.medioni@mssante.fr"
 PDF = b"%PDF-1.4\n% a PDF/A-1 rendering of the CDA document\n%%EOF\n"
 
 
+# The submission set's contentTypeCode is in no CDA header: the sender gives it (JDV_J03, TRE_R209 26 Analyses).
+CONTENT = {"content_type_code": {"code": "26", "scheme": "1.2.250.1.213.2.2"}}
+
+
 @pytest.fixture(scope="module")
 def package() -> Package:
-    return Package.from_cda(CDA, at=AT)
+    return Package.from_cda(CDA, at=AT, submission_set=CONTENT)
 
 
 def patient_mail(package: Package, **changes: Any) -> EmailMessage:
@@ -294,3 +298,17 @@ def test_a_message_written_by_another_mailer_parses() -> None:
     assert message.date == dt.datetime(2024, 1, 15, 9, 12, tzinfo=dt.timezone.utc)
     assert message.packages == ()
     assert message.kind == "message"
+
+
+def test_names_in_the_subject_are_compared_folded() -> None:
+    """A subject typed with a typewriter apostrophe names the patient whose metadata has a typographic one."""
+    cda = CDA.replace(b"PAT-TROIS", "D’ALMEIDA-CŒUR".encode())
+    package = Package.from_cda(cda, at=AT, submission_set=CONTENT)
+    assert parse(patient_mail(package).as_bytes()).patient is not None
+    for subject in (
+        "XDM/1.0/DDM+Test D'ALMEIDA-COEUR Dominique 28/03/1979",
+        "XDM/1.0/DDM+Test dʼalmeida-cœur DOMINIQUE 28/03/1979",
+        "XDM/1.0/DDM+Test D＇ALMEIDA-CŒUR DOMINIQUE",
+    ):
+        assert "MSS-MSG-015" not in codes_of(patient_mail(package, subject=subject)), subject
+    assert "MSS-MSG-015" in codes_of(patient_mail(package, subject="XDM/1.0/DDM+Test ALMEIDA DOMINIQUE"))

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.message import _notification_codes as codes
+from mssante.message import lint
+from mssante.message import parse as parse_message
 from mssante.message._notifications import (
     INTEGRATION_ERRORS,
     KO_SUBJECT_PREFIX,
@@ -1009,3 +1011,31 @@ def test_codes_are_registered_and_distinct() -> None:
     for code in declared:
         assert registry[code.id] is code
         assert code.id.startswith(("MSS-MDN-", "MSS-DSN-"))
+
+
+@pytest.mark.parametrize(
+    ("report_type", "kind", "code"),
+    [
+        ("disposition-notification", "mdn", "MSS-MDN-009"),
+        ("Disposition-Notification", "mdn", "MSS-MDN-009"),
+        ("delivery-status", "dsn", "MSS-DSN-014"),
+        ("global-delivery-status", "dsn", "MSS-DSN-014"),
+    ],
+)
+def test_a_report_without_its_block_is_a_broken_notification(report_type: str, kind: str, code: str) -> None:
+    raw = (
+        b"From: " + SENDER.encode() + b"\r\nTo: dr@chu.mssante.fr\r\nSubject: Accuse\r\nMIME-Version: 1.0\r\n"
+        b"Message-ID: <r.1@chb.mssante.fr>\r\n"
+        b"Content-Type: multipart/report; report-type=" + report_type.encode() + b'; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nLu.\r\n--b--\r\n"
+    )
+    with pytest.raises(InvalidInput) as raised:
+        parse_report(email.message_from_bytes(raw, policy=DEFAULT))
+    assert raised.value.report.codes == (code,)
+    message = parse_message(raw)
+    assert (message.kind, message.mdn, message.dsn) == (kind, None, None)
+    assert code in {finding.code for finding in message.findings}
+    assert code in lint(message).codes
+    other = parse_message(raw.replace(b"report-type=" + report_type.encode(), b"report-type=feedback-report"))
+    assert other.kind == "message"  # a report of another type is not a notification
+    assert parse_report(email.message_from_bytes(raw.replace(report_type.encode(), b"tlsrpt"), policy=DEFAULT)) is None

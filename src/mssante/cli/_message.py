@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from mssante._files import atomic_write
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, command_group
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.cli._cert import parse_time, read_bounded
+from mssante.cli._xdm import _overrides as metadata_overrides
 from mssante.cli._xdm import package_summary
 from mssante.errors import InvalidInput
 from mssante.message import (
@@ -24,6 +25,7 @@ from mssante.message import (
     parse,
 )
 from mssante.message._mime import MimeLimits
+from mssante.message._parse import declared_report_type
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import ENVIRONMENTS, Package
 from mssante.xdm._cda import MAX_CDA_BYTES
@@ -77,12 +79,21 @@ def _inspect(args: argparse.Namespace) -> Outcome:
     report = Report(findings=message.findings, subject=args.eml)
     summary = _summary(message)
     payload = {**report.to_dict(), **summary}
-    lines = [f"{key:12} {summary[key]}" for key in ("subject", "from", "to", "kind", "headers")]
-    lines += [f"attachment   {item['filename']} ({item['content_type']}, {item['size']} bytes)"
-              for item in summary["attachments"]]  # fmt: skip
-    if summary["patient"]:
-        lines.append(f"patient      {summary['patient']['family']} {summary['patient']['given']} "
-                     f"INS {summary['patient']['ins']}")  # fmt: skip
+    headers = "; ".join(f"{name}: {', '.join(values)}" for name, values in summary["headers"].items())
+    lines = [
+        f"subject      {_shown(summary['subject'])}",
+        f"from         {_shown(summary['from'])}",
+        f"to           {_shown(', '.join(summary['to']))}",
+        f"kind         {summary['kind']}",
+        f"headers      {_shown(headers)}",
+    ]
+    for part, item in zip(message.attachments, summary["attachments"], strict=True):
+        name = item["filename"] or f"(no file name, part {part.path})"
+        lines.append(f"attachment   {name} ({item['content_type']}, {item['size']} bytes)")
+    if patient := summary["patient"]:
+        who = " ".join(part for part in (patient["family"], patient["given"]) if part) or "(no name)"
+        identifier = f"INS {patient['ins']}" if patient["ins"] else f"patient id {_shown(patient['patient_id'])}"
+        lines.append(f"patient      {who}, {identifier}")
     lines += _lines(report.findings)
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
@@ -111,7 +122,11 @@ def _compose(args: argparse.Namespace) -> Outcome:
     package = None
     if args.cda:
         documents = [read_bounded(path, limit=MAX_CDA_BYTES) for path in args.cda]
-        package = Package.from_cda(documents, at=at, recipients=args.to)
+        overrides = metadata_overrides(args.metadata)
+        package = Package.from_cda(documents, at=at, recipients=args.to, document=overrides.get("document"),
+                                   submission_set=overrides.get("submission_set"))  # fmt: skip
+    elif args.metadata:
+        raise UsageError("mssante: --metadata describes the documents of --cda: give --cda too")
     text = read_bounded(args.text_file, limit=_MAX_MESSAGE).decode("utf-8") if args.text_file else (args.text or "")
     attachments = [Attachment(filename=Path(path).name, content=read_bounded(path, limit=_MAX_MESSAGE))
                    for path in args.attach or ()]  # fmt: skip
@@ -126,35 +141,53 @@ def _compose(args: argparse.Namespace) -> Outcome:
     _write(Path(args.out), data)
     payload = {**report.to_dict(), "path": args.out, "size": len(data), "message_id": mail["Message-ID"],
                "subject": str(mail["Subject"])}  # fmt: skip
-    lines = [f"wrote {args.out} ({len(data)} bytes), subject {mail['Subject']}", *_lines(report.findings)]
+    lines = [f"wrote {args.out} ({len(data)} bytes), subject {_shown(mail['Subject'])}", *_lines(report.findings)]
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _notification_summary(message: Message) -> dict[str, Any]:
-    if message.mdn is not None:
+    """The ``mdn parse`` answer: what the report's block says, or only its kind when the block does not read."""
+    if message.kind == "mdn":
         mdn = message.mdn
+        if mdn is None:  # an MDN whose block is broken or missing: the findings say why
+            return {"kind": "mdn", "original_message_id": message.in_reply_to, "disposition": None, "error": None,
+                    "final_recipient": None}  # fmt: skip
         return {
             "kind": "mdn",
-            "original_message_id": mdn.original_message_id,
+            "original_message_id": mdn.original_message_id or message.in_reply_to,
             "disposition": str(mdn.disposition),
             "error": mdn.error or (f"{mdn.disposition.error_code}^{mdn.disposition.error_label}"
                                    if mdn.disposition.error_code else None),
             "final_recipient": mdn.final_recipient,
         }  # fmt: skip
-    if message.dsn is not None:
+    if message.kind == "dsn":
+        dsn = message.dsn
+        items = dsn.recipients if dsn is not None else ()
         recipients = [{"final_recipient": item.final_recipient, "action": item.action, "status": item.status,
-                       "diagnostic_code": item.diagnostic_code} for item in message.dsn.recipients]  # fmt: skip
-        failed = [item for item in message.dsn.recipients if item.action in ("failed", "delayed")]
+                       "diagnostic_code": item.diagnostic_code} for item in items]  # fmt: skip
+        failed = [item for item in items if item.action in ("failed", "delayed")]
         return {
             "kind": "dsn",
             "original_message_id": message.mime.get("Original-Message-ID") or message.in_reply_to,
-            "action": message.dsn.recipients[0].action if message.dsn.recipients else None,
+            "action": items[0].action if items else None,
             "error": failed[0].diagnostic_code if failed else None,
             "recipients": recipients,
         }
+    if message.mime.content_type == "multipart/report":
+        declared = declared_report_type(message.mime) or "none given"
+        raise InvalidInput(
+            f"not an MDN nor a DSN: a multipart/report of report-type {declared} (an MDN is a report of type "
+            "disposition-notification, a DSN one of type delivery-status)"
+        )
     raise InvalidInput(
-        "not an MDN (multipart/report; report-type=disposition-notification) nor a DSN (delivery-status)"
+        f"not an MDN nor a DSN: a {message.mime.content_type} message, not a report (an MDN is a multipart/report; "
+        "report-type=disposition-notification, a DSN a multipart/report; report-type=delivery-status)"
     )
+
+
+def _shown(value: object) -> str:
+    """A value as a person reads it: ``-`` for what is absent."""
+    return "-" if value is None or value == "" else str(value)
 
 
 def _mdn_parse(args: argparse.Namespace) -> Outcome:
@@ -162,10 +195,11 @@ def _mdn_parse(args: argparse.Namespace) -> Outcome:
     summary = _notification_summary(message)
     report = Report(findings=message.findings, subject=args.eml)
     payload = {**report.to_dict(), **summary}
-    lines = [f"{key:20} {value}" for key, value in summary.items() if key != "recipients"]
-    lines += [f"recipient            {item['final_recipient']} {item['action']} {item['status']}"
-              for item in summary.get("recipients", [])]  # fmt: skip
-    return payload, lines, EXIT_OK
+    lines = [f"{key:20} {_shown(value)}" for key, value in summary.items() if key != "recipients"]
+    lines += [f"recipient            {_shown(item['final_recipient'])} {_shown(item['action'])} "
+              f"{_shown(item['status'])}" for item in summary.get("recipients", [])]  # fmt: skip
+    lines += _lines(report.findings)
+    return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
 
 def _mdn_build(args: argparse.Namespace) -> Outcome:
@@ -221,6 +255,10 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     build.add_argument("--cc", metavar="ADDRESS", action="append", help="a copy recipient (repeat)")
     build.add_argument("--nil", metavar="REF", required=True, help="the product reference (X-MSS-NIL)")
     build.add_argument("--cda", metavar="FILE", action="append", help="a CDA R2 document to pack (repeat)")
+    build.add_argument("--metadata", metavar="JSON",
+                       help='a JSON file of XDM metadata overriding what the CDA headers give, as for xdm pack: '
+                       '{"document": {...}, "submission_set": {...}}; the contentTypeCode (JDV_J03) is in no CDA '
+                       'header: {"submission_set": {"content_type_code": {"code": ..., "scheme": ...}}}')  # fmt: skip
     build.add_argument("--pdf", metavar="FILE", help="the same document as PDF/A-1")
     build.add_argument("--attach", metavar="FILE", action="append", help="another file to attach (repeat)")
     build.add_argument("--subject", help="the subject (default: the XDM convention when documents are packed)")
@@ -236,7 +274,8 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     read = mdn.add_parser(
         "parse", parents=[json_flag], help="read an MDN or a DSN",
         description="Read a read receipt (MDN, RFC 8098, with the CI-SIS error forms) or a delivery report "
-        "(DSN, RFC 3464). Exit status 2 when the message is neither.",
+        "(DSN, RFC 3464). A report of either type whose block is broken or missing is still an MDN or a DSN, "
+        "with the findings that say what is wrong: exit status 1. Exit status 2 when the message is neither.",
     )  # fmt: skip
     read.add_argument("eml", metavar="EML")
     read.set_defaults(handler=_mdn_parse)

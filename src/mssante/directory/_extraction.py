@@ -25,7 +25,7 @@ from typing import IO, Any, TypeAlias
 from mssante._files import open_regular
 from mssante.addresses import MailboxType, check
 from mssante.directory import _directory_codes as codes
-from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._models import PROFESSIONS, Mailbox, Person, Structure, postcode_department
 from mssante.errors import InvalidInput
 from mssante.report import Code, Finding, Report
 
@@ -267,7 +267,8 @@ def _structure(identifier_type: str, identifier: str, tail: str) -> StructureRec
     street_line = " ".join(part for part in (number, number_complement, street_type, street) if part)
     lines = "\n".join(part for part in (line2, line3, street_line, line5, line6, f[12]) if part)
     city = _city(line6, postcode) if line6 else ""
-    structure = (identifier_type, identifier, name or trade_name, lines, postcode, city, f[11])
+    department = f[11] or postcode_department(postcode)  # the column, else what the postcode says
+    structure = (identifier_type, identifier, name or trade_name, lines, postcode, city, department)
     return structure if any(structure) else ()
 
 
@@ -551,6 +552,7 @@ class ExtractionReader:
         numbered: list[tuple[int, str, str, str, str, str, str, str]] | None,
     ) -> Iterator[Any]:
         types, booleans, plain, structure_of, missing = _TYPES, _BOOLEANS, _PLAIN_ADDRESS, _structure, _MISSING
+        professions = PROFESSIONS
         # The structure columns repeat on every line of a structure: they are parsed once per distinct text,
         # and the record carries the same value (tuple or number) for each.
         structures: dict[tuple[str, str, str], object] = {}
@@ -623,7 +625,7 @@ class ExtractionReader:
                     f[9],
                     f[10],
                     f[13],
-                    f[14],
+                    f[14] or professions.get(f[13], ""),  # the label, else the code's (a line may give the code alone)
                     f[15],
                     f[16],
                     booleans.get(f[17]),

@@ -29,10 +29,18 @@ import attrs
 
 from mssante.addresses import Address, MailboxType, check
 from mssante.directory import _fhir_codes as codes
-from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._models import (
+    PROFESSIONS,
+    Mailbox,
+    Person,
+    Structure,
+    commune_department,
+    is_department,
+    postcode_department,
+)
 from mssante.errors import DirectoryError
 from mssante.identifiers import Finess, Idnps, Rpps
-from mssante.report import Code, Finding, Report
+from mssante.report import Code, Finding, Report, Severity, define_code
 
 __all__ = [
     "API_KEY_PORTAL",
@@ -110,6 +118,7 @@ _V1_MAILBOX_URLS = frozenset(
         "https://apifhir.annuaire.sante.fr/ws-sync/exposed/structuredefinition/mailboxMSS",
     }
 )
+_INSEE_CODE_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
 _MSSANTE = "MSSANTE"
 _TYPE_BAL_SYSTEM = "TRE_R257-TypeBAL"
 _PROFESSION_SYSTEM = "TRE_G15-ProfessionSante"
@@ -117,6 +126,14 @@ _SPECIALTY_SYSTEM = "TRE_R38-SpecialiteOrdinale"
 _MAX_TEXT = 1000
 _MAX_DIAGNOSTICS = 10
 _MAX_DIAGNOSTIC_LENGTH = 500
+
+# Declared here rather than in _fhir_codes: the MSS-FHIR area goes on.
+DEPARTMENT_CONFLICT = define_code(
+    "MSS-FHIR-019",
+    Severity.WARNING,
+    "an address's district (or commune code) names no department, or another one than the department kept (the "
+    "commune code's, else the postcode's, else the district's): that value is not kept",
+)
 
 
 # --- errors ------------------------------------------------------------------------------------------------------
@@ -588,6 +605,8 @@ def _qualifications(resource: Mapping[str, Any]) -> dict[str, str]:
             for marker, key in ((_PROFESSION_SYSTEM, "profession"), (_SPECIALTY_SYSTEM, "specialty")):
                 if code and marker in system and f"{key}_code" not in found:
                     found[f"{key}_code"], found[key] = code, _text(coding.get("display"), 200)
+    if found.get("profession_code") and not found.get("profession"):  # the API writes the code alone
+        found["profession"] = PROFESSIONS.get(found["profession_code"], "")
     return found
 
 
@@ -608,7 +627,45 @@ def _person(resource: Mapping[str, Any]) -> Person:
     )
 
 
-def _structure(resource: Mapping[str, Any]) -> tuple[Structure, str, str]:
+def _insee_code(address: Mapping[str, Any]) -> str:
+    """The INSEE commune code of the FR Core extension of an address, or ``""``."""
+    for extension in _extensions(address):
+        if _url(extension) == _INSEE_CODE_URL:
+            return _text(_dict(extension.get("valueCoding")).get("code"), 10)
+    return ""
+
+
+def _department(address: Mapping[str, Any], postcode: str, findings: list[Finding], where: str) -> str:
+    """The department of an address: from its commune code, else its postcode, else a district that is one.
+
+    FR Core writes the INSEE commune code in an extension, and in ``district`` (a COG code of commune or
+    country); plain FHIR's ``district`` is a county, a department in France. The postcode stays on the structure;
+    a commune code or a district that names no department, or a district that names another department than the
+    one kept, would be lost: ``MSS-FHIR-019`` says so.
+    """
+    commune, district = _insee_code(address), _text(address.get("district"), 40)
+    from_district = commune_department(district) or (district.upper() if is_department(district.upper()) else "")
+    candidates = [  # most exact first: the commune code, the district when it is one, the postcode, the district
+        ("the commune code", commune_department(commune)),
+        ("the district", commune_department(district)),
+        ("the postcode", postcode_department(postcode)),
+        ("the district", from_district),
+    ]
+    source, chosen = next(((what, found) for what, found in candidates if found), ("", ""))
+    lost = []
+    if commune and not commune_department(commune):
+        lost.append(f"the commune code {commune!r} names no department")
+    if district and not from_district and not district.startswith("99"):  # 99xxx: a COG country (99100 France)
+        lost.append(f"the district {district!r} names no department")
+    elif from_district and from_district != chosen:
+        lost.append(f"the district {district!r} names {from_district}")
+    if lost:
+        kept = f"the department kept is {chosen}, from {source}" if chosen else "no department is kept"
+        findings.append(DEPARTMENT_CONFLICT(f"{kept}; {', '.join(lost)}", where=f"{where}.address[0]"))
+    return chosen
+
+
+def _structure(resource: Mapping[str, Any], findings: list[Finding], where: str) -> tuple[Structure, str, str]:
     identifiers = _identifiers(resource)
     idnst, finess = _first(identifiers, "IDNST"), _first(identifiers, "FINESS")
     identifier, kind = (idnst, "IDNST") if idnst else (finess, "FINESS") if finess else ("", "")
@@ -616,12 +673,14 @@ def _structure(resource: Mapping[str, Any]) -> tuple[Structure, str, str]:
         kind, identifier = identifiers[0]
     addresses = _dicts(resource.get("address"))
     address = addresses[0] if addresses else {}
+    postcode = _text(address.get("postalCode"), 20)
     structure = Structure(
         identifier=identifier,
         identifier_type=kind,
         name=_text(resource.get("name"), 300),
-        postcode=_text(address.get("postalCode"), 20),
+        postcode=postcode,
         city=_text(address.get("city"), 200),
+        department=_department(address, postcode, findings, where) if address else "",
         address_lines=tuple(line for line in _strings(address.get("line")) if line),
     )
     return structure, idnst, finess
@@ -662,7 +721,7 @@ def _resource(resource: Mapping[str, Any], findings: list[Finding], where: str) 
             mailboxes=tuple(_mailboxes(resource, findings, where)),
         )
     if kind == "Organization":
-        structure, idnst, finess = _structure(resource)
+        structure, idnst, finess = _structure(resource, findings, where)
         found = [attrs.evolve(mailbox, structure=structure) for mailbox in _mailboxes(resource, findings, where)]
         return Organization(
             id=rid, active=active, structure=structure, idnst=idnst, finess=finess, mailboxes=tuple(found)
@@ -673,6 +732,25 @@ def _resource(resource: Mapping[str, Any], findings: list[Finding], where: str) 
 def _kind_of(data: object) -> str:
     kind = _dict(data).get("resourceType")
     return _clean(kind, 60) if isinstance(kind, str) else type(data).__name__
+
+
+_ENTRY_KEYS = frozenset({"fullUrl", "resource", "search", "request", "response"})
+
+
+def _what_it_is(data: object, *, page: bool = False) -> str:
+    """How a refusal names what it was given instead of the resource (or, with ``page``, the Bundle) expected."""
+    if isinstance(data, dict) and "resourceType" not in data:
+        if not _ENTRY_KEYS & data.keys():
+            return "a JSON object without resourceType"
+        if not isinstance(data.get("resource"), dict):
+            return "a Bundle entry without a resource"
+        inside = _kind_of(data["resource"])
+        advice = "a page is the whole Bundle" if page else "give its `resource`"
+        return f"a Bundle entry (holding a {inside!r}): {advice}"
+    kind = _kind_of(data)
+    if kind == "Bundle" and not page:
+        return "a 'Bundle': read a page with parse_bundle or read_bundle"
+    return repr(kind)
 
 
 def _outcome_failure(data: Mapping[str, Any], url: str) -> DirectoryFailure:
@@ -702,7 +780,7 @@ def read_resource(data: object, *, url: str = "") -> tuple[Resource, Report]:
     raise _fail(
         DirectoryResponseError,
         codes.NOT_EXPECTED,
-        f"expected a Practitioner, PractitionerRole or Organization, not {_kind_of(data)!r}",
+        f"expected a Practitioner, PractitionerRole or Organization, not {_what_it_is(data)}",
         url=url,
     )
 
@@ -741,7 +819,8 @@ def read_bundle(data: object, *, url: str = "") -> Page:
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         if isinstance(data, dict) and data.get("resourceType") == "OperationOutcome":
             raise _outcome_failure(data, url)
-        raise _fail(DirectoryResponseError, codes.NOT_EXPECTED, f"expected a Bundle, not {_kind_of(data)!r}", url=url)
+        message = f"expected a Bundle, not {_what_it_is(data, page=True)}"
+        raise _fail(DirectoryResponseError, codes.NOT_EXPECTED, message, url=url)
     findings: list[Finding] = []
     entries = data.get("entry", [])
     if not isinstance(entries, list):
@@ -1083,7 +1162,7 @@ class Query:
 
     def organization(self, reference: str) -> Query:
         """``organization=`` of a PractitionerRole: ``Organization/<id>`` or the id."""
-        return self.where("organization", _plain(reference, "the organization"))
+        return self.where("organization", _plain(reference, "the organisation"))
 
     def practitioner(self, reference: str) -> Query:
         """``practitioner=`` of a PractitionerRole: ``Practitioner/<id>`` or the id."""

@@ -674,7 +674,7 @@ class DirectoryIndex:
         try:
             result = self._build(files.database, source, progress, imported_at, started)
             _check_replaceable(self.path)  # again: what appeared meanwhile is not replaced either
-            files.database.replace(self.path)
+            os.replace(files.database, self.path)
             sync_directory(self.path.parent)
         except sqlite3.Error as error:
             raise DirectoryError(f"the directory index {str(self.path)!r} cannot be written ({error})") from None

@@ -104,11 +104,11 @@ def _metadata_value(field: str, value: object) -> dict[str, Any]:
         if not isinstance(value, bool):
             raise _refuse(codes.BAD_VALUE, f"listeRouge is true or false, not {value!r}", where=field)
         return {"url": field, "valueBoolean": value}
-    if field == "rank":  # ContactPoint.rank is a FHIR positiveInt
+    if field == "rank":  # ContactPoint.rank is a FHIR positiveInt, and a patch value has the type of its element
         if not _fhir_integer(value, 1):
             message = f"rank is a FHIR positiveInt (1 to {_INTEGER_MAX}), not {value!r:.80}"
             raise _refuse(codes.BAD_VALUE, message, where=field)
-        return {"url": field, "valueInteger": value}
+        return {"url": field, "valuePositiveInt": value}
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT or _UNWRITABLE.search(value):
         message = (f"{field} is a line of text: at most {_MAX_TEXT} characters, not blank, without control "
                    "characters, line separators or lone surrogates")  # fmt: skip
@@ -211,8 +211,10 @@ class MailboxPatch:
         self.operations.append(_operation("insert", path, index=index, value={"valueContactPoint": point}))
         return self
 
-    def replace(self, address: Address | str, kind: MailboxType | str, field: str, value: object) -> MailboxPatch:
-        """Change one metadata field of a mailbox (``listeRouge``, ``description``, ``service``, ``rank``...)."""
+    def _field(
+        self, address: Address | str, kind: MailboxType | str, field: str, value: object
+    ) -> tuple[str, dict[str, Any]]:
+        """The address as written and the metadata element of ``field`` set to ``value``, once the rules allow it."""
         written, mailbox_type = self._check(address, kind)
         if field in ("address", "value", "type"):
             message = f"the {field} of a mailbox cannot change: delete it, then insert the new one"
@@ -221,13 +223,41 @@ class MailboxPatch:
             allowed = ", ".join(sorted(MODIFIABLE[mailbox_type]))
             where = field if field in MODIFIABLE[MailboxType.ORG] else "field"  # never a caller's text in the report
             raise _refuse(codes.NOT_MODIFIABLE, f"a {mailbox_type} mailbox may change only {allowed}", where)
+        return written, _metadata_value(field, value)
+
+    def replace(self, address: Address | str, kind: MailboxType | str, field: str, value: object) -> MailboxPatch:
+        """Change one field the mailbox has (``listeRouge``, ``description``, ``service``, ``rank``...).
+
+        FHIR Patch replaces only what exists: to give a mailbox a field it does not have yet, :meth:`add` it.
+        The value is written with the type of its element (``rank``: ``valuePositiveInt``).
+        """
+        written, element = self._field(address, kind, field, value)
         if field == "rank":
             path = f"{self._where(written)}.rank"
-            part = {"valueInteger": _metadata_value(field, value)["valueInteger"]}
         else:
             path = f"{self._where(written)}.extension('{METADATA_URL}').extension('{field}').value"
-            part = {key: item for key, item in _metadata_value(field, value).items() if key != "url"}
+        part = {key: item for key, item in element.items() if key != "url"}
         self.operations.append(_operation("replace", path, value=part))
+        return self
+
+    def add(self, address: Address | str, kind: MailboxType | str, field: str, value: object) -> MailboxPatch:
+        """Give a mailbox a field it does not have yet (``rank``, ``description``, ``service``...).
+
+        FHIR Patch adds only what is absent (:meth:`replace` changes what exists). A ``rank`` is added to the
+        contact point (``valuePositiveInt``); a metadata field is added as a sub-extension of the mailbox's
+        metadata extension, written as the parts of the Extension (its ``url`` and its ``value[x]``), since an
+        Extension is not a type a ``Parameters`` value can take in FHIR R4.
+        """
+        written, element = self._field(address, kind, field, value)
+        if field == "rank":
+            path, name = self._where(written), "rank"
+            part = {key: item for key, item in element.items() if key != "url"}
+        else:
+            path, name = f"{self._where(written)}.extension('{METADATA_URL}')", "extension"
+            parts = [{"name": "url", "valueUri": field}]
+            parts += [{"name": key, key: item} for key, item in element.items() if key != "url"]
+            part = {"part": parts}
+        self.operations.append(_operation("add", path, name=name, value=part))
         return self
 
     def delete(self, address: Address | str, kind: MailboxType | str) -> MailboxPatch:
@@ -252,9 +282,11 @@ class MailboxPatch:
 
 
 def _operation(
-    kind: str, path: str, *, index: int | None = None, value: dict[str, Any] | None = None
+    kind: str, path: str, *, name: str | None = None, index: int | None = None, value: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [{"name": "type", "valueCode": kind}, {"name": "path", "valueString": path}]
+    if name is not None:
+        parts.append({"name": "name", "valueString": name})
     if index is not None:
         parts.append({"name": "index", "valueInteger": index})
     if value is not None:

@@ -16,6 +16,7 @@ __all__ = [
     "X_MSS_MES",
     "X_MSS_NIL",
     "Subject",
+    "fold_name",
     "join_codes",
     "split_codes",
 ]
@@ -61,6 +62,42 @@ def _plain(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).upper()
 
 
+# Typographic apostrophes and quotes, each folded to its typewriter form. Done before NFKD, which would turn
+# the acute accent (U+00B4) into a space and a combining mark, and the fullwidth apostrophe into "'" anyway.
+_TYPOGRAPHIC = str.maketrans(
+    {
+        "\u2019": "'",  # ’ right single quotation mark (the apostrophe of French typography)
+        "\u2018": "'",  # ‘ left single quotation mark
+        "\u02bc": "'",  # ʼ modifier letter apostrophe
+        "\uff07": "'",  # ＇ fullwidth apostrophe
+        "`": "'",  # grave accent typed for an apostrophe
+        "\u00b4": "'",  # ´ acute accent typed for an apostrophe
+        "\u00ab": '"',  # « left guillemet
+        "\u00bb": '"',  # » right guillemet
+        "\u201c": '"',  # “ left double quotation mark
+        "\u201d": '"',  # ” right double quotation mark
+        "\u0153": "oe",  # œ
+        "\u0152": "oe",  # Œ
+        "\u00e6": "ae",  # æ
+        "\u00c6": "ae",  # Æ
+    }
+)
+
+
+def fold_name(text: str) -> str:
+    """A name as names are compared: ``D’Alembert  Cœur`` and ``D'ALEMBERT COEUR`` fold to the same text.
+
+    Typographic apostrophes (’ ‘ ʼ ＇ ` ´) become ``'`` and quotes (« » “ ”) ``"``; the ligatures œ and æ
+    become ``oe`` and ``ae``; compatibility forms are decomposed (NFKD) and accents dropped; case is folded
+    (:meth:`str.casefold`); runs of white space become one space. Hyphens and apostrophes stay: ``Jean-Marie``
+    is not ``Jean Marie``. The SDK compares a person's names through it (:meth:`Subject.names`, hence the
+    ``MSS-MSG-015`` rule of :func:`~mssante.message.lint`).
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TYPOGRAPHIC))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.casefold().split())
+
+
 @attrs.frozen(kw_only=True)
 class Subject:
     """The parts of a subject written ``XDM/1.0/DDM+<label> <NOM> <prénom> <JJ/MM/AAAA>``.
@@ -104,6 +141,7 @@ class Subject:
         return cls(text=text, birth_date=birth_date, error_code=error_code)
 
     def names(self, family: str, given: str) -> bool:
-        """Whether the text names this patient (family name and first given name, case and accents ignored)."""
-        words = set(_plain(self.text).split())
-        return set(_plain(family).split()) <= words and set(_plain(given).split()[:1]) <= words
+        """Whether the text names this patient: its family name and first given name, compared as
+        :func:`fold_name` folds them (case, accents, typographic apostrophes and quotes ignored)."""
+        words = set(fold_name(self.text).split())
+        return set(fold_name(family).split()) <= words and set(fold_name(given).split()[:1]) <= words

@@ -35,7 +35,7 @@ from mssante.errors import InvalidInput
 from mssante.message import _notification_codes as codes
 from mssante.message._headers import KO_PREFIX, MSG_ID, UNSAFE_IN_HEADER
 from mssante.message._mime import MAX_DEPTH, MAX_PARTS
-from mssante.report import Code, Finding, Report
+from mssante.report import Code, Finding, Report, Severity, define_code
 
 __all__ = [
     "ACTION_MODES",
@@ -111,6 +111,20 @@ _MAX_REFERENCES = 20
 _FOLD_AT = re.compile(r"(?<=\S) ")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+
+# Codes of a report that carries no block at all (declared here: the MSS-MDN and MSS-DSN areas go on).
+MDN_NO_BLOCK = define_code(
+    "MSS-MDN-009",
+    Severity.ERROR,
+    "a multipart/report of type disposition-notification has no message/disposition-notification part: a read "
+    "receipt without its block",
+)
+DSN_NO_BLOCK = define_code(
+    "MSS-DSN-014",
+    Severity.ERROR,
+    "a multipart/report of type delivery-status has no message/delivery-status part: a delivery report without "
+    "its block",
+)
 
 _ACTION_BY_KEY = {mode.lower(): mode for mode in ACTION_MODES}
 _SENDING_BY_KEY = {mode.lower(): mode for mode in SENDING_MODES}
@@ -760,7 +774,8 @@ def parse_report(message: Message) -> Mdn | Dsn | None:
     """The MDN or DSN carried by ``message`` (its first ``multipart/report``), or None when it carries neither.
 
     The human text is the report's first ``text/plain`` part. Raises :class:`~mssante.errors.InvalidInput`
-    when the machine-readable block is malformed.
+    when the machine-readable block is malformed, or missing from a report whose ``report-type`` is
+    ``disposition-notification`` (``MSS-MDN-009``) or ``delivery-status`` (``MSS-DSN-014``).
     """
     for part in _walk(message, MAX_DEPTH - 1):  # the report's own parts are one level deeper
         if part.get_content_type() != "multipart/report":
@@ -773,6 +788,11 @@ def parse_report(message: Message) -> Mdn | Dsn | None:
                 return parse_disposition_notification(report_block(child), human_text=human)
             if kind in _DS_TYPES:
                 return parse_delivery_status(report_block(child), human_text=human)
+        declared = report_type(part)
+        if declared in ("disposition-notification", "global-disposition-notification"):
+            raise _refuse(_MDN_KIND, MDN_NO_BLOCK(f"the report (report-type={declared}) has no block"))
+        if declared in ("delivery-status", "global-delivery-status"):
+            raise _refuse(_DSN_KIND, DSN_NO_BLOCK(f"the report (report-type={declared}) has no block"))
     return None
 
 
@@ -950,13 +970,19 @@ def _mdn_text(disposition: Disposition, subject: str, final: str, *, include_ori
     return text
 
 
+def report_type(message: Message) -> str:
+    """The ``report-type`` parameter of a ``multipart/report``, lower-case; empty when it has none."""
+    try:
+        value = message.get_param("report-type")
+    except (HeaderParseError, LookupError, UnicodeError, ValueError, TypeError, IndexError):
+        return ""
+    if isinstance(value, tuple):
+        value = collapse_rfc2231_value(value)
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
 def _is_mdn(message: Message) -> bool:
-    if message.get_content_type() != "multipart/report":
-        return False
-    report_type = message.get_param("report-type")
-    if isinstance(report_type, tuple):
-        report_type = collapse_rfc2231_value(report_type)
-    return isinstance(report_type, str) and report_type.lower() == "disposition-notification"
+    return message.get_content_type() == "multipart/report" and report_type(message) == "disposition-notification"
 
 
 def build_mdn(

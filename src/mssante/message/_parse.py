@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.message
 from email.message import EmailMessage
 
 import attrs
@@ -14,7 +15,15 @@ from mssante.message import _codes
 from mssante.message._compose import cda_codes
 from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL, Subject, split_codes
 from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
-from mssante.message._notifications import Dsn, Mdn, parse_delivery_status, parse_disposition_notification
+from mssante.message._notifications import (
+    DSN_NO_BLOCK,
+    MDN_NO_BLOCK,
+    Dsn,
+    Mdn,
+    parse_delivery_status,
+    parse_disposition_notification,
+    report_type,
+)
 from mssante.message._patient import Patient
 from mssante.report import Finding
 from mssante.xdm import Budget, Package
@@ -73,7 +82,9 @@ class Message:
     """``message``, ``mdn`` (a read receipt, RFC 8098) or ``dsn`` (a delivery report, RFC 3464).
 
     A ``multipart/report`` carrying a disposition-notification or delivery-status block is an ``mdn`` or a
-    ``dsn`` even when its block does not read: then ``mdn`` or ``dsn`` is None and ``findings`` say why.
+    ``dsn`` even when its block does not read: then ``mdn`` or ``dsn`` is None and ``findings`` say why. So is
+    one whose ``report-type`` is ``disposition-notification`` or ``delivery-status`` but that has no block at
+    all (``MSS-MDN-009``, ``MSS-DSN-014``).
     """
     mdn: Mdn | None = None
     """The read receipt's block, when ``kind`` is ``mdn`` and it reads."""
@@ -161,18 +172,43 @@ _REPORT_PARTS = {
     "message/delivery-status": "dsn",
     "message/global-delivery-status": "dsn",
 }
+_REPORT_TYPES = {
+    "disposition-notification": "mdn",
+    "global-disposition-notification": "mdn",
+    "delivery-status": "dsn",
+    "global-delivery-status": "dsn",
+}
+
+
+def declared_report_type(mime: MimeMessage) -> str:
+    """The ``report-type`` parameter of the message's Content-Type, lower-case; empty when it has none."""
+    holder = email.message.Message()
+    holder["Content-Type"] = mime.get("Content-Type") or ""
+    return report_type(holder)
 
 
 def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn | None, Dsn | None]:
     """What a ``multipart/report`` reports: an MDN or a DSN (the first report part that reads).
 
     When no report part reads, the kind is still the first one's: an MDN whose block is broken is a broken
-    MDN (its findings say how), not a message.
+    MDN (its findings say how), not a message. A report whose ``report-type`` says
+    ``disposition-notification`` (or ``delivery-status``) but that has no such part at all is a broken MDN
+    (or DSN) too: ``MSS-MDN-009`` (``MSS-DSN-014``).
     """
     human = mime.body_text or ""
-    reports = [part for part in mime.parts if part.content_type in _REPORT_PARTS]
-    if mime.content_type != "multipart/report" or not reports:
+    if mime.content_type != "multipart/report":
         return "message", None, None
+    reports = [part for part in mime.parts if part.content_type in _REPORT_PARTS]
+    if not reports:
+        declared = declared_report_type(mime)
+        kind = _REPORT_TYPES.get(declared)
+        if kind is None:
+            return "message", None, None
+        code = MDN_NO_BLOCK if kind == "mdn" else DSN_NO_BLOCK
+        block = "disposition-notification" if kind == "mdn" else "delivery-status"
+        message = f"the report (report-type={declared}) has no message/{block} part"
+        findings.append(code(message, where="Content-Type"))
+        return kind, None, None
     for part in reports:
         kind = _REPORT_PARTS[part.content_type]
         try:

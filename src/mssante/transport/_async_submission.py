@@ -34,6 +34,7 @@ try:
         SMTPDataError,
         SMTPException,
         SMTPHeloError,
+        SMTPReadTimeoutError,
         SMTPResponseException,
         SMTPServerDisconnected,
     )
@@ -45,6 +46,7 @@ except ImportError as error:  # pragma: no cover - the extra is installed where 
 from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport import _codes as codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, deadline_passed
 from mssante.transport._peer import Revocation, async_checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
@@ -237,7 +239,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         for session in opened:  # cancelled past the deadline: aborted, and now waited for
             await session.drop(self._grace)
         await asyncio.sleep(0)  # a connection aiosmtplib closed while connecting: let the event loop close it
-        raise TransportError(deadline_passed(self.server, self.max_duration, "opening the session"))
+        raise self._deadline("opening the session")
 
     async def _opening(self, opened: list[_Session]) -> _Session:
         smtp = aiosmtplib.SMTP(
@@ -254,8 +256,14 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
             # aiosmtplib has closed the connection, if it was made: let the event loop finish closing it
             await asyncio.sleep(0)
             if isinstance(error, SMTPConnectResponseError):
-                raise TransportError(f"{self.server} did not greet: {error.code} {error.message}") from None
-            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+                message = f"{self.server} did not greet: {error.code} {error.message}"
+                raise self._failure(codes.NO_GREETING, message) from None
+            if isinstance(error, (SMTPServerDisconnected, SMTPReadTimeoutError)):  # connected, and no greeting
+                raise self._failure(codes.NO_GREETING, f"{self.server} did not greet: {error}") from None
+            raise self._failure(codes.UNREACHABLE, f"cannot connect to {self.server}: {error}") from None
+        except BaseException:  # cancelled mid-greeting: some aiosmtplib releases leave the connection open
+            smtp.close()
+            raise
         session = _Session(smtp)
         opened.append(session)
         _audit.connect(self.host, self.port, code=greeting.code, reply="")
@@ -263,48 +271,55 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
             await self._establish(session)
         except (TransportError, SMTPException, OSError) as error:
             await session.close(self._grace)
-            raise self._failure(error) from None
+            raise self._opening_failed(error) from None
         except BaseException:
             session.abort()
             raise
         return session
 
-    def _failure(self, error: TransportError | SMTPException | OSError) -> TransportError:
+    def _opening_failed(self, error: TransportError | SMTPException | OSError) -> TransportError:
         """What opening the session raises for ``error``."""
         if isinstance(error, TransportError):
             return error
         if isinstance(error, ssl.SSLCertVerificationError):
             return self._handshake_refused(error)
         if isinstance(error, ssl.SSLError):
-            return TransportError(f"TLS with {self.server} failed: {error.reason or error}")
+            return self._tls_failed(error)
         if isinstance(error, SMTPServerDisconnected):
-            return TransportError(f"{self.server} closed the connection while opening the session: {error}")
-        return TransportError(f"cannot open an SMTP session with {self.server}: {error}")
+            message = f"{self.server} closed the connection while opening the session: {error}"
+            return self._failure(codes.CLOSED, message)
+        return self._failure(codes.CLOSED, f"cannot open an SMTP session with {self.server}: {error}")
 
     async def _establish(self, session: _Session) -> None:
         smtp = session.smtp
         try:
             await smtp.ehlo()
         except SMTPHeloError as error:
-            raise TransportError(f"{self.server} refused EHLO: {error.code} {error.message}") from None
+            message = f"{self.server} refused EHLO: {error.code} {error.message}"
+            raise self._failure(codes.EHLO_REFUSED, message) from None
         if not smtp.supports_extension("starttls"):
-            raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text")
+            message = f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text"
+            raise self._failure(codes.NO_STARTTLS, message)
         try:
             await smtp.starttls(tls_context=self._context, server_hostname=self.host)
         except SMTPResponseException as error:
-            raise TransportError(f"{self.server} refused STARTTLS: {error.code} {error.message}") from None
+            message = f"{self.server} refused STARTTLS: {error.code} {error.message}"
+            raise self._failure(codes.STARTTLS_REFUSED, message) from None
         session.follow()
         await self._check_server(smtp)
         try:
             await smtp.ehlo()
         except SMTPHeloError as error:
-            raise TransportError(f"{self.server} refused EHLO after STARTTLS: {error.code} {error.message}") from None
+            message = f"{self.server} refused EHLO after STARTTLS: {error.code} {error.message}"
+            raise self._failure(codes.EHLO_REFUSED, message) from None
+        except (SMTPServerDisconnected, ssl.SSLError) as error:  # no answer at all under TLS: refused by the server
+            raise self._client_refused(str(error) or type(error).__name__) from None
         await self._authenticate(smtp)
 
     async def _check_server(self, smtp: aiosmtplib.SMTP) -> None:
         tls = smtp.get_transport_info("ssl_object")
         if not isinstance(tls, ssl.SSLObject | ssl.SSLSocket):  # pragma: no cover - starttls() always wraps
-            raise TransportError(f"the connection to {self.server} is not encrypted")
+            raise self._failure(codes.TLS_FAILED, f"the connection to {self.server} is not encrypted")
         at = self._now()
         checker, notes = await async_checker_of(self._revocation, tls, store=self._store, at=at)
         judge_server(tls, server=self.server, host=self.host, store=self._store, at=at, revocation=checker, notes=notes)
@@ -315,9 +330,8 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
             return
         offered = smtp.esmtp_extensions.get("auth", "").upper().split()
         if mechanism not in offered:
-            raise TransportError(
-                f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
-            )
+            message = f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
+            raise self._failure(codes.MECHANISM_NOT_OFFERED, message)
         token: str | None = None
         if self._token is not None:
             produced = self._token()
@@ -331,7 +345,8 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         ok = code in (235, 503)
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
         if not ok:
-            raise TransportError(f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}")
+            message = f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}"
+            raise self._failure(codes.LOGIN_REFUSED, message)
 
     # --- sending ----------------------------------------------------------------------------------------
 
