@@ -8,7 +8,9 @@ per kind of failure:
   that says why.
 - :class:`TrustError`: a trust decision refused something (certificate, peer, allow-list).
 - :class:`DirectoryError`: the national directory (HTTP) failed or answered an error.
-- :class:`TransportError`: SMTP, IMAP, TLS or DNS failed.
+- :class:`TransportError`: SMTP, IMAP, TLS or DNS failed, or a peer was refused. It carries the
+  :class:`~mssante.report.Report` that says why, with the finding codes of the refusal (``MSS-TRN-*``, and the
+  ``MSS-PKI-*`` or ``MSS-REV-*`` codes of a refused server certificate).
 
 Exceptions from the I/O libraries underneath (``ssl``, ``smtplib``, ``imaplib``, ``httpx``,
 ``dns``) are translated once, where the I/O happens, and never leak.
@@ -62,7 +64,16 @@ class DirectoryError(MssanteError):
 
 
 class TransportError(MssanteError):
-    """Sending or receiving mail failed (SMTP, IMAP, TLS, DNS)."""
+    """Sending or receiving mail failed (SMTP, IMAP, TLS, DNS), with the report that says why.
+
+    ``report`` holds the findings of the failure: a refused server certificate gives the codes of the
+    certificate check, a missing STARTTLS, a refused client certificate or an unreachable server their
+    ``MSS-TRN-*`` code. Raised without one, the report is empty.
+    """
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report if report is not None else Report()
 
 
 class SecurityWarning(UserWarning):

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from mssante.cli import _fetch
 from mssante.cli._fetch import folder_name
 from mssante.message import compose, parse
+from mssante.pki import server_context
 from mssante.testing import CA_NAMES, LocalOperator
-from mssante.testing._imap import Stored
+from mssante.testing._imap import ImapState, Stored, serve
 from mssante.transport import FetchedMessage
+from mssante.transport._codes import COMMAND_FAILED, failure
 from tests.cli.running import run, run_json
 
 DOCTOR = "dr.martin@hopital.mssante.fr"
@@ -91,9 +95,10 @@ def test_a_wrong_token_is_refused_without_showing_it(
     options = session(operator, tmp_path, monkeypatch)
     monkeypatch.setenv("PSC_TOKEN", "not-the-token")
     status, payload = run_json("fetch", *options)
-    assert status == 2
+    assert status == 1  # the server's verdict on the login, with its code
     assert "XOAUTH2" in payload["error"]
-    assert "not-the-token" not in payload["error"]
+    assert [finding["code"] for finding in payload["findings"]] == ["MSS-TRN-011"]
+    assert "not-the-token" not in str(payload)
 
 
 def test_trust_anchors_without_a_root_are_a_usage_error(
@@ -356,3 +361,82 @@ def test_marked_only_once_the_file_and_its_directory_are_synced(
     for uid in ("5", "6", "7"):
         marked = fake.events.index(("mark seen", uid))
         assert fake.events[marked - 2 : marked] == [("fsync", "file"), ("fsync", "directory")], fake.events
+
+
+# -- a refused session is a verdict: exit status 1, the refusal's code among the findings --------------------------
+
+
+def refusal(status: int, payload: dict[str, Any]) -> list[str]:
+    """The codes of a refused fetch, once its shape is checked: exit status 1, not ok, the keys of a fetch."""
+    assert status == 1, payload
+    assert payload["ok"] is False
+    assert payload["messages"] == []
+    assert (payload["folder"], payload["uidvalidity"]) == ("INBOX", None)
+    return [finding["code"] for finding in payload["findings"]]
+
+
+def elsewhere(options: list[str], port: int) -> list[str]:
+    """``options`` with the server at ``port`` on this machine."""
+    moved = list(options)
+    moved[moved.index("--server") + 1] = f"localhost:{port}"
+    return moved
+
+
+def test_a_server_certificate_for_another_host_is_refused(
+    operator: LocalOperator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = session(operator, tmp_path, monkeypatch)
+    chain, key = operator.pki.server(["mss.example.org"]).write(tmp_path, "other-host")
+    context = server_context(operator.trust_store, certificate=chain, key=key)
+    with serve(ImapState(), tls=context) as port:
+        status, payload = run_json("fetch", *elsewhere(options, port))
+    assert "MSS-PKI-010" in refusal(status, payload)
+
+
+def test_a_server_without_starttls_is_refused(
+    operator: LocalOperator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = session(operator, tmp_path, monkeypatch)
+    with serve(ImapState(), tls=None) as port:
+        status, payload = run_json("fetch", *elsewhere(options, port))
+        assert refusal(status, payload) == ["MSS-TRN-003"]
+        status, out, _ = run("fetch", *elsewhere(options, port))
+    assert status == 1
+    assert "MSS-TRN-003" in out
+
+
+def test_a_refused_client_certificate(operator: LocalOperator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = session(operator, tmp_path, monkeypatch)
+    deliver(operator, "Premier")
+    certificate = options[options.index("--cert") + 1]
+    operator.revoke(x509.load_pem_x509_certificates(Path(certificate).read_bytes())[0])
+    status, payload = run_json("fetch", *options)
+    assert refusal(status, payload) == ["MSS-TRN-006"]
+    assert "revoked" in payload["findings"][0]["message"]  # the server's reason, as it gave it
+
+
+def test_an_unreachable_server(operator: LocalOperator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = session(operator, tmp_path, monkeypatch)
+    with socket.socket() as nobody:  # a port of this machine where nothing listens
+        nobody.bind(("127.0.0.1", 0))
+        status, payload = run_json("fetch", *elsewhere(options, nobody.getsockname()[1]))
+    assert refusal(status, payload) == ["MSS-TRN-001"]
+
+
+def test_a_session_lost_midway_keeps_what_was_stored(
+    fake: type[FakeMailbox], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = FakeMailbox.fetch_raw
+
+    def lost_at_seven(self: FakeMailbox, uid: str) -> bytes:
+        if uid == "7":
+            raise failure(COMMAND_FAILED, "imap.example.mssante.fr:143 dropped the connection during UID FETCH")
+        return read(self, uid)
+
+    monkeypatch.setattr(FakeMailbox, "fetch_raw", lost_at_seven)
+    status, payload = run_json("fetch", *FAKE_SESSION, "--out", str(tmp_path))
+    assert status == 1
+    assert [m["uid"] for m in payload["messages"]] == ["5", "6"]
+    assert all(m["file"] for m in payload["messages"])
+    assert [f["code"] for f in payload["findings"]] == ["MSS-MIME-004", "MSS-TRN-016"]
+    assert "dropped the connection" in payload["error"]

@@ -327,3 +327,59 @@ def test_final_status_is_independent_of_order_and_duplicates(data: st.DataObject
     chosen = data.draw(st.lists(st.integers(0, len(NOTIFICATIONS) - 1), min_size=1, max_size=16))
     shuffled = data.draw(st.permutations(chosen))
     assert final_statuses([NOTIFICATIONS[i] for i in shuffled]) == expected(set(chosen))
+
+
+# --- the report types of RFC 6533 and the one Message-ID grammar ----------------------------------------------------
+
+
+def global_form(data: bytes, *, report_type: bool = False) -> bytes:
+    """The same report as an SMTPUTF8 system sends it (RFC 6533): its block in the ``global`` content type, and with
+    ``report_type`` the ``report-type`` parameter too."""
+    data = data.replace(b"message/delivery-status", b"message/global-delivery-status")
+    data = data.replace(b"message/disposition-notification", b"message/global-disposition-notification")
+    if report_type:
+        data = data.replace(b"report-type=delivery-status", b"report-type=global-delivery-status")
+        data = data.replace(b"report-type=disposition-notification", b"report-type=global-disposition-notification")
+    return data
+
+
+@pytest.mark.parametrize("report_type", [False, True])
+def test_two_global_reports_for_two_recipients_are_both_recorded(report_type: bool) -> None:
+    tracking = tracker()
+    first = global_form(dsn((ALICE, "delivered", "2.0.0")), report_type=report_type)
+    second = global_form(dsn((BOB, "failed", "5.1.1")), report_type=report_type)
+    assert b"message/global-delivery-status" in first
+    seen = [tracking.observe(data, T0 + HOUR) for data in (first, second)]
+    assert [observation.kind for observation in seen] == ["dsn", "dsn"]
+    assert seen[0].notification != seen[1].notification
+    assert not seen[1].duplicate
+    assert statuses(tracking) == {ALICE: Status.DELIVERED, BOB: Status.FAILED}
+    assert tracking.observe(second, T0 + 2 * HOUR).duplicate  # the same one again is still a duplicate
+    read = [tracking.observe(global_form(mdn(who, DISPLAYED), report_type=report_type), T0) for who in (ALICE, BOB)]
+    assert [observation.kind for observation in read] == ["mdn", "mdn"]
+    assert read[0].notification != read[1].notification
+    assert statuses(tracking) == {ALICE: Status.READ, BOB: Status.READ}
+
+
+def test_message_ids_are_read_with_the_one_grammar() -> None:
+    commented = b"Message-ID: <20240506080000.42@chu.mssante.fr> (the original)"
+    bounce = RAW_BOUNCE.replace(b"Message-ID:\n <20240506080000.42@chu.mssante.fr>", commented)
+    assert commented in bounce
+    tracking = tracker()
+    seen = tracking.observe(bounce, T0 + HOUR)
+    assert seen.recorded, seen.report
+    assert seen.message_id == MID
+    original = b"Original-Message-ID: <20240506080000.42@chu.mssante.fr>"
+    legacy = RAW_LEGACY_MDN.replace(original, original + b" (sent by the LPS)")
+    assert b"(sent by the LPS)" in legacy
+    read = tracking.observe(legacy, T0 + 2 * HOUR)
+    assert read.recorded, read.report
+    assert read.message_id == MID
+    assert tracking.status(f"{MID} (a comment)") == tracking.status(MID)
+    assert tracking.status("20240506 at chu") is None  # not a Message-ID: never tracked
+    with pytest.raises(ValueError, match="not a Message-ID"):
+        tracking.sent("20240506 at chu", [ALICE], T0)
+    with pytest.raises(ValueError, match="not a Message-ID"):
+        tracking.sent("<a@b@chu.mssante.fr>", [ALICE], T0)
+    unknown = dsn((ALICE, "failed", "5.1.1"), envelope="3f2a9c", with_headers=False)  # a random ENVID: no Message-ID
+    assert tracking.observe(unknown, T0).report.codes == (codes.NO_REFERENCE.id,)

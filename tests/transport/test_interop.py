@@ -264,6 +264,7 @@ def test_postfix_refuses_a_submission_without_a_trusted_client_certificate(
         smtp.send(refused)
     assert f"localhost:{operator.postfix.submission_port} refused EHLO after STARTTLS: 421 4.7.1" in str(caught.value)
     assert answer in str(caught.value)
+    assert caught.value.report.codes == ("MSS-TRN-006",)  # the client certificate refused
     # A message sent after it with a certificate arrives; the refused one never does.
     control = message(package)
     with Submission(
@@ -341,6 +342,7 @@ def test_dovecot_refuses_a_login_without_a_valid_client_certificate(
     with pytest.raises(TransportError, match="refused EXTERNAL") as caught:
         mailbox(operator, store, crls, client).connect()
     assert answer in str(caught.value)
+    assert caught.value.report.codes == ("MSS-TRN-006",)  # the certificate refused as credentials
     wait_for_log(operator.dovecot.log, offset, logged)
 
 
@@ -350,3 +352,4 @@ def test_dovecot_refuses_login_with_a_password(
     with pytest.raises(TransportError, match="refused LOGIN") as caught:
         mailbox(operator, store, crls, mailbox_client, external=False, password="any password").connect()
     assert "Unsupported authentication mechanism" in str(caught.value)
+    assert caught.value.report.codes == ("MSS-TRN-011",)

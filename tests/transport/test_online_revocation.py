@@ -219,6 +219,8 @@ def test_mssante_send_fetches_the_server_crls(
     assert any((tmp_path / "crl").iterdir())  # the CRLs were kept for the next run
     publish(publisher, pki, revoked=(server_certificate,))
     status, payload = run_json(*command, "--cache-dir", str(tmp_path / "another"))  # a day later, say
-    assert status == 2
+    assert status == 1  # the server certificate is refused: a verdict, with its code
     assert "MSS-REV-002" in payload["error"]
+    assert "MSS-REV-002" in [finding["code"] for finding in payload["findings"]]
+    assert payload["accepted"] == []
     assert len(recorder.messages) == 1

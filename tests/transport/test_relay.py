@@ -20,6 +20,7 @@ from mssante.testing import IssuedCertificate, TestPki
 from mssante.transport._relay import MxResolver, Relay, resolve_mx
 from mssante.transport._results import Delivery, Envelope
 from mssante.trustspace import AllowList, OperatorDn
+from tests.transport import test_bcc as bcc
 from tests.transport.conftest import tls, write
 from tests.transport.smtp_server import Recorder
 
@@ -258,3 +259,18 @@ def test_default_resolver_failure_raises(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(dns.resolver.Resolver, "resolve", resolve)
     with pytest.raises(TransportError, match="cannot resolve"):
         resolve_mx("example.org")
+
+
+@pytest.mark.parametrize("variant", bcc.VARIANTS)
+def test_bcc_never_reaches_the_mx(variant: str, recorder: Recorder, make_relay: MakeRelay) -> None:
+    # the variants of tests/transport/test_bcc.py, the addresses moved to a listed domain
+    hidden, recipients = bcc.VARIANTS[variant]
+    data, expected = (
+        value.replace(b"@hopital.mssante.fr", f"@{LISTED}".encode()) for value in (bcc.mail(hidden), bcc.EXPECTED)
+    )
+    [result] = make_relay(to_localhost).send(data)
+    [received] = recorder.messages
+    assert received.data == expected
+    listed = [address.replace("@hopital.mssante.fr", f"@{LISTED}") for address in (bcc.TO, *recipients)]
+    assert received.recipients == listed
+    assert result.accepted == tuple(listed)

@@ -360,7 +360,8 @@ def test_mssante_send(server: Controller, recorder: Recorder, pki: TestPki, clie
         str(client.key), "--trust-anchor", str(anchors), "--user", USER, "--xoauth2-token-env", "PSC_TOKEN",
         "--revocation", "off",
     )  # fmt: skip
-    assert status == 2
+    assert status == 1  # the server refused the login: a verdict
+    assert "MSS-TRN-011" in out
     assert "wrong-token" not in out + err
     status, out, err = run("send", str(eml), "--server", f"localhost:{server.port}", "--max-duration", "0")
     assert status != 0

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from mssante._version import __version__
-from mssante.errors import InvalidInput, MssanteError, SecurityWarning
+from mssante.errors import InvalidInput, MssanteError, SecurityWarning, TransportError
 from mssante.report import Finding
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Outcome", "UsageError", "main"]
@@ -140,6 +140,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except InvalidInput as error:
         findings = error.report.errors
         return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err, findings=findings)
+    except TransportError as error:  # a peer refused, or could not be reached: a verdict when a finding says why
+        status = EXIT_USAGE if error.report.ok else EXIT_INVALID
+        findings = error.report.findings
+        return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err, status=status, findings=findings)
     except (MssanteError, OSError, UnicodeError, ValueError) as error:  # ValueError: the library refusing an argument
         return _failure(f"mssante: {error}", as_json=as_json, out=out, err=err)
     except KeyboardInterrupt:

@@ -20,8 +20,8 @@ from typing import Any
 
 from mssante._files import create_new, ensure_directory, read_regular, sync_directory
 from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
-from mssante.cli._session import session_arguments, session_options
-from mssante.errors import InvalidInput
+from mssante.cli._session import refused, session_arguments, session_options
+from mssante.errors import InvalidInput, TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.message._mime_codes import UNREADABLE
 from mssante.report import Finding, Report
@@ -106,45 +106,58 @@ def _fetch(args: argparse.Namespace) -> Outcome:
     limits = MimeLimits()
     messages: list[dict[str, Any]] = []
     findings: list[Finding] = []
-    with contextlib.ExitStack() as stack:
-        options = session_options(args, stack)
-        box = stack.enter_context(
-            Mailbox(host, port, implicit_tls=args.implicit_tls, folder=args.folder, external=args.external, **options)
-        )
-        uidvalidity = _uidvalidity(box)
-        for uid in box.unseen()[: args.limit]:
-            raw, message, refusal = _read(box, uid, limits)
-            if refusal is not None:
-                refused = refusal.report.findings or (UNREADABLE(str(refusal)),)
-                findings += [finding.located(f"UID {uid}") for finding in refused]
-            stored = None
-            if folder is not None and raw is not None:
-                try:
-                    stored = store(folder, f"{uidvalidity}-{uid}", raw)  # stored and synced first...
-                except OSError as error:
-                    raise OSError(f"cannot store message UID {uid} in {folder}: {error.strerror or error}") from None
-                if args.mark_seen:
-                    box.mark_seen(uid)  # ...then marked: nothing is lost if this stops midway
-            messages.append({
-                "uid": uid,
-                "kind": message.kind if message else None,
-                "subject": message.subject if message else None,
-                "from": message.sender.address if message and message.sender else None,
-                "message_id": message.message_id if message else None,
-                "size": len(raw) if raw is not None else None,
-                "file": str(stored) if stored else None,
-                "parsed": message is not None,
-            })  # fmt: skip
+    uidvalidity = _UNKNOWN_UIDVALIDITY
+    try:
+        with contextlib.ExitStack() as stack:
+            options = session_options(args, stack)
+            box = stack.enter_context(
+                Mailbox(
+                    host, port, implicit_tls=args.implicit_tls, folder=args.folder, external=args.external, **options
+                )
+            )
+            uidvalidity = _uidvalidity(box)
+            for uid in box.unseen()[: args.limit]:
+                raw, message, refusal = _read(box, uid, limits)
+                if refusal is not None:
+                    unparsed = refusal.report.findings or (UNREADABLE(str(refusal)),)
+                    findings += [finding.located(f"UID {uid}") for finding in unparsed]
+                stored = None
+                if folder is not None and raw is not None:
+                    try:
+                        stored = store(folder, f"{uidvalidity}-{uid}", raw)  # stored and synced first...
+                    except OSError as error:
+                        detail = error.strerror or error
+                        raise OSError(f"cannot store message UID {uid} in {folder}: {detail}") from None
+                    if args.mark_seen:
+                        box.mark_seen(uid)  # ...then marked: nothing is lost if this stops midway
+                messages.append({
+                    "uid": uid,
+                    "kind": message.kind if message else None,
+                    "subject": message.subject if message else None,
+                    "from": message.sender.address if message and message.sender else None,
+                    "message_id": message.message_id if message else None,
+                    "size": len(raw) if raw is not None else None,
+                    "file": str(stored) if stored else None,
+                    "parsed": message is not None,
+                })  # fmt: skip
+    except TransportError as error:  # refused, or the session failed midway: what was stored so far is said
+        payload = {"folder": args.folder, "uidvalidity": _announced(uidvalidity), "messages": messages}
+        outcome, lines, status = refused(error, payload, findings)
+        return outcome, [_line(m) for m in messages] + lines, status
     report = Report(findings=findings)
     payload = {
         **report.to_dict(),
         "folder": args.folder,
-        "uidvalidity": None if uidvalidity == _UNKNOWN_UIDVALIDITY else uidvalidity,
+        "uidvalidity": _announced(uidvalidity),
         "messages": messages,
     }
     lines = [_line(m) for m in messages] or ["no new message"]
     lines += [f"  {finding}" for finding in report.findings]
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
+
+
+def _announced(uidvalidity: str) -> str | None:
+    return None if uidvalidity == _UNKNOWN_UIDVALIDITY else uidvalidity
 
 
 def _line(message: dict[str, Any]) -> str:
@@ -164,7 +177,9 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
         "with other characters than letters, digits, - _ . as %%XX; uidvalidity 0 when the server announces none). "
         "A file is never replaced: when the name is taken by another file, <uidvalidity>-<uid>.2.eml, and so on. "
         "A message that cannot be parsed is stored as it came and reported (exit status 1); the next ones are read "
-        "all the same. Nothing is marked unless --mark-seen, and then only after the file is written and synced.",
+        "all the same. Nothing is marked unless --mark-seen, and then only after the file is written and synced. "
+        "A session refused or lost (server certificate, STARTTLS, client certificate, login, connection) is exit "
+        "status 1 too, its MSS code in the findings, the messages stored before it listed.",
     )  # fmt: skip
     fetch.add_argument("--folder", default="INBOX", help="the folder to read (default INBOX)")
     fetch.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (port 993)")

@@ -1,16 +1,19 @@
-"""What ``mssante send`` and ``mssante fetch`` share: the server, this side's certificate and login, the trust."""
+"""What ``mssante send`` and ``mssante fetch`` share: the server, this side's certificate and login, the trust, and
+how a refusal of the session is told (a verdict: exit status 1 with the refusal's codes)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mssante.cli._app import UsageError
+from mssante.cli._app import EXIT_INVALID, Outcome, UsageError
 from mssante.cli._cert import parse_time, read_bounded, trust_store
 from mssante.cli._progress import download_progress
+from mssante.errors import TransportError
 from mssante.pki import (
     DEFAULT_MAX_CRL_BYTES,
     CrlCache,
@@ -19,6 +22,7 @@ from mssante.pki import (
     RevocationChecker,
     RevocationMode,
 )
+from mssante.report import Finding, Report
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
 
 
@@ -90,3 +94,18 @@ def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> di
         progress = stack.enter_context(download_progress(args.streams[1], "CRL"))
         options["revocation"] = stack.enter_context(CrlFetcher(cache=cache, progress=progress))
     return options
+
+
+def refused(error: TransportError, payload: dict[str, Any], findings: Sequence[Finding] = ()) -> Outcome:
+    """The outcome of a session the server refused or that could not be held (TLS, a certificate, STARTTLS, the
+    login, the connection): a verdict, exit status 1, ``ok`` false, the refusal's findings after ``findings`` (those
+    made before it), the command's other keys from ``payload``. A TransportError without an error finding is no
+    verdict: it is raised again (exit status 2)."""
+    if error.report.ok:
+        raise error
+    report = Report(findings=[*findings, *error.report.findings])
+    line = f"mssante: {' '.join(str(error).split())}"
+    missing = [finding.code for finding in error.report.findings if finding.code not in line]
+    told = f"{line} ({', '.join(dict.fromkeys(missing))})" if missing else line
+    lines = [told, *(f"  {finding}" for finding in report.findings if finding.message not in line)]
+    return {**report.to_dict(), "error": line, **payload}, lines, EXIT_INVALID

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from email.message import Message as EmailMessage
 
@@ -16,6 +15,7 @@ import attrs
 
 from mssante.errors import MssanteError
 from mssante.message import Dsn, Mdn, Message, parse
+from mssante.message._report_types import REPORT_TYPES
 from mssante.message._xtext import decode_xtext
 from mssante.report import Finding, Report
 from mssante.tracking import _codes as codes
@@ -31,6 +31,7 @@ from mssante.tracking._store import (
     utc,
 )
 from mssante.transport import Delivery, SendResult
+from mssante.transport._headers import first_msg_id, read_header_block
 
 __all__ = ["DEFAULT_EXPIRY", "Change", "Observation", "Tracker", "dsn_status", "mdn_status"]
 
@@ -52,9 +53,6 @@ _MDN_STATUS = {
 }
 # "error" (RFC 8098 §3.2.6.3) and the failure modifiers of RFC 2298/3798 that older agents still send.
 _FAILING_MODIFIERS = frozenset({"error", "failed", "failure", "denied", "expired", "mailbox-terminated"})
-_REPORT_TYPES = ("message/delivery-status", "message/disposition-notification")
-_MESSAGE_ID_FIELD = re.compile(r"^message-id[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _MAX_ID = 998
 
 
@@ -133,9 +131,13 @@ class _Reading:
 
 
 def normalise_id(value: str) -> str:
-    """A Message-ID as compared: stripped, in angle brackets."""
-    text = value.strip()
-    return text if text.startswith("<") and text.endswith(">") else f"<{text}>"
+    """A Message-ID as compared: the msg-id ``value`` holds, as the SDK's one grammar reads it
+    (:data:`mssante.message._headers.MSG_ID`: ``<left@right>``; comments skipped, angle brackets added when left
+    out). ValueError when it holds none."""
+    found = first_msg_id(value) if len(value) <= _MAX_ID else None
+    if found is None:
+        raise ValueError(f"{value[:80]!r} is not a Message-ID (<left@right>)")
+    return found
 
 
 def _returned_ids(message: Message) -> list[str]:
@@ -143,25 +145,25 @@ def _returned_ids(message: Message) -> list[str]:
     found: list[str] = []
     for part in message.mime.parts:
         if part.content_type == "text/rfc822-headers":
-            text = _UNFOLD.sub("", part.data.decode("utf-8", errors="replace"))
-            head = re.split(r"\r?\n\r?\n", text, maxsplit=1)[0]
-            found.extend(match.group(1) for match in _MESSAGE_ID_FIELD.finditer(head))
+            found.extend(read_header_block(part.data).values("Message-ID"))
     found.extend(embedded.message_id for embedded in message.mime.embedded if embedded.message_id)
     return found
 
 
 def _references(*candidates: str | None) -> tuple[str, ...]:
+    """The Message-IDs the candidates name, each once, in order: what is not a msg-id is left out."""
     seen: dict[str, None] = {}
     for candidate in candidates:
-        if candidate and candidate.strip() and len(candidate) <= _MAX_ID:
-            seen.setdefault(normalise_id(candidate), None)
+        if candidate and len(candidate) <= _MAX_ID and (found := first_msg_id(candidate)) is not None:
+            seen.setdefault(found, None)
     return tuple(seen)
 
 
 def _digest(kind: str, message: Message) -> str:
+    """The notification's identifier: its kind and every DSN or MDN block it carries (RFC 6533 forms included)."""
     digest = hashlib.sha256(kind.encode())
     for part in message.mime.parts:
-        if part.content_type in _REPORT_TYPES:
+        if part.content_type in REPORT_TYPES:
             digest.update(b"\0" + part.data)
     return digest.hexdigest()
 
@@ -373,8 +375,10 @@ class Tracker:
         return tracked.message_id
 
     def status(self, message_id: str) -> Tracked | None:
-        """The tracked message (its recipients' statuses and histories), or None when it is not tracked."""
-        return self.store.get(normalise_id(message_id))
+        """The tracked message (its recipients' statuses and histories), or None when it is not tracked (a value
+        that is not a Message-ID never is)."""
+        found = first_msg_id(message_id) if len(message_id) <= _MAX_ID else None
+        return self.store.get(found) if found is not None else None
 
     def expire(self, at: dt.datetime) -> tuple[Change, ...]:
         """Mark EXPIRED every PENDING or DELAYED recipient whose deadline is at or before ``at``."""

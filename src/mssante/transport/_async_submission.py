@@ -309,9 +309,9 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         await self._check_server(smtp)
         try:
             await smtp.ehlo()
-        except SMTPHeloError as error:
+        except SMTPHeloError as error:  # accepted in clear, refused under TLS: what changed is this side's certificate
             message = f"{self.server} refused EHLO after STARTTLS: {error.code} {error.message}"
-            raise self._failure(codes.EHLO_REFUSED, message) from None
+            raise self._failure(codes.CLIENT_CERTIFICATE_REFUSED, message) from None
         except (SMTPServerDisconnected, ssl.SSLError) as error:  # no answer at all under TLS: refused by the server
             raise self._client_refused(str(error) or type(error).__name__) from None
         await self._authenticate(smtp)
@@ -344,9 +344,10 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         code, detail = reply.code, self._scrub(reply.message, secrets)
         ok = code in (235, 503)
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
-        if not ok:
+        if not ok:  # with EXTERNAL, the credentials refused are the client certificate
             message = f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}"
-            raise self._failure(codes.LOGIN_REFUSED, message)
+            refusal = codes.CLIENT_CERTIFICATE_REFUSED if mechanism == "EXTERNAL" else codes.LOGIN_REFUSED
+            raise self._failure(refusal, message)
 
     # --- sending ----------------------------------------------------------------------------------------
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
-import email.utils
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import attrs
@@ -18,11 +16,11 @@ from mssante._files import atomic_write
 from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.message import Message, parse
-from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult, envelope_address
+from mssante.transport._headers import prepare
+from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
 
 __all__ = ["FileTransport", "MemoryTransport", "SentMessage"]
 
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 80
 _MAX_COUNTER = 10_000
@@ -36,57 +34,11 @@ def _to_bytes(message: EmailMessage | bytes) -> bytes:
     raise TypeError(f"a message is an EmailMessage or bytes, not {type(message).__name__}")
 
 
-def _strip_bcc(data: bytes) -> bytes:
-    """``data`` without its Bcc field(s), folded lines included; the rest byte for byte."""
-    end = _HEADER_END.search(data)
-    head, body = (data[: end.start()], data[end.start() :]) if end else (data, b"")
-    kept: list[bytes] = []
-    dropping = False
-    for line in head.splitlines(keepends=True):
-        if line[:1] in (b" ", b"\t"):
-            if not dropping:
-                kept.append(line)
-            continue
-        dropping = line.split(b":", 1)[0].strip().lower() == b"bcc"
-        if not dropping:
-            kept.append(line)
-    stripped = b"".join(kept)
-    if body:  # the header block ends without a line end before the blank line: keep it so
-        stripped = stripped[:-2] if stripped.endswith(b"\r\n") else stripped.removesuffix(b"\n")
-    return stripped + body
-
-
-def _headers(data: bytes) -> EmailMessage:
-    parsed = BytesHeaderParser(policy=email.policy.default).parsebytes(data)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
-
-
-def _addresses(headers: EmailMessage, name: str) -> list[str]:
-    values = [str(value) for value in headers.get_all(name, [])]
-    return [address for _, address in email.utils.getaddresses(values) if address]
-
-
-def _envelope_of(headers: EmailMessage) -> Envelope:
-    """The envelope of the headers: each address one valid address, or InvalidAddress (as the SMTP transports)."""
-    senders = _addresses(headers, "From")
-    if not senders:
-        raise InvalidInput("the message has no From address: give an envelope")
-    recipients = [
-        envelope_address(address, role=f"recipient ({name})") for name in ("To", "Cc", "Bcc")
-        for address in _addresses(headers, name)
-    ]  # fmt: skip
-    return Envelope(sender=envelope_address(senders[0], role="sender (From)"), recipients=dict.fromkeys(recipients))
-
-
 def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, Envelope, str | None]:
-    data = _to_bytes(message)
-    headers = _headers(data)
-    envelope = envelope if envelope is not None else _envelope_of(headers)
-    if not envelope.recipients:
-        raise InvalidInput("the message has no recipient (no To, Cc or Bcc, and no envelope recipient)")
-    message_id = headers.get("Message-ID")
-    return _strip_bcc(data), envelope, str(message_id).strip() if message_id else None
+    """The bytes to keep (without ``Bcc`` nor ``Resent-Bcc``, the rest byte for byte), the envelope and the
+    Message-ID, read as :func:`~mssante.transport._headers.prepare` reads them for every transport."""
+    prepared = prepare(_to_bytes(message), envelope, refuse=InvalidInput)
+    return prepared.data, prepared.envelope, prepared.message_id
 
 
 @attrs.frozen(kw_only=True)

@@ -30,6 +30,7 @@ from mssante.errors import TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit
+from mssante.transport import _codes as codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedContext, deadline_passed
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._session import ClientCertificate, ClientSession
@@ -42,6 +43,16 @@ _FETCH_UID = re.compile(rb"UID (\d+)")
 _UIDVALIDITY = re.compile(r"[1-9][0-9]{0,9}")
 
 
+@attrs.define
+class _Opening:
+    """How far opening a session went, which tells what a failure then means."""
+
+    reached: bool = False
+    """The TCP connection is made."""
+    secured: bool = False
+    """TLS from the first byte is up (the handshake is over on this side)."""
+
+
 class _Imap(imaplib.IMAP4):
     """imaplib's client, whose literals (the messages, and anything a server sends as ``{n}``) are bounded, and
     whose socket is followed by a :class:`~mssante.transport._deadline.Watchdog` from its creation to its closing.
@@ -52,12 +63,14 @@ class _Imap(imaplib.IMAP4):
     max_literal = 0
     """The largest literal read; a larger one ends the session before any of it is read."""
 
-    def __init__(self, host: str, port: int, *, timeout: float, watchdog: Watchdog) -> None:
+    def __init__(self, host: str, port: int, *, timeout: float, watchdog: Watchdog, opening: _Opening) -> None:
         self.watchdog = watchdog
+        self.opening = opening
         super().__init__(host, port, timeout=timeout)
 
     def open(self, host: str = "", port: int = 143, timeout: float | None = None) -> None:
         super().open(host, port, timeout)
+        self.opening.reached = True
         self.watchdog.follow(self.sock)
 
     def read(self, size: int) -> bytes:
@@ -73,11 +86,29 @@ class _Imap(imaplib.IMAP4):
 class _ImapTls(imaplib.IMAP4_SSL, _Imap):
     """The same, over TLS from the first byte (the handshake watched)."""
 
-    def __init__(self, host: str, port: int, *, context: ssl.SSLContext, timeout: float, watchdog: Watchdog) -> None:
+    def __init__(
+        self, host: str, port: int, *, context: ssl.SSLContext, timeout: float, watchdog: Watchdog, opening: _Opening
+    ) -> None:
         self.watchdog = watchdog
+        self.opening = opening
         # IMAP4_SSL only calls the context's wrap_socket: the stand-in follows the TLS socket before its handshake
-        watched = cast(ssl.SSLContext, WatchedContext(context, watchdog))
+        watched = cast(ssl.SSLContext, _Progressing(WatchedContext(context, watchdog), opening))
         imaplib.IMAP4_SSL.__init__(self, host, port, ssl_context=watched, timeout=timeout)
+
+
+class _Progressing:
+    """Stands in for the context of TLS from the first byte: notes that the TCP connection was made (the socket
+    to wrap is connected) and that the handshake is over."""
+
+    def __init__(self, context: WatchedContext, opening: _Opening) -> None:
+        self._context = context
+        self._opening = opening
+
+    def wrap_socket(self, sock: socket.socket, server_hostname: str) -> ssl.SSLSocket:
+        self._opening.reached = True
+        tls = self._context.wrap_socket(sock, server_hostname)
+        self._opening.secured = True
+        return tls
 
 
 @attrs.frozen
@@ -254,36 +285,41 @@ class Mailbox(ClientSession[Callable[[], str]]):
             except BaseException as error:
                 _shutdown(imap)
                 if watchdog.expired:
-                    raise TransportError(
-                        deadline_passed(self.server, self.max_duration, "opening the session")
-                    ) from None
+                    raise self._deadline("opening the session") from None
                 if isinstance(error, ssl.SSLCertVerificationError):
                     raise self._handshake_refused(error) from None
                 if isinstance(error, ssl.SSLError):
-                    raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
+                    raise self._tls_failed(error) from None
                 if isinstance(error, (imaplib.IMAP4.error, OSError)):
-                    detail = self._scrub(str(error))
-                    raise TransportError(f"cannot open an IMAP session with {self.server}: {detail}") from None
+                    message = f"cannot open an IMAP session with {self.server}: {self._scrub(str(error))}"
+                    raise self._failure(codes.CLOSED, message) from None
                 raise
         return imap
 
     def _connected(self, watchdog: Watchdog) -> _Imap:
         """Connected and greeted (TLS up with ``implicit_tls``)."""
+        opening = _Opening()
         try:
             if self.implicit_tls:
                 imap: _Imap = _ImapTls(
-                    self.host, self.port, context=self._context, timeout=self._timeout, watchdog=watchdog
-                )
+                    self.host, self.port, context=self._context, timeout=self._timeout, watchdog=watchdog,
+                    opening=opening,
+                )  # fmt: skip
             else:
-                imap = _Imap(self.host, self.port, timeout=self._timeout, watchdog=watchdog)
+                imap = _Imap(self.host, self.port, timeout=self._timeout, watchdog=watchdog, opening=opening)
         except (ssl.SSLError, imaplib.IMAP4.error, OSError) as error:  # imaplib has closed the socket
             if watchdog.expired:
-                raise TransportError(deadline_passed(self.server, self.max_duration, "opening the session")) from None
+                raise self._deadline("opening the session") from None
             if isinstance(error, ssl.SSLCertVerificationError):
                 raise self._handshake_refused(error) from None
+            if opening.secured:  # TLS was up, and the server ended the session before its greeting
+                raise self._client_refused(self._scrub(str(error)) or type(error).__name__) from None
             if isinstance(error, ssl.SSLError):
-                raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
-            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+                raise self._tls_failed(error) from None
+            if not opening.reached:
+                raise self._failure(codes.UNREACHABLE, f"cannot connect to {self.server}: {error}") from None
+            message = f"{self.server} did not greet: {self._scrub(str(error))}"
+            raise self._failure(codes.NO_GREETING, message) from None
         _audit.connect(self.host, self.port, code=0, reply=_text(imap.welcome))
         imap.max_literal = self.max_bytes  # what fetch() refuses when announced, it never reads either
         # imaplib sends a SASL response and its CRLF in two writes: without this the second waits for the
@@ -295,22 +331,37 @@ class Mailbox(ClientSession[Callable[[], str]]):
     def _establish(self, imap: _Imap) -> None:
         if not self.implicit_tls:
             if "STARTTLS" not in imap.capabilities:
-                raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to read in plain text")
-            # imaplib only calls the context's wrap_socket: the stand-in follows the TLS socket before its handshake
-            typ, data = imap.starttls(ssl_context=WatchedContext(self._context, imap.watchdog))
-            if typ != "OK":  # pragma: no cover - imaplib raises on a refusal
-                raise TransportError(f"{self.server} refused STARTTLS: {typ} {_text(data)}")
+                message = f"{self.server} does not offer STARTTLS: MSSanté refuses to read in plain text"
+                raise self._failure(codes.NO_STARTTLS, message)
+            self._starttls(imap)
         self._check_server(imap)
         self._authenticate(imap)
         selected = imap.select(_quote(self.folder))
         if selected[0] != "OK":
-            raise TransportError(f"{self.server} refused SELECT {self.folder}: {selected[0]} {_text(selected[1])}")
+            message = f"{self.server} refused SELECT {self.folder}: {selected[0]} {_text(selected[1])}"
+            raise self._failure(codes.SELECT_REFUSED, message)
         self._uidvalidity = _uidvalidity(imap)
+
+    def _starttls(self, imap: _Imap) -> None:
+        """STARTTLS, the handshake watched, then CAPABILITY under TLS (imaplib's ``starttls``)."""
+        try:
+            # imaplib only calls the context's wrap_socket: the stand-in follows the TLS socket before its handshake
+            typ, data = imap.starttls(ssl_context=WatchedContext(self._context, imap.watchdog))
+        except (imaplib.IMAP4.error, OSError) as error:
+            if imap.watchdog.expired:
+                raise
+            if isinstance(imap.sock, ssl.SSLSocket):  # TLS was up, and no answer came under TLS
+                raise self._client_refused(self._scrub(str(error)) or type(error).__name__) from None
+            if type(error) is imaplib.IMAP4.error:  # imaplib's "Couldn't establish TLS session": not OK
+                raise self._failure(codes.STARTTLS_REFUSED, f"{self.server} refused STARTTLS: {error}") from None
+            raise
+        if typ != "OK":  # pragma: no cover - imaplib raises on a refusal
+            raise self._failure(codes.STARTTLS_REFUSED, f"{self.server} refused STARTTLS: {typ} {_text(data)}")
 
     def _check_server(self, imap: _Imap) -> None:
         sock = imap.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
-            raise TransportError(f"the connection to {self.server} is not encrypted")
+            raise self._failure(codes.TLS_FAILED, f"the connection to {self.server} is not encrypted")
         at = self._now()
         checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
         imap.watchdog.check()  # fetching the CRLs took the time left: the server is not judged
@@ -322,14 +373,16 @@ class Mailbox(ClientSession[Callable[[], str]]):
         mechanism = self._mechanism()
         if mechanism is None:
             if imap.state == "NONAUTH":  # no PREAUTH from the server: it expects a login we cannot give
-                raise TransportError(
+                message = (
                     f"{self.server} asks for a login and none is configured: give token (XOAUTH2), password "
                     "(LOGIN) or external=True (the client certificate, SASL EXTERNAL)"
                 )
+                raise self._failure(codes.NO_LOGIN, message)
             return
         if mechanism != "LOGIN" and f"AUTH={mechanism}" not in imap.capabilities:
             offered = " ".join(c for c in imap.capabilities if c.startswith("AUTH=")) or "none"
-            raise TransportError(f"{self.server} does not offer AUTHENTICATE {mechanism} (offers: {offered})")
+            message = f"{self.server} does not offer AUTHENTICATE {mechanism} (offers: {offered})"
+            raise self._failure(codes.MECHANISM_NOT_OFFERED, message)
         secrets: tuple[str, ...] = ()
         try:
             if self._token is not None:
@@ -359,14 +412,14 @@ class Mailbox(ClientSession[Callable[[], str]]):
                         history.clear()
         except imaplib.IMAP4.abort as error:
             _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
-            raise TransportError(
-                f"{self.server} closed the connection during {mechanism}: {self._scrub(str(error), secrets)}"
-            ) from None
+            message = f"{self.server} closed the connection during {mechanism}: {self._scrub(str(error), secrets)}"
+            raise self._failure(codes.CLOSED, message) from None
         except imaplib.IMAP4.error as error:
             _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
-            raise TransportError(
-                f"{self.server} refused {mechanism} as {self.username}: {self._scrub(str(error), secrets)}"
-            ) from None
+            message = f"{self.server} refused {mechanism} as {self.username}: {self._scrub(str(error), secrets)}"
+            # with EXTERNAL, the credentials refused are the client certificate
+            refusal = codes.CLIENT_CERTIFICATE_REFUSED if mechanism == "EXTERNAL" else codes.LOGIN_REFUSED
+            raise self._failure(refusal, message) from None
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=True)
 
     # --- commands ---------------------------------------------------------------------------------------
@@ -391,15 +444,16 @@ class Mailbox(ClientSession[Callable[[], str]]):
     def _lost(self, imap: _Imap, command: str, error: Exception) -> TransportError:
         """The error for ``command`` that failed with ``error`` (the connection reset when it is lost)."""
         if imap.watchdog.expired:
-            reason = deadline_passed(self.server, self.max_duration, command)
-            self._reset(reason)
-            return TransportError(reason)
+            failure = self._deadline(command)
+            self._reset(str(failure))
+            return failure
         if isinstance(error, imaplib.IMAP4.abort):
             self._reset(f"connection lost: {error}")
-            return TransportError(f"{self.server} dropped the connection during {command}: {error}")
+            message = f"{self.server} dropped the connection during {command}: {error}"
+            return self._failure(codes.COMMAND_FAILED, message)
         if isinstance(error, OSError):
             self._reset(f"connection lost: {error}")
-        return TransportError(f"{self.server} refused {command}: {error}")
+        return self._failure(codes.COMMAND_FAILED, f"{self.server} refused {command}: {error}")
 
     def _uid(self, imap: _Imap, command: str, *args: str) -> list[object]:
         """``UID <command> ...`` in the open session: its untagged data, or TransportError with the answer."""
@@ -408,7 +462,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
         except (imaplib.IMAP4.error, OSError) as error:
             raise self._lost(imap, f"UID {command}", error) from None
         if typ != "OK":
-            raise TransportError(f"{self.server} refused UID {command}: {typ} {_text(data)}")
+            raise self._failure(codes.COMMAND_FAILED, f"{self.server} refused UID {command}: {typ} {_text(data)}")
         return list(data)
 
     def _simple(self, imap: _Imap, command: str) -> None:
@@ -417,7 +471,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
         except (imaplib.IMAP4.error, OSError) as error:
             raise self._lost(imap, command, error) from None
         if typ != "OK":
-            raise TransportError(f"{self.server} refused {command}: {typ} {_text(data)}")
+            raise self._failure(codes.COMMAND_FAILED, f"{self.server} refused {command}: {typ} {_text(data)}")
 
     def unseen(self) -> list[str]:
         """The UIDs of the messages not yet seen in the folder, in the server's order."""
@@ -450,7 +504,8 @@ class Mailbox(ClientSession[Callable[[], str]]):
             raw, flags = self._fetch(imap, uid)
         if len(raw) > self.max_bytes:
             self._audit_fetch(uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
-            raise TransportError(f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit")
+            message = f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit"
+            raise self._failure(codes.MESSAGE_TOO_LARGE, message)
         self._audit_fetch(uid, len(raw), ok=True)
         return uid, raw, flags
 
@@ -458,18 +513,20 @@ class Mailbox(ClientSession[Callable[[], str]]):
         """The bytes and the flags of message ``uid``, its size checked first."""
         head = [item for item in self._uid(imap, "FETCH", uid, "(RFC822.SIZE FLAGS)") if isinstance(item, bytes)]
         if not head:
-            raise TransportError(f"no message with UID {uid} in {self.folder} on {self.server}")
+            message = f"no message with UID {uid} in {self.folder} on {self.server}"
+            raise self._failure(codes.MESSAGE_UNAVAILABLE, message)
         size_match = _SIZE.search(head[0])
         if size_match is None:
-            raise TransportError(f"{self.server} gave no RFC822.SIZE for UID {uid}")
+            raise self._failure(codes.MESSAGE_UNAVAILABLE, f"{self.server} gave no RFC822.SIZE for UID {uid}")
         size = int(size_match.group(1))
         flags = tuple(flag.decode("ascii", "replace") for flag in imaplib.ParseFlags(head[0]))
         if size > self.max_bytes:
             self._audit_fetch(uid, size, ok=False, reason=f"over {self.max_bytes} bytes")
-            raise TransportError(
+            message = (
                 f"message UID {uid} on {self.server} is {size} bytes, over the {self.max_bytes} bytes limit: "
                 "not fetched"
             )
+            raise self._failure(codes.MESSAGE_TOO_LARGE, message)
         raw: bytes | None = None
         for item in self._uid(imap, "FETCH", uid, "(BODY.PEEK[])"):
             if isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0]:
@@ -478,7 +535,7 @@ class Mailbox(ClientSession[Callable[[], str]]):
                     raw = bytes(item[1])
                     break
         if raw is None:
-            raise TransportError(f"{self.server} returned no content for UID {uid}")
+            raise self._failure(codes.MESSAGE_UNAVAILABLE, f"{self.server} returned no content for UID {uid}")
         return raw, flags
 
     def mark_seen(self, uid: str) -> None:

@@ -23,8 +23,9 @@ from mssante.pki import (
     TrustStore,
     check_peer,
 )
-from mssante.report import Finding, Severity
+from mssante.report import Finding, Report, Severity
 from mssante.transport import _audit
+from mssante.transport import _codes as codes
 
 __all__ = ["Revocation", "Source", "async_checker_of", "checker_of", "judge_server", "peer_certificate", "source_of"]
 
@@ -92,24 +93,28 @@ def judge_server(
     revocation: RevocationChecker,
     notes: list[Finding] | None = None,
 ) -> None:
-    """Check the server certificate of ``tls`` for ``host`` (audited); TransportError with the codes if refused.
+    """Check the server certificate of ``tls`` for ``host`` (audited); TransportError if refused, its report the
+    findings of the certificate check (``MSS-PKI-*``, ``MSS-REV-*``), or ``MSS-TRN-008`` when none was presented.
 
-    ``notes`` are what fetching the CRLs said: a failed download is told with the refusal it explains.
+    ``notes`` are what fetching the CRLs said: a failed download is told (and reported) with the refusal it explains.
     """
     cipher = tls.cipher()
     report = check_peer(tls, purpose=Purpose.SERVER, store=store, at=at, host=host, revocation=revocation)
+    fetching = [note for note in notes or () if note.severity is not Severity.INFO]
     if report is None:
         reason, subject = "the server presented no certificate", ""
+        findings = [codes.NO_SERVER_CERTIFICATE(f"{host} presented no certificate", where=server)]
     else:
         subject = report.certificate.subject.rfc4514_string()
         reason = "; ".join(str(finding) for finding in report.report.errors)
-        fetching = [str(note) for note in notes or () if note.severity is not Severity.INFO]
         if fetching and not report.ok:
-            reason += " (fetching the CRLs: " + "; ".join(fetching) + ")"
+            reason += " (fetching the CRLs: " + "; ".join(str(note) for note in fetching) + ")"
+        findings = [*report.report.findings, *fetching]
     ok = report is not None and report.ok
     _audit.tls(
         server, peer_subject=subject, protocol=tls.version(), cipher=cipher[0] if cipher else None, ok=ok,
         reason=reason,
     )  # fmt: skip
     if not ok:
-        raise TransportError(f"the server certificate of {host} is refused: {reason}")
+        refusal = Report(findings=findings, subject=f"the server certificate of {server}")
+        raise TransportError(f"the server certificate of {host} is refused: {reason}", refusal)

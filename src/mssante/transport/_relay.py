@@ -26,7 +26,9 @@ from mssante.addresses import Address
 from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
 from mssante.pki._tls import presented_chain
+from mssante.report import Report
 from mssante.transport import _audit
+from mssante.transport import _codes as codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
 from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
@@ -56,7 +58,7 @@ def resolve_mx(domain: str, *, timeout: float = 10.0) -> list[tuple[int, str]]:
     except dns.resolver.NoAnswer:
         return [(0, domain)]
     except dns.exception.DNSException as error:
-        raise TransportError(f"cannot resolve the MX of {domain}: {error}") from None
+        raise codes.failure(codes.DNS_FAILED, f"cannot resolve the MX of {domain}: {error}", server=domain) from None
     records: list[tuple[int, str]] = []
     for record in answer:
         preference = int(getattr(record, "preference", 0))
@@ -68,11 +70,12 @@ def resolve_mx(domain: str, *, timeout: float = 10.0) -> list[tuple[int, str]]:
 
 
 class _Refused(TransportError):
-    """The MX host is not authorised to receive the domain's mail (a decision of the allow-list or of TLS)."""
+    """The MX host is not authorised to receive the domain's mail (a decision of the allow-list or of TLS); ``decided``
+    are the codes of the allow-list's decision, given in the reply."""
 
-    def __init__(self, message: str, codes: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.codes = tuple(codes)
+    def __init__(self, message: str, report: Report, decided: Sequence[str] = ()) -> None:
+        super().__init__(message, report)
+        self.codes = tuple(decided)
 
 
 class _Session(Submission):
@@ -97,23 +100,22 @@ class _Session(Submission):
         try:
             super()._establish(smtp)
         except ssl.SSLCertVerificationError as error:
-            _audit.tls(
-                self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message)
-            )
-            raise _Refused(
-                f"the certificate of {self.host} was refused in the TLS handshake: {error.verify_message}"
-            ) from None
+            refused = self._handshake_refused(error)  # audited
+            message = f"the certificate of {self.host} was refused in the TLS handshake: {error.verify_message}"
+            raise _Refused(message, refused.report) from None
 
     def _check_server(self, smtp: _Smtp) -> None:
         sock = smtp.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
-            raise TransportError(f"the connection to {self.server} is not encrypted")
+            raise self._failure(codes.TLS_FAILED, f"the connection to {self.server} is not encrypted")
         cipher = sock.cipher()
         presented = presented_chain(sock)
         if presented is None:
             _audit.tls(self.server, peer_subject="", protocol=sock.version(), cipher=None, ok=False,
                        reason="no certificate")  # fmt: skip
-            raise _Refused(f"{self.host} presented no certificate")
+            message = f"{self.host} presented no certificate"
+            report = Report(findings=[codes.NO_SERVER_CERTIFICATE(message, where=self.server)], subject=self.server)
+            raise _Refused(message, report)
         certificate, intermediates = presented
         at = self._now()
         checker, _ = checker_of(self._revocation, sock, store=self._store, at=at)
@@ -128,11 +130,11 @@ class _Session(Submission):
             cipher=cipher[0] if cipher else None, ok=decision.ok, reason=reason,
         )  # fmt: skip
         if not decision.ok:
-            codes = [finding.code for finding in decision.report.errors]
             raise _Refused(
                 f"the certificate of {self.host} ({certificate.subject.rfc4514_string()}) is not authorised for "
                 f"{self._domain}: {reason}",
-                codes,
+                decision.report,
+                [finding.code for finding in decision.report.errors],
             )
 
 
@@ -214,8 +216,8 @@ class Relay:
         recipients = [str(recipient) for recipient in envelope.recipients]
         listed = self._allowlist.check_domain(domain)
         if not listed.ok:
-            codes = ", ".join(finding.code for finding in listed.report.errors)
-            reply = f"5.7.1 not sent: {domain} is not on the MSSanté allow-list ({codes})"
+            named = ", ".join(finding.code for finding in listed.report.errors)
+            reply = f"5.7.1 not sent: {domain} is not on the MSSanté allow-list ({named})"
             return self._all(message_id, domain, recipients, delivery=Delivery.REJECTED, code=550, reply=reply)
         try:
             hosts = self._resolver(domain)

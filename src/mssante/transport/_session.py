@@ -16,8 +16,10 @@ from mssante._secrets import scrub
 from mssante.errors import TransportError
 from mssante.pki import Pkcs12Bundle, TrustStore, client_context, load_pkcs12
 from mssante.pki import _codes as pki_codes
+from mssante.report import Code
 from mssante.transport import _audit
-from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
+from mssante.transport import _codes as codes
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration, deadline_passed
 from mssante.transport._peer import Revocation, Source, source_of
 
 __all__ = ["ClientCertificate", "ClientSession"]
@@ -40,6 +42,20 @@ _VERIFY_CODES = {
     26: pki_codes.EKU_MISSING,
     62: pki_codes.HOST_MISMATCH,
 }
+
+# The alerts a TLS server sends when it refuses the client's certificate, or wants one (OpenSSL's reason names).
+_CERTIFICATE_ALERTS = frozenset(
+    {
+        "SSLV3_ALERT_BAD_CERTIFICATE",
+        "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+        "SSLV3_ALERT_CERTIFICATE_REVOKED",
+        "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+        "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "TLSV1_ALERT_ACCESS_DENIED",
+        "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    }
+)
 
 Token = TypeVar("Token")
 
@@ -96,6 +112,7 @@ class ClientSession(Generic[Token]):
         self.username = username
         self._store = store
         self._context = _context(store, client_certificate)
+        self._with_certificate = client_certificate is not None
         self._token = token
         self._password = password
         self._external = external
@@ -134,14 +151,36 @@ class ClientSession(Generic[Token]):
         """``text`` (a server's answer) without the token, the password or their encodings."""
         return scrub(text, (*secrets, self._password or ""))
 
+    def _failure(self, code: Code, message: str) -> TransportError:
+        """A :class:`~mssante.errors.TransportError` saying ``message``, with the finding of ``code`` at the server."""
+        return codes.failure(code, message, server=self.server)
+
     def _handshake_refused(self, error: ssl.SSLCertVerificationError) -> TransportError:
         """The error (audited) for a server certificate OpenSSL refused in the handshake, with its finding code."""
-        finding = _VERIFY_CODES.get(error.verify_code)
-        code = f"{finding.id}: " if finding else ""
+        known = _VERIFY_CODES.get(error.verify_code)
+        code = known or codes.SERVER_CERTIFICATE_REFUSED
         _audit.tls(self.server, peer_subject="", protocol=None, cipher=None, ok=False, reason=str(error.verify_message))
-        return TransportError(
-            f"the server certificate of {self.host} was refused in the TLS handshake: {code}{error.verify_message}"
-        )
+        refused = f"the server certificate of {self.host} was refused in the TLS handshake"
+        return self._failure(code, f"{refused}: {code.id}: {error.verify_message}")
+
+    def _tls_failed(self, error: ssl.SSLError, *, secured: bool = False) -> TransportError:
+        """The error for TLS that failed: a certificate alert from the server, or an alert once the handshake was
+        over (``secured``) before any answer under TLS, is a refusal of the client certificate (``MSS-TRN-006``);
+        anything else a failed handshake (``MSS-TRN-005``)."""
+        reason = error.reason or str(error)
+        if secured or error.reason in _CERTIFICATE_ALERTS:
+            return self._client_refused(f"TLS alert {reason}")
+        return self._failure(codes.TLS_FAILED, f"TLS with {self.server} failed: {reason}")
+
+    def _client_refused(self, detail: str) -> TransportError:
+        """The error for a server that ended the session right after the TLS handshake (``MSS-TRN-006``)."""
+        which = "refused the client certificate" if self._with_certificate else "requires a client certificate"
+        message = f"{self.server} {which}: it ended the session at or right after the TLS handshake ({detail})"
+        return self._failure(codes.CLIENT_CERTIFICATE_REFUSED, message)
+
+    def _deadline(self, doing: str) -> TransportError:
+        """The error for an operation past ``max_duration`` (``MSS-TRN-014``)."""
+        return self._failure(codes.DEADLINE, deadline_passed(self.server, self.max_duration, doing))
 
     def _now(self) -> dt.datetime:
         """The moment certificates are checked at: ``at``, or now."""

@@ -9,10 +9,7 @@ not offer it is refused: there is no plain-text fallback), the server certificat
 from __future__ import annotations
 
 import datetime as dt
-import email.message
-import email.parser
 import email.policy
-import email.utils
 import re
 import smtplib
 import socket
@@ -29,9 +26,11 @@ from mssante.pki import (
     TrustStore,
 )
 from mssante.transport import _audit
+from mssante.transport import _codes as codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, deadline_passed
+from mssante.transport._headers import header_recipients, prepare
 from mssante.transport._peer import Revocation, checker_of, judge_server
-from mssante.transport._results import Envelope, RecipientResult, SendResult, envelope_address
+from mssante.transport._results import Envelope, RecipientResult, SendResult
 from mssante.transport._session import ClientCertificate, ClientSession
 from mssante.transport._transaction import After, Transaction
 
@@ -68,12 +67,18 @@ class _Smtp(smtplib.SMTP):
 
     def __init__(self, watchdog: Watchdog, *, local_hostname: str | None, timeout: float) -> None:
         self.watchdog = watchdog
+        self.reached = False
+        """True once the TCP connection is made."""
+        self.unanswered = False
+        """True from the end of the TLS handshake until the server's first reply under TLS: a session that ends then
+        was ended by a server that refused the client certificate (a TLS 1.3 server checks it after the handshake)."""
         super().__init__(local_hostname=local_hostname, timeout=timeout)
 
     def greet(self, host: str, port: int) -> tuple[int, bytes]:
         """Connect and read the greeting (smtplib's ``connect``, the socket followed before the first read)."""
         sys.audit("smtplib.connect", self, host, port)
         self.sock = socket.create_connection((host, port), self.timeout)
+        self.reached = True
         self.file = None
         self.watchdog.follow(self.sock)
         return self.getreply()
@@ -86,6 +91,7 @@ class _Smtp(smtplib.SMTP):
         assert self.sock is not None
         self.file = None  # what the server sent after its 220, before TLS, is dropped
         self.sock = self.watchdog.wrap(context, self.sock, host)
+        self.unanswered = True
         # RFC 3207: forget what was learnt before TLS
         self.helo_resp = self.ehlo_resp = None
         self.esmtp_features = {}
@@ -103,66 +109,27 @@ class _Smtp(smtplib.SMTP):
             self.file = _Budget(self.file)
         if isinstance(self.file, _Budget):
             self.file.left = MAX_REPLY_BYTES
-        return super().getreply()
+        reply = super().getreply()
+        self.unanswered = False
+        return reply
 
 
 def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
 
-def _strip_bcc(data: bytes) -> bytes:
-    """The message without its ``Bcc`` header (and the header's folded lines): recipients stay hidden."""
-    end = data.find(b"\r\n\r\n")
-    head, body = (data, b"") if end < 0 else (data[: end + 2], data[end + 2 :])
-    kept: list[bytes] = []
-    skipping = False
-    for line in head.splitlines(keepends=True):
-        if line[:1] in (b" ", b"\t") and kept is not None:
-            if not skipping:
-                kept.append(line)
-            continue
-        skipping = line.lower().startswith(b"bcc:")
-        if not skipping:
-            kept.append(line)
-    return b"".join(kept) + body
-
-
-def header_recipients(headers: email.message.Message) -> tuple[str, ...]:
-    """The addresses of the To, Cc and Bcc headers, each once, in order: who the message goes to."""
-    seen: dict[str, None] = {}
-    for field in ("To", "Cc", "Bcc"):
-        for _, address in email.utils.getaddresses([str(v) for v in headers.get_all(field, [])]):
-            if address:
-                seen.setdefault(address, None)
-    return tuple(seen)
-
-
 def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[bytes, str | None, Envelope]:
-    """The bytes to transmit (CRLF, no Bcc), the Message-ID and the envelope (from the headers when not given).
+    """The bytes to transmit (CRLF, no ``Bcc`` nor ``Resent-Bcc``), the Message-ID and the envelope (from the
+    headers when not given), as :func:`~mssante.transport._headers.prepare` reads them for every transport.
 
     Each address of the headers must be one valid address: :class:`~mssante.errors.InvalidAddress` otherwise.
     """
-    headers: email.message.Message
     if isinstance(message, EmailMessage):
         data = message.as_bytes(policy=email.policy.SMTP)
-        headers = message  # its headers as built: no need to parse the bytes again
     else:
         data = _BARE_LF.sub(b"\r\n", bytes(message))
-        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
-    message_id = str(headers["Message-ID"]).strip() if headers["Message-ID"] is not None else None
-    if envelope is None:
-        senders = [address for _, address in email.utils.getaddresses([str(v) for v in headers.get_all("From", [])])]
-        if not senders or not senders[0]:
-            raise TransportError("the message has no From address: give the envelope")
-        envelope = Envelope(
-            sender=envelope_address(senders[0], role="sender (From)"),
-            recipients=[
-                envelope_address(address, role="recipient (To, Cc, Bcc)") for address in header_recipients(headers)
-            ],
-        )
-    if not envelope.recipients:
-        raise TransportError("the message has no recipient (To, Cc, Bcc or the envelope)")
-    return _strip_bcc(data), message_id, envelope
+    prepared = prepare(data, envelope, refuse=TransportError)
+    return prepared.data, prepared.message_id, prepared.envelope
 
 
 class Submission(ClientSession[Callable[[], str]]):
@@ -262,17 +229,19 @@ class Submission(ClientSession[Callable[[], str]]):
         except BaseException as error:
             smtp.close()
             if watchdog.expired:
-                raise TransportError(deadline_passed(self.server, self.max_duration, "opening the session")) from None
+                raise self._deadline("opening the session") from None
             if isinstance(error, ssl.SSLCertVerificationError):
                 raise self._handshake_refused(error) from None
             if isinstance(error, ssl.SSLError):
-                raise TransportError(f"TLS with {self.server} failed: {error.reason or error}") from None
-            if isinstance(error, smtplib.SMTPServerDisconnected):
-                raise TransportError(
-                    f"{self.server} closed the connection while opening the session: {error}"
-                ) from None
+                raise self._tls_failed(error, secured=smtp.unanswered) from None
             if isinstance(error, (smtplib.SMTPException, OSError)):
-                raise TransportError(f"cannot open an SMTP session with {self.server}: {error}") from None
+                if smtp.unanswered:
+                    raise self._client_refused(str(error) or type(error).__name__) from None
+                if isinstance(error, smtplib.SMTPServerDisconnected):
+                    message = f"{self.server} closed the connection while opening the session: {error}"
+                else:
+                    message = f"cannot open an SMTP session with {self.server}: {error}"
+                raise self._failure(codes.CLOSED, message) from None
             raise
         return smtp
 
@@ -280,30 +249,34 @@ class Submission(ClientSession[Callable[[], str]]):
         try:
             code, reply = smtp.greet(self.host, self.port)
         except (smtplib.SMTPException, OSError) as error:
-            raise TransportError(f"cannot connect to {self.server}: {error}") from None
+            if not smtp.reached:
+                raise self._failure(codes.UNREACHABLE, f"cannot connect to {self.server}: {error}") from None
+            raise self._failure(codes.NO_GREETING, f"{self.server} did not greet: {error}") from None
         if code != 220:
-            raise TransportError(f"{self.server} did not greet: {code} {_text(reply)}")
+            raise self._failure(codes.NO_GREETING, f"{self.server} did not greet: {code} {_text(reply)}")
         _audit.connect(self.host, self.port, code=220, reply="")
 
     def _establish(self, smtp: _Smtp) -> None:
         code, reply = smtp.ehlo()
         if code != 250:
-            raise TransportError(f"{self.server} refused EHLO: {code} {_text(reply)}")
+            raise self._failure(codes.EHLO_REFUSED, f"{self.server} refused EHLO: {code} {_text(reply)}")
         if not smtp.has_extn("starttls"):
-            raise TransportError(f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text")
+            message = f"{self.server} does not offer STARTTLS: MSSanté refuses to send in plain text"
+            raise self._failure(codes.NO_STARTTLS, message)
         code, reply = smtp.secure(self._context, self.host)
         if code != 220:
-            raise TransportError(f"{self.server} refused STARTTLS: {code} {_text(reply)}")
+            raise self._failure(codes.STARTTLS_REFUSED, f"{self.server} refused STARTTLS: {code} {_text(reply)}")
         self._check_server(smtp)
         code, reply = smtp.ehlo()
-        if code != 250:
-            raise TransportError(f"{self.server} refused EHLO after STARTTLS: {code} {_text(reply)}")
+        if code != 250:  # accepted in clear, refused under TLS: what changed is this side's certificate
+            message = f"{self.server} refused EHLO after STARTTLS: {code} {_text(reply)}"
+            raise self._failure(codes.CLIENT_CERTIFICATE_REFUSED, message)
         self._authenticate(smtp)
 
     def _check_server(self, smtp: _Smtp) -> None:
         sock = smtp.sock
         if not isinstance(sock, ssl.SSLSocket):  # pragma: no cover - starttls() always wraps the socket
-            raise TransportError(f"the connection to {self.server} is not encrypted")
+            raise self._failure(codes.TLS_FAILED, f"the connection to {self.server} is not encrypted")
         at = self._now()
         checker, notes = checker_of(self._revocation, sock, store=self._store, at=at)
         smtp.watchdog.check()  # fetching the CRLs took the time left: the server is not judged
@@ -317,9 +290,8 @@ class Submission(ClientSession[Callable[[], str]]):
             return
         offered = smtp.esmtp_features.get("auth", "").upper().split()
         if mechanism not in offered:
-            raise TransportError(
-                f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
-            )
+            message = f"{self.server} does not offer AUTH {mechanism} (offers: {' '.join(offered) or 'none'})"
+            raise self._failure(codes.MECHANISM_NOT_OFFERED, message)
         initial, secrets = self._initial_response(self._token() if self._token is not None else None)
         sent = False
 
@@ -341,8 +313,10 @@ class Submission(ClientSession[Callable[[], str]]):
         detail = self._scrub(_text(reply), secrets)
         ok = code in (235, 503)
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=ok, code=code)
-        if not ok:
-            raise TransportError(f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}")
+        if not ok:  # with EXTERNAL, the credentials refused are the client certificate
+            message = f"{self.server} refused AUTH {mechanism} as {self.username}: {code} {detail}"
+            refusal = codes.CLIENT_CERTIFICATE_REFUSED if mechanism == "EXTERNAL" else codes.LOGIN_REFUSED
+            raise self._failure(refusal, message)
 
     # --- sending ----------------------------------------------------------------------------------------
 
