@@ -55,6 +55,7 @@ AREAS = {
     "FHIR": "The FHIR API of the Annuaire Santé.",
     "PUB": "Publishing mailboxes in the directory (the draft write API).",
     "TRK": "Delivery tracking: DSNs and MDNs matched to the messages sent.",
+    "TRN": "Transport: sessions refused or failed (SMTP, IMAP, TLS, DNS), messages not sent.",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"
