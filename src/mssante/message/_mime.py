@@ -46,6 +46,7 @@ import attrs
 
 from mssante.errors import InvalidInput
 from mssante.message import _mime_codes as codes
+from mssante.message._headers import MSG_ID
 from mssante.report import Code, Finding, Report, Severity
 from mssante.xdm import Budget
 
@@ -576,7 +577,6 @@ _EMBEDDED_TYPES = frozenset({"message/rfc822", "message/global"})
 _NAME = r"[!#$%&'*+\-.^_`|~0-9a-z]+"  # an RFC 2045 token, lower-case
 _CONTENT_TYPE = re.compile(rf"{_NAME}/{_NAME}")
 _IDENTITY_ENCODINGS = frozenset({"7bit", "8bit", "binary"})
-_MSG_ID = re.compile(r"<[^<>\s]+>")
 _COMMENT = re.compile(r"\([^()]*\)")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _BARE_CR = re.compile(rb"\r(?!\n)")
@@ -869,7 +869,7 @@ class _Reader:
     def _ids(self, header: _Header | None) -> tuple[str, ...]:
         if header is None:
             return ()
-        ids = tuple(_MSG_ID.findall(_COMMENT.sub(" ", header.raw)))
+        ids = tuple(MSG_ID.findall(_COMMENT.sub(" ", header.raw)))  # the SDK's one msg-id grammar
         if not ids and header.raw.strip():
             message = f"{header.name} {header.raw[:_SHOWN]!r} holds no <msg-id>"
             self.note(codes.MESSAGE_ID_INVALID, message, self._at(header.name))
