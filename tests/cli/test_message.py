@@ -31,6 +31,7 @@ def composed(tmp_path: Path) -> Path:
     )  # fmt: skip
     assert status == 0, payload
     assert payload["subject"].startswith("XDM/1.0/DDM+")
+    out.write_bytes(f"Return-Path: <{DOCTOR}>\r\n".encode() + out.read_bytes())  # as delivered to the patient
     return out
 
 
@@ -291,3 +292,93 @@ def test_inspect_says_no_python_none(composed: Path, tmp_path: Path) -> None:
     status, out, _ = run("mdn", "parse", str(mdn))
     assert (status, "None" in out) == (0, False)
     assert "error                -" in out
+
+
+# --- read receipts as the CI-SIS volet writes them; the KO mail when none was asked for ---------------------------
+
+
+def test_mdn_build_writes_the_volets_form_and_the_documents_again(composed: Path, tmp_path: Path) -> None:
+    mdn = tmp_path / "ko.eml"
+    status, payload = run_json("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT,
+                               "--error", "902", "--at", AT, "--out", str(mdn))  # fmt: skip
+    assert status == 0, payload
+    written = "automatic-action/MDN-sent-automatically; processed/Error: 902^Identifiant patient inconnu"
+    assert (payload["form"], payload["disposition"], payload["needs_confirmation"]) == ("volet", written, False)
+    assert f"\nDisposition: {written}\n".encode() in mdn.read_bytes()
+    assert b"\nError: " not in mdn.read_bytes()
+    status, inspected = run_json("message", "inspect", str(mdn))
+    names = [item["filename"] for item in inspected["attachments"]]
+    assert "IHE_XDM.zip" in names
+    assert any(name and name.endswith(".pdf") for name in names)
+    status, parsed = run_json("mdn", "parse", str(mdn))
+    assert parsed["meaning"] == {"code": "902", "name": "UNKNOWN_PATIENT", "label": "Identifiant patient inconnu",
+                                 "replacement_or_deletion": False}  # fmt: skip
+
+
+def test_mdn_build_in_the_rfc_8098_form(composed: Path, tmp_path: Path) -> None:
+    mdn = tmp_path / "ko.eml"
+    status, payload = run_json("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT,
+                               "--error", "900", "--form", "rfc8098", "--at", AT, "--out", str(mdn))  # fmt: skip
+    assert (status, payload["disposition"]) == (0, "automatic-action/MDN-sent-automatically; processed/error")
+    data = mdn.read_bytes()
+    assert b"\nError: 900^Version du document incorrecte" in data
+    status, parsed = run_json("mdn", "parse", str(mdn))
+    assert (parsed["meaning"]["name"], parsed["meaning"]["replacement_or_deletion"]) == ("STALE_VERSION", True)
+
+
+def test_mdn_build_waits_for_the_users_confirmation(tmp_path: Path) -> None:
+    original = tmp_path / "m.eml"  # as composed, not delivered: no Return-Path, so nothing matches the request
+    status, _ = run_json("message", "compose", "--from", DOCTOR, "--to", PATIENT, "--nil", "DEV1", "--subject",
+                         "Avis", "--text", "Bonjour", "--read-receipt", "--at", AT, "--out", str(original))  # fmt: skip
+    assert status == 0
+    out = tmp_path / "mdn.eml"
+    arguments = ("mdn", "build", str(original), "--from", PATIENT, "--final-recipient", PATIENT, "--at", AT,
+                 "--out", str(out))  # fmt: skip
+    status, payload = run_json(*arguments)
+    assert (status, payload["ok"], payload["path"], payload["needs_confirmation"]) == (1, False, None, True)
+    assert [finding["code"] for finding in payload["findings"]] == ["MSS-MDN-010"]
+    assert "--confirmed" in payload["hint"]
+    assert not out.exists()
+    status, payload = run_json(*arguments, "--confirmed")
+    assert (status, payload["needs_confirmation"]) == (0, False)
+    assert out.exists()
+
+
+def test_mdn_build_refuses_a_code_of_no_table_without_its_label(composed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mdn.eml"
+    arguments = ("mdn", "build", str(composed), "--from", PATIENT, "--final-recipient", PATIENT, "--at", AT,
+                 "--out", str(out), "--error", "42")  # fmt: skip
+    status, payload = run_json(*arguments)
+    assert status == 2
+    assert "give its label" in payload["error"]
+    status, payload = run_json(*arguments, "--label", "Erreur du DPI")
+    assert (status, payload["disposition"]) == (0, "automatic-action/MDN-sent-automatically; processed/Error: "
+                                                    "42^Erreur du DPI")  # fmt: skip
+
+
+def test_mdn_ko_answers_a_message_that_asked_for_no_mdn(tmp_path: Path) -> None:
+    pdf = tmp_path / "cr.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    plain = tmp_path / "plain.eml"
+    status, _ = run_json("message", "compose", "--from", DOCTOR, "--to", "dr@chu.mssante.fr", "--nil", "DEV1",
+                         "--subject", "Avis", "--pdf", str(pdf), "--at", AT, "--out", str(plain))  # fmt: skip
+    assert status == 0
+    status, payload = run_json("mdn", "build", str(plain), "--from", DOCTOR, "--final-recipient", DOCTOR,
+                               "--out", str(tmp_path / "m.eml"))  # fmt: skip
+    assert status == 2
+    assert "mdn ko" in payload["error"]
+    ko = tmp_path / "ko.eml"
+    status, payload = run_json("mdn", "ko", str(plain), "--from", "dr@chu.mssante.fr", "--error", "901",
+                               "--embed-original", "--at", AT, "--out", str(ko))  # fmt: skip
+    assert status == 0, payload
+    assert payload["subject"] == "[KO Intégration système !][901] Avis"
+    assert payload["to"] == DOCTOR
+    assert payload["meaning"]["name"] == "NOT_AUTHORISED"
+    status, inspected = run_json("message", "inspect", str(ko))
+    assert [item["content_type"] for item in inspected["attachments"]] == ["message/rfc822", "application/pdf"]
+    status, parsed = run_json("mdn", "parse", str(ko))
+    assert (status, parsed["kind"], parsed["error"]) == (0, "ko", "901")
+    assert parsed["meaning"]["replacement_or_deletion"] is True
+    status, payload = run_json("mdn", "ko", str(plain), "--from", DOCTOR, "--error", "42", "--out", str(ko))
+    assert status == 2
+    assert "give its label" in payload["error"]

@@ -217,8 +217,10 @@ TARGETS = {
 }
 WRITERS: dict[str, list[str]] = {
     "message compose": [*COMPOSE, "--text", "Bonjour", "--out", "{target}"],
-    "mdn build": ["mdn", "build", "{eml}", "--from", DOCTOR, "--final-recipient", DOCTOR, "--out", "{target}"],
-    "xdm pack": ["xdm", "pack", CDA, "--out", "{target}", "--at", AT],
+    "mdn build": ["mdn", "build", "{eml}", "--from", DOCTOR, "--final-recipient", DOCTOR, "--confirmed", "--out",
+                  "{target}"],
+    "xdm pack": ["xdm", "pack", CDA, "--out", "{target}", "--at", AT, "--env", "test", "--metadata",
+                 str(DATA / "xdm" / "content-type-outpatient.json")],
     "whitelist export": ["whitelist", "export", "--format", "cafile", "--out", "{target}"],
     "directory import --db": ["directory", "import", str(DATA / "directory" / "extraction-SYNTHETIC.txt"), "--db",
                               "{target}"],

@@ -1,7 +1,8 @@
-"""``mssante xdm inspect | validate | pack`` per the command-line contract."""
+"""``mssante xdm inspect | validate | pack | replace | delete`` per the command-line contract."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from mssante.xdm import Document, DocumentEntry, Package, SubmissionSet
+from mssante.xdm import Document, DocumentEntry, DocumentRef, Package, SubmissionSet
 from tests.cli.running import run, run_json
 from tests.xdm.test_second_reader import read_independently
 
@@ -300,3 +301,65 @@ def test_validate_in_the_test_environment(packed: Path) -> None:
     assert status == 0
     assert "MSS-XDM-044" in {f["code"] for f in payload["findings"] if f["severity"] == "info"}
     assert "MSS-XDM-044" not in {f["code"] for f in payload["findings"] if f["severity"] == "warning"}
+
+
+# --- replacing and deleting a document sent earlier ----------------------------------------------------------------
+
+NEW_VERSION = str(DATA / "ansforge-examples" / "IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml")
+REPLACED_ID = "90E1C8EC-F951-4B26-A305-A34848818DD6"  # what its relatedDocument typeCode=RPLC names
+
+
+def test_replace_writes_a_package_with_an_rplc_association(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "IHE_XDM.ZIP"
+    status, payload = run_json("xdm", "replace", NEW_VERSION, "--out", str(out), "--at", AT, "--metadata", content,
+                               "--env", "test")  # fmt: skip
+    assert status == 0, payload
+    [document] = payload["documents"]
+    replaced = DocumentRef(unique_id=REPLACED_ID).entry_uuid  # the CDA's, its entryUUID as this SDK derives it
+    assert (document["request"], document["replaces"]) == ("replacement", [replaced])
+    assert [finding["code"] for finding in payload["findings"] if finding["code"] == "MSS-XDM-036"] == ["MSS-XDM-036"]
+    metadata = zipfile.ZipFile(io.BytesIO(out.read_bytes())).read("IHE_XDM/SUBSET01/METADATA.XML")
+    schema = etree.XMLSchema(etree.parse(str(DATA / "ebrim-3.0-xsd" / "lcm.xsd")))
+    assert schema.validate(etree.fromstring(metadata)), schema.error_log
+    status, inspected = run_json("xdm", "inspect", str(out))
+    assert inspected["submission_sets"][0]["documents"][0]["replaces"] == [replaced]
+    elsewhere = "2b5c5e3a-0d0b-4c43-9f43-5c5c5e3a0d0b"
+    status, payload = run_json("xdm", "replace", NEW_VERSION, "--replaces", REPLACED_ID, "--entry-uuid", elsewhere,
+                               "--out", str(out), "--at", AT, "--metadata", content, "--env", "test")  # fmt: skip
+    assert (status, payload["documents"][0]["replaces"]) == (0, [f"urn:uuid:{elsewhere}"])
+
+
+def test_replace_needs_the_replaced_document(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "IHE_XDM.ZIP"
+    status, payload = run_json("xdm", "replace", CDA, "--out", str(out), "--metadata", content)  # no relatedDocument
+    assert status == 2
+    assert "relatedDocument" in payload["error"]
+    status, payload = run_json("xdm", "replace", CDA, "--entry-uuid", "2b5c5e3a-0d0b-4c43-9f43-5c5c5e3a0d0b",
+                               "--out", str(out), "--metadata", content)  # fmt: skip
+    assert status == 2
+    status, payload = run_json("xdm", "replace", CDA, "--replaces", "1.2.250.1.999.1", "--entry-uuid", "not-a-uuid",
+                               "--out", str(out), "--metadata", content)  # fmt: skip
+    assert status == 2
+    assert not out.exists()
+
+
+def test_delete_writes_the_deletion_request(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "IHE_XDM.ZIP"
+    status, payload = run_json("xdm", "delete", CDA, "--out", str(out), "--at", AT, "--metadata", content)
+    assert status == 0, payload
+    [document] = payload["documents"]
+    assert document["request"] == "deletion"
+    assert "MSS-XDM-038" in [finding["code"] for finding in payload["findings"]]
+    sent = Package.from_cda(Path(CDA).read_bytes(), at=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+                            submission_set=CONTENT["submission_set"])  # fmt: skip
+    assert sent.metadata is not None
+    assert document["entry_uuid"] == sent.metadata.documents[0].entry_uuid  # the document as it was sent
+    status, payload = run_json("xdm", "delete", CDA, "--entry-uuid", "2B5C5E3A-0D0B-4C43-9F43-5C5C5E3A0D0B",
+                               "--out", str(out), "--at", AT, "--metadata", content)  # fmt: skip
+    assert (status, payload["documents"][0]["entry_uuid"]) == (0, "urn:uuid:2b5c5e3a-0d0b-4c43-9f43-5c5c5e3a0d0b")
+    status, validated = run_json("xdm", "validate", "--env", "test", str(out))
+    assert status == 0
+    assert validated["submission_sets"][0]["documents"][0]["request"] == "deletion"
+    status, payload = run_json("xdm", "delete", CDA, "--entry-uuid", "not-a-uuid", "--out", str(tmp_path / "x.zip"))
+    assert status == 2
+    assert "not a UUID" in payload["error"]

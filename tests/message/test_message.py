@@ -21,7 +21,7 @@ AT = dt.datetime(2024, 1, 16, 8, 0, tzinfo=dt.timezone.utc)
 PATIENT = "279035121518989@patient.mssante.fr"
 DOCTOR = "pierre.didot@pharmacie-4-cantons.mssante.fr"
 COLLEAGUE = "stephane.medioni@mssante.fr"
-PDF = b"%PDF-1.4\n% a PDF/A-1 rendering of the CDA document\n%%EOF\n"
+PDF = b"%PDF-1.4\n% a PDF/A-1 rendering of the CDA document\n<pdfaid:part>1</pdfaid:part>\n%%EOF\n"
 
 
 # The submission set's contentTypeCode is in no CDA header: the sender gives it (JDV_J03, TRE_R209 26 Analyses).
@@ -177,7 +177,10 @@ BREAKERS: dict[str, Callable[[Package], EmailMessage | bytes]] = {
 
 def _without_traits(package: Package) -> Package:
     assert package.metadata is not None
-    entry = attrs.evolve(package.metadata.documents[0], source_patient_info=())
+    entry = package.metadata.documents[0]  # the names stay (compose needs them for the subject), the rest goes
+    entry = attrs.evolve(
+        entry, source_patient_info=tuple(v for v in entry.source_patient_info if v.startswith("PID-5|"))
+    )
     return Package.build([Document(content=CDA, entry=entry)], package.metadata.submission_set)
 
 
@@ -217,7 +220,7 @@ def test_the_mdn_of_a_patient_message_round_trips(package: Package) -> None:
     original = patient_mail(package)
     receipt = build_mdn(
         original=original, reporting_ua="Mon espace santé", final_recipient=PATIENT,
-        disposition=Disposition.integration_error("902"), at=AT, sender=PATIENT,
+        disposition=Disposition.integration_error("902"), at=AT, sender=PATIENT, confirmed=True,
     )  # fmt: skip
     message = parse(receipt.as_bytes())
     assert message.kind == "mdn"

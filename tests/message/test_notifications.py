@@ -53,6 +53,7 @@ DEFAULT = email.policy.default
 def make_original(**headers: str) -> EmailMessage:
     """The MSSanté mail an MDN answers: XDM subject, a receipt request, IHE_XDM.zip and a PDF."""
     message = EmailMessage()
+    message["Return-Path"] = f"<{SENDER}>"  # as delivered: the envelope sender, the address the MDN goes to
     message["From"] = SENDER
     message["To"] = AUTO
     message["Subject"] = SUBJECT
@@ -122,6 +123,8 @@ def test_success_mdn_round_trips() -> None:
         "text/plain",
         "message/disposition-notification",
         "message/rfc822",
+        "application/zip",  # the original's IHE_XDM.zip and PDF again, after the report (the volet's example)
+        "application/pdf",
     ]
     text = human_text(received)
     parsed = parse_disposition_notification(
@@ -147,7 +150,7 @@ def test_success_mdn_round_trips() -> None:
     assert parse_report(received) == parsed
 
 
-def test_error_mdn_round_trips_in_the_newer_form() -> None:
+def test_error_mdn_round_trips_in_the_rfc_8098_form_on_request() -> None:
     disposition = Disposition.integration_error("902")
     mdn = build_mdn(
         original=make_original(),
@@ -157,6 +160,7 @@ def test_error_mdn_round_trips_in_the_newer_form() -> None:
         at=AT,
         sender=AUTO,
         message_id="<20240220001900.12345@chb.mssante.fr>",
+        form="rfc8098",
     )
     raw = mdn.as_bytes()
     assert b"Disposition: automatic-action/MDN-sent-automatically; processed/error\n" in raw
@@ -218,6 +222,8 @@ def test_every_code_and_label_round_trips_even_non_ascii_and_long() -> None:
         parsed = parse_report(received)
         assert isinstance(parsed, Mdn)
         assert (parsed.error_code, parsed.error_label, parsed.error) == (code, label, f"{code}^{label}")
+        assert parsed.meaning is not None
+        assert (parsed.meaning.code, parsed.meaning.label) == (code, label)
 
 
 def test_mdn_options_and_original_recipient() -> None:
@@ -236,6 +242,8 @@ def test_mdn_options_and_original_recipient() -> None:
     assert [part.get_content_type() for part in received.iter_parts()] == [
         "text/plain",
         "message/disposition-notification",
+        "application/zip",
+        "application/pdf",
     ]
     parsed = parse_report(received)
     assert isinstance(parsed, Mdn)
@@ -345,6 +353,7 @@ def test_a_hostile_original_cannot_inject_through_its_headers() -> None:
             disposition=Disposition.processed(),
             at=AT,
             sender=AUTO,
+            confirmed=True,  # it has no Return-Path
         )
     with pytest.raises(ValueError, match="Subject"):
         build_ko_mail(original=original, code="902", label="x", sender=AUTO, at=AT)
@@ -573,7 +582,10 @@ def test_disposition_values_are_validated() -> None:
         Disposition(action_mode="robot-action")
     with pytest.raises(ValueError, match="atoms"):
         Disposition(modifier="not an atom")
-    assert Disposition.integration_error("999").error_label is None
+    with pytest.raises(ValueError, match="give its label"):  # a code of no table of the volet, without its label
+        Disposition.integration_error("999")
+    assert Disposition.integration_error("999", "Erreur locale").error_label == "Erreur locale"
+    assert Disposition.integration_error("101").error_label == "Required field missing"  # HL7 messageErrorCondition
     assert Disposition.integration_error("902", "Mon libellé").error_label == "Mon libellé"
     with pytest.raises(ValueError, match="field name"):
         Mdn(final_recipient="a@b.fr", disposition=Disposition(), extension_fields=[("Bad Name", "x")])
@@ -586,7 +598,9 @@ def test_disposition_values_are_validated() -> None:
 def test_mdn_needs_confirmation() -> None:
     assert mdn_needs_confirmation(make_original(Return_Path=f"<{SENDER}>")) is False
     assert mdn_needs_confirmation(make_original(Return_Path="<bounces@chb.mssante.fr>")) is True
-    assert mdn_needs_confirmation(make_original()) is True  # no Return-Path: ask
+    unreturned = make_original()
+    del unreturned["Return-Path"]
+    assert mdn_needs_confirmation(unreturned) is True  # no Return-Path: ask
 
 
 # --- the KO mail ---------------------------------------------------------------------------------------------------
@@ -624,7 +638,8 @@ def test_ko_mail_goes_to_reply_to_and_can_embed_the_original() -> None:
         build_ko_mail(original=original, code="904", label="INS différent", sender=AUTO, at=AT, embed_original=True)
     )
     assert received["To"] == "secretariat@chb.mssante.fr"
-    (enclosed_part,) = received.iter_attachments()
+    enclosed_part, *documents = received.iter_attachments()  # the original whole, then its files (the volet's example)
+    assert [part.get_filename() for part in documents] == ["IHE_XDM.zip", PDF_NAME]
     assert enclosed_part.get_content_type() == "message/rfc822"
     assert enclosed_part.get_filename() == "message_original.eml"
     enclosed = enclosed_part.get_content()
@@ -1007,7 +1022,7 @@ def test_garbage_mail_gives_a_report_none_or_invalid_input(data: bytes) -> None:
 def test_codes_are_registered_and_distinct() -> None:
     declared = [value for value in vars(codes).values() if isinstance(value, Code)]
     registry = {code.id: code for code in finding_codes()}
-    assert len({code.id for code in declared}) == len(declared) == 21
+    assert len({code.id for code in declared}) == len(declared) == 22
     for code in declared:
         assert registry[code.id] is code
         assert code.id.startswith(("MSS-MDN-", "MSS-DSN-"))

@@ -21,6 +21,7 @@ def original(message_id: str = MID, to: tuple[str, ...] = (ALICE, BOB)) -> Email
     mail["Subject"] = "XDM/1.0/DDM+CR de biologie DUPONT Jeanne"
     mail["Message-ID"] = message_id
     mail["Disposition-Notification-To"] = SENDER
+    mail["Return-Path"] = f"<{SENDER}>"  # as delivered: the MDN goes back to the sender without asking (RFC 8098)
     mail.set_content("Bonjour\n")
     return mail
 

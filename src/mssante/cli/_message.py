@@ -1,10 +1,11 @@
-"""``mssante message inspect | lint | compose`` and ``mssante mdn parse | build``: MSSanté messages."""
+"""``mssante message inspect | lint | compose`` and ``mssante mdn parse | build | ko``: MSSanté messages."""
 
 from __future__ import annotations
 
 import argparse
 import email
 import email.policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,17 @@ from mssante.cli._xdm import _overrides as metadata_overrides
 from mssante.cli._xdm import package_summary
 from mssante.errors import InvalidInput
 from mssante.message import (
-    INTEGRATION_ERRORS,
     Attachment,
     Disposition,
     Message,
+    build_ko_mail,
     build_mdn,
     compose,
     lint,
     parse,
 )
 from mssante.message._mime import MimeLimits
+from mssante.message._notifications import MDN_FORMS, IntegrationError, MdnNeedsConfirmation, ko_code
 from mssante.message._parse import declared_report_type
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import ENVIRONMENTS, Package
@@ -145,13 +147,21 @@ def _compose(args: argparse.Namespace) -> Outcome:
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
 
+def _meaning(meaning: IntegrationError | None) -> dict[str, Any] | None:
+    """What a volet error code means: its name, its label, whether it refuses a replacement or a deletion."""
+    if meaning is None:
+        return None
+    return {"code": meaning.code, "name": meaning.name, "label": meaning.label,
+            "replacement_or_deletion": meaning.about_replacement_or_deletion}  # fmt: skip
+
+
 def _notification_summary(message: Message) -> dict[str, Any]:
     """The ``mdn parse`` answer: what the report's block says, or only its kind when the block does not read."""
     if message.kind == "mdn":
         mdn = message.mdn
         if mdn is None:  # an MDN whose block is broken or missing: the findings say why
             return {"kind": "mdn", "original_message_id": message.in_reply_to, "disposition": None, "error": None,
-                    "final_recipient": None}  # fmt: skip
+                    "final_recipient": None, "meaning": None}  # fmt: skip
         return {
             "kind": "mdn",
             "original_message_id": mdn.original_message_id or message.in_reply_to,
@@ -159,6 +169,7 @@ def _notification_summary(message: Message) -> dict[str, Any]:
             "error": mdn.error or (f"{mdn.disposition.error_code}^{mdn.disposition.error_label}"
                                    if mdn.disposition.error_code else None),
             "final_recipient": mdn.final_recipient,
+            "meaning": _meaning(mdn.meaning),
         }  # fmt: skip
     if message.kind == "dsn":
         dsn = message.dsn
@@ -173,6 +184,10 @@ def _notification_summary(message: Message) -> dict[str, Any]:
             "error": failed[0].diagnostic_code if failed else None,
             "recipients": recipients,
         }
+    code = ko_code(message.subject or "") if message.mime.content_type != "multipart/report" else None
+    if code is not None:  # the volet's plain KO mail, sent when no MDN was asked for
+        return {"kind": "ko", "original_message_id": message.in_reply_to, "error": code,
+                "meaning": _meaning(IntegrationError.of(code))}  # fmt: skip
     if message.mime.content_type == "multipart/report":
         declared = declared_report_type(message.mime) or "none given"
         raise InvalidInput(
@@ -202,21 +217,56 @@ def _mdn_parse(args: argparse.Namespace) -> Outcome:
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
 
+def _original(path: str) -> EmailMessage:
+    original = email.message_from_bytes(read_bounded(path, limit=_MAX_MESSAGE), policy=email.policy.default)
+    assert isinstance(original, EmailMessage)  # the default policy makes EmailMessage objects
+    return original
+
+
 def _mdn_build(args: argparse.Namespace) -> Outcome:
-    original = email.message_from_bytes(read_bounded(args.eml, limit=_MAX_MESSAGE), policy=email.policy.default)
+    original = _original(args.eml)
+    if not original.get("Disposition-Notification-To"):
+        raise InvalidInput(
+            f"{args.eml} asks for no MDN: it has no Disposition-Notification-To header; write the volet's KO mail "
+            "instead, with mssante mdn ko"
+        )
     if args.error:
-        disposition = Disposition.integration_error(args.error, args.label or INTEGRATION_ERRORS.get(args.error))
+        disposition = Disposition.integration_error(args.error, args.label)
+    elif args.label:
+        raise UsageError("mssante: --label goes with --error")
     else:
         disposition = Disposition.processed()
-    mdn = build_mdn(
-        original=original, reporting_ua=args.reporting_ua, final_recipient=args.final_recipient,
-        disposition=disposition, at=parse_time(args.at), sender=args.sender,
-    )  # fmt: skip
+    try:
+        mdn = build_mdn(
+            original=original, reporting_ua=args.reporting_ua, final_recipient=args.final_recipient,
+            disposition=disposition, at=parse_time(args.at), sender=args.sender, form=args.form,
+            attach_documents=not args.no_attachments, confirmed=args.confirmed,
+        )  # fmt: skip
+    except MdnNeedsConfirmation as refusal:  # a verdict on the original, not a usage error
+        report = refusal.report
+        hint = "send it once the user has confirmed it, with --confirmed; without confirmation no MDN is sent"
+        payload = {**report.to_dict(), "path": None, "needs_confirmation": True, "hint": hint}
+        return payload, [f"not written: {args.out}", *_lines(report.findings), hint], EXIT_INVALID
     data = mdn.as_bytes()
     _write(Path(args.out), data)
+    written = disposition.field_value(args.form)
     payload = {"ok": True, "findings": [], "path": args.out, "size": len(data), "to": str(mdn["To"]),
-               "disposition": str(disposition)}  # fmt: skip
-    return payload, [f"wrote {args.out}: {disposition} to {mdn['To']}"], EXIT_OK
+               "disposition": written, "form": args.form, "needs_confirmation": False}  # fmt: skip
+    return payload, [f"wrote {args.out}: {written} to {mdn['To']}"], EXIT_OK
+
+
+def _mdn_ko(args: argparse.Namespace) -> Outcome:
+    original = _original(args.eml)
+    mail = build_ko_mail(
+        original=original, code=args.error, label=args.label, sender=args.sender, at=parse_time(args.at),
+        to=args.to, embed_original=args.embed_original,
+    )  # fmt: skip
+    data = mail.as_bytes()
+    _write(Path(args.out), data)
+    meaning = IntegrationError.of(args.error)
+    payload = {"ok": True, "findings": [], "path": args.out, "size": len(data), "to": str(mail["To"]),
+               "subject": str(mail["Subject"]), "error": args.error, "meaning": _meaning(meaning)}  # fmt: skip
+    return payload, [f"wrote {args.out}: {mail['Subject']} to {mail['To']}"], EXIT_OK
 
 
 def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
@@ -270,27 +320,69 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
     build.add_argument("--out", metavar="EML", required=True, help="where to write the message")
     build.set_defaults(handler=_compose)
 
-    mdn = command_group(groups, "mdn", "read receipts (MDN) and delivery reports (DSN)")
+    _register_mdn(groups, json_flag)
+
+
+def _register_mdn(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
+    """Add the ``mdn`` command group."""
+    mdn = command_group(groups, "mdn", "read receipts (MDN), delivery reports (DSN) and the volet's KO mail")
     read = mdn.add_parser(
         "parse", parents=[json_flag], help="read an MDN or a DSN",
-        description="Read a read receipt (MDN, RFC 8098, with the CI-SIS error forms) or a delivery report "
-        "(DSN, RFC 3464). A report of either type whose block is broken or missing is still an MDN or a DSN, "
-        "with the findings that say what is wrong: exit status 1. Exit status 2 when the message is neither.",
+        description="Read a read receipt (MDN, RFC 8098, with the CI-SIS error forms), a delivery report "
+        "(DSN, RFC 3464) or the volet's KO mail (kind ko). The meaning of a volet error code is given (900 and 901: "
+        "a replacement or a deletion refused). A report of either type whose block is broken or missing is still an "
+        "MDN or a DSN, with the findings that say what is wrong: exit status 1. Exit status 2 when the message is "
+        "none of these.",
     )  # fmt: skip
     read.add_argument("eml", metavar="EML")
     read.set_defaults(handler=_mdn_parse)
 
     reply = mdn.add_parser(
         "build", parents=[json_flag], help="write the MDN answering a message",
-        description="Write the MDN answering EML (which must ask for one with Disposition-Notification-To): "
-        "processed, or with --error CODE the CI-SIS integration error (900 to 906) and its label.",
+        description="Write the MDN answering EML (which must ask for one with Disposition-Notification-To; when it "
+        "does not, mdn ko writes the volet's KO mail): processed, or with --error CODE the CI-SIS integration error "
+        "and its label, written as the CI-SIS volet does (Disposition: ...; processed/Error: CODE^LABEL) or, with "
+        "--form rfc8098, as RFC 8098 does (processed/error and an Error: field). The original's IHE_XDM.zip and "
+        "PDF go back with it. When EML's Disposition-Notification-To differs from its Return-Path, an MDN needs the "
+        "user's confirmation (RFC 8098 2.1): nothing is written (exit status 1, MSS-MDN-010) unless --confirmed.",
     )  # fmt: skip
     reply.add_argument("eml", metavar="EML")
     reply.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="who sends the MDN")
     reply.add_argument("--final-recipient", metavar="ADDRESS", required=True, help="the mailbox that processed it")
-    reply.add_argument("--error", metavar="CODE", help="an integration error code (900 to 906)")
-    reply.add_argument("--label", help="the error label (default: the CI-SIS label of the code)")
+    reply.add_argument("--error", metavar="CODE",
+                       help="an integration error code: 900 to 906, or an HL7 error of the volet (100 to 207); "
+                       "another code needs --label")  # fmt: skip
+    reply.add_argument("--label", help="the error label (default: the label of the volet's tables)")
+    reply.add_argument("--form", choices=MDN_FORMS, default="volet",
+                       help="volet (default): the error inside Disposition, the form ANS's receivers read; rfc8098: "
+                       "processed/error and a separate Error: field")  # fmt: skip
+    reply.add_argument("--confirmed", action="store_true",
+                       help="the user confirmed this MDN (needed when Disposition-Notification-To differs from "
+                       "Return-Path)")  # fmt: skip
+    reply.add_argument("--no-attachments", action="store_true",
+                       help="do not attach the original's IHE_XDM.zip and PDF again")  # fmt: skip
     reply.add_argument("--reporting-ua", metavar="UA", default="mssante", help="the Reporting-UA field")
     reply.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
     reply.add_argument("--out", metavar="EML", required=True, help="where to write the MDN")
     reply.set_defaults(handler=_mdn_build)
+
+    ko = mdn.add_parser(
+        "ko", parents=[json_flag], help="write the volet's KO mail answering a message that asked for no MDN",
+        description="Write the plain mail the CI-SIS volet sends when a message could not be integrated and asked "
+        "for no MDN: subject [KO Intégration système !][CODE] and the original's subject, the code and label in "
+        "French, the original's attachments again (and, with --embed-original, the original whole before them).",
+    )  # fmt: skip
+    ko.add_argument("eml", metavar="EML")
+    ko.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="who sends the mail")
+    ko.add_argument(
+        "--error",
+        metavar="CODE",
+        required=True,
+        help="the error code: 900 to 906, or an HL7 error of the volet; another code needs --label",
+    )
+    ko.add_argument("--label", help="the error label (default: the label of the volet's tables)")
+    ko.add_argument("--to", metavar="ADDRESS", help="who it goes to (default: the original's Reply-To, else From)")
+    ko.add_argument("--embed-original", action="store_true", help="attach the original whole (message/rfc822)")
+    ko.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
+    ko.add_argument("--out", metavar="EML", required=True, help="where to write the mail")
+    ko.set_defaults(handler=_mdn_ko)

@@ -1,4 +1,4 @@
-"""``mssante xdm inspect | validate | pack``: IHE XDM packages (IHE_XDM.ZIP)."""
+"""``mssante xdm inspect | validate | pack | replace | delete``: IHE XDM packages (IHE_XDM.ZIP)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from mssante._files import atomic_write
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, command_group
+from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
 from mssante.cli._cert import parse_time, read_bounded
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import ENVIRONMENTS, MAX_PACKAGE_BYTES, DocumentEntry, Package, validate
+from mssante.xdm import ENVIRONMENTS, MAX_PACKAGE_BYTES, DocumentEntry, DocumentRef, Metadata, Package, validate
 from mssante.xdm._cda import MAX_CDA_BYTES
 from mssante.xdm._codes import CI_SIS_REQUIRED, NO_XDM_DIRECTORY
+from mssante.xdm._model import uuid_urn
 
 _MAX_JSON_BYTES = 1024 * 1024
 
@@ -31,7 +32,8 @@ def _lines(findings: tuple[Finding, ...] | list[Finding], *, info: bool = False)
     return lines
 
 
-def _document(entry: DocumentEntry) -> dict[str, Any]:
+def _document(entry: DocumentEntry, metadata: Metadata | None = None) -> dict[str, Any]:
+    request = metadata.request_of(entry) if metadata is not None else "transmission"
     return {
         "uri": entry.uri,
         "mime_type": entry.mime_type,
@@ -41,6 +43,9 @@ def _document(entry: DocumentEntry) -> dict[str, Any]:
         "type_code": entry.type_code.code if entry.type_code else None,
         "title": entry.title,
         "unique_id": entry.unique_id,
+        "entry_uuid": entry.entry_uuid,
+        "request": request,
+        "replaces": list(metadata.replaced_ids(entry)) if metadata is not None else [],
     }
 
 
@@ -48,7 +53,9 @@ def package_summary(package: Package) -> list[dict[str, Any]]:
     return [
         {
             "path": f"IHE_XDM/{subset.directory}/",
-            "documents": [_document(entry) for entry in (subset.metadata.documents if subset.metadata else ())],
+            "documents": [
+                _document(entry, subset.metadata) for entry in (subset.metadata.documents if subset.metadata else ())
+            ],
             "files": sorted(subset.files),
         }
         for subset in package.subsets
@@ -106,6 +113,48 @@ def _pack(args: argparse.Namespace) -> Outcome:
         document=overrides.get("document"),
         submission_set=overrides.get("submission_set"),
     )
+    return _written(args, package)
+
+
+def _replace(args: argparse.Namespace) -> Outcome:
+    overrides = _overrides(args.metadata)
+    replaces: DocumentRef | None = None
+    if args.replaces:
+        replaces = DocumentRef(unique_id=args.replaces, **({"entry_uuid": args.entry_uuid} if args.entry_uuid else {}))
+    elif args.entry_uuid:
+        raise UsageError("mssante: --entry-uuid goes with --replaces (the replaced document's uniqueId)")
+    package = Package.replacement(
+        read_bounded(args.document, limit=MAX_CDA_BYTES),
+        at=parse_time(args.at),
+        replaces=replaces,
+        source_id=args.source_id or "",
+        recipients=args.to or (),
+        document=overrides.get("document"),
+        submission_set=overrides.get("submission_set"),
+    )
+    return _written(args, package)
+
+
+def _delete(args: argparse.Namespace) -> Outcome:
+    overrides = _overrides(args.metadata)
+    document = dict(overrides.get("document") or {})
+    if args.entry_uuid:
+        document["entry_uuid"] = uuid_urn(args.entry_uuid)
+        if not document["entry_uuid"]:
+            raise InvalidInput(f"--entry-uuid {args.entry_uuid!r} is not a UUID (urn:uuid: and 36 characters)")
+    package = Package.deletion(
+        read_bounded(args.document, limit=MAX_CDA_BYTES),
+        at=parse_time(args.at),
+        source_id=args.source_id or "",
+        recipients=args.to or (),
+        document=document,
+        submission_set=overrides.get("submission_set"),
+    )
+    return _written(args, package)
+
+
+def _written(args: argparse.Namespace, package: Package) -> Outcome:
+    """The package validated, and written when valid."""
     data = package.to_zip()
     report = validate(package, ci_sis=True, environment=args.env)
     path = Path(args.out)
@@ -191,12 +240,46 @@ def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.Argume
         "is validated (CI-SIS rules, for --env) and written only when valid (exit status 1 otherwise).",
     )  # fmt: skip
     pack.add_argument("documents", metavar="DOCUMENT", nargs="+", help="a CDA R2 document (XML)")
-    pack.add_argument("--out", metavar="ZIP", required=True, help="where to write the package")
-    pack.add_argument("--metadata", metavar="JSON", help="a JSON file of metadata fields overriding the derived ones")
-    pack.add_argument("--to", metavar="ADDRESS", action="append", help="an intended recipient's MSSanté address")
-    pack.add_argument("--source-id", metavar="OID", help="the sending system's OID (default: the CDA id root)")
-    pack.add_argument("--at", metavar="TIME", help="the submission time, ISO 8601 (default: now)")
-    pack.add_argument("--env", choices=ENVIRONMENTS, default="prod",
-                      help="prod (default), or test: the package is validated for that environment (a TEST or DEMO "
-                      "INS is expected in test)")  # fmt: skip
+    _packing_options(pack)
     pack.set_defaults(handler=_pack)
+
+    replace = commands.add_parser(
+        "replace", parents=[json_flag], help="build the package that replaces a document sent earlier",
+        description="Build the IHE_XDM.ZIP that replaces a document sent earlier ('annule et remplace'): the new "
+        "version DOCUMENT, its metadata derived as for pack, and an RPLC association "
+        "(urn:ihe:iti:2007:AssociationType:RPLC) to the replaced document's entryUUID. --replaces gives the "
+        "replaced document's uniqueId (default: the one the CDA's relatedDocument typeCode=RPLC names); "
+        "--entry-uuid its entryUUID when the earlier package was not built by this SDK (its METADATA.XML gives "
+        "it; this SDK derives it from the uniqueId otherwise). The receiver answers 900 or 901 when it cannot "
+        "replace it. Written only when valid (exit status 1 otherwise).",
+    )  # fmt: skip
+    replace.add_argument("document", metavar="DOCUMENT", help="the new version, a CDA R2 document (XML)")
+    replace.add_argument("--replaces", metavar="UNIQUE_ID", help="the replaced document's uniqueId (its CDA id)")
+    replace.add_argument("--entry-uuid", metavar="UUID", help="the replaced document's entryUUID, as it was sent")
+    _packing_options(replace)
+    replace.set_defaults(handler=_replace)
+
+    delete = commands.add_parser(
+        "delete", parents=[json_flag], help="build the package that asks to delete a document sent earlier",
+        description="Build the IHE_XDM.ZIP that asks the receiver to delete a document sent earlier "
+        "('suppression'): its latest version DOCUMENT, with the identifiers it was sent with (the CDA's id; "
+        "--entry-uuid when the earlier package was not built by this SDK) and the availabilityStatus Deprecated. "
+        "The volet describes the request, not how the mail carries it: this form is this SDK's reading. The "
+        "receiver answers 900 or 901 when it cannot delete it. Written only when valid (exit status 1 otherwise).",
+    )  # fmt: skip
+    delete.add_argument("document", metavar="DOCUMENT", help="the latest version sent, a CDA R2 document (XML)")
+    delete.add_argument("--entry-uuid", metavar="UUID", help="the document's entryUUID, as it was sent")
+    _packing_options(delete)
+    delete.set_defaults(handler=_delete)
+
+
+def _packing_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--out", metavar="ZIP", required=True, help="where to write the package")
+    command.add_argument("--metadata", metavar="JSON",
+                         help="a JSON file of metadata fields overriding the derived ones")  # fmt: skip
+    command.add_argument("--to", metavar="ADDRESS", action="append", help="an intended recipient's MSSanté address")
+    command.add_argument("--source-id", metavar="OID", help="the sending system's OID (default: the CDA id root)")
+    command.add_argument("--at", metavar="TIME", help="the submission time, ISO 8601 (default: now)")
+    command.add_argument("--env", choices=ENVIRONMENTS, default="prod",
+                         help="prod (default), or test: the package is validated for that environment (a TEST or "
+                         "DEMO INS is expected in test)")  # fmt: skip

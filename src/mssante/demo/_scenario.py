@@ -128,16 +128,27 @@ def _allowlist(operator: LocalOperator, at: dt.datetime) -> AllowList:
     return AllowList.parse(xml.encode())
 
 
+_XMP = (
+    b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">'
+    b"<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance>"
+    b'</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+)
+"""The XMP packet that identifies the demo's PDF as PDF/A-1b (ISO 19005-1 §6.7.11), uncompressed as PDF/A-1 wants."""
+
+
 def _pdf(text: str) -> bytes:
     """A one-page PDF showing ``text`` (ASCII), with a correct cross-reference table."""
     content = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode("ascii")
     objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R /Metadata 6 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream" % (len(_XMP), _XMP),
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []

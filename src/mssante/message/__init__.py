@@ -10,14 +10,27 @@
   and delivery reports (RFC 3464).
 - :func:`lint` judges a message against the MSSanté rules, with stable codes; a read receipt or a delivery
   report against the rules of a notification.
+- :func:`classify_bounces` and :func:`bounce_reason` read why delivery failed (:class:`BounceReason`: a closed
+  mailbox, an unknown recipient, an invalid address, a message too large), as :attr:`Message.bounces` does.
 
 >>> from mssante.message import Subject
 >>> Subject.build(label="CR de biologie", family="Dupont", given="Jeanne")
 'XDM/1.0/DDM+CR de biologie DUPONT Jeanne'
 """
 
-from mssante.message._compose import XDM_FILENAME, Attachment, Contact, cda_codes, compose
+from mssante.message._bounces import Bounce, BounceReason, bounce_reason, classify_bounces
+from mssante.message._compose import (
+    PATIENT_MESSAGE_MAX_BYTES,
+    PDF_TYPE_LENGTH,
+    XDM_FILENAME,
+    Attachment,
+    Contact,
+    cda_codes,
+    compose,
+)
 from mssante.message._headers import (
+    FIN,
+    FIN_SUBJECT,
     KO_PREFIX,
     SUBJECT_PREFIX,
     X_MSS_CODECDA,
@@ -32,13 +45,19 @@ from mssante.message._lint import NOTIFICATION_RULES, RULES, lint
 from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
 from mssante.message._notifications import (
     INTEGRATION_ERRORS,
+    MDN_FORMS,
+    MESSAGE_ERRORS,
     Disposition,
     Dsn,
     DsnRecipient,
+    IntegrationError,
     Mdn,
+    MdnNeedsConfirmation,
     build_dsn,
     build_ko_mail,
     build_mdn,
+    ko_code,
+    mdn_needs_confirmation,
     parse_delivery_status,
     parse_disposition_notification,
 )
@@ -46,9 +65,15 @@ from mssante.message._parse import Message, parse
 from mssante.message._patient import Patient
 
 __all__ = [
+    "FIN",
+    "FIN_SUBJECT",
     "INTEGRATION_ERRORS",
     "KO_PREFIX",
+    "MDN_FORMS",
+    "MESSAGE_ERRORS",
     "NOTIFICATION_RULES",
+    "PATIENT_MESSAGE_MAX_BYTES",
+    "PDF_TYPE_LENGTH",
     "RULES",
     "SUBJECT_PREFIX",
     "XDM_FILENAME",
@@ -57,25 +82,33 @@ __all__ = [
     "X_MSS_MES",
     "X_MSS_NIL",
     "Attachment",
+    "Bounce",
+    "BounceReason",
     "Contact",
     "Disposition",
     "Dsn",
     "DsnRecipient",
+    "IntegrationError",
     "Mailbox",
     "Mdn",
+    "MdnNeedsConfirmation",
     "Message",
     "MimeLimits",
     "MimeMessage",
     "Part",
     "Patient",
     "Subject",
+    "bounce_reason",
     "build_dsn",
     "build_ko_mail",
     "build_mdn",
     "cda_codes",
+    "classify_bounces",
     "compose",
     "join_codes",
+    "ko_code",
     "lint",
+    "mdn_needs_confirmation",
     "parse",
     "parse_delivery_status",
     "parse_disposition_notification",

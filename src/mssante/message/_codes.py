@@ -1,7 +1,9 @@
 """Finding codes of MSSanté messages and their linter (``MSS-MSG-*``).
 
 Each rule names its source: the Référentiel socle MSSanté #2 requirement (ECO.x.y.z, as quoted by
-third parties: the primary text was not readable), the Ségur requirement, or the RFC.
+third parties: the primary text was not readable), the Ségur requirement, the Assurance Maladie's « ENS Mon espace
+santé – Messagerie, éléments d'information à destination des éditeurs » V1.3 of 28/06/2023 (as quoted by third
+parties too), the ISO standard or the RFC.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ INS_HEADER_MISMATCH = define_code(
     "MSS-MSG-007", ERROR, "X-MSS-INS does not say whether the attached documents carry a qualified INS (ECO.2.4.2)"
 )
 PATIENT_WITHOUT_INS = define_code(
-    "MSS-MSG-008", ERROR, "a patient (MSS-C) recipient gets documents without a qualified INS (MSS-C, ECO.2.1.2)"
+    "MSS-MSG-008",
+    ERROR,
+    "a patient (MSS-C) recipient gets documents without a qualified INS: patient addresses are built from qualified "
+    "INS only (ECO.2.2.6)",
 )
 MES_NOT_TO_PATIENT = define_code(
     "MSS-MSG-009", WARNING, "X-MSS-MES is set on a message addressed to no patient (ECO.2.2.8)"
@@ -54,7 +59,10 @@ BAD_INS_HEADER = define_code("MSS-MSG-019", ERROR, "X-MSS-INS is neither O nor N
 BAD_RECIPIENT = define_code("MSS-MSG-020", ERROR, "a recipient address is not a valid address")
 XDM_UNREADABLE = define_code("MSS-MSG-021", ERROR, "an attached IHE_XDM archive cannot be read")
 PATIENT_SENDER = define_code(
-    "MSS-MSG-022", ERROR, "a patient (MSS-C) address starts a conversation: only professionals may (MSS-C)"
+    "MSS-MSG-022",
+    WARNING,
+    "a patient (MSS-C) address starts a conversation (its message answers none: no In-Reply-To, no References): "
+    "only a professional may start one, the patient replies within it (CNAM, ENS Mon espace santé Messagerie V1.3)",
 )
 BAD_HEADER_VALUE = define_code(
     "MSS-MSG-023",
@@ -67,3 +75,34 @@ BAD_CONTENT_TYPE = define_code(
     ERROR,
     "an attachment's media type is not one type/subtype of RFC 2045 tokens (a parameter, a line break, multipart/*)",
 )
+REPLY_TO_CLOSED = define_code(
+    "MSS-MSG-025",
+    ERROR,
+    "a patient (MSS-C) address replies in a conversation the professional closed, with X-MSS-MES: FIN on the message "
+    "replied to or a later [FIN] subject (ECO.2.2.8; CNAM, ENS Mon espace santé Messagerie V1.3 §7)",
+)
+TOO_LARGE_FOR_PATIENT = define_code(
+    "MSS-MSG-026",
+    ERROR,
+    "a message to a patient (Mon espace santé) is over 25 Mo (25,000,000 bytes, as encoded): it comes back "
+    "undelivered (CNAM, ENS Mon espace santé Messagerie V1.3 §6)",
+)
+SUBJECT_FIELDS = define_code(
+    "MSS-MSG-027",
+    ERROR,
+    "the XDM/1.0/DDM+ subject lacks the label, the NOM or the prénom: every field but the birth date is mandatory "
+    "(ECO.2.1.3)",
+)
+PDF_NAME = define_code(
+    "MSS-MSG-028",
+    WARNING,
+    "a PDF attachment is not named <AAAAMMJJ>_<type, up to 40 characters>_<NOM>_<prénom>[_<n° de dossier>].pdf "
+    "(ECO.2.1.6)",
+)
+NOT_PDF_A1 = define_code(
+    "MSS-MSG-029",
+    WARNING,
+    "a PDF attachment does not identify itself as PDF/A-1: no pdfaid:part 1 in its XMP metadata "
+    "(ECO.2.1.1; ISO 19005-1 6.7.11)",
+)
+NOT_UTF8 = define_code("MSS-MSG-030", WARNING, "a text part of the body is not in UTF-8 (ECO.2.2.3)")

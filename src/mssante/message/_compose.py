@@ -11,7 +11,12 @@ sees it:
 - in body text (``text``, ``html``): NUL and lone surrogates; every other character is kept, line endings
   written as CRLF;
 - an attachment's media type that is not ``type/subtype`` of RFC 2045 tokens (a parameter, a space, a line
-  break), or that is ``multipart/*`` (``MSS-MSG-024``).
+  break), or that is ``multipart/*`` (``MSS-MSG-024``);
+- a subject to derive from a package whose patient has no family name or no given name, which Ref #2 ECO.2.1.3
+  makes mandatory (``MSS-MSG-027``); a PDF to name after such a package, or a ``file_number`` that would break
+  the fields of its name (``MSS-MSG-028``, ECO.2.1.6);
+- a message to a patient (``…@patient.mssante.fr``) whose encoded size is over
+  :data:`PATIENT_MESSAGE_MAX_BYTES`: Mon espace santé would return it (``MSS-MSG-026``).
 """
 
 from __future__ import annotations
@@ -43,12 +48,28 @@ from mssante.message._patient import Patient
 from mssante.report import Finding, Report
 from mssante.xdm import Package
 
-__all__ = ["CDA_MIME_TYPES", "XDM_FILENAME", "Attachment", "Contact", "cda_codes", "compose"]
+__all__ = [
+    "CDA_MIME_TYPES",
+    "PATIENT_MESSAGE_MAX_BYTES",
+    "PDF_TYPE_LENGTH",
+    "XDM_FILENAME",
+    "Attachment",
+    "Contact",
+    "cda_codes",
+    "compose",
+]
 
 XDM_FILENAME = "IHE_XDM.zip"
 """The name of the archive, as every MIME example of the CI-SIS volet writes it."""
 CDA_MIME_TYPES = frozenset({"text/xml", "application/xml", "text/x-cda-r2+xml", "application/hl7-v3+xml"})
 """Media types under which a CDA document is packed."""
+PATIENT_MESSAGE_MAX_BYTES = 25_000_000
+"""The largest message, as encoded for sending, that Mon espace santé takes: « la taille limite totale de 25 Mo »
+(CNAM, ENS Mon espace santé Messagerie V1.3 §6; a larger one comes back as ``Undelivered Mail Returned to Sender``).
+The text says neither 10^6 nor 2^20: the mégaoctet of the SI (25 × 10^6 bytes) is taken, the smaller of the two,
+so that a message under it passes either way."""
+PDF_TYPE_LENGTH = 40
+"""The ``<type document>`` of a PDF's name is « tronqué à 40 caractères » (Ref #2 ECO.2.1.6, as quoted)."""
 
 _NIL = re.compile(r"[!-~]{1,64}", re.ASCII)
 _UNSAFE_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -56,6 +77,10 @@ _UNSAFE_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
 _MIME_NAME = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _MEDIA_TYPE = re.compile(rf"{_MIME_NAME}/{_MIME_NAME}")
 """A media type as RFC 2045 writes one: ``type/subtype``, both tokens; no parameter, no space."""
+_FILE_NUMBER = re.compile(r"[0-9A-Za-z][0-9A-Za-z.-]{0,63}")
+"""A file number (n° de dossier) as a PDF's name carries it: letters, digits, dots and hyphens; no ``_``."""
+_NAME_FIELD_BREAKS = str.maketrans({"_": " ", "/": " ", "\\": " "})
+"""What a field of a PDF's name may not hold: ``_`` separates the fields, ``/`` and ``\\`` separate folders."""
 
 Contact = str | Address | tuple[str, str | Address]
 """An address (``"dr@chu.mssante.fr"`` or an :class:`~mssante.addresses.Address`), or ``(display name, address)``."""
@@ -149,16 +174,37 @@ def _subject(package: Package) -> str:
     return Subject.build(label=label, family=patient.family, given=patient.given, birth_date=patient.birth_date)
 
 
-def _pdf_name(package: Package) -> str:
-    """``<date de l'acte>_<type de document>_<NOM>_<prénom>.pdf`` (Ref #2 ECO.2.1.6, as the ANS examples write it)."""
+def _field(text: str) -> str:
+    return " ".join(text.translate(_NAME_FIELD_BREAKS).split())
+
+
+def _pdf_name(package: Package, file_number: str | None = None) -> str:
+    """``<date de l'acte>_<type document>_<NOM>_<prénom>[_<numéro de dossier>].pdf`` (Ref #2 ECO.2.1.6).
+
+    The date is ``AAAAMMJJ`` (serviceStartTime, else creationTime), the type the typeCode's display name (else the
+    title) cut to :data:`PDF_TYPE_LENGTH` characters, the NOM the birth family name in capitals; ``_``, ``/`` and
+    ``\\`` inside a field become spaces. « Tous les champs sont obligatoires sauf <numéro de dossier> »: a missing
+    one raises :class:`~mssante.errors.InvalidInput` (``MSS-MSG-028``).
+    """
     documents = [entry for subset in package.subsets if subset.metadata for entry in subset.metadata.documents]
     if not documents:
         return "document.pdf"
     entry, patient = documents[0], Patient.of(documents[0])
     moment = (entry.service_start_time or entry.creation_time)[:8]
-    kind = entry.type_code.display if entry.type_code is not None else entry.title
-    parts = [moment, kind, patient.family.upper(), patient.given]
-    return "_".join(" ".join(part.replace("/", " ").split()) for part in parts if part) + ".pdf"
+    kind = _field(entry.type_code.display if entry.type_code is not None else entry.title)[:PDF_TYPE_LENGTH].rstrip()
+    fields = {"date": moment if moment.isdigit() and len(moment) == 8 else "", "type": kind,
+              "NOM": _field(patient.family).upper(), "prénom": _field(patient.given)}  # fmt: skip
+    missing = [name for name, value in fields.items() if not value]
+    if missing:
+        blank = ", ".join(missing)
+        said = f"the PDF's name needs the date, type, NOM and prénom of the package's document; blank: {blank}"
+        raise _refuse(_codes.PDF_NAME(f"{said} (give pdf as an Attachment to name it)", where="pdf"))
+    if file_number is not None:
+        if not _FILE_NUMBER.fullmatch(file_number):
+            said = f"file_number is letters, digits, dots and hyphens (no _): {file_number[:80]!r}"
+            raise _refuse(_codes.PDF_NAME(said, where="file_number"))
+        fields["n° de dossier"] = file_number
+    return "_".join(fields.values()) + ".pdf"
 
 
 def compose(
@@ -180,17 +226,26 @@ def compose(
     reply_to: Contact | None = None,
     read_receipt: bool = False,
     no_reply: bool = False,
+    file_number: str | None = None,
 ) -> EmailMessage:
     """An MSSanté message, ready to send (``bytes(message)`` or ``message.as_bytes()``).
 
     ``nil`` is the product reference (``X-MSS-NIL``, on every message). With ``xdm``, the package
     is attached as ``IHE_XDM.zip``, ``X-MSS-CODECDA`` and ``X-MSS-INS`` are set from its CDA
     documents and, unless ``subject`` is given, the subject follows ``XDM/1.0/DDM+<label> <NOM>
-    <prénom> <JJ/MM/AAAA>``; ``pdf`` is the same document as PDF/A-1. ``read_receipt`` asks for
-    an MDN (``Disposition-Notification-To``: the sender); ``no_reply`` forbids a patient's reply
-    (``X-MSS-MES: FIN``). Header values never carry a line break nor a control character, message ids are
-    ``<left@right>``, body text holds no NUL (see the module): anything else raises
-    :class:`~mssante.errors.InvalidInput` naming the field, as does an invalid address.
+    <prénom> <JJ/MM/AAAA>`` (the NOM and prénom mandatory: ``MSS-MSG-027`` without them); ``pdf`` is the same
+    document as PDF/A-1, named ``<AAAAMMJJ>_<type>_<NOM>_<prénom>[_<file_number>].pdf`` (Ref #2 ECO.2.1.6: the
+    type cut to 40 characters, ``file_number`` the optional n° de dossier). ``read_receipt`` asks for an MDN
+    (``Disposition-Notification-To``: the sender). ``no_reply`` ends the exchange for this message: the patient
+    may not reply to it. It writes ``X-MSS-MES: FIN`` only, the form Mon espace santé prefers; its other form, a
+    subject of exactly ``[FIN]`` (:data:`~mssante.message.FIN_SUBJECT`, which takes away the reply to every earlier
+    message too), cannot go with the ``XDM/1.0/DDM+`` subject: give ``subject="[FIN]"`` on a message of its own.
+
+    A message to a patient (``…@patient.mssante.fr``) whose encoded size passes
+    :data:`PATIENT_MESSAGE_MAX_BYTES` (25 Mo) raises ``MSS-MSG-026``: Mon espace santé would return it. Header
+    values never carry a line break nor a control character, message ids are ``<left@right>``, body text holds no
+    NUL (see the module): anything else raises :class:`~mssante.errors.InvalidInput` naming the field, as does an
+    invalid address.
     """
     if at.tzinfo is None:
         raise ValueError("at is an aware datetime (the Date header carries its offset)")
@@ -202,9 +257,11 @@ def compose(
     origin = _mailbox(sender, "sender")
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = origin
-    message["To"] = [_mailbox(contact, "to") for contact in to]
-    if cc:
-        message["Cc"] = [_mailbox(contact, "cc") for contact in cc]
+    recipients = [_mailbox(contact, "to") for contact in to]
+    copies = [_mailbox(contact, "cc") for contact in cc]
+    message["To"] = recipients
+    if copies:
+        message["Cc"] = copies
     if reply_to is not None:
         message["Reply-To"] = _mailbox(reply_to, "reply_to")
     message["Date"] = email.utils.format_datetime(at)
@@ -234,7 +291,7 @@ def compose(
     if xdm is not None:
         files.insert(0, Attachment(filename=XDM_FILENAME, content=xdm.to_zip(), content_type="application/zip"))
     if pdf is not None:
-        name = _pdf_name(xdm) if xdm is not None else "document.pdf"
+        name = _pdf_name(xdm, file_number) if xdm is not None and not isinstance(pdf, Attachment) else "document.pdf"
         files.insert(1 if xdm is not None else 0, pdf if isinstance(pdf, Attachment) else
                      Attachment(filename=name, content=pdf, content_type="application/pdf"))  # fmt: skip
     for file in files:
@@ -242,4 +299,19 @@ def compose(
         message.add_attachment(
             file.content, maintype=maintype, subtype=subtype, filename=_safe(file.filename, "filename")
         )
+    _check_size(message, [mailbox.addr_spec for mailbox in recipients + copies])
     return message
+
+
+def _check_size(message: EmailMessage, recipients: list[str]) -> None:
+    """InvalidInput (``MSS-MSG-026``) when a recipient is a patient and the message is over 25 Mo as sent."""
+    patients = [address for address in recipients if Address.parse(address).is_patient]
+    if not patients:
+        return
+    size = len(message.as_bytes())
+    if size > PATIENT_MESSAGE_MAX_BYTES:
+        said = (
+            f"the message is {size:,} bytes, over the {PATIENT_MESSAGE_MAX_BYTES:,} Mon espace santé takes: it would "
+            f"come back undelivered to {', '.join(patients)}"
+        )
+        raise _refuse(_codes.TOO_LARGE_FOR_PATIENT(said, where="size"))

@@ -8,7 +8,13 @@ import unicodedata
 
 import attrs
 
+from mssante.errors import InvalidInput
+from mssante.message import _codes
+from mssante.report import Report
+
 __all__ = [
+    "FIN",
+    "FIN_SUBJECT",
     "KO_PREFIX",
     "SUBJECT_PREFIX",
     "X_MSS_CODECDA",
@@ -17,6 +23,7 @@ __all__ = [
     "X_MSS_NIL",
     "Subject",
     "fold_name",
+    "is_fin_subject",
     "join_codes",
     "split_codes",
 ]
@@ -29,6 +36,12 @@ X_MSS_NIL = "X-MSS-NIL"
 """The product reference given on convergence.esante.gouv.fr, on every message (Ref #2 ECO.2.4.3)."""
 X_MSS_MES = "X-MSS-MES"
 """``FIN``: the patient may not reply to this message (Ref #2 ECO.2.2.8)."""
+FIN = "FIN"
+"""The one value of X-MSS-MES (« 3 caractères en majuscules », Ref #2 ECO.2.2.8): the patient may not reply to this
+message. The method Mon espace santé prefers to end an exchange (CNAM, ENS Mon espace santé Messagerie V1.3 §7)."""
+FIN_SUBJECT = "[FIN]"
+"""The subject, exactly (case kept), of a message that ends the exchange with a patient: it takes away the reply to
+every earlier message (CNAM, ENS Mon espace santé Messagerie V1.3 §7; X-MSS-MES: FIN is the preferred method)."""
 
 SUBJECT_PREFIX = "XDM/1.0/DDM+"
 """The subject of a message carrying an XDM package starts with this (Ref #2 ECO.2.1.3)."""
@@ -44,6 +57,11 @@ MSG_ID = re.compile(r"<[!-;=?A-~]+@[!-;=?A-~]+>")
 _CODES_SEPARATORS = re.compile(r"[,;\s]+")
 _KO = re.compile(r"\[KO Int[ée]gration syst[èe]me ?!\]\s*\[([^\]]*)\]\s*", re.IGNORECASE)
 _BIRTH_DATE = re.compile(r"(?:^|\s)([0-3][0-9])/([01][0-9])/([0-9]{4})$")
+
+
+def is_fin_subject(subject: str) -> bool:
+    """Whether ``subject`` is exactly :data:`FIN_SUBJECT` (``[FIN]``, upper case), white space around it aside."""
+    return subject.strip() == FIN_SUBJECT
 
 
 def split_codes(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -114,11 +132,19 @@ class Subject:
 
     @classmethod
     def build(cls, *, label: str, family: str, given: str, birth_date: dt.date | None = None) -> str:
-        """The subject of a message carrying documents: the family name upper case without accents."""
+        """The subject of a message carrying documents: the family name upper case without accents.
+
+        « Tous les champs sont obligatoires à l'exception du champ <date de naissance> » (Ref #2 ECO.2.1.3): a
+        blank ``label``, ``family`` or ``given`` raises :class:`~mssante.errors.InvalidInput` (``MSS-MSG-027``).
+        """
         parts = [" ".join(label.split()), _plain(" ".join(family.split())), " ".join(given.split())]
+        missing = [name for name, part in zip(("label", "family", "given"), parts, strict=True) if not part]
+        if missing:
+            said = f"the XDM/1.0/DDM+ subject needs the label, the NOM and the prénom; blank: {', '.join(missing)}"
+            raise InvalidInput(said, Report(findings=[_codes.SUBJECT_FIELDS(said, where="Subject")], subject="Subject"))
         if birth_date is not None:
             parts.append(birth_date.strftime("%d/%m/%Y"))
-        return SUBJECT_PREFIX + " ".join(part for part in parts if part)
+        return SUBJECT_PREFIX + " ".join(parts)
 
     @classmethod
     def parse(cls, subject: str) -> Subject | None:

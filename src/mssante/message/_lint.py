@@ -6,17 +6,31 @@ rules of a notification (:data:`NOTIFICATION_RULES`), not by those of a message 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
 
 from mssante.addresses import Address
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.message import _codes
-from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL
-from mssante.message._mime import MimeLimits
+from mssante.message._compose import PATIENT_MESSAGE_MAX_BYTES, PDF_TYPE_LENGTH
+from mssante.message._headers import (
+    FIN,
+    X_MSS_CODECDA,
+    X_MSS_INS,
+    X_MSS_MES,
+    X_MSS_NIL,
+    Subject,
+    fold_name,
+    is_fin_subject,
+)
+from mssante.message._mime import MimeLimits, Part
 from mssante.message._parse import Message, parse
+from mssante.message._patient import Patient
 from mssante.report import Finding, Report
-from mssante.xdm import ENVIRONMENTS, Budget, validate
+from mssante.xdm import ENVIRONMENTS, Budget, DocumentEntry, validate
 
 __all__ = ["NOTIFICATION_RULES", "RULES", "lint"]
 
@@ -43,14 +57,21 @@ def _notification_identity(message: Message) -> Iterator[Finding]:
     yield from _addressing(message, starts_conversation=False)
 
 
+def _answers(message: Message) -> bool:
+    """Whether the message answers another: In-Reply-To or References (RFC 5322 3.6.4)."""
+    return bool(message.in_reply_to or message.references)
+
+
 def _addressing(message: Message, *, starts_conversation: bool) -> Iterator[Finding]:
     if not message.message_id:
         yield _codes.NO_MESSAGE_ID("add a Message-ID", where="Message-ID")
     senders = message.mime.mailboxes("From")
     if len(senders) != 1:
         yield _codes.BAD_SENDER(f"{len(senders)} From addresses", where="From")
+    # A patient replies within a conversation a professional started: only a message that answers none starts one.
+    patient_sender = starts_conversation and not _answers(message)
     for mailbox in senders:
-        yield from _address_findings(mailbox.address, "From", _codes.BAD_SENDER, patient_sender=starts_conversation)
+        yield from _address_findings(mailbox.address, "From", _codes.BAD_SENDER, patient_sender=patient_sender)
     for field in ("To", "Cc"):
         mailboxes = message.mime.mailboxes(field)
         if message.mime.get_all(field) and not mailboxes:
@@ -70,7 +91,9 @@ def _address_findings(
         yield code(f"{text!r}: {error.report.errors[0].message}", where=where)
         return
     if patient_sender and address.is_patient:
-        yield _codes.PATIENT_SENDER(f"{address} is a patient address", where=where)
+        yield _codes.PATIENT_SENDER(
+            f"{address} is a patient address and the message has no In-Reply-To nor References", where=where
+        )
 
 
 def _body(message: Message) -> Iterator[Finding]:
@@ -88,8 +111,11 @@ def _xdm(message: Message) -> Iterator[Finding]:
     if not message.packages:
         return
     subject = message.subject_parts
+    missing = _missing_subject_fields(message, subject) if subject is not None else None
     if subject is None:
         yield _codes.NO_SUBJECT_CONVENTION(f"the subject is {message.subject!r}", where="Subject")
+    elif missing is not None:
+        yield _codes.SUBJECT_FIELDS(missing, where="Subject")
     elif (
         (patient := message.patient) is not None
         and patient.family
@@ -103,6 +129,144 @@ def _xdm(message: Message) -> Iterator[Finding]:
     pdfs = [part for part in message.attachments if part.content_type == "application/pdf"]
     if not pdfs:
         yield _codes.NO_PDF("attach the documents as PDF/A-1 too", where="attachments")
+
+
+def _labels(message: Message) -> set[str]:
+    """The labels a subject may give the documents of the packages, folded: typeCode display names and titles."""
+    labels = {f"{sum(1 for _ in _entries(message))} documents"}
+    for entry in _entries(message):
+        labels.update(text for text in (entry.type_code.display if entry.type_code else "", entry.title) if text)
+    return {fold_name(label) for label in labels}
+
+
+def _entries(message: Message) -> Iterator[DocumentEntry]:
+    for _, package in message.packages:
+        for subset in package.subsets:
+            yield from subset.metadata.documents if subset.metadata is not None else ()
+
+
+def _missing_subject_fields(message: Message, subject: Subject) -> str | None:
+    """What the ``XDM/1.0/DDM+`` subject lacks of ``<libellé> <NOM> <prénom>`` (ECO.2.1.3), or None.
+
+    The three run together in free text: without the metadata, fewer than three words lack one; with a patient
+    in the metadata, a subject that holds only a label of its documents lacks the NOM and prénom, one that ends
+    with the NOM lacks the prénom, and one that holds only the names lacks the label. A subject that names someone
+    else is ``MSS-MSG-015``.
+    """
+    text = _BIRTH_DATE_AT_END.sub("", subject.text).strip()
+    words = fold_name(text).split()
+    patient = message.patient
+    if patient is not None and patient.family and patient.given:
+        names = fold_name(patient.family).split() + fold_name(patient.given).split()[:1]
+        if subject.names(patient.family, patient.given):
+            return None if [word for word in words if word not in names] else f"{text!r} has no label"
+        if " ".join(words) in _labels(message):
+            return f"{text!r} has the label, not the NOM and prénom {patient.family.upper()} {patient.given}"
+        family = fold_name(patient.family).split()
+        if len(words) > len(family) and words[-len(family) :] == family:
+            return f"{text!r} ends with the NOM: the prénom {patient.given} is missing"
+    if len(words) < 3:
+        return f"{text!r} cannot hold a label, a NOM and a prénom"
+    return None
+
+
+def _pdfs(message: Message) -> Iterator[Finding]:
+    """The PDF attachments of a message carrying documents: named by ECO.2.1.6, identified as PDF/A-1."""
+    if not message.packages:
+        return
+    for part in message.attachments:
+        if part.content_type != "application/pdf" and not (part.filename or "").lower().endswith(".pdf"):
+            continue
+        where = f"attachment {part.filename or part.path}"
+        problem = _pdf_name_problem(part.filename or "", message.patient)
+        if problem is not None:
+            yield _codes.PDF_NAME(f"{part.filename or 'a PDF without a name'}: {problem}", where=where)
+        part_number = _pdfa_part(part)
+        if part_number != "1":
+            said = f"its XMP metadata says pdfaid:part {part_number}" if part_number else "it has no pdfaid:part"
+            yield _codes.NOT_PDF_A1(f"{part.filename or part.path}: {said}", where=where)
+
+
+_BIRTH_DATE_AT_END = re.compile(r"(?:^|\s)[0-3][0-9]/[01][0-9]/[0-9]{4}$")
+_PDF_NAME = re.compile(r"(?P<date>[0-9]{8})_(?P<rest>.+)\.pdf", re.IGNORECASE | re.DOTALL)
+_PDFAID_PART = re.compile(rb"pdfaid:part\s*(?:=\s*[\"']\s*([0-9]{1,3})\s*[\"']|>\s*([0-9]{1,3})\s*<)")
+_MAX_PDF_SCAN = 64 * 1024 * 1024
+"""Bytes of a PDF searched for its XMP identification: PDF/A-1 leaves the metadata stream unfiltered
+(ISO 19005-1 6.7.2), so the packet is plain text somewhere in the file."""
+
+
+def _pdf_name_problem(name: str, patient: Patient | None) -> str | None:
+    """How ``name`` departs from ``<AAAAMMJJ>_<type>_<NOM>_<prénom>[_<n° de dossier>].pdf``, or None.
+
+    ``_`` separates the fields; an ANS example writes ``_`` inside the type too (``CR_d_imagerie_medicale``), so
+    the type is what lies between the date and the patient's NOM and prénom when the metadata name the patient.
+    """
+    found = _PDF_NAME.fullmatch(unicodedata.normalize("NFC", name))
+    if found is None:
+        return "not <AAAAMMJJ>_<type>_<NOM>_<prénom>[_<n° de dossier>].pdf"
+    try:
+        dt.datetime.strptime(found.group("date"), "%Y%m%d")
+    except ValueError:
+        return f"{found.group('date')} is not a date AAAAMMJJ"
+    fields = found.group("rest").split("_")
+    if len(fields) < 3 or not all(field.strip() for field in fields):
+        return "it does not hold the four fields date, type, NOM and prénom"
+    if patient is None or not (patient.family and patient.given):
+        return None
+    family, given = fold_name(patient.family), fold_name(patient.given)
+    at = next(
+        (
+            index
+            for index in range(len(fields) - 2, 0, -1)
+            if fold_name(fields[index]) == family and fold_name(fields[index + 1]) == given
+        ),
+        None,
+    )
+    if at is None:
+        return f"it does not name the patient {patient.family.upper()}_{patient.given} after the type"
+    kind = "_".join(fields[:at])
+    if len(kind) > PDF_TYPE_LENGTH:
+        return f"the type has {len(kind)} characters: it is cut to {PDF_TYPE_LENGTH}"
+    if len(fields) > at + 3:
+        return "more than one field follows the prénom: only the n° de dossier may"
+    if fields[at] != fields[at].upper():
+        return f"the NOM {fields[at]} is not in capitals"
+    return None
+
+
+def _pdfa_part(part: Part) -> str | None:
+    """The ``pdfaid:part`` of the PDF's XMP metadata (the last packet's, as an update writes it last), or None."""
+    last = None
+    for found in _PDFAID_PART.finditer(part.data, 0, _MAX_PDF_SCAN):
+        last = found
+    return (last.group(1) or last.group(2)).decode("ascii") if last is not None else None
+
+
+def _text_charset(message: Message) -> Iterator[Finding]:
+    """The text parts of the body in UTF-8 (ECO.2.2.3); ASCII text declared US-ASCII, or with no charset, is UTF-8."""
+    for part in message.mime.parts:
+        if not part.is_text or part.is_attachment:
+            continue
+        where = f"part {part.path}"
+        if part.charset in ("utf-8", "utf8"):
+            try:
+                part.data.decode("utf-8")
+            except UnicodeDecodeError:
+                yield _codes.NOT_UTF8(f"{part.content_type} says utf-8 but its bytes are not UTF-8", where=where)
+        elif not (part.charset in (None, "us-ascii", "ascii") and part.data.isascii()):
+            charset = part.charset or "no charset"
+            yield _codes.NOT_UTF8(f"{part.content_type} is in {charset}: write it in UTF-8", where=where)
+
+
+def _size(message: Message) -> Iterator[Finding]:
+    """A message to a patient is at most 25 Mo as sent (CNAM, ENS Mon espace santé Messagerie V1.3 §6)."""
+    if message.patient_recipients and message.mime.raw_size > PATIENT_MESSAGE_MAX_BYTES:
+        patients = ", ".join(str(address) for address in message.patient_recipients)
+        said = (
+            f"{message.mime.raw_size:,} bytes, over the {PATIENT_MESSAGE_MAX_BYTES:,} Mon espace santé takes: "
+            f"it comes back undelivered to {patients}"
+        )
+        yield _codes.TOO_LARGE_FOR_PATIENT(said, where="size")
 
 
 def _headers_of_documents(message: Message) -> Iterator[Finding]:
@@ -154,7 +318,57 @@ def _receipt(message: Message) -> Iterator[Finding]:
         yield _codes.RECEIPT_NOT_TO_SENDER(f"{addresses} is not {sender.address}", where=field)
 
 
-RULES: tuple[Rule, ...] = (_nil, _single_headers, _identity, _body, _xdm, _headers_of_documents, _patients, _receipt)
+def _patient_sender(message: Message) -> str | None:
+    """The message's one From address when it is a patient's (MSS-C), lower case; else None."""
+    senders = message.mime.mailboxes("From")
+    if len(senders) != 1:
+        return None
+    try:
+        address = Address.parse(senders[0].address)
+    except InvalidAddress:
+        return None
+    return str(address).casefold() if address.is_patient else None
+
+
+def _closed(message: Message, conversation: Sequence[Message]) -> Iterator[Finding]:
+    """A patient's reply in a conversation the professional ended (ECO.2.2.8; CNAM MES V1.3 §7).
+
+    ``conversation`` holds the earlier messages, oldest first. The message answered (In-Reply-To, else the last of
+    References) is closed by its own ``X-MSS-MES: FIN``, or by a ``[FIN]`` subject sent to the patient after it
+    (or on it): that one ends every earlier message of the exchange.
+    """
+    patient = _patient_sender(message)
+    answered = message.in_reply_to or (message.references[-1] if message.references else None)
+    if patient is None or answered is None:
+        return
+    index = next((index for index, earlier in enumerate(conversation) if earlier.message_id == answered), None)
+    if index is None:
+        return
+    where = "In-Reply-To" if message.in_reply_to else "References"
+    if conversation[index].mes == FIN:
+        yield _codes.REPLY_TO_CLOSED(f"{answered} carries {X_MSS_MES}: {FIN}", where=where)
+        return
+    for later in conversation[index:]:
+        to_patient = patient in {mailbox.address.casefold() for mailbox in later.recipients}
+        if is_fin_subject(later.subject) and to_patient and _patient_sender(later) is None:
+            said = f"{later.message_id or 'a message'} with the subject [FIN] ended the exchange after {answered}"
+            yield _codes.REPLY_TO_CLOSED(said, where=where)
+            return
+
+
+RULES: tuple[Rule, ...] = (
+    _nil,
+    _single_headers,
+    _identity,
+    _body,
+    _text_charset,
+    _size,
+    _xdm,
+    _pdfs,
+    _headers_of_documents,
+    _patients,
+    _receipt,
+)
 """The rules of a message, in the order their findings are reported."""
 
 NOTIFICATION_RULES: tuple[Rule, ...] = (_single_headers, _notification_identity)
@@ -173,6 +387,7 @@ def lint(
     limits: MimeLimits | None = None,
     environment: str = "prod",
     budget: Budget | None = None,
+    conversation: Sequence[Message | EmailMessage | bytes] = (),
 ) -> Report:
     """Judge a message against the MSSanté rules (and its XDM packages against :func:`mssante.xdm.validate`).
 
@@ -185,6 +400,10 @@ def lint(
 
     A message given as bytes is read as :func:`parse` reads it, with ``limits`` and ``budget``; the documents of
     its packages are inflated within that budget, and those it cannot cover are ``MSS-ZIP-023`` findings.
+
+    ``conversation`` is the earlier messages of the message's conversation, oldest first, when they are known
+    (each read with ``limits``): a patient's reply to a message that ended the exchange (``X-MSS-MES: FIN`` on
+    it, or a later ``[FIN]`` subject) is then ``MSS-MSG-025``. Without them, a patient's reply is judged alone.
     """
     if environment not in ENVIRONMENTS:
         raise InvalidInput(f"environment is one of {', '.join(ENVIRONMENTS)}, not {environment!r}")
@@ -194,6 +413,9 @@ def lint(
     notification = message.kind in ("mdn", "dsn")
     for rule in NOTIFICATION_RULES if notification else RULES:
         findings.extend(rule(message))
+    if conversation and not notification:
+        earlier = [item if isinstance(item, Message) else parse(item, limits=limits) for item in conversation]
+        findings.extend(_closed(message, earlier))
     for part, package in () if notification else message.packages:  # the packages, as xdm.validate judges them
         findings += [
             finding.located(f"attachment {part.filename}") for finding in validate(package, environment=environment)

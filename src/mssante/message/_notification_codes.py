@@ -29,6 +29,14 @@ MDN_BAD_DISPOSITION = define_code(
 )
 MDN_REPEATED = define_code("MSS-MDN-007", ERROR, "a field that may appear once appears more than once")
 MDN_EMPTY = define_code("MSS-MDN-008", ERROR, "a field that needs a value is empty")
+# MSS-MDN-009 (a report without its block) is declared in _notifications.
+MDN_NEEDS_CONFIRMATION = define_code(
+    "MSS-MDN-010",
+    ERROR,
+    "an MDN is not sent automatically when Disposition-Notification-To differs from Return-Path, when there is no "
+    "Return-Path, or when it names several addresses: the user confirms it first (RFC 8098 §2.1; CI-SIS volet "
+    "'Transmission au LPS d'un document CDA provenant d'un courriel MSSanté', struct-msg-mdn)",
+)
 
 # message/delivery-status (RFC 3464)
 DSN_TOO_LARGE = define_code("MSS-DSN-001", ERROR, "the delivery-status block is larger than the limit")

@@ -1,11 +1,15 @@
 """Acknowledgements of MSSanté mail: MDN (RFC 8098, CI-SIS forms), the CI-SIS KO mail, and DSN (RFC 3464).
 
 The MDN is the "accusé de lecture" and the CI-SIS integration report: :func:`build_mdn` writes it
-(``multipart/report`` with the human text, the ``message/disposition-notification`` block and the
-original message whole), :func:`parse_disposition_notification` reads the block, in the older CI-SIS
-form (``processed/Error: 902^…`` inside ``Disposition``) as in the newer RFC-clean one (``processed/error``
-and a separate ``Error:`` field). :func:`build_ko_mail` writes the plain mail the volet uses when no MDN
-was asked for. The DSN is the "accusé de réception": :func:`parse_delivery_status` reads the
+(``multipart/report`` with the human text, the ``message/disposition-notification`` block, the original
+message whole, then the original's ``IHE_XDM.zip`` and PDF again), by default in the form of the CI-SIS
+volet (the error inside ``Disposition``: ``processed/Error: 902^…``), on request in the RFC 8098 form
+(``processed/error`` and a separate ``Error:`` field); :func:`parse_disposition_notification` reads both.
+An MDN is not sent automatically when the sender's Disposition-Notification-To differs from its
+Return-Path (RFC 8098 §2.1): :func:`build_mdn` then raises :class:`MdnNeedsConfirmation` until the caller
+says the user confirmed. :func:`build_ko_mail` writes the plain mail the volet uses when no MDN was asked
+for. :class:`IntegrationError` gives the meaning of the volet's error codes (900 and 901: a replacement or
+a deletion refused). The DSN is the "accusé de réception": :func:`parse_delivery_status` reads the
 ``message/delivery-status`` block of a bounce or a delivery report, :func:`build_dsn` writes one.
 
 Everything here is pure: bytes and values in, values and :class:`email.message.EmailMessage` out.
@@ -14,6 +18,7 @@ Everything here is pure: bytes and values in, values and :class:`email.message.E
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import io
 import re
 import secrets
@@ -46,14 +51,19 @@ __all__ = [
     "MAX_BLOCK_BYTES",
     "MAX_DSN_RECIPIENTS",
     "MAX_MDN_FIELDS",
+    "MDN_FORMS",
+    "MESSAGE_ERRORS",
     "SENDING_MODES",
     "Disposition",
     "Dsn",
     "DsnRecipient",
+    "IntegrationError",
     "Mdn",
+    "MdnNeedsConfirmation",
     "build_dsn",
     "build_ko_mail",
     "build_mdn",
+    "ko_code",
     "mdn_needs_confirmation",
     "parse_delivery_status",
     "parse_disposition_notification",
@@ -74,6 +84,78 @@ INTEGRATION_ERRORS: Mapping[str, str] = types.MappingProxyType(
 )
 """The CI-SIS application error codes (table applicationErrorCondition of the HL7v2 volet) and their labels."""
 
+MESSAGE_ERRORS: Mapping[str, str] = types.MappingProxyType(
+    {
+        "100": "Segment sequence error",
+        "101": "Required field missing",
+        "102": "Data type error",
+        "103": "Table value not found",
+        "198": "Non-conformant cardinality",
+        "199": "Other HL7 Error",
+        "200": "Unsupported message type",
+        "201": "Unsupported event code",
+        "202": "Unsupported processing",
+        "203": "Unsupported version",
+        "207": "Application error",
+    }
+)
+"""The HL7 error codes the volet lists (table messageErrorCondition, its code 0 "Message accepted" left out: no
+error) and their labels, for an integration that failed on the HL7 message itself."""
+
+MDN_FORMS = ("volet", "rfc8098")
+"""How :func:`build_mdn` writes an error: ``volet``, the CI-SIS form ``processed/Error: <code>^<label>`` inside
+``Disposition`` (what ANS's receivers parse; not RFC 8098 syntax), or ``rfc8098``, ``processed/error`` and a
+separate ``Error: <code>^<label>`` field."""
+
+
+def _known_label(code: str) -> str | None:
+    return INTEGRATION_ERRORS.get(code) or MESSAGE_ERRORS.get(code)
+
+
+class IntegrationError(enum.Enum):
+    """What a CI-SIS application error code (900 to 906) means, as the volet's table applicationErrorCondition says.
+
+    900 and 901 answer a replacement or a deletion (``annule et remplace``, ``suppression``): the version sent is
+    not the latest the receiver holds, or the sender may not replace or delete that document.
+
+    >>> IntegrationError.of("901").about_replacement_or_deletion
+    True
+    """
+
+    STALE_VERSION = "900"
+    """The version of the document is not the latest the receiver holds (replacement or deletion)."""
+    NOT_AUTHORISED = "901"
+    """The sender is not the author of the document, nor of the author's organisation (replacement or deletion)."""
+    UNKNOWN_PATIENT = "902"
+    NO_INS = "903"
+    INS_MISMATCH = "904"
+    INS_INCOMPLETE = "905"
+    OTHER = "906"
+
+    @property
+    def code(self) -> str:
+        """The code as written in an MDN or a KO mail (``"900"``)."""
+        return self.value
+
+    @property
+    def label(self) -> str:
+        """The label of the volet's table."""
+        return INTEGRATION_ERRORS[self.value]
+
+    @property
+    def about_replacement_or_deletion(self) -> bool:
+        """True for 900 and 901: the receiver refused to replace or delete a document sent earlier."""
+        return self in (IntegrationError.STALE_VERSION, IntegrationError.NOT_AUTHORISED)
+
+    @classmethod
+    def of(cls, code: str | None) -> IntegrationError | None:
+        """The meaning of ``code`` (``"900"``, or as a subject writes it, ``" 900 "``); None for another code."""
+        try:
+            return cls((code or "").strip())
+        except ValueError:
+            return None
+
+
 KO_SUBJECT_PREFIX = KO_PREFIX
 """The subject prefix of a negative MDN or KO mail, followed by ``[<code>] `` and the original subject."""
 
@@ -90,6 +172,7 @@ MAX_DSN_RECIPIENTS = 1000
 """The most per-recipient groups read in a delivery-status block."""
 _MAX_GROUP_FIELDS = 200
 _WIDTH = 78
+_MAX_LINE = 998  # RFC 5322 §2.1.1
 
 _UNSAFE = UNSAFE_IN_HEADER  # never accepted in a header value we write
 # Characters refused in a block we read: the same, less CR and LF which end lines there.
@@ -214,8 +297,37 @@ class Disposition:
 
     @classmethod
     def integration_error(cls, code: str, label: str | None = None) -> Disposition:
-        """The CI-SIS failure ``processed/error`` with ``code`` (900-906) and its label (from the table by default)."""
-        return cls(modifier="error", error_code=code, error_label=label or INTEGRATION_ERRORS.get(code))
+        """The CI-SIS failure ``processed/error`` with ``code`` and its label, from the volet's tables by default.
+
+        The volet's codes are those of :data:`INTEGRATION_ERRORS` (900-906) and :data:`MESSAGE_ERRORS` (the HL7
+        errors); ValueError for another code given without a label: the receiver could not tell what it means.
+        """
+        label = label or _known_label(code)
+        if label is None:
+            raise ValueError(
+                f"error code {code[:40]!r} is not in the volet's tables (900 to 906, or an HL7 error): give its label"
+            )
+        return cls(modifier="error", error_code=code, error_label=label)
+
+    @property
+    def meaning(self) -> IntegrationError | None:
+        """What the error code means when it is one of the volet's 900 to 906 (None otherwise)."""
+        return IntegrationError.of(self.error_code) if self.error_code else None
+
+    def field_value(self, form: str = "rfc8098") -> str:
+        """The ``Disposition`` field in ``form`` (:data:`MDN_FORMS`).
+
+        ``rfc8098`` is ``str(self)``: ``automatic-action/MDN-sent-automatically; processed/error``. ``volet``
+        writes an error with its code inside the field, as the CI-SIS volet does:
+        ``automatic-action/MDN-sent-automatically; processed/Error: 902^Identifiant patient inconnu``.
+        """
+        if form not in MDN_FORMS:
+            raise ValueError(f"form is one of {', '.join(MDN_FORMS)}, not {form!r}")
+        if form == "rfc8098" or self.modifiers != ("error",) or not self.error_code:
+            return str(self)
+        label = self.error_label or _known_label(self.error_code)
+        error = f"{self.error_code}^{label}" if label else self.error_code
+        return f"{self.action_mode}/{self.sending_mode}; {self.type}/Error: {error}"
 
     @property
     def modifiers(self) -> tuple[str, ...]:
@@ -264,6 +376,14 @@ class Mdn:
     def error_label(self) -> str | None:
         """The error label sent with the code, if any."""
         return self.disposition.error_label
+
+    @property
+    def meaning(self) -> IntegrationError | None:
+        """What the error code means when it is one of the volet's 900 to 906 (None otherwise).
+
+        ``mdn.meaning.about_replacement_or_deletion`` tells a refused replacement or deletion (900, 901).
+        """
+        return self.disposition.meaning
 
 
 # --- DSN values ------------------------------------------------------------------------------------------------
@@ -731,6 +851,11 @@ def _header_block(part: Message) -> str:
     return text
 
 
+def _is_mime_field(name: str) -> bool:
+    key = name.lower()
+    return key.startswith("content-") or key == "mime-version"
+
+
 def report_block(part: Message) -> bytes:
     """The content of a ``message/disposition-notification`` or ``message/delivery-status`` part, as bytes.
 
@@ -740,6 +865,11 @@ def report_block(part: Message) -> bytes:
     payload = part.get_payload()
     if isinstance(payload, list):
         text = "\r\n\r\n".join(_header_block(sub) for sub in payload if isinstance(sub, Message))
+        own = [(name, value) for name, value in part.raw_items() if not _is_mime_field(name)]
+        if own and not text.strip():
+            # The fields follow Content-Type with no blank line between (as the volet's own example writes them):
+            # the parser took them for the part's header; they are the block.
+            text = "\r\n".join(f"{name}: {value}" for name, value in own)
         return text.encode("utf-8", "surrogateescape")
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
@@ -928,8 +1058,9 @@ class _RawField(str):
         return f"{self.name}: " + policy.linesep.join(self.split("\n")) + policy.linesep
 
 
-def _raw_field(name: str, value: str) -> _RawField:
-    field = _RawField(_fold(len(name) + 2, value).encode("utf-8").decode("ascii", "surrogateescape"))
+def _raw_field(name: str, value: str, *, fold: bool = True) -> _RawField:
+    written = _fold(len(name) + 2, value) if fold else value
+    field = _RawField(written.encode("utf-8").decode("ascii", "surrogateescape"))
     field.name = name
     return field
 
@@ -937,7 +1068,9 @@ def _raw_field(name: str, value: str) -> _RawField:
 def _notification_part(fields: list[tuple[str, str]]) -> MIMEPart:
     block = Message(policy=email_policy.default)
     for name, value in fields:
-        block.set_raw(name, _raw_field(name, value))
+        # The Disposition on one line, as the volet writes it (a receiver may not unfold it); within RFC 5322's 998.
+        one_line = name == "Disposition" and len(name) + 2 + len(value.encode()) <= _MAX_LINE
+        block.set_raw(name, _raw_field(name, value, fold=not one_line))
     part = MIMEPart(policy=email_policy.default)
     part["Content-Type"] = "message/disposition-notification"
     ascii_only = all(value.isascii() for _, value in fields)
@@ -985,6 +1118,33 @@ def _is_mdn(message: Message) -> bool:
     return message.get_content_type() == "multipart/report" and report_type(message) == "disposition-notification"
 
 
+class MdnNeedsConfirmation(InvalidInput):
+    """An MDN that may not be sent automatically: the user must confirm it first (RFC 8098 §2.1).
+
+    Raised by :func:`build_mdn` for an automatic MDN (``MDN-sent-automatically``) when the original's
+    Disposition-Notification-To differs from its Return-Path, when it has no Return-Path, or when it names
+    several addresses (:func:`mdn_needs_confirmation`). Its report holds ``MSS-MDN-010``. Once the user has
+    confirmed, call again with ``confirmed=True`` (or send the MDN as ``MDN-sent-manually``, which says the user
+    gave permission); when nobody can be asked, send no MDN.
+    """
+
+
+def _is_document(part: Message) -> bool:
+    """The original's ``IHE_XDM.zip`` or a PDF: what the volet asks the MDN to carry again."""
+    name = (_safe_filename(part.get_filename()) or "").casefold()
+    kind = part.get_content_type()
+    return name == "ihe_xdm.zip" or kind == "application/pdf" or name.endswith(".pdf")
+
+
+def _attachment_part(part: Message) -> MIMEPart:
+    """A copy of an attachment as a top-level part: base64 for binary content, its file name kept."""
+    holder = EmailMessage(policy=email_policy.default)
+    _attach(holder, part)
+    (copy,) = holder.iter_attachments()
+    assert isinstance(copy, MIMEPart)  # the default policy makes MIMEPart objects
+    return copy
+
+
 def build_mdn(
     *,
     original: Message,
@@ -996,29 +1156,66 @@ def build_mdn(
     human_text: str | None = None,
     include_original: bool = True,
     message_id: str | None = None,
+    form: str = "volet",
+    attach_documents: bool = True,
+    confirmed: bool = False,
 ) -> EmailMessage:
-    """The MDN answering ``original``, in the CI-SIS form (RFC 8098, RFC 6522).
+    """The MDN answering ``original``, in the CI-SIS volet's form (RFC 8098, RFC 6522).
 
-    ``multipart/report; report-type=disposition-notification`` with three parts: the human text (French by
-    default, with the error code and label on error), the ``message/disposition-notification`` block
-    (Reporting-UA, Original-Recipient, Final-Recipient, Original-Message-ID, Disposition and, on error, a
-    separate ``Error: <code>^<label>`` field: the newer form), and the original whole as ``message/rfc822``.
-    It goes to the original's ``Disposition-Notification-To``; its subject is the original's, prefixed with
-    ``[KO Intégration système !][<code>]`` on error. Original-Recipient is the original's
-    ``Original-Recipient`` header, else ``final_recipient`` (the volet requires the field).
+    ``multipart/report; report-type=disposition-notification`` with the human text (French by default, with the
+    error code and label on error), the ``message/disposition-notification`` block (Reporting-UA,
+    Original-Recipient, Final-Recipient, Original-Message-ID, Disposition), the original whole as
+    ``message/rfc822`` (``include_original``), then, as the volet's example shows, the original's ``IHE_XDM.zip``
+    and PDF again as top-level parts (``attach_documents``). It goes to the original's
+    ``Disposition-Notification-To``; its subject is the original's, prefixed with
+    ``[KO Intégration système !][<code>]`` on error. Original-Recipient is the original's ``Original-Recipient``
+    header, else ``final_recipient`` (the volet requires the field).
+
+    An error is written as ``form`` says (:data:`MDN_FORMS`): ``volet`` (the default) writes it inside the
+    Disposition, ``…; processed/Error: 902^Identifiant patient inconnu``, the form ANS's receivers parse (not RFC
+    8098 syntax); ``rfc8098`` writes ``…; processed/error`` and a separate ``Error: 902^…`` field.
+
+    An automatic MDN (``MDN-sent-automatically``) is refused with :class:`MdnNeedsConfirmation` when the original's
+    Disposition-Notification-To differs from its Return-Path (or it has none, or several addresses): RFC 8098
+    §2.1 and the volet ask the user to confirm first. ``confirmed=True`` says the user did.
 
     The block is written as UTF-8 (``8bit`` when not ASCII), exactly as given: serialise the result with
-    ``as_bytes()``. Raises ValueError when the original asks for no MDN or is itself an MDN, when ``at`` is
-    naive, or when any value bound for a header holds a line break or control character.
+    ``as_bytes()``. Raises ValueError when the original asks for no MDN (:func:`build_ko_mail` writes the volet's
+    mail then) or is itself an MDN, when the error code is in none of the volet's tables and has no label, when
+    ``at`` is naive, or when any value bound for a header holds a line break or control character.
     """
     _checked_time(at)
+    if form not in MDN_FORMS:
+        raise ValueError(f"form is one of {', '.join(MDN_FORMS)}, not {form!r}")
     if _is_mdn(original):
         raise ValueError("an MDN is never sent in answer to an MDN (RFC 8098 §3)")
     notify_to = _original_header(original, "Disposition-Notification-To")
     if not notify_to:
-        raise ValueError("the original asks for no MDN: it has no Disposition-Notification-To header")
+        raise ValueError(
+            "the original asks for no MDN: it has no Disposition-Notification-To header (the volet's KO mail, "
+            "build_ko_mail, answers it instead)"
+        )
     if not isinstance(disposition, Disposition):
         raise TypeError("disposition must be a Disposition")
+    if disposition.sending_mode == "MDN-sent-automatically" and not confirmed and mdn_needs_confirmation(original):
+        return_path = _original_header(original, "Return-Path") or "none"
+        finding = codes.MDN_NEEDS_CONFIRMATION(
+            f"Disposition-Notification-To is {notify_to[:120]!r}, Return-Path {return_path[:120]!r}: the user "
+            "confirms this MDN first (confirmed=True), or none is sent",
+            where="Disposition-Notification-To",
+        )
+        raise MdnNeedsConfirmation(
+            f"this MDN needs the user's confirmation: {finding.message}",
+            Report(findings=(finding,), subject="message/disposition-notification"),
+        )
+    label = disposition.error_label
+    if disposition.error_code and label is None:
+        label = _known_label(disposition.error_code)
+        if label is None:
+            raise ValueError(
+                f"error code {disposition.error_code[:40]!r} is not in the volet's tables (900 to 906, or an HL7 "
+                "error): give its label"
+            )
     agent = _check_line("reporting_ua", reporting_ua).strip()
     if not agent:
         raise ValueError("reporting_ua is empty")
@@ -1039,15 +1236,13 @@ def build_mdn(
     ]
     if original_id:
         fields.append(("Original-Message-ID", original_id))
-    fields.append(("Disposition", str(disposition)))
-    if disposition.error_code:
-        label = disposition.error_label or INTEGRATION_ERRORS.get(disposition.error_code)
+    written = attrs.evolve(disposition, error_label=label) if label != disposition.error_label else disposition
+    fields.append(("Disposition", written.field_value(form)))
+    if form == "rfc8098" and disposition.error_code:
         fields.append(("Error", f"{disposition.error_code}^{label}" if label else disposition.error_code))
 
     text = (
-        human_text
-        if human_text is not None
-        else _mdn_text(disposition, subject, final, include_original=include_original)
+        human_text if human_text is not None else _mdn_text(written, subject, final, include_original=include_original)
     )
     human = MIMEPart(policy=email_policy.default)
     human.set_content(text, charset="utf-8")
@@ -1056,6 +1251,8 @@ def build_mdn(
         enclosed = MIMEPart(policy=email_policy.default)
         enclosed.set_content(_copy(original))
         parts.append(enclosed)
+    if attach_documents:
+        parts += [_attachment_part(part) for part in _attachments(original) if _is_document(part)]
     mdn["Content-Type"] = "multipart/report; report-type=disposition-notification"
     mdn.set_payload(parts)
     return mdn
@@ -1252,6 +1449,23 @@ def _attach(target: EmailMessage, part: Message) -> None:
     target.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
 
 
+_KO_SUBJECT = re.compile(
+    r"\s*\[\s*(?:KO\s+int[ée]gration\s+syst[èe]me|erreur\s+d[’']int[ée]gration)\s*!?\s*\]\s*\[\s*([^\]\s]{1,32})\s*\]",
+    re.IGNORECASE,
+)
+
+
+def ko_code(subject: str) -> str | None:
+    """The error code a KO subject starts with, else None.
+
+    Both prefixes of the volet are read: ``[KO Intégration système !][902] …`` (its text, what
+    :func:`build_ko_mail` and :func:`build_mdn` write) and ``[Erreur d’intégration !][902] …`` (its example of
+    the plain mail). :meth:`IntegrationError.of` gives the meaning of the code.
+    """
+    match = _KO_SUBJECT.match(subject)
+    return match.group(1) if match else None
+
+
 def _ko_text(code: str, label: str, *, attachments: bool, embedded: bool) -> str:
     text = (
         "Bonjour,\n\n"
@@ -1260,8 +1474,14 @@ def _ko_text(code: str, label: str, *, attachments: bool, embedded: bool) -> str
         f"- Erreur détectée : {label}\n"
         f"- Code d’erreur : {code}\n\n"
     )
-    if embedded:
-        text += "Vous trouverez en pièce jointe le courriel d’origine, avec son contenu et ses fichiers.\n\n"
+    if embedded and attachments:
+        text += (
+            "Vous trouverez en pièce jointe :\n"
+            "1. Le message original contenant le document soumis.\n"
+            "2. Les fichiers liés (archive ZIP et PDF associés au message original).\n\n"
+        )
+    elif embedded:
+        text += "Vous trouverez en pièce jointe le courriel d’origine, avec son contenu.\n\n"
     elif attachments:
         text += "Vous trouverez en pièces jointes les fichiers du courriel d’origine.\n\n"
     return text + (
@@ -1274,9 +1494,9 @@ def build_ko_mail(
     *,
     original: Message,
     code: str,
-    label: str,
     sender: str,
     at: dt.datetime,
+    label: str | None = None,
     message_id: str | None = None,
     to: str | None = None,
     embed_original: bool = False,
@@ -1284,17 +1504,24 @@ def build_ko_mail(
     """The plain KO mail of the CI-SIS volet, sent when the original asked for no MDN.
 
     It goes to ``to``, else the original's Reply-To, else its From; its subject is
-    ``[KO Intégration système !][<code>] <original subject>``; its French text gives the code and label.
-    The original's attachments (``IHE_XDM.zip``, the PDF, …) are attached again; with ``embed_original``
-    the original is attached whole as ``message/rfc822`` instead (the latest revision of the volet).
+    ``[KO Intégration système !][<code>] <original subject>``; its French text gives the code and label (the
+    label of the volet's tables by default). The original's attachments (``IHE_XDM.zip``, the PDF, …) are
+    attached again; with ``embed_original`` the original is attached whole as ``message/rfc822`` too, before them,
+    as the volet's example shows (``message_original.eml``, then ``IHE_XDM.zip`` and the PDF).
 
-    Raises ValueError when a value bound for a header (code, label, sender, ...) holds a line break or
-    control character, when ``at`` is naive, or when there is nobody to write to.
+    Raises ValueError when the code is in none of the volet's tables (900 to 906, the HL7 errors) and no label is
+    given, when a value bound for a header (code, label, sender, ...) holds a line break or control character,
+    when ``at`` is naive, or when there is nobody to write to.
     """
     _check_line("code", code)
-    _check_line("label", label)
     if not _ERROR_CODE.fullmatch(code):
         raise ValueError(f"code {code[:80]!r} is not 1 to 32 letters, digits, '.', '_' or '-'")
+    label = label if label is not None else _known_label(code)
+    if label is None:
+        raise ValueError(
+            f"error code {code!r} is not in the volet's tables (900 to 906, or an HL7 error): give its label"
+        )
+    _check_line("label", label)
     _checked_time(at)
     recipient = to or _original_header(original, "Reply-To") or _original_header(original, "From")
     if not recipient:
@@ -1304,7 +1531,7 @@ def build_ko_mail(
     mail = EmailMessage(policy=email_policy.default)
     _envelope(target=mail, sender=sender, to=recipient, subject=subject, at=at, message_id=message_id)
     _thread(mail, original)
-    attachments = [] if embed_original else _attachments(original)
+    attachments = _attachments(original)
     mail.set_content(
         _ko_text(code, label.strip(), attachments=bool(attachments), embedded=embed_original), charset="utf-8"
     )

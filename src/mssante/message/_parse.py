@@ -12,8 +12,18 @@ from mssante import _html
 from mssante.addresses import Address
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.message import _codes
+from mssante.message._bounces import Bounce, classify_bounces
 from mssante.message._compose import cda_codes
-from mssante.message._headers import X_MSS_CODECDA, X_MSS_INS, X_MSS_MES, X_MSS_NIL, Subject, split_codes
+from mssante.message._headers import (
+    FIN,
+    X_MSS_CODECDA,
+    X_MSS_INS,
+    X_MSS_MES,
+    X_MSS_NIL,
+    Subject,
+    is_fin_subject,
+    split_codes,
+)
 from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
 from mssante.message._notifications import (
     DSN_NO_BLOCK,
@@ -133,6 +143,21 @@ class Message:
     def is_reply(self) -> bool:
         """Whether the message answers another (``In-Reply-To``)."""
         return bool(self.in_reply_to)
+
+    @property
+    def ends_conversation(self) -> bool:
+        """Whether the message ends the exchange with the patient it is sent to, by either form of Mon espace santé
+        (CNAM, ENS Mon espace santé Messagerie V1.3 §7): ``X-MSS-MES: FIN`` (the preferred form, Ref #2 ECO.2.2.8:
+        no reply to this message) or a subject of exactly ``[FIN]`` (no reply to any earlier message either).
+        The value is read as written: ``fin`` or ``[Fin]`` end nothing (``MSS-MSG-010`` judges the header)."""
+        return self.mes == FIN or is_fin_subject(self.subject)
+
+    @property
+    def bounces(self) -> tuple[Bounce, ...]:
+        """For a delivery report (``kind`` ``dsn`` whose block reads), each failed recipient and why it failed
+        (:class:`~mssante.message.BounceReason`: closed mailbox, unknown recipient, invalid address, too large or
+        other), as :func:`~mssante.message.classify_bounces` reads it; empty for any other message."""
+        return classify_bounces(self.dsn) if self.dsn is not None else ()
 
     @property
     def patient(self) -> Patient | None:

@@ -11,6 +11,8 @@ INDEX.HTM and, per submission set, ``IHE_XDM/SUBSETnn/METADATA.XML`` (an ebRIM 3
   are inflated when asked for, within a :class:`Budget` (a message's, when it came in one).
 - :func:`validate` judges a package with stable codes: the IHE XDM rules, then the CI-SIS ones
   (one patient with a valid INS, codes in the CI-SIS value sets).
+- :meth:`Package.replacement` packs the new version of a document sent earlier ("annule et remplace": an
+  ``RPLC`` association to the replaced :class:`DocumentRef`), :meth:`Package.deletion` the request to delete one.
 
 >>> from mssante import xdm
 >>> xdm.value_set("J08").display_of("N")
@@ -23,13 +25,18 @@ from mssante.xdm._ebrim import read_metadata, write_metadata
 from mssante.xdm._fromcda import entry_from_cda, submission_set_from_cda
 from mssante.xdm._hl7 import CodedValue, Cx, HierarchicDesignator, IntendedRecipient, Xcn, Xon, Xtn
 from mssante.xdm._model import (
+    APPROVED,
+    DEPRECATED,
     HAS_MEMBER,
     ON_DEMAND,
+    REQUESTS,
+    RPLC,
     STABLE,
     Association,
     Author,
     Code,
     DocumentEntry,
+    DocumentRef,
     Metadata,
     SubmissionSet,
     dtm,
@@ -41,10 +48,14 @@ from mssante.xdm._validate import ENVIRONMENTS, validate
 from mssante.xdm._valuesets import Concept, ValueSet, value_set, value_sets
 
 __all__ = [
+    "APPROVED",
+    "DEPRECATED",
     "ENVIRONMENTS",
     "HAS_MEMBER",
     "MAX_PACKAGE_BYTES",
     "ON_DEMAND",
+    "REQUESTS",
+    "RPLC",
     "STABLE",
     "Association",
     "Author",
@@ -59,6 +70,7 @@ __all__ = [
     "Cx",
     "Document",
     "DocumentEntry",
+    "DocumentRef",
     "HierarchicDesignator",
     "IntendedRecipient",
     "Metadata",

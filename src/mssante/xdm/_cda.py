@@ -413,6 +413,9 @@ class CdaHeader:
     service_stop: str | None = None
     """``effectiveTime/high/@value`` of the first service event that has one, as written."""
     information_recipients: tuple[CdaRecipient, ...] = ()
+    replaced_ids: tuple[str, ...] = ()
+    """The ids of the documents this one replaces (``relatedDocument[@typeCode='RPLC']/parentDocument/id``, formed
+    like :attr:`document_id`): the earlier versions of a document sent again to replace them."""
     findings: tuple[Finding, ...] = ()
     """What was noticed while reading and did not prevent it (warnings, information)."""
 
@@ -726,6 +729,18 @@ def _recipient(reader: _Reader, holder: ElementTree.Element, where: str) -> CdaR
     )
 
 
+def _replaced_ids(reader: _Reader, document: ElementTree.Element) -> tuple[str, ...]:
+    """The ids of ``relatedDocument[@typeCode='RPLC']/parentDocument`` (HL7 CDA R2 4.2.3.1), as document ids."""
+    replaced: list[str] = []
+    for index, related in enumerate(reader.many(document, _path("relatedDocument"), "relatedDocument")):
+        where = f"relatedDocument[{index}]"
+        if (reader.attr(related, "typeCode", where) or "").strip().upper() == "RPLC":
+            parent = related.find(_path("parentDocument"))
+            ids = reader.ids(parent, f"{where}/parentDocument/id")
+            replaced += [identifier for identifier in map(_identifier, ids) if identifier]
+    return tuple(replaced)
+
+
 def read_cda_header(data: bytes) -> CdaHeader:
     """Read the header of a CDA R2 document (untrusted bytes) into values.
 
@@ -830,5 +845,6 @@ def read_cda_header(data: bytes) -> CdaHeader:
         service_start=service_start,
         service_stop=service_stop,
         information_recipients=recipients,
+        replaced_ids=_replaced_ids(reader, document),
         findings=tuple(reader.findings),
     )

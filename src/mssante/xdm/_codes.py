@@ -72,6 +72,52 @@ EBRS_2_1 = define_code(
     "ebRIM 3.0 SubmitObjectsRequest of ITI-41, ITI TF-2 3.32)",
 )
 
+# Replacing and deleting a document sent earlier (IHE ITI TF-3 4.2.2.2; CI-SIS volet "Transmission au LPS d'un
+# document CDA provenant d'un courriel MSSanté", contexte-metier and error-codes 900/901)
+RPLC_SOURCE = define_code(
+    "MSS-XDM-033",
+    ERROR,
+    "an RPLC association's sourceObject is not a document entry of the submission set: the replacing document "
+    "travels with it (IHE ITI TF-3 4.2.2.2)",
+)
+RPLC_TARGET = define_code(
+    "MSS-XDM-034",
+    ERROR,
+    "an RPLC association's targetObject is not a urn:uuid: entryUUID: it names the replaced document by the "
+    "entryUUID it was sent with (IHE ITI TF-3 4.2.2.2, 4.2.3.2 entryUUID)",
+)
+RPLC_WITHIN = define_code(
+    "MSS-XDM-035",
+    ERROR,
+    "an RPLC association targets a document entry of the same package, or its own source: the replaced document "
+    "is one sent earlier (IHE ITI TF-3 4.2.2.2; CI-SIS volet, 'annule et remplace' a document sent earlier)",
+)
+REPLACEMENT = define_code(
+    "MSS-XDM-036",
+    INFO,
+    "a document entry replaces a document sent earlier (RPLC association): the receiver replaces it ('annule et "
+    "remplace', CI-SIS volet contexte-metier; IHE ITI TF-3 4.2.2.2); error 900 or 901 comes back when it cannot",
+)
+OASIS_RELATIONSHIP = define_code(
+    "MSS-XDM-037",
+    WARNING,
+    "a document relationship (RPLC, APND, XFRM, XFRM_RPLC) is typed urn:oasis:names:tc:ebxml-regrep:AssociationType:"
+    "…, not IHE's urn:ihe:iti:2007:AssociationType:… (ITI TF-3 4.2.2.2): read as IHE's, which receivers match",
+)
+DELETION = define_code(
+    "MSS-XDM-038",
+    INFO,
+    "a document entry is Deprecated: the package asks the receiver to delete a document sent earlier ('suppression', "
+    "CI-SIS volet contexte-metier; how the mail says it is not written in the volet: this SDK's reading, "
+    "availabilityStatus Deprecated, ITI TF-3 4.2.3.2)",
+)
+BAD_AVAILABILITY = define_code(
+    "MSS-XDM-039",
+    WARNING,
+    "a document entry's availabilityStatus is neither urn:oasis:names:tc:ebxml-regrep:StatusType:Approved nor "
+    "…:Deprecated (ITI TF-3 4.2.3.2)",
+)
+
 # The CI-SIS (French) rules
 NOT_INS = define_code(
     "MSS-XDM-040",
@@ -96,4 +142,16 @@ DISPLAY_FROM_VALUE_SET = define_code(
     INFO,
     "a code's display name is written as its CI-SIS value set names it, not as the CDA document writes it (the "
     "document keeps its own)",
+)
+CDA_REPLACES_WITHOUT_RPLC = define_code(
+    "MSS-XDM-047",
+    INFO,
+    "the CDA document says it replaces another (relatedDocument typeCode RPLC, HL7 CDA R2 4.2.3.1) but the package "
+    "has no RPLC association: the receiver takes it for a new document (Package.replacement, xdm replace)",
+)
+CDA_REPLACES_ANOTHER = define_code(
+    "MSS-XDM-048",
+    WARNING,
+    "the CDA document's relatedDocument RPLC names another document than the one the package replaces (HL7 CDA R2 "
+    "4.2.3.1 ParentDocument; the volet's HL7 message names one replaced document, TXA-13)",
 )

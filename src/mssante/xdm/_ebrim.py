@@ -18,7 +18,7 @@ import attrs
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import _codes
-from mssante.xdm._model import HAS_MEMBER, Association, Author, Code, DocumentEntry, Metadata, SubmissionSet
+from mssante.xdm._model import HAS_MEMBER, RPLC, Association, Author, Code, DocumentEntry, Metadata, SubmissionSet
 from mssante.xdm._xml import UnreadableXml, parse_untrusted
 
 __all__ = ["LCM", "MAX_METADATA_BYTES", "RIM", "SCHEMES", "read_metadata", "write_metadata"]
@@ -30,7 +30,12 @@ MAX_METADATA_BYTES = 16 * 1024 * 1024
 
 _R = "{" + RIM + "}"
 _SUBMISSION_SET_NODE = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
-_SHORT_TYPES = {"HasMember": HAS_MEMBER}
+_SHORT_TYPES = {"HasMember": HAS_MEMBER, "RPLC": RPLC}
+_IHE_RELATIONSHIPS = ("RPLC", "APND", "XFRM", "XFRM_RPLC")
+_OASIS_TYPES = {  # relationships some producers type in the OASIS namespace, read as IHE's
+    f"urn:oasis:names:tc:ebxml-regrep:AssociationType:{name}": f"urn:ihe:iti:2007:AssociationType:{name}"
+    for name in _IHE_RELATIONSHIPS
+}
 _EBRS_2_1 = frozenset(  # the namespaces of ebXML Registry Services and RIM 2.1, as XDS.a wrote them
     {"urn:oasis:names:tc:ebxml-regrep:registry:xsd:2.1", "urn:oasis:names:tc:ebxml-regrep:rim:xsd:2.1"}
 )
@@ -154,6 +159,8 @@ class _Writer:
         element = ElementTree.SubElement(
             parent, f"{_R}ExtrinsicObject", id=owner, mimeType=entry.mime_type, objectType=entry.object_type
         )
+        if entry.availability_status:
+            element.set("status", entry.availability_status)
         for field, slot in _DOCUMENT_SLOTS.items():
             self.slot(element, slot, [getattr(entry, field)])
         self.slot(element, "sourcePatientInfo", entry.source_patient_info)
@@ -330,6 +337,7 @@ def _document(element: ElementTree.Element, findings: list[Finding], where: str)
         confidentiality_codes=tuple(_code(item) for item in classifications.get(SCHEMES["confidentialityCode"], [])),
         event_codes=tuple(_code(item) for item in classifications.get(SCHEMES["eventCodeList"], [])),
         extra_slots=tuple((name, tuple(values)) for name, values in slots.items() if name not in known),
+        availability_status=element.get("status", "").strip(),
     )
     slot_values: dict[str, Any] = {
         field: next(iter(slots.get(slot, [])), "") for field, slot in _DOCUMENT_SLOTS.items()
@@ -363,6 +371,11 @@ def _association(element: ElementTree.Element, findings: list[Finding], where: s
     if kind in _SHORT_TYPES:
         findings.append(_codes.SHORT_ASSOCIATION(f"associationType {kind!r} read as {_SHORT_TYPES[kind]}", where=where))
         kind = _SHORT_TYPES[kind]
+    elif kind in _OASIS_TYPES:
+        findings.append(
+            _codes.OASIS_RELATIONSHIP(f"associationType {kind!r} read as {_OASIS_TYPES[kind]}", where=where)
+        )
+        kind = _OASIS_TYPES[kind]
     return Association(
         id=element.get("id", ""),
         type=kind,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -20,13 +20,18 @@ from mssante.report import Report
 from mssante.xdm import _codes
 
 __all__ = [
+    "APPROVED",
+    "DEPRECATED",
     "HAS_MEMBER",
     "ON_DEMAND",
+    "REQUESTS",
+    "RPLC",
     "STABLE",
     "Association",
     "Author",
     "Code",
     "DocumentEntry",
+    "DocumentRef",
     "Metadata",
     "SubmissionSet",
     "dtm",
@@ -40,6 +45,17 @@ ON_DEMAND = "urn:uuid:34268e47-fdf5-41a6-ba33-82133c465248"
 """``objectType`` of an on-demand document entry."""
 HAS_MEMBER = "urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember"
 """The association that puts a document entry in a submission set."""
+RPLC = "urn:ihe:iti:2007:AssociationType:RPLC"
+"""The association from a new document entry to the ``entryUUID`` of the one it replaces (IHE ITI TF-3 4.2.2.2):
+the "annule et remplace" of the CI-SIS."""
+APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
+"""The ``availabilityStatus`` of a document that is current."""
+DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
+"""The ``availabilityStatus`` of a document that is obsolete: in a package, a request to delete it."""
+REQUESTS = ("transmission", "replacement", "deletion")
+"""What a document entry asks of its receiver, as the CI-SIS volet names the processes ("transmission initiale",
+"remplacement", "suppression"): :meth:`Metadata.request_of`."""
+_UUID_URN = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
 
 MAX_TEXT = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -169,6 +185,71 @@ class DocumentEntry:
     event_codes: tuple[Code, ...] = attrs.field(default=(), converter=_codes_of)
     extra_slots: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(default=(), converter=_slots)
     """Slots the model has no field for, kept as read: ``(name, values)``."""
+    availability_status: str = attrs.field(default="", validator=_text)
+    """The ``status`` of the ExtrinsicObject: empty when not written (a current document), :data:`APPROVED`, or
+    :data:`DEPRECATED` (in a package: a request to delete the document)."""
+
+    @property
+    def deprecated(self) -> bool:
+        """True when the entry is :data:`DEPRECATED`: the package asks to delete the document."""
+        return self.availability_status == DEPRECATED
+
+
+def uuid_urn(value: str) -> str:
+    """``value`` as a ``urn:uuid:`` entryUUID (a bare UUID gets the prefix, hex in lower case); "" when it is none."""
+    text = value.strip()
+    bare = text[len("urn:uuid:") :] if text.casefold().startswith("urn:uuid:") else text
+    try:
+        return f"urn:uuid:{uuid.UUID(bare)}" if len(bare) == 36 else ""
+    except ValueError:
+        return ""
+
+
+def is_uuid_urn(value: str) -> bool:
+    """True for an entryUUID as IHE writes one: ``urn:uuid:`` and a UUID, lower-case hex."""
+    return bool(_UUID_URN.fullmatch(value))
+
+
+def _as_entry_uuid(value: str) -> str:
+    return uuid_urn(value) or value
+
+
+def _ref_entry_uuid(instance: DocumentRef, attribute: attrs.Attribute[str], value: str) -> None:
+    if not is_uuid_urn(value):
+        raise _refuse(attribute.name, f"{value[:80]!r} is not a urn:uuid: entryUUID")
+
+
+def _ref_unique_id(instance: DocumentRef, attribute: attrs.Attribute[str], value: str) -> None:
+    _judge(attribute.name, value)
+    if not value.strip() or value != value.strip() or any(char.isspace() for char in value):
+        raise _refuse(attribute.name, f"{value[:80]!r} is empty or holds spaces")
+
+
+def _entry_uuid_of(instance: DocumentRef) -> str:
+    return symbolic_id(instance.unique_id, "document")
+
+
+@attrs.frozen(kw_only=True)
+class DocumentRef:
+    """A document sent earlier, by the identifiers its sender kept: its ``uniqueId`` and its ``entryUUID``.
+
+    The identifiers of the replaced document are the sender's to keep (the receiver holds them from the earlier
+    package). ``entry_uuid`` defaults to the one this SDK derives from ``unique_id`` when it packs a CDA document
+    (:meth:`Package.from_cda`): right for a package this SDK built, wrong for one packed elsewhere, whose
+    METADATA.XML gives it (:meth:`of` takes it from the entry read there). A bare UUID is given its ``urn:uuid:``.
+    """
+
+    unique_id: str = attrs.field(validator=_ref_unique_id)
+    entry_uuid: str = attrs.field(
+        default=attrs.Factory(_entry_uuid_of, takes_self=True),
+        converter=_as_entry_uuid,
+        validator=_ref_entry_uuid,
+    )
+
+    @classmethod
+    def of(cls, entry: DocumentEntry) -> DocumentRef:
+        """The reference to a document entry read from the earlier package (:meth:`Package.read`)."""
+        return cls(unique_id=entry.unique_id, entry_uuid=entry.entry_uuid)
 
 
 @attrs.frozen(kw_only=True)
@@ -217,9 +298,16 @@ class Metadata:
     associations: tuple[Association, ...] = attrs.field(default=(), converter=_associations)
 
     @classmethod
-    def of(cls, submission_set: SubmissionSet, documents: tuple[DocumentEntry, ...] | list[DocumentEntry]) -> Metadata:
-        """The metadata with a ``HasMember`` association (status ``Original``) from the set to each document."""
-        associations = tuple(
+    def of(
+        cls,
+        submission_set: SubmissionSet,
+        documents: tuple[DocumentEntry, ...] | list[DocumentEntry],
+        *,
+        replaces: Mapping[str, str] | None = None,
+    ) -> Metadata:
+        """The metadata with a ``HasMember`` association (status ``Original``) from the set to each document, and an
+        :data:`RPLC` association from each entry named in ``replaces`` (entryUUID -> the replaced entryUUID)."""
+        associations = [
             Association(
                 id=symbolic_id(f"{submission_set.entry_uuid}/{entry.entry_uuid}", "association"),
                 type=HAS_MEMBER,
@@ -228,8 +316,27 @@ class Metadata:
                 status="Original",
             )
             for entry in documents
+        ]
+        associations += [
+            Association(id=symbolic_id(f"{source}/{target}", "replacement"), type=RPLC, source=source, target=target)
+            for source, target in (replaces or {}).items()
+        ]
+        return cls(submission_set=submission_set, documents=tuple(documents), associations=tuple(associations))
+
+    def replaced_ids(self, entry: DocumentEntry) -> tuple[str, ...]:
+        """The entryUUIDs of the documents ``entry`` replaces (its :data:`RPLC` associations), in order."""
+        return tuple(
+            association.target
+            for association in self.associations
+            if association.type == RPLC and association.source == entry.entry_uuid
         )
-        return cls(submission_set=submission_set, documents=tuple(documents), associations=associations)
+
+    def request_of(self, entry: DocumentEntry) -> str:
+        """What ``entry`` asks of the receiver (:data:`REQUESTS`): ``deletion`` when it is :data:`DEPRECATED`,
+        ``replacement`` when it replaces a document (:data:`RPLC`), else ``transmission``."""
+        if entry.deprecated:
+            return "deletion"
+        return "replacement" if self.replaced_ids(entry) else "transmission"
 
     def document(self, uri: str) -> DocumentEntry | None:
         """The entry whose ``URI`` is ``uri`` (compared without regard to case), if any."""

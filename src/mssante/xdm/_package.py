@@ -29,11 +29,11 @@ from mssante.report import Finding, Report
 from mssante.xdm import _codes
 from mssante.xdm import _zip_codes as _zip
 from mssante.xdm._budget import Budget
-from mssante.xdm._cda import read_cda_header
+from mssante.xdm._cda import CdaHeader, read_cda_header
 from mssante.xdm._ebrim import read_metadata, write_metadata
 from mssante.xdm._fromcda import completed, derived_entry, overridden, submission_set_from_cda
 from mssante.xdm._hl7 import Xcn, Xon
-from mssante.xdm._model import Author, DocumentEntry, Metadata, SubmissionSet, parse_dtm
+from mssante.xdm._model import DEPRECATED, Author, DocumentEntry, DocumentRef, Metadata, SubmissionSet, parse_dtm
 from mssante.xdm._safezip import SafeZip, ZipLimits
 
 __all__ = ["MAX_PACKAGE_BYTES", "Document", "Package", "Subset"]
@@ -67,6 +67,10 @@ class Document:
     entry: DocumentEntry
     name: str = ""
     """The file name in the subset; ``DOC0001.XML``, ``DOC0002.PDF``... when empty."""
+    replaces: DocumentRef | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(DocumentRef))
+    )
+    """The document sent earlier that this one replaces ("annule et remplace"): an RPLC association names it."""
 
 
 class _LazyFiles(Mapping[str, bytes]):
@@ -166,8 +170,20 @@ def _readme(metadata: Metadata, directory: str, application: str) -> str:
         "INDEX.HTM      sommaire des documents",
         f"IHE_XDM/{directory}/METADATA.XML     métadonnées du lot",
     ]
-    lines += [f"IHE_XDM/{directory}/{entry.uri}     {entry.title or entry.mime_type}" for entry in metadata.documents]
+    lines += [
+        f"IHE_XDM/{directory}/{entry.uri}     {entry.title or entry.mime_type}{_request_note(metadata, entry)}"
+        for entry in metadata.documents
+    ]
     return "\r\n".join(lines) + "\r\n"
+
+
+def _request_note(metadata: Metadata, entry: DocumentEntry) -> str:
+    request = metadata.request_of(entry)
+    if request == "deletion":
+        return " (demande de suppression de ce document)"
+    if request == "replacement":
+        return f" (annule et remplace le document {', '.join(metadata.replaced_ids(entry))})"
+    return ""
 
 
 def _index(metadata: Metadata, directory: str) -> str:
@@ -271,11 +287,13 @@ class Package:
         application: str = "mssante",
     ) -> Package:
         """A package of one submission set (``SUBSET01``): each entry gets the ``hash``, ``size`` and ``URI``
-        of its bytes, and a ``HasMember`` association."""
+        of its bytes, and a ``HasMember`` association; a document that replaces another (:attr:`Document.replaces`)
+        an ``RPLC`` association to it."""
         if not documents:
             raise ValueError("a package holds at least one document")
         files: dict[str, bytes] = {}
         entries = []
+        replaces: dict[str, str] = {}
         for number, document in enumerate(documents, start=1):
             name = document.name or _canonical_name(number, document.entry.mime_type)
             if name.casefold() in {taken.casefold() for taken in files} or name.upper() == "METADATA.XML":
@@ -289,7 +307,9 @@ class Package:
                     size=str(len(document.content)),
                 )
             )
-        metadata = Metadata.of(submission_set, entries)
+            if document.replaces is not None:
+                replaces[document.entry.entry_uuid] = document.replaces.entry_uuid
+        metadata = Metadata.of(submission_set, entries, replaces=replaces)
         directory = "SUBSET01"
         return cls(
             subsets=(
@@ -326,14 +346,110 @@ class Package:
         submission set's ``contentTypeCode`` is not in a CDA header: give it in ``submission_set`` (a code of
         JDV_J03-XdsContentTypeCode-CISIS), or :func:`validate` says it is missing. What reading the headers and
         deriving the metadata noticed is in :attr:`findings` (a patient id under an INS authority that fails its
-        check is kept as read for patientId, and said). Raises
-        :class:`~mssante.errors.InvalidInput` when a document is not a CDA R2 document with an id,
-        a code and a patient, or the documents are about different patients.
+        check is kept as read for patientId, and said; so is a CDA that says it replaces another, ``MSS-XDM-047``:
+        :meth:`replacement` packs a replacement). Raises :class:`~mssante.errors.InvalidInput` when a document is
+        not a CDA R2 document with an id, a code and a patient, or the documents are about different patients.
         """
+        return cls._from_cda(
+            cda,
+            at=at,
+            source_id=source_id,
+            recipients=recipients,
+            document=document,
+            submission_set=submission_set,
+            application=application,
+        )
+
+    @classmethod
+    def replacement(
+        cls,
+        cda: bytes,
+        *,
+        at: dt.datetime,
+        replaces: DocumentRef | str | None = None,
+        source_id: str = "",
+        recipients: Sequence[Address | str] = (),
+        document: Mapping[str, Any] | None = None,
+        submission_set: Mapping[str, Any] | None = None,
+        application: str = "mssante",
+    ) -> Package:
+        """The package that replaces a document sent earlier ("annule et remplace"): the new version ``cda``, its
+        entry with an ``RPLC`` association (``urn:ihe:iti:2007:AssociationType:RPLC``, IHE ITI TF-3 4.2.2.2) to the
+        ``entryUUID`` of the replaced document.
+
+        ``replaces`` names the replaced document by the identifiers its sender kept (:class:`DocumentRef`; a text is
+        its uniqueId, its entryUUID then derived as this SDK derives it when it packs a CDA). Without it, the CDA's
+        own ``relatedDocument[@typeCode='RPLC']/parentDocument/id`` is taken, when it names one document. The rest
+        is as for :meth:`from_cda`. When the CDA names another replaced document, a finding says so
+        (``MSS-XDM-048``). The receiver answers ``900`` (not the latest version) or ``901`` (not the author's
+        organisation) when it cannot replace it (:class:`mssante.message.IntegrationError`).
+
+        Raises :class:`~mssante.errors.InvalidInput` as :meth:`from_cda` does, when nothing names the replaced
+        document, or when the new version has the replaced one's uniqueId (a new version has a new id).
+        """
+        return cls._from_cda(
+            cda,
+            at=at,
+            source_id=source_id,
+            recipients=recipients,
+            document=document,
+            submission_set=submission_set,
+            application=application,
+            replaces=replaces,
+            replacing=True,
+        )
+
+    @classmethod
+    def deletion(
+        cls,
+        cda: bytes,
+        *,
+        at: dt.datetime,
+        source_id: str = "",
+        recipients: Sequence[Address | str] = (),
+        document: Mapping[str, Any] | None = None,
+        submission_set: Mapping[str, Any] | None = None,
+        application: str = "mssante",
+    ) -> Package:
+        """The package that asks the receiver to delete a document sent earlier ("suppression").
+
+        It carries the document's latest version ``cda``, as the volet's HL7 message does, its entry with the
+        identifiers it was sent with (the uniqueId of the CDA; the entryUUID this SDK derived when it packed it, or
+        ``document={"entry_uuid": ...}``) and the availabilityStatus ``Deprecated``. The volet describes the
+        request, not how the mail carries it: this form is this SDK's reading (the docs say so). The receiver
+        answers ``900`` or ``901`` when it cannot delete it. The rest is as for :meth:`from_cda`.
+        """
+        return cls._from_cda(
+            cda,
+            at=at,
+            source_id=source_id,
+            recipients=recipients,
+            document={**(document or {}), "availability_status": DEPRECATED},
+            submission_set=submission_set,
+            application=application,
+            deletion=True,
+        )
+
+    @classmethod
+    def _from_cda(
+        cls,
+        cda: bytes | Sequence[bytes],
+        *,
+        at: dt.datetime,
+        source_id: str,
+        recipients: Sequence[Address | str],
+        document: Mapping[str, Any] | None,
+        submission_set: Mapping[str, Any] | None,
+        application: str,
+        replaces: DocumentRef | str | None = None,
+        replacing: bool = False,
+        deletion: bool = False,
+    ) -> Package:
         documents = [cda] if isinstance(cda, bytes | bytearray) else list(cda)
         if not documents:
             raise ValueError("give at least one CDA document")
         headers = [read_cda_header(bytes(data)) for data in documents]
+        ref, replacing_said = _replaced(headers[0], replaces) if replacing else (None, [])
         entries, noticed = [], []
         for header in headers:
             entry, findings = derived_entry(header)
@@ -345,7 +461,10 @@ class Package:
             raise InvalidInput(finding.message, Report(findings=[finding]))
         derived = submission_set_from_cda(headers, entries, at=at, source_id=source_id, recipients=recipients)
         package = cls.build(
-            [Document(content=bytes(data), entry=entry) for data, entry in zip(documents, entries, strict=True)],
+            [
+                Document(content=bytes(data), entry=entry, replaces=ref)
+                for data, entry in zip(documents, entries, strict=True)
+            ],
             completed(overridden(derived, submission_set, what="submission_set"), submission_set),
             application=application,
         )
@@ -355,6 +474,18 @@ class Package:
             for entry, findings in zip(package.metadata.documents, noticed, strict=True)
             for finding in findings
         ]
+        first = package.metadata.documents[0].uri
+        said += [attrs.evolve(finding, where=f"{first}: {finding.where}") for finding in replacing_said]
+        if not replacing and not deletion:  # a new version sent as a new document: said
+            said += [
+                _codes.CDA_REPLACES_WITHOUT_RPLC(
+                    f"the CDA replaces {', '.join(header.replaced_ids)}; without an RPLC association the receiver "
+                    "takes it for a new document (Package.replacement, mssante xdm replace)",
+                    where=f"{entry.uri}: relatedDocument",
+                )
+                for entry, header in zip(package.metadata.documents, headers, strict=True)
+                if header.replaced_ids
+            ]
         return attrs.evolve(package, findings=(*package.findings, *said))
 
     def to_zip(self) -> bytes:
@@ -400,6 +531,32 @@ class Package:
         """
         archive = SafeZip.open(data, limits=limits or ZipLimits(), budget=budget)
         return _Reader(archive).package()
+
+
+def _refused(code: Any, message: str, where: str) -> InvalidInput:
+    finding = code(message, where=where)
+    return InvalidInput(finding.message, Report(findings=[finding]))
+
+
+def _replaced(header: CdaHeader, replaces: DocumentRef | str | None) -> tuple[DocumentRef, list[Finding]]:
+    """The document a new version replaces (given, else the one its relatedDocument RPLC names), and what is said."""
+    if replaces is None:
+        if len(header.replaced_ids) != 1:
+            named = ", ".join(header.replaced_ids) or "none"
+            message = f"give the replaced document: the CDA's relatedDocument RPLC names {named}"
+            raise _refused(_codes.MISSING_ATTRIBUTE, message, "relatedDocument")
+        replaces = header.replaced_ids[0]
+    ref = replaces if isinstance(replaces, DocumentRef) else DocumentRef(unique_id=replaces)
+    if ref.unique_id == header.document_id:
+        message = f"the new version has the replaced document's id {ref.unique_id!r}: a new version has a new id"
+        raise _refused(_codes.RPLC_WITHIN, message, "id")
+    said: list[Finding] = []
+    if header.replaced_ids and ref.unique_id not in header.replaced_ids:
+        message = (
+            f"the CDA replaces {', '.join(header.replaced_ids)} (relatedDocument RPLC), the package {ref.unique_id}"
+        )
+        said.append(_codes.CDA_REPLACES_ANOTHER(message, where="relatedDocument"))
+    return ref, said
 
 
 def _shown_size(subset: Subset, entry: DocumentEntry) -> str:

@@ -14,7 +14,20 @@ from mssante.xdm._budget import Budget
 from mssante.xdm._fromcda import class_code_of
 from mssante.xdm._hl7 import BAD_INS as _HL7_BAD_INS_CODE
 from mssante.xdm._hl7 import Cx, IntendedRecipient, Xcn, Xon, Xtn
-from mssante.xdm._model import HAS_MEMBER, ON_DEMAND, STABLE, Author, Code, DocumentEntry, Metadata, parse_dtm
+from mssante.xdm._model import (
+    APPROVED,
+    DEPRECATED,
+    HAS_MEMBER,
+    ON_DEMAND,
+    RPLC,
+    STABLE,
+    Author,
+    Code,
+    DocumentEntry,
+    Metadata,
+    is_uuid_urn,
+    parse_dtm,
+)
 from mssante.xdm._package import Package, Subset
 from mssante.xdm._safezip import ZipLimits
 from mssante.xdm._valuesets import value_set
@@ -141,6 +154,32 @@ def _metadata(subset: Subset, metadata: Metadata, where: str) -> Iterator[Findin
     for name in subset.files:
         if name.casefold() not in referenced:
             yield _codes.UNREFERENCED_FILE(f"{name!r} is named by no document entry", where=f"{where}: {name}")
+    yield from _requests(metadata, where)
+
+
+def _requests(metadata: Metadata, where: str) -> Iterator[Finding]:
+    """Replacements (RPLC associations) and deletions (Deprecated entries): well formed, and said."""
+    index_of = {entry.entry_uuid: index for index, entry in enumerate(metadata.documents)}
+    for number, association in enumerate(metadata.associations):
+        if association.type != RPLC:
+            continue
+        at = f"{where}: Association[{number}]"
+        source, target = association.source, association.target
+        if source not in index_of:
+            yield _codes.RPLC_SOURCE(f"sourceObject {source!r} is no document entry of the package", where=at)
+        if not is_uuid_urn(target):
+            yield _codes.RPLC_TARGET(f"targetObject {target!r} is not urn:uuid: and a UUID", where=at)
+        elif target in index_of or target == source:
+            yield _codes.RPLC_WITHIN(f"targetObject {target!r} is a document entry of this package", where=at)
+        elif source in index_of:
+            message = f"DocumentEntry[{index_of[source]}] replaces the document sent earlier as {target}"
+            yield _codes.REPLACEMENT(message, where=f"{where}: DocumentEntry[{index_of[source]}]")
+    for index, entry in enumerate(metadata.documents):
+        at = f"{where}: DocumentEntry[{index}]"
+        if entry.availability_status == DEPRECATED:
+            yield _codes.DELETION(f"the package asks to delete the document {entry.unique_id!r}", where=at)
+        elif entry.availability_status not in ("", APPROVED):
+            yield _codes.BAD_AVAILABILITY(f"availabilityStatus is {entry.availability_status!r}", where=at)
 
 
 def _oid(value: str, *, extension: bool = False) -> bool:
@@ -284,7 +323,10 @@ def validate(
     """Judge an XDM package (its ZIP bytes, or a :class:`Package` already read).
 
     The IHE XDM rules: README.TXT, INDEX.HTM and METADATA.XML present; each document entry's
-    ``hash``, ``size`` and ``URI`` present and true to the file; required attributes; associations.
+    ``hash``, ``size`` and ``URI`` present and true to the file; required attributes; associations: each
+    document a member of the submission set, each ``RPLC`` from one of its entries to the ``urn:uuid:`` entryUUID
+    of a document sent earlier (``MSS-XDM-033`` to ``-035``; a replacement and a deletion request are said,
+    ``MSS-XDM-036`` and ``-038``).
     With ``ci_sis`` (the default) the French rules as well: one patient, identified by a well-formed
     INS (a patient id that is no INS is an error, ``MSS-XDM-040``); codes in the CI-SIS value sets
     (contentTypeCode in JDV_J03, classCode in JDV_J06 and the one ``ASS_X04`` gives for the typeCode); the
