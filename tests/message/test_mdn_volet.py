@@ -423,3 +423,12 @@ def test_build_ko_mail_writes_what_the_example_shows() -> None:
         build_ko_mail(original=original, code="42", sender=AUTO, at=AT)
     labelled = build_ko_mail(original=original, code="42", label="Erreur du DPI", sender=AUTO, at=AT)
     assert str(labelled["Subject"]).startswith("[KO Intégration système !][42] ")
+
+
+def test_parse_reads_the_volets_example_as_a_read_receipt() -> None:
+    message = parse(VOLET_MDN)  # the fields right after the part's Content-Type, as the volet writes them
+    assert message.kind == "mdn"
+    assert message.mdn is not None
+    assert (message.mdn.error_code, message.mdn.final_recipient) == ("902", AUTO)
+    assert "MSS-MDN-011" in {finding.code for finding in message.findings}  # said, as a warning
+    assert "MSS-MDN-005" not in {finding.code for finding in message.findings}

@@ -192,3 +192,36 @@ def test_reading_what_waits_does_not_wait_for_a_writer(tmp_path: Path) -> None:
         writer.execute("ROLLBACK")
     finally:
         writer.close()
+
+
+def test_a_bounce_keeps_why_delivery_failed(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "t.sqlite3") as store:
+        tracking = Tracker(store)
+        tracking.sent(MID, [ALICE, BOB], T0)
+        tracking.observe(dsn((ALICE, "failed", "5.2.1"), (BOB, "failed", "5.1.1")), T0 + dt.timedelta(hours=1))
+    with SqliteStore(tmp_path / "t.sqlite3") as store:
+        tracked = Tracker(store).status(MID)
+    assert tracked is not None
+    reasons = {
+        state.address: [event.reason for event in state.events if event.source == "dsn"] for state in tracked.recipients
+    }
+    assert reasons == {ALICE: ["mailbox_closed"], BOB: ["unknown_recipient"]}
+
+
+def test_a_schema_1_file_is_brought_to_schema_2(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with SqliteStore(path) as store:
+        play(Tracker(store))
+    connection = sqlite3.connect(path)  # made as schema 1 was: no reason column
+    with connection:
+        connection.execute("ALTER TABLE event DROP COLUMN reason")
+        connection.execute("PRAGMA user_version = 1")
+    connection.close()
+    with SqliteStore(path) as store:
+        tracking = Tracker(store)
+        assert tracking.status(MID).statuses == {ALICE: Status.READ, BOB: Status.EXPIRED}  # type: ignore[union-attr]
+        tracking.sent("<again@x.mssante.fr>", [ALICE], T0)
+        tracking.observe(dsn((ALICE, "failed", "5.1.1"), message_id="<again@x.mssante.fr>", envelope=None), T0)
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    check.close()

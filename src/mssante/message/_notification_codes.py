@@ -5,6 +5,7 @@ from __future__ import annotations
 from mssante.report import Severity, define_code
 
 ERROR = Severity.ERROR
+WARNING = Severity.WARNING
 
 # message/disposition-notification (RFC 8098, CI-SIS volet)
 MDN_TOO_LARGE = define_code("MSS-MDN-001", ERROR, "the disposition-notification block is larger than the limit")
@@ -36,6 +37,13 @@ MDN_NEEDS_CONFIRMATION = define_code(
     "an MDN is not sent automatically when Disposition-Notification-To differs from Return-Path, when there is no "
     "Return-Path, or when it names several addresses: the user confirms it first (RFC 8098 §2.1; CI-SIS volet "
     "'Transmission au LPS d'un document CDA provenant d'un courriel MSSanté', struct-msg-mdn)",
+)
+MDN_FIELDS_IN_HEADER = define_code(
+    "MSS-MDN-011",
+    WARNING,
+    "the disposition-notification fields follow the part's Content-Type with no blank line, so MIME reads them as "
+    "the part's header: read there, as the CI-SIS volet's own example writes them (struct-msg-mdn; RFC 2046 §5.1.1 "
+    "wants the blank line)",
 )
 
 # message/delivery-status (RFC 3464)

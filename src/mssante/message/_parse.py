@@ -25,6 +25,7 @@ from mssante.message._headers import (
     split_codes,
 )
 from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
+from mssante.message._notification_codes import MDN_FIELDS_IN_HEADER
 from mssante.message._notifications import (
     DSN_NO_BLOCK,
     MDN_NO_BLOCK,
@@ -236,10 +237,16 @@ def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn 
         return kind, None, None
     for part in reports:
         kind = _REPORT_PARTS[part.content_type]
+        data = part.data
+        fields = [(name, value) for name, value in part.headers if not name.lower().startswith("content-")]
+        if kind == "mdn" and not data.strip() and fields:  # the volet's example: no blank line before the fields
+            data = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8", "surrogateescape")
+            said = f"part {part.path}: {len(fields)} field(s)"
+            findings.append(MDN_FIELDS_IN_HEADER(said, where=f"part {part.path}"))
         try:
             if kind == "mdn":
-                return kind, parse_disposition_notification(part.data, human_text=human), None
-            return kind, None, parse_delivery_status(part.data, human_text=human)
+                return kind, parse_disposition_notification(data, human_text=human), None
+            return kind, None, parse_delivery_status(data, human_text=human)
         except InvalidInput as error:
             findings.extend(finding.located(f"part {part.path}") for finding in error.report.findings)
     return _REPORT_PARTS[reports[0].content_type], None, None

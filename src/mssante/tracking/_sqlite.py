@@ -16,7 +16,7 @@ from mssante.tracking._store import Event, RecipientState, Status, StoreSession,
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "TrackingStoreError"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema version this code writes (``PRAGMA user_version``); a newer file is refused."""
 _APPLICATION_ID = 0x4D535452  # "MSTR": marks the file as a tracking database
 
@@ -44,6 +44,7 @@ _SCHEMA = (
         detail TEXT NOT NULL,
         notification TEXT,
         applied INTEGER NOT NULL,
+        reason TEXT,
         PRIMARY KEY (message_id, key, seq),
         FOREIGN KEY (message_id, key) REFERENCES recipient (message_id, key)
     ) WITHOUT ROWID""",
@@ -56,8 +57,8 @@ _UPSERT_RECIPIENT = (
     "updated_at = excluded.updated_at"
 )
 _INSERT_EVENT = (
-    "INSERT OR IGNORE INTO event (message_id, key, seq, at, status, source, detail, notification, applied) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO event (message_id, key, seq, at, status, source, detail, notification, applied, reason) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -107,7 +108,7 @@ class _Session:
             start = len(previous.events) if previous else 0
             events.extend(
                 (tracked.message_id, state.key, seq, _text(event.at), event.status.value, event.source, event.detail,
-                 event.notification, int(event.applied))
+                 event.notification, int(event.applied), event.reason)
                 for seq, event in enumerate(state.events[start:], start=start)
             )  # fmt: skip
         self.connection.executemany(_UPSERT_RECIPIENT, rows)
@@ -136,14 +137,14 @@ def _load(connection: sqlite3.Connection, message_id: str) -> Tracked | None:
     if not rows:
         return None
     history: dict[str, list[Event]] = {}
-    for key, at, status, source, detail, notification, applied in connection.execute(
-        "SELECT key, at, status, source, detail, notification, applied FROM event WHERE message_id = ? "
+    for key, at, status, source, detail, notification, applied, reason in connection.execute(
+        "SELECT key, at, status, source, detail, notification, applied, reason FROM event WHERE message_id = ? "
         "ORDER BY key, seq",
         (message_id,),
     ):
         history.setdefault(key, []).append(
             Event(at=_time(at), status=Status(status), source=source, detail=detail, notification=notification,
-                  applied=bool(applied))
+                  applied=bool(applied), reason=reason)
         )  # fmt: skip
     return Tracked(
         message_id=message_id,
@@ -198,14 +199,17 @@ class SqliteStore:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         connection.execute("PRAGMA foreign_keys = ON")
-        if connection.execute("PRAGMA user_version").fetchone()[0] == 0:
+        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                if self._check(connection) == 0:
+                version = self._check(connection)
+                if version == 0:
                     for statement in _SCHEMA:
                         connection.execute(statement)
                     connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif version == 1:  # schema 2 records why a delivery failed
+                    connection.execute("ALTER TABLE event ADD COLUMN reason TEXT")
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")

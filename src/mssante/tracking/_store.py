@@ -79,6 +79,9 @@ class Event:
     """The identifier of the notification (a digest of its report block), for ``dsn`` and ``mdn`` events."""
     applied: bool = True
     """False when the recipient already had a status of equal or higher rank."""
+    reason: str | None = None
+    """Why delivery failed, for a ``dsn`` event that says so: a :class:`~mssante.message.BounceReason` value
+    (``mailbox_closed``, ``unknown_recipient``, ``invalid_address``, ``too_large``, ``other``)."""
 
 
 def _events(values: Iterable[Event]) -> tuple[Event, ...]:

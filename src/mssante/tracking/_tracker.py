@@ -14,7 +14,7 @@ from email.message import Message as EmailMessage
 import attrs
 
 from mssante.errors import MssanteError
-from mssante.message import Dsn, Mdn, Message, parse
+from mssante.message import Dsn, Mdn, Message, bounce_reason, parse
 from mssante.message._report_types import REPORT_TYPES
 from mssante.message._xtext import decode_xtext
 from mssante.report import Finding, Report
@@ -119,6 +119,7 @@ class _Entry:
     original: str | None
     status: Status
     detail: str
+    reason: str | None = None  # why delivery failed (a BounceReason value), for a failed DSN recipient
 
 
 @attrs.frozen
@@ -170,13 +171,17 @@ def _digest(kind: str, message: Message) -> str:
 
 def _dsn_entries(dsn: Dsn) -> tuple[_Entry, ...]:
     entries = []
+    human_text = dsn.human_text if len(dsn.failed) == 1 else ""  # a report's text speaks of its one failure only
     for recipient in dsn.recipients:
         detail = f"{recipient.action} {recipient.status}"
         if recipient.diagnostic_code:
             detail += f" {recipient.diagnostic_code}"
         detail += f" (reported by {dsn.reporting_mta})"
         status = dsn_status(recipient.action)
-        entries.append(_Entry(recipient.final_recipient, recipient.original_recipient, status, detail))
+        reason = bounce_reason(recipient, human_text=human_text)
+        entries.append(
+            _Entry(recipient.final_recipient, recipient.original_recipient, status, detail, reason and reason.value)
+        )
     return tuple(entries)
 
 
@@ -366,7 +371,12 @@ class Tracker:
                 )
                 continue
             event = Event(
-                at=at, status=entry.status, source=reading.kind, detail=entry.detail, notification=reading.notification
+                at=at,
+                status=entry.status,
+                source=reading.kind,
+                detail=entry.detail,
+                notification=reading.notification,
+                reason=entry.reason,
             )
             index = states.index(state)
             states[index] = _advance(state, event, tracked.message_id, findings, changes)
