@@ -40,6 +40,7 @@ from mssante.errors import InvalidInput
 from mssante.message import _notification_codes as codes
 from mssante.message._headers import KO_PREFIX, MSG_ID, UNSAFE_IN_HEADER
 from mssante.message._mime import MAX_DEPTH, MAX_PARTS
+from mssante.message._report_types import DSN_REPORT_TYPES, DSN_TYPES, MDN_REPORT_TYPES, MDN_TYPES
 from mssante.report import Code, Finding, Report, Severity, define_code
 
 __all__ = [
@@ -211,8 +212,6 @@ DSN_NO_BLOCK = define_code(
 
 _ACTION_BY_KEY = {mode.lower(): mode for mode in ACTION_MODES}
 _SENDING_BY_KEY = {mode.lower(): mode for mode in SENDING_MODES}
-_DN_TYPES = ("message/disposition-notification", "message/global-disposition-notification")
-_DS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 
 
 # --- validation shared by the value objects and the builders -------------------------------------------------
@@ -914,14 +913,14 @@ def parse_report(message: Message) -> Mdn | Dsn | None:
         human = next((_text_of(child) for child in children if child.get_content_type() == "text/plain"), "")
         for child in children:
             kind = child.get_content_type()
-            if kind in _DN_TYPES:
+            if kind in MDN_TYPES:
                 return parse_disposition_notification(report_block(child), human_text=human)
-            if kind in _DS_TYPES:
+            if kind in DSN_TYPES:
                 return parse_delivery_status(report_block(child), human_text=human)
         declared = report_type(part)
-        if declared in ("disposition-notification", "global-disposition-notification"):
+        if declared in MDN_REPORT_TYPES:
             raise _refuse(_MDN_KIND, MDN_NO_BLOCK(f"the report (report-type={declared}) has no block"))
-        if declared in ("delivery-status", "global-delivery-status"):
+        if declared in DSN_REPORT_TYPES:
             raise _refuse(_DSN_KIND, DSN_NO_BLOCK(f"the report (report-type={declared}) has no block"))
     return None
 
@@ -1115,7 +1114,7 @@ def report_type(message: Message) -> str:
 
 
 def _is_mdn(message: Message) -> bool:
-    return message.get_content_type() == "multipart/report" and report_type(message) == "disposition-notification"
+    return message.get_content_type() == "multipart/report" and report_type(message) in MDN_REPORT_TYPES
 
 
 class MdnNeedsConfirmation(InvalidInput):

@@ -36,6 +36,7 @@ from mssante.message._notifications import (
     report_type,
 )
 from mssante.message._patient import Patient
+from mssante.message._report_types import block_kind, report_kind
 from mssante.report import Finding
 from mssante.xdm import Budget, Package
 
@@ -192,20 +193,6 @@ def _entries(package: Package) -> int:
     return sum(len(subset.metadata.documents) for subset in package.subsets if subset.metadata is not None)
 
 
-_REPORT_PARTS = {
-    "message/disposition-notification": "mdn",
-    "message/global-disposition-notification": "mdn",  # RFC 6533: the same fields, UTF-8 allowed
-    "message/delivery-status": "dsn",
-    "message/global-delivery-status": "dsn",
-}
-_REPORT_TYPES = {
-    "disposition-notification": "mdn",
-    "global-disposition-notification": "mdn",
-    "delivery-status": "dsn",
-    "global-delivery-status": "dsn",
-}
-
-
 def declared_report_type(mime: MimeMessage) -> str:
     """The ``report-type`` parameter of the message's Content-Type, lower-case; empty when it has none."""
     holder = email.message.Message()
@@ -224,19 +211,18 @@ def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn 
     human = mime.body_text or ""
     if mime.content_type != "multipart/report":
         return "message", None, None
-    reports = [part for part in mime.parts if part.content_type in _REPORT_PARTS]
+    reports = [(part, kind) for part in mime.parts if (kind := block_kind(part.content_type)) is not None]
     if not reports:
         declared = declared_report_type(mime)
-        kind = _REPORT_TYPES.get(declared)
-        if kind is None:
+        declared_kind = report_kind(declared)
+        if declared_kind is None:
             return "message", None, None
-        code = MDN_NO_BLOCK if kind == "mdn" else DSN_NO_BLOCK
-        block = "disposition-notification" if kind == "mdn" else "delivery-status"
+        code = MDN_NO_BLOCK if declared_kind == "mdn" else DSN_NO_BLOCK
+        block = "disposition-notification" if declared_kind == "mdn" else "delivery-status"
         message = f"the report (report-type={declared}) has no message/{block} part"
         findings.append(code(message, where="Content-Type"))
-        return kind, None, None
-    for part in reports:
-        kind = _REPORT_PARTS[part.content_type]
+        return declared_kind, None, None
+    for part, kind in reports:
         data = part.data
         fields = [(name, value) for name, value in part.headers if not name.lower().startswith("content-")]
         if kind == "mdn" and not data.strip() and fields:  # the volet's example: no blank line before the fields
@@ -249,7 +235,7 @@ def _notification(mime: MimeMessage, findings: list[Finding]) -> tuple[str, Mdn 
             return kind, None, parse_delivery_status(data, human_text=human)
         except InvalidInput as error:
             findings.extend(finding.located(f"part {part.path}") for finding in error.report.findings)
-    return _REPORT_PARTS[reports[0].content_type], None, None
+    return reports[0][1], None, None
 
 
 def parse(data: bytes | EmailMessage, *, limits: MimeLimits | None = None, budget: Budget | None = None) -> Message:
