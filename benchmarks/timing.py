@@ -73,7 +73,7 @@ class Paired:
 def paired(
     ours: Callable[[], object], baseline: Callable[[], object], *, number: int = 1, turns: int = TURNS
 ) -> Paired:
-    """Alternate ``ours`` and ``baseline`` ``turns`` times (``number`` calls a turn); the baseline goes first on odd turns."""
+    """Alternate ``ours`` and ``baseline`` ``turns`` times, ``number`` calls a turn, the baseline first on odd turns."""
     mine: list[float] = []
     theirs: list[float] = []
     for turn in range(turns):
