@@ -6,10 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+
+__all__ = ["run_demo"]
 
 
-def _demo(args: argparse.Namespace) -> Outcome:
+def run_demo(args: argparse.Namespace) -> Outcome:
+    """``mssante demo``."""
     try:
         from mssante.demo import (  # noqa: PLC0415 (needs the testing extra: loaded when asked)
             KEPT,
@@ -74,19 +77,3 @@ def _demo(args: argparse.Namespace) -> Outcome:
     if as_json:
         err.write(summary.lstrip("\n") + "\n")
     return payload, [summary], EXIT_OK if result.ok else EXIT_INVALID
-
-
-def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
-    """Add the ``demo`` command."""
-    demo = groups.add_parser(
-        "demo", parents=[json_flag], help="run a complete MSSanté exchange on this machine, offline",
-        description="A test PKI shaped like IGC Santé, a demo allow-list, a local operator (SMTP and IMAP with "
-        "STARTTLS and client certificates), a directory lookup, a message to a patient with the CI-SIS CDA example "
-        "in an XDM package and a PDF, sent with mutual TLS, read back, parsed and linted, a read receipt, and the "
-        "delivery tracker. Nothing leaves 127.0.0.1. Exit status 1 when a step fails.",
-    )  # fmt: skip
-    demo.add_argument(
-        "--keep", metavar="DIR", help="keep the message, the receipts, the tracker's file and the test certificates in "
-        "DIR, and show the commands that look at them",
-    )  # fmt: skip
-    demo.set_defaults(handler=_demo)

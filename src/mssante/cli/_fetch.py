@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from mssante._files import create_new, ensure_directory, read_regular, sync_directory
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError
-from mssante.cli._session import refused, session_arguments, session_options
+from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante.cli._session import refused, session_options
 from mssante.errors import InvalidInput, TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.message._mime_codes import UNREADABLE
 from mssante.report import Finding, Report
 from mssante.transport import Mailbox
+
+__all__ = ["folder_name", "run_fetch", "store"]
 
 _SAFE = frozenset(string.ascii_letters + string.digits + "-_.")
 _MAX_FOLDER_NAME = 100
@@ -93,7 +95,8 @@ def store(folder: Path, stem: str, raw: bytes) -> Path:
     raise OSError(f"cannot store {stem}: {_MAX_NAMES} other files named {stem}.*.eml are in {folder}")
 
 
-def _fetch(args: argparse.Namespace) -> Outcome:
+def run_fetch(args: argparse.Namespace) -> Outcome:
+    """``mssante fetch``."""
     if args.mark_seen and not args.out:
         raise UsageError("mssante: --mark-seen needs --out: a message is marked only once it is stored")
     host, port = args.server
@@ -165,26 +168,3 @@ def _line(message: dict[str, Any]) -> str:
         return f"{message['uid']:>6}  {message['kind']:7} {message['from'] or '-'}  {message['subject']}"
     where = f"stored as it came in {message['file']}" if message["file"] else "not stored"
     return f"{message['uid']:>6}  cannot be parsed: {where}"
-
-
-def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
-    """Add the ``fetch`` command."""
-    fetch = groups.add_parser(
-        "fetch", parents=[json_flag, session_arguments()], help="read the new messages of a mailbox over IMAP",
-        description="List the unseen messages of a mailbox (IMAP with STARTTLS, or TLS with --implicit-tls; the "
-        "server certificate validated against IGC Santé for its host name; a client certificate, XOAUTH2 or SASL "
-        "EXTERNAL) and store them as .eml files with --out: DIR/<folder>/<uidvalidity>-<uid>.eml (the folder name "
-        "with other characters than letters, digits, - _ . as %%XX; uidvalidity 0 when the server announces none). "
-        "A file is never replaced: when the name is taken by another file, <uidvalidity>-<uid>.2.eml, and so on. "
-        "A message that cannot be parsed is stored as it came and reported (exit status 1); the next ones are read "
-        "all the same. Nothing is marked unless --mark-seen, and then only after the file is written and synced. "
-        "A session refused or lost (server certificate, STARTTLS, client certificate, login, connection) is exit "
-        "status 1 too, its MSS code in the findings, the messages stored before it listed.",
-    )  # fmt: skip
-    fetch.add_argument("--folder", default="INBOX", help="the folder to read (default INBOX)")
-    fetch.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (port 993)")
-    fetch.add_argument("--external", action="store_true", help="log in with the client certificate (SASL EXTERNAL)")
-    fetch.add_argument("--out", metavar="DIR", help="store each message as DIR/<folder>/<uidvalidity>-<uid>.eml")
-    fetch.add_argument("--mark-seen", action="store_true", help="mark each message seen once it is stored")
-    fetch.add_argument("--limit", type=int, default=100, metavar="N", help="at most N messages (default 100)")
-    fetch.set_defaults(handler=_fetch)

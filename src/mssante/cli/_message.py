@@ -10,27 +10,30 @@ from pathlib import Path
 from typing import Any
 
 from mssante._files import atomic_write
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
-from mssante.cli._cert import parse_time, read_bounded
-from mssante.cli._xdm import _overrides as metadata_overrides
-from mssante.cli._xdm import package_summary
+from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante.cli._inputs import parse_time, read_bounded
+from mssante.cli._xdm import metadata_overrides, package_summary
 from mssante.errors import InvalidInput
 from mssante.message import (
     Attachment,
     Disposition,
+    IntegrationError,
+    MdnNeedsConfirmation,
     Message,
+    MimeLimits,
     build_ko_mail,
     build_mdn,
     compose,
+    ko_code,
     lint,
     parse,
 )
-from mssante.message._mime import MimeLimits
-from mssante.message._notifications import MDN_FORMS, IntegrationError, MdnNeedsConfirmation, ko_code
 from mssante.message._parse import declared_report_type
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import ENVIRONMENTS, Package
+from mssante.xdm import Package
 from mssante.xdm._cda import MAX_CDA_BYTES
+
+__all__ = ["run_compose", "run_inspect", "run_lint", "run_mdn_build", "run_mdn_ko", "run_mdn_parse"]
 
 _MAX_MESSAGE = MimeLimits().max_bytes
 
@@ -76,7 +79,8 @@ def _summary(message: Message) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _inspect(args: argparse.Namespace) -> Outcome:
+def run_inspect(args: argparse.Namespace) -> Outcome:
+    """``mssante message inspect EML``."""
     message = _read_message(args.eml)
     report = Report(findings=message.findings, subject=args.eml)
     summary = _summary(message)
@@ -100,7 +104,8 @@ def _inspect(args: argparse.Namespace) -> Outcome:
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
 
-def _lint(args: argparse.Namespace) -> Outcome:
+def run_lint(args: argparse.Namespace) -> Outcome:
+    """``mssante message lint EML``."""
     message = _read_message(args.eml)
     report = lint(message, environment=args.env)
     payload = {**report.to_dict(), "subject": message.subject, "kind": message.kind, "environment": args.env}
@@ -119,7 +124,8 @@ def _write(path: Path, data: bytes) -> None:
         raise OSError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def _compose(args: argparse.Namespace) -> Outcome:
+def run_compose(args: argparse.Namespace) -> Outcome:
+    """``mssante message compose``."""
     at = parse_time(args.at)
     package = None
     if args.cda:
@@ -205,7 +211,8 @@ def _shown(value: object) -> str:
     return "-" if value is None or value == "" else str(value)
 
 
-def _mdn_parse(args: argparse.Namespace) -> Outcome:
+def run_mdn_parse(args: argparse.Namespace) -> Outcome:
+    """``mssante mdn parse EML``."""
     message = _read_message(args.eml)
     summary = _notification_summary(message)
     report = Report(findings=message.findings, subject=args.eml)
@@ -223,7 +230,8 @@ def _original(path: str) -> EmailMessage:
     return original
 
 
-def _mdn_build(args: argparse.Namespace) -> Outcome:
+def run_mdn_build(args: argparse.Namespace) -> Outcome:
+    """``mssante mdn build EML``."""
     original = _original(args.eml)
     if not original.get("Disposition-Notification-To"):
         raise InvalidInput(
@@ -255,7 +263,8 @@ def _mdn_build(args: argparse.Namespace) -> Outcome:
     return payload, [f"wrote {args.out}: {written} to {mdn['To']}"], EXIT_OK
 
 
-def _mdn_ko(args: argparse.Namespace) -> Outcome:
+def run_mdn_ko(args: argparse.Namespace) -> Outcome:
+    """``mssante mdn ko EML``."""
     original = _original(args.eml)
     mail = build_ko_mail(
         original=original, code=args.error, label=args.label, sender=args.sender, at=parse_time(args.at),
@@ -267,122 +276,3 @@ def _mdn_ko(args: argparse.Namespace) -> Outcome:
     payload = {"ok": True, "findings": [], "path": args.out, "size": len(data), "to": str(mail["To"]),
                "subject": str(mail["Subject"]), "error": args.error, "meaning": _meaning(meaning)}  # fmt: skip
     return payload, [f"wrote {args.out}: {mail['Subject']} to {mail['To']}"], EXIT_OK
-
-
-def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
-    """Add the ``message`` and ``mdn`` command groups."""
-    commands = command_group(groups, "message", "MSSanté messages")
-    inspect = commands.add_parser(
-        "inspect", parents=[json_flag], help="read a message: headers, attachments, XDM, patient",
-        description="Read a message (.eml) as real mailers write it and show its subject, addresses, X-MSS-* "
-        "headers, attachments, XDM packages and the patient they are about.",
-    )  # fmt: skip
-    inspect.add_argument("eml", metavar="EML")
-    inspect.set_defaults(handler=_inspect)
-
-    judge = commands.add_parser(
-        "lint", parents=[json_flag], help="judge a message against the MSSanté rules",
-        description="Judge a message against the MSSanté rules (X-MSS-* headers, subject convention, patient "
-        "messaging, one patient) and its XDM packages against the XDM and CI-SIS rules. A read receipt (MDN) or a "
-        "delivery report (DSN) is judged as a notification: its block, its headers, not the rules of a message. "
-        "Exit status 1 when an error is found.",
-    )  # fmt: skip
-    judge.add_argument("eml", metavar="EML")
-    judge.add_argument("--env", choices=ENVIRONMENTS, default="prod",
-                       help="prod (default), or test: a TEST or DEMO INS is expected there (MSS-XDM-044 is "
-                       "information)")  # fmt: skip
-    judge.set_defaults(handler=_lint)
-
-    build = commands.add_parser(
-        "compose", parents=[json_flag], help="write a message (.eml) from CDA/PDF documents and addresses",
-        description="Compose an MSSanté message: the CDA documents packed as IHE_XDM.zip (metadata derived from "
-        "their headers), the PDF alongside, the X-MSS-* headers and the subject convention. The message is "
-        "linted; exit status 1 when the linter finds an error (the file is written either way).",
-    )  # fmt: skip
-    build.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="the sender's address")
-    build.add_argument("--from-name", dest="sender_name", metavar="NAME", help="the sender's display name")
-    build.add_argument("--to", metavar="ADDRESS", action="append", required=True, help="a recipient (repeat)")
-    build.add_argument("--cc", metavar="ADDRESS", action="append", help="a copy recipient (repeat)")
-    build.add_argument("--nil", metavar="REF", required=True, help="the product reference (X-MSS-NIL)")
-    build.add_argument("--cda", metavar="FILE", action="append", help="a CDA R2 document to pack (repeat)")
-    build.add_argument("--metadata", metavar="JSON",
-                       help='a JSON file of XDM metadata overriding what the CDA headers give, as for xdm pack: '
-                       '{"document": {...}, "submission_set": {...}}; the contentTypeCode (JDV_J03) is in no CDA '
-                       'header: {"submission_set": {"content_type_code": {"code": ..., "scheme": ...}}}')  # fmt: skip
-    build.add_argument("--pdf", metavar="FILE", help="the same document as PDF/A-1")
-    build.add_argument("--attach", metavar="FILE", action="append", help="another file to attach (repeat)")
-    build.add_argument("--subject", help="the subject (default: the XDM convention when documents are packed)")
-    build.add_argument("--text", help="the body text")
-    build.add_argument("--text-file", metavar="FILE", help="the body text, from a UTF-8 file")
-    build.add_argument("--read-receipt", action="store_true", help="ask for an MDN (Disposition-Notification-To)")
-    build.add_argument("--no-reply", action="store_true", help="forbid the patient's reply (X-MSS-MES: FIN)")
-    build.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
-    build.add_argument("--out", metavar="EML", required=True, help="where to write the message")
-    build.set_defaults(handler=_compose)
-
-    _register_mdn(groups, json_flag)
-
-
-def _register_mdn(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
-    """Add the ``mdn`` command group."""
-    mdn = command_group(groups, "mdn", "read receipts (MDN), delivery reports (DSN) and the volet's KO mail")
-    read = mdn.add_parser(
-        "parse", parents=[json_flag], help="read an MDN or a DSN",
-        description="Read a read receipt (MDN, RFC 8098, with the CI-SIS error forms), a delivery report "
-        "(DSN, RFC 3464) or the volet's KO mail (kind ko). The meaning of a volet error code is given (900 and 901: "
-        "a replacement or a deletion refused). A report of either type whose block is broken or missing is still an "
-        "MDN or a DSN, with the findings that say what is wrong: exit status 1. Exit status 2 when the message is "
-        "none of these.",
-    )  # fmt: skip
-    read.add_argument("eml", metavar="EML")
-    read.set_defaults(handler=_mdn_parse)
-
-    reply = mdn.add_parser(
-        "build", parents=[json_flag], help="write the MDN answering a message",
-        description="Write the MDN answering EML (which must ask for one with Disposition-Notification-To; when it "
-        "does not, mdn ko writes the volet's KO mail): processed, or with --error CODE the CI-SIS integration error "
-        "and its label, written as the CI-SIS volet does (Disposition: ...; processed/Error: CODE^LABEL) or, with "
-        "--form rfc8098, as RFC 8098 does (processed/error and an Error: field). The original's IHE_XDM.zip and "
-        "PDF go back with it. When EML's Disposition-Notification-To differs from its Return-Path, an MDN needs the "
-        "user's confirmation (RFC 8098 2.1): nothing is written (exit status 1, MSS-MDN-010) unless --confirmed.",
-    )  # fmt: skip
-    reply.add_argument("eml", metavar="EML")
-    reply.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="who sends the MDN")
-    reply.add_argument("--final-recipient", metavar="ADDRESS", required=True, help="the mailbox that processed it")
-    reply.add_argument("--error", metavar="CODE",
-                       help="an integration error code: 900 to 906, or an HL7 error of the volet (100 to 207); "
-                       "another code needs --label")  # fmt: skip
-    reply.add_argument("--label", help="the error label (default: the label of the volet's tables)")
-    reply.add_argument("--form", choices=MDN_FORMS, default="volet",
-                       help="volet (default): the error inside Disposition, the form ANS's receivers read; rfc8098: "
-                       "processed/error and a separate Error: field")  # fmt: skip
-    reply.add_argument("--confirmed", action="store_true",
-                       help="the user confirmed this MDN (needed when Disposition-Notification-To differs from "
-                       "Return-Path)")  # fmt: skip
-    reply.add_argument("--no-attachments", action="store_true",
-                       help="do not attach the original's IHE_XDM.zip and PDF again")  # fmt: skip
-    reply.add_argument("--reporting-ua", metavar="UA", default="mssante", help="the Reporting-UA field")
-    reply.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
-    reply.add_argument("--out", metavar="EML", required=True, help="where to write the MDN")
-    reply.set_defaults(handler=_mdn_build)
-
-    ko = mdn.add_parser(
-        "ko", parents=[json_flag], help="write the volet's KO mail answering a message that asked for no MDN",
-        description="Write the plain mail the CI-SIS volet sends when a message could not be integrated and asked "
-        "for no MDN: subject [KO Intégration système !][CODE] and the original's subject, the code and label in "
-        "French, the original's attachments again (and, with --embed-original, the original whole before them).",
-    )  # fmt: skip
-    ko.add_argument("eml", metavar="EML")
-    ko.add_argument("--from", dest="sender", metavar="ADDRESS", required=True, help="who sends the mail")
-    ko.add_argument(
-        "--error",
-        metavar="CODE",
-        required=True,
-        help="the error code: 900 to 906, or an HL7 error of the volet; another code needs --label",
-    )
-    ko.add_argument("--label", help="the error label (default: the label of the volet's tables)")
-    ko.add_argument("--to", metavar="ADDRESS", help="who it goes to (default: the original's Reply-To, else From)")
-    ko.add_argument("--embed-original", action="store_true", help="attach the original whole (message/rfc822)")
-    ko.add_argument("--at", metavar="TIME", help="the Date, ISO 8601 (default: now)")
-    ko.add_argument("--out", metavar="EML", required=True, help="where to write the mail")
-    ko.set_defaults(handler=_mdn_ko)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from typing import Any
 
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome
-from mssante.cli._cert import read_bounded
-from mssante.cli._session import refused, session_arguments, session_options
+from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome
+from mssante.cli._inputs import read_bounded
+from mssante.cli._session import refused, session_options
 from mssante.errors import TransportError
-from mssante.message._mime import MimeLimits
+from mssante.message import MimeLimits
 from mssante.report import Finding, Report
 from mssante.transport import Delivery, RecipientResult, SendResult, Submission
 from mssante.transport import _codes as codes
 
+__all__ = ["run_send"]
 
-def _send(args: argparse.Namespace) -> Outcome:
+
+def run_send(args: argparse.Namespace) -> Outcome:
+    """``mssante send EML``."""
     host, port = args.server
     data = read_bounded(args.eml, limit=MimeLimits().max_bytes)
     try:
@@ -36,19 +38,3 @@ def _finding(result: RecipientResult) -> Finding:
     """What the server's answer for a recipient not accepted says, as a finding at that recipient."""
     code = codes.RECIPIENT_REJECTED if result.delivery is Delivery.REJECTED else codes.RECIPIENT_DEFERRED
     return code(f"{result.delivery.value}: {result.code or '-'} {result.reply}".strip(), where=result.recipient)
-
-
-def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
-    """Add the ``send`` command."""
-    send = groups.add_parser(
-        "send", parents=[json_flag, session_arguments()], help="submit a message over SMTP (STARTTLS required)",
-        description="Submit a message (.eml) to an operator's SMTP server: STARTTLS is required, the server "
-        "certificate is validated against IGC Santé (or --trust-anchor) for its host name, with a client "
-        "certificate and/or SASL XOAUTH2 (the Pro Santé Connect token read from an environment variable, never "
-        "from the command line). Exit status 1 when a recipient was not accepted, or when the session was refused "
-        "or could not be opened (server certificate, STARTTLS, client certificate, login, connection: the MSS code "
-        "is in the findings).",
-    )  # fmt: skip
-    send.add_argument("eml", metavar="EML")
-    send.add_argument("--dsn", action="store_true", help="ask for delivery status notifications (RFC 3461)")
-    send.set_defaults(handler=_send)

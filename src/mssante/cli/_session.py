@@ -10,59 +10,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mssante.cli._app import EXIT_INVALID, Outcome, UsageError
-from mssante.cli._cert import parse_time, read_bounded, trust_store
+from mssante.cli._args_network import server_address, session_arguments
+from mssante.cli._contract import EXIT_INVALID, Outcome, UsageError
+from mssante.cli._inputs import parse_time, read_bounded
 from mssante.cli._progress import download_progress
+from mssante.cli._trust import read_certificate_file, trust_store
 from mssante.errors import TransportError
 from mssante.pki import (
     DEFAULT_MAX_CRL_BYTES,
     CrlCache,
     CrlFetcher,
-    Environment,
     RevocationChecker,
     RevocationMode,
 )
 from mssante.report import Finding, Report
-from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
+from mssante.transport._deadline import check_max_duration
+
+__all__ = ["refused", "seconds", "server_address", "session_arguments", "session_options"]
 
 
-def server_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[v6]:PORT`` too) as a host and a port."""
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
-
-
-def _seconds(text: str) -> float:
-    """A positive number of seconds."""
+def seconds(text: str) -> float:
+    """The value of ``--max-duration``: a positive number of seconds."""
     try:
         return check_max_duration(float(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds") from None
-
-
-def session_arguments() -> argparse.ArgumentParser:
-    """The options of a client session, as a parent parser."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--server", metavar="HOST:PORT", type=server_address, required=True, help="the server")
-    parser.add_argument("--cert", metavar="F", help="the client certificate (PEM)")
-    parser.add_argument("--key", metavar="F", help="its private key (PEM)")
-    parser.add_argument("--env", choices=[e.value for e in Environment], default="prod", help="IGC Santé hierarchy")
-    parser.add_argument("--trust-anchor", metavar="F", action="append", help="trust these roots instead (repeat)")
-    parser.add_argument("--user", metavar="ADDRESS", help="the mailbox to authenticate as (with XOAUTH2)")
-    parser.add_argument("--xoauth2-token-env", metavar="VAR", help="the environment variable holding the token")
-    parser.add_argument("--revocation", choices=["hard", "soft", "off"], default="hard",
-                        help="revocation checking of the server certificate (default hard: its CRLs are fetched "
-                        "from its distribution points and cached, unless given with --crl)")  # fmt: skip
-    parser.add_argument("--crl", action="append", default=[], metavar="F",
-                        help="a CRL (DER or PEM) of the server certificate's path, not fetched (repeat)")  # fmt: skip
-    parser.add_argument("--cache-dir", metavar="DIR", help="where fetched CRLs are kept (default: the user cache)")
-    parser.add_argument("--at", metavar="TIME", help="check certificates as of this ISO 8601 time (default: now)")
-    parser.add_argument("--max-duration", metavar="SECONDS", type=_seconds,
-                        help="the most one operation may take as a whole: opening the session, sending the message, "
-                        f"fetching one, in seconds (default {DEFAULT_MAX_DURATION:g})")  # fmt: skip
-    return parser
 
 
 def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> dict[str, Any]:
@@ -80,7 +52,7 @@ def session_options(args: argparse.Namespace, stack: contextlib.ExitStack) -> di
         options["revocation"] = RevocationChecker(crls=crls, mode=mode)
     if args.cert:
         for path in (args.cert, args.key):  # TLS reads them by name: a FIFO or a device would block it
-            read_bounded(path)
+            read_certificate_file(path)
         options["client_certificate"] = (args.cert, args.key)
     if args.xoauth2_token_env:
         variable = args.xoauth2_token_env

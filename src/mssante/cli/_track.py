@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from mssante._files import cache_directory
-from mssante.cli._app import EXIT_INVALID, EXIT_OK, Outcome, UsageError, command_group
-from mssante.cli._cert import parse_time, read_bounded
-from mssante.message._mime import MimeLimits
+from mssante.cli._args_network import DEFAULT_DATABASE
+from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
+from mssante.cli._inputs import parse_time, read_bounded
+from mssante.message import MimeLimits
 from mssante.report import Finding, Report
 from mssante.tracking import Change, SqliteStore, Tracked, Tracker
-from mssante.transport._submission import header_recipients
 
-DEFAULT_DATABASE = "mssante-tracking.sqlite3"
+__all__ = ["DEFAULT_DATABASE", "run_observe", "run_sent", "run_status"]
 
 
 def _tracker(args: argparse.Namespace) -> tuple[Tracker, SqliteStore]:
@@ -61,7 +61,11 @@ def _lines(tracked: Tracked) -> list[str]:
     return [tracked.message_id] + [f"  {state.status.value:9} {state.address}" for state in tracked.recipients]
 
 
-def _sent(args: argparse.Namespace) -> Outcome:
+def run_sent(args: argparse.Namespace) -> Outcome:
+    """``mssante track sent EML...``."""
+    # The recipients as the SMTP submission reads them; its module is the SMTP shell's: loaded for this command only.
+    from mssante.transport._submission import header_recipients  # noqa: PLC0415
+
     at = parse_time(args.at)
     parser = email.parser.BytesHeaderParser(policy=email.policy.default)
     messages = []
@@ -79,7 +83,8 @@ def _sent(args: argparse.Namespace) -> Outcome:
     return payload, [line for item in tracked for line in _lines(item)], EXIT_OK
 
 
-def _observe(args: argparse.Namespace) -> Outcome:
+def run_observe(args: argparse.Namespace) -> Outcome:
+    """``mssante track observe EML...``."""
     at = parse_time(args.at)
     mails = [(path, _read(path)) for path in args.eml]
     tracker, store = _tracker(args)
@@ -110,7 +115,8 @@ def _observe(args: argparse.Namespace) -> Outcome:
     return payload, lines, EXIT_OK if report.ok else EXIT_INVALID
 
 
-def _status(args: argparse.Namespace) -> Outcome:
+def run_status(args: argparse.Namespace) -> Outcome:
+    """``mssante track status [MESSAGE-ID...]``."""
     at = parse_time(args.at)
     tracker, store = _tracker(args)
     with store:
@@ -132,29 +138,3 @@ def _status(args: argparse.Namespace) -> Outcome:
     if not args.message_id and not tracked:
         lines.append("nothing pending")
     return payload, lines, EXIT_OK if not unknown else EXIT_INVALID
-
-
-def register(groups: argparse._SubParsersAction[Any], json_flag: argparse.ArgumentParser) -> None:
-    """Add ``track sent``, ``track observe`` and ``track status``."""
-    track = command_group(groups, "track", "delivery tracking: messages sent, DSNs and MDNs that come back")
-    database = argparse.ArgumentParser(add_help=False)
-    database.add_argument("--db", metavar="PATH", help=f"the tracking file (default: {DEFAULT_DATABASE} in the cache)")
-    database.add_argument("--at", metavar="TIME", help="the moment of what is recorded or asked (default: now)")
-    sent = track.add_parser(
-        "sent", parents=[json_flag, database], help="record messages as sent (.eml files)",
-        description="Track each message (its Message-ID and its To, Cc and Bcc recipients).",
-    )  # fmt: skip
-    sent.add_argument("eml", metavar="EML", nargs="+")
-    sent.set_defaults(handler=_sent)
-    observe = track.add_parser("observe", parents=[json_flag, database], help="read DSNs and MDNs (.eml files)",
-                               description="Match delivery reports (DSN) and read receipts (MDN) to the messages "
-                               "tracked; a status never goes backwards and a notification seen twice changes nothing. "
-                               "Exit status 1 when a file cannot be read as a notification.")  # fmt: skip
-    observe.add_argument("eml", metavar="EML", nargs="+")
-    observe.set_defaults(handler=_observe)
-    status = track.add_parser("status", parents=[json_flag, database], help="the status of each recipient",
-                              description="The recipients' statuses of the given messages, or of the messages "
-                              "still waiting. Exit status 1 when a given Message-ID is not tracked.")  # fmt: skip
-    status.add_argument("message_id", metavar="MESSAGE-ID", nargs="*")
-    status.add_argument("--expire", action="store_true", help="first mark as expired what passed its deadline")
-    status.set_defaults(handler=_status)
