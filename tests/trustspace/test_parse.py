@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -10,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mssante import _xml
 from mssante.errors import InvalidInput
 from mssante.trustspace import MAX_ALLOWLIST_BYTES, AllowList, _parse
 from tests.counting import Call, WatchedBytes, spy
-from tests.trustspace.conftest import CLOSING_TAG, MIRROR_HEAD, RESTORED
+from tests.trustspace.conftest import CLOSING_TAG, DATA, MIRROR_HEAD, RESTORED
 
 HEAD = (
     b'<?xml version="1.0" encoding="UTF-8"?><ListeBlancheMSSante xmlns="https://listeblanche.mssante.fr/schema">'
@@ -173,10 +175,14 @@ def test_a_dtd_is_refused_by_a_parser_that_forbids_dtds(data: bytes, monkeypatch
     assert (len(guarded), tree, fromstring) == (1, [], [])
 
 
-def test_a_doctype_inside_the_document_is_malformed_xml(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("checker", ["expat", "lxml"])
+def test_a_doctype_inside_the_document_is_malformed_xml(checker: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if checker == "expat":
+        monkeypatch.setattr(_xml, "_etree", lambda: None)
     guarded, tree, _ = parsers_run(monkeypatch)
     assert refused(document().replace(b"<ListeDomaines>", b"<!DOCTYPE x><ListeDomaines>")) == ("MSS-WL-001",)
-    assert (len(guarded), tree) == (1, [])
+    # expat alone reads it once; after lxml's refusal, expat reads it again and says why. No tree is built.
+    assert (len(guarded), tree) == ((1, []) if checker == "expat" else (2, []))
 
 
 LATIN_1 = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + document(entry("chu-é.mssante.fr"))[38:].decode().encode(
@@ -363,6 +369,7 @@ SHAPES = {
     "empty-element": SMALL.replace(b"<Description>CHU X</Description>", b"<Description/>", 1),
     "crlf": SMALL.replace(b"><", b">\r\n<"),
     "references": SMALL.replace(b"CHU X", b"CHU &#88; &lt;&gt; &quot;"),
+    "c1-references": SMALL.replace(b"CHU X", b"CHU &#128; &#x85; &#x9F;&apos;"),
     "text-between-entries": SMALL.replace(b"</Domaine><Domaine>", b"</Domaine>junk<Domaine>", 1),
     "foreign-element": SMALL.replace(b"</Domaine><Domaine>", b"</Domaine><Autre/><Domaine>", 1),
     "nested-in-field": SMALL.replace(b"<Nom>c.fr</Nom>", b"<Nom>c<b>.</b>fr</Nom>"),
@@ -391,3 +398,49 @@ def test_edited_lists_read_the_same_both_ways(position: int, insert: bytes, cut:
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = both_ways(data, monkeypatch)
     assert fast == slow
+
+
+# Two checkers: lxml when it is installed (the fast extra), expat otherwise. A document lxml refuses is read again
+# by expat, so both give the same list, or the same refusal in the same words.
+
+
+def without_lxml(data: bytes) -> object:
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(_xml, "_etree", lambda: None)
+        return outcome(data)
+
+
+def messages(data: bytes) -> object:
+    try:
+        AllowList.parse(data)
+    except InvalidInput as error:
+        return [(finding.code, finding.message) for finding in error.report.findings]
+    return None
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("listeblanchemssante-*.xml")), ids=lambda path: path.name)
+def test_the_real_lists_read_the_same_with_and_without_lxml(path: Path) -> None:
+    assert _xml.lxml_available()
+    data = path.read_bytes()
+    with_lxml = outcome(data)
+    assert with_lxml == without_lxml(data)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(_xml, "_etree", lambda: None)
+        pure_messages = messages(data)
+    assert messages(data) == pure_messages
+
+
+@pytest.mark.parametrize("data", [*SHAPES.values(), *NOT_UTF8.values(), *READABLE.values()])
+def test_every_shape_reads_the_same_with_and_without_lxml(data: bytes) -> None:
+    assert outcome(data) == without_lxml(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=len(SMALL)), st.sampled_from(
+    [b"<", b">", b"&", b"&amp;", b"&#128;", b"&#x10FFFF;", b"&#1;", b"</Domaine>", b"<Domaine>", b"<!-- -->",
+     b"<![CDATA[x]]>", b"\r", b" ", b"x", b"\x00", b"\x85", b"\xc2\x85", b"\xed\xa0\x80", b"\xef\xbf\xbe", b"/", b'"',
+     b"<?pi?>", b"<!DOCTYPE x>", b"xmlns:p='urn:p'", b"<p:x/>", b"\xf4\x90\x80\x80"]
+), st.integers(min_value=0, max_value=3))  # fmt: skip
+def test_edited_lists_read_the_same_with_and_without_lxml(position: int, insert: bytes, cut: int) -> None:
+    data = SMALL[:position] + insert + SMALL[position + cut :]
+    assert outcome(data) == without_lxml(data)

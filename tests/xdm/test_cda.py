@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from mssante.errors import InvalidInput
 from mssante.identifiers import InsAuthority
 from mssante.report import Severity, finding_codes
+from mssante.xdm import _cda
 from mssante.xdm._cda import (
     FORMAT_CODES,
     MAX_CDA_BYTES,
@@ -650,3 +651,13 @@ def test_codes_are_declared() -> None:
     declared = {code.id: code for code in finding_codes() if code.id.startswith("MSS-CDA-")}
     assert sorted(declared) == [f"MSS-CDA-{number:03d}" for number in range(1, 16)]
     assert all(declared[code].severity is Severity.ERROR for code in (NOT_WELL_FORMED, NO_ID, NO_RECORD_TARGET))
+
+
+def test_the_code_tables_are_bundled_data_read_once() -> None:
+    assert len(NON_STRUCTURED_FORMAT_CODES) == 5
+    assert "ASS_A12" in repr(NON_STRUCTURED_FORMAT_CODES)
+    assert FORMAT_CODES["1.3.6.1.4.1.19376.1.8.1.1.2.1"].display == ""  # an APSR organ row: no display name in J10
+    assert FORMAT_CODES["1.3.6.1.4.1.19376.1.8.1.1.1"].display.startswith("Compte rendu d'anatomie")
+    for table in (_cda._format_displays, _cda._non_structured_table, _cda._format_table):
+        table()
+        assert table.cache_info().misses == 1

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
+import itertools
+import operator
 import re
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from xml.etree import ElementTree
 
 import attrs
-import defusedxml  # type: ignore[import-untyped,unused-ignore]
-import defusedxml.ElementTree  # type: ignore[import-untyped,unused-ignore]
 
+from mssante import _xml
 from mssante._files import FileTooLarge, read_regular
 from mssante.addresses import normalise_domain
 from mssante.addresses._address import _PLAIN_DOMAIN
@@ -37,40 +37,15 @@ _FIELDS = ("Nom", "Description", "DNCertificatOperateur", "ResponsableContact", 
 _FIELD_TAGS = tuple(_NS + field for field in _FIELDS)
 _REQUIRED = frozenset({"Nom", "DNCertificatOperateur", "DateMAJ"})  # the others may be empty, never absent
 
-# XML 1.0 Appendix F: the encoding is told by a byte-order mark, else by the first four bytes, else by the XML
-# declaration, which can only open the document. UTF-8 (and US-ASCII, its subset) only is read.
-_UTF8_BOM = b"\xef\xbb\xbf"
-_OTHER_MARKS = (  # UTF-32 (UCS-4) in the four byte orders, then UTF-16: longest first
-    (b"\x00\x00\xfe\xff", "a UTF-32 byte-order mark"), (b"\xff\xfe\x00\x00", "a UTF-32 byte-order mark"),
-    (b"\x00\x00\xff\xfe", "a UTF-32 byte-order mark"), (b"\xfe\xff\x00\x00", "a UTF-32 byte-order mark"),
-    (b"\xfe\xff", "a UTF-16 byte-order mark"), (b"\xff\xfe", "a UTF-16 byte-order mark"),
-    (b"\x4c\x6f\xa7\x94", "EBCDIC (<?xm)"),
-)  # fmt: skip
-_S = rb"[\x20\x09\x0d\x0a]"
-
-
-def _pseudo_attribute(name: bytes, value: bytes) -> bytes:
-    """``S name S? = S? value``, the value in single or double quotes."""
-    return _S + b"+" + name + _S + b"*=" + _S + rb"*(?:'" + value + rb"'|\"" + value + rb"\")"
-
-
-_XML_DECLARATION_START = re.compile(rb"<\?xml(?:" + _S + rb"|\?>)")
-# XMLDecl ::= '<?xml' VersionInfo EncodingDecl? SDDecl? S? '?>'
-_XML_DECLARATION = re.compile(
-    rb"<\?xml"
-    + _pseudo_attribute(b"version", rb"1\.[0-9]+")
-    + rb"(?:" + _pseudo_attribute(b"encoding", rb"([A-Za-z][A-Za-z0-9._-]*)") + rb")?"
-    + rb"(?:" + _pseudo_attribute(b"standalone", rb"(?:yes|no)") + rb")?"
-    + _S + rb"*\?>"
-)  # fmt: skip
 # The shape ANS publishes, for the fast path: no attribute but the namespace, no comment, no empty-element tag.
+# Read as bytes: UTF-8 never has the byte of "<" inside another character, and white space between tags is ASCII.
 _PUBLISHED_HEAD = re.compile(
-    r'(?:<\?xml[^<>]*\?>)?\s*<ListeBlancheMSSante xmlns="https://listeblanche\.mssante\.fr/schema">\s*'
-    r"<DateDeGeneration>([^<]*)</DateDeGeneration>\s*<ListeDomaines>"
+    rb'(?:<\?xml[^<>]*\?>)?\s*<ListeBlancheMSSante xmlns="https://listeblanche\.mssante\.fr/schema">\s*'
+    rb"<DateDeGeneration>([^<]*)</DateDeGeneration>\s*<ListeDomaines>"
 )
-_PUBLISHED_TAIL = re.compile(r"</ListeDomaines>\s*</ListeBlancheMSSante>\s*")
+_PUBLISHED_TAIL = re.compile(rb"</ListeDomaines>\s*</ListeBlancheMSSante>\s*")
 _PUBLISHED_ENTRY = re.compile(
-    r"<Domaine>\s*" + r"\s*".join(f"<{field}>([^<]*)</{field}>" for field in _FIELDS) + r"\s*</Domaine>"
+    rb"<Domaine>\s*" + rb"\s*".join(f"<{field}>([^<]*)</{field}>".encode() for field in _FIELDS) + rb"\s*</Domaine>"
 )
 _TAGS_PER_ENTRY = 2 + 2 * len(_FIELDS)
 _WHERE = re.compile(r"line (\d+), column (\d+)")
@@ -142,38 +117,9 @@ def _time(text: str | None, where: str, source: str) -> dt.datetime:
     return moment
 
 
-def _check_encoding(data: bytes, source: str) -> None:
-    """Refuse, from its first bytes and before any parser reads it, a document that is not UTF-8.
-
-    The encoding is found as XML 1.0 Appendix F says: a byte-order mark, else the pattern of the
-    first four bytes (UTF-16 and UTF-32 without a mark; expat also takes a NUL in either of the first
-    two bytes for UTF-16), else the encoding of the XML declaration, read with its grammar (``S? = S?``,
-    either quote) and only where it may stand, at the very start. UTF-8 and US-ASCII are read; the
-    parser is then told UTF-8, so no later part of the document can switch it to another encoding.
-    """
-    start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
-    if not start:
-        for mark, name in _OTHER_MARKS:
-            if data.startswith(mark):
-                raise _refuse(_codes.NOT_UTF8(f"the document starts with {name}: it is read as UTF-8 only"), source)
-    if b"\x00" in data[start : start + 2]:  # 00 3C, 3C 00 (UTF-16), 00 00 00 3C, 3C 00 00 00... (UTF-32)
-        raise _refuse(_codes.NOT_UTF8("the first bytes are UTF-16 or UTF-32: the list is read as UTF-8 only"), source)
-    if not _XML_DECLARATION_START.match(data, start):
-        return  # no declaration: UTF-8
-    declaration = _XML_DECLARATION.match(data, start)
-    if declaration is None:
-        raise _refuse(_codes.UNREADABLE("not well-formed XML: the XML declaration is malformed"), source)
-    encoding = (declaration.group(1) or declaration.group(2) or b"UTF-8").upper()
-    if encoding == b"US-ASCII" and not data[start:].isascii():
-        raise _refuse(_codes.UNREADABLE("not well-formed XML: declared US-ASCII, it holds other bytes"), source)
-    if encoding not in (b"UTF-8", b"US-ASCII"):
-        message = f"the XML declaration says {encoding.decode()}: the list is read as UTF-8 only"
-        raise _refuse(_codes.NOT_UTF8(message), source)
-
-
-def _not_well_formed(error: ElementTree.ParseError, data: bytes, source: str) -> InvalidInput:
-    """The refusal of a document the parser could not read: truncated when it ends too soon, else unreadable."""
-    message = str(error)
+def _not_well_formed(error: _xml.UnreadableXml, data: bytes, source: str) -> InvalidInput:
+    """The refusal of a document expat could not read: truncated when it ends too soon, else unreadable."""
+    message = error.detail
     position = _WHERE.search(message)
     at_end = position is not None and message.startswith("no element found")
     if at_end or (position and int(position.group(1)) >= data.count(b"\n") and "unclosed token" in message):
@@ -181,46 +127,48 @@ def _not_well_formed(error: ElementTree.ParseError, data: bytes, source: str) ->
     return _refuse(_codes.UNREADABLE(f"not well-formed XML: {message}"), source)
 
 
-class _NoTree:
-    """The target of the guarded parser: it builds nothing, so expat checks the document without Python calls."""
+def _unreadable(error: _xml.UnreadableXml, data: bytes, source: str) -> InvalidInput:
+    """The refusal, with its code, of what the XML route refused."""
+    if error.reason == "forbidden":
+        message = "a DTD, an entity or an external reference is not accepted (refused at the document type)"
+        return _refuse(_codes.FORBIDDEN_XML(message), source)
+    if error.reason == "too-large":
+        return _refuse(_codes.TOO_LARGE(str(error)), source)
+    if error.reason == "encoding":
+        return _refuse(_codes.NOT_UTF8(str(error)), source)
+    return _not_well_formed(error, data, source)
 
-    def close(self) -> None:
-        return None
+
+def _check_encoding(data: bytes, source: str) -> None:
+    """Refuse a document that is not UTF-8 (or US-ASCII) from its first bytes, before any parser reads it."""
+    try:
+        _xml.require_utf8(data, what="the list")
+    except _xml.UnreadableXml as error:
+        if error.reason == "malformed":
+            raise _refuse(_codes.UNREADABLE(str(error)), source) from None
+        raise _unreadable(error, data, source) from None
 
 
 def _check_xml(data: bytes, source: str) -> None:
-    """Parse the whole document once with DTDs, entity declarations and external references forbidden.
+    """Parse the whole document once with the guarded parser, building nothing (:func:`mssante._xml.check_well_formed`).
 
-    This is the one decision on the DTD, whatever its place or spelling: defusedxml's parser
-    refuses at the ``<!DOCTYPE`` itself, before any entity is declared or expanded, and any
-    document that is not well-formed is refused here too. A document that passes has no DTD,
-    so the element tree (or the fast path) reads it afterwards with nothing to expand.
+    This is the one decision on the DTD, whatever its place or spelling: the guard refuses at the
+    ``<!DOCTYPE`` itself, before any entity is declared or expanded, and any document that is not
+    well-formed is refused here too. A document that passes has no DTD, so the element tree (or the
+    fast path) reads it afterwards with nothing to expand.
     """
-    parser = defusedxml.ElementTree.DefusedXMLParser(
-        target=_NoTree(), encoding="utf-8", forbid_dtd=True, forbid_entities=True, forbid_external=True
-    )
-    # The pure-Python parser's catch-all handler serves only DTD content (refused here); without it expat checks
-    # the markup in C instead of calling Python for each tag.
-    parser.parser.DefaultHandlerExpand = None
     try:
-        parser.feed(data)
-        parser.close()
-    except defusedxml.DefusedXmlException as error:
-        message = f"a DTD, an entity or an external reference is not accepted ({type(error).__name__})"
-        raise _refuse(_codes.FORBIDDEN_XML(message), source) from None
-    except ElementTree.ParseError as error:
-        raise _not_well_formed(error, data, source) from None
+        _xml.check_well_formed(data, encoding="utf-8", fast=True)
+    except _xml.UnreadableXml as error:
+        raise _unreadable(error, data, source) from None
 
 
-def _xml(data: bytes, source: str) -> ElementTree.Element:
+def _xml_tree(data: bytes, source: str) -> ElementTree.Element:
     """The element tree (the C parser of the standard library) of a document :func:`_check_xml` accepted."""
-    parser = ElementTree.XMLParser(encoding="utf-8")  # noqa: S314 (no DTD reaches it: _check_xml refused every one)
     try:
-        parser.feed(data)
-        root: ElementTree.Element = parser.close()
-    except ElementTree.ParseError as error:  # the same expat, told the same encoding: not expected
-        raise _not_well_formed(error, data, source) from None
-    return root
+        return _xml.parse_untrusted(data, limit=MAX_ALLOWLIST_BYTES, encoding="utf-8")
+    except _xml.UnreadableXml as error:  # the same expat, told the same encoding: not expected
+        raise _unreadable(error, data, source) from None
 
 
 def _published(data: bytes) -> tuple[list[list[str | None]], str] | None:
@@ -232,23 +180,37 @@ def _published(data: bytes) -> tuple[list[list[str | None]], str] | None:
     and the document is read by the element tree instead: both ways accept and refuse the same
     documents.
     """
-    try:
-        text = data.decode("utf-8")
+    head = _PUBLISHED_HEAD.match(data)
+    end = data.rfind(b"</ListeDomaines>")
+    if head is None or end < head.end() or not _PUBLISHED_TAIL.fullmatch(data, end) or b"\r" in data:
+        return None
+    body = data[head.end() : end]
+    rows = _PUBLISHED_ENTRY.findall(body)
+    if body.count(b"<") != _TAGS_PER_ENTRY * len(rows):
+        return None
+    try:  # each column decoded at once: a NUL cannot stand in a well-formed document
+        texts = [b"\0".join(column).decode("utf-8") for column in zip(*rows, strict=True)]
+        generated = head.group(1).decode("utf-8")
     except ValueError:
         return None
-    head = _PUBLISHED_HEAD.match(text)
-    end = text.rfind("</ListeDomaines>")
-    if head is None or end < head.end() or not _PUBLISHED_TAIL.fullmatch(text, end) or "\r" in text:
-        return None
-    body = text[head.end() : end]
-    rows = _PUBLISHED_ENTRY.findall(body)
-    if body.count("<") != _TAGS_PER_ENTRY * len(rows):
-        return None
-    columns: list[list[str | None]] = [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * 6
-    if "&" in body:  # character and entity references, which expat has checked
-        columns = [[html.unescape(text) for text in column] if "&" in "".join(column) else column  # type: ignore[arg-type]
-                   for column in columns]  # fmt: skip
-    return columns, html.unescape(head.group(1))
+    if b"&" in body:  # character and entity references, which the parser has checked: each column at once
+        texts = [_unescape(text) for text in texts]
+    columns = cast("list[list[str | None]]", [text.split("\0") for text in texts] if rows else [[] for _ in _FIELDS])
+    return columns, _unescape(generated)
+
+
+_REFERENCE = re.compile(r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));")
+_PREDEFINED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _reference(match: re.Match[str]) -> str:
+    decimal, hexadecimal, name = match.groups()
+    return _PREDEFINED[name] if name else chr(int(decimal, 10) if decimal else int(hexadecimal, 16))
+
+
+def _unescape(text: str) -> str:
+    """The text of XML character data whose references the parser has checked (XML 1.0 4.1 and 4.6)."""
+    return _REFERENCE.sub(_reference, text) if "&" in text else text
 
 
 def _columns(domains: ElementTree.Element, source: str) -> list[list[str | None]]:
@@ -352,21 +314,28 @@ def _document(columns: list[list[str | None]], generated: str | None, source: st
         text: numbers.setdefault(dn.key if dn is not None else text, len(numbers)) for text, dn in dn_of.items()
     }
     keys = list(zip(map(domain_key.__getitem__, names), map(dn_number.__getitem__, dn_texts), strict=True))
-    if len(set(keys)) < len(keys):
-        seen: set[tuple[str, int]] = set()
-        for index, key in enumerate(keys):
-            if key in seen:
-                message = f"{names[index]} with {dn_texts[index]}"
-                findings.append(_codes.DUPLICATE_ENTRY(message, where=f"Domaine[{index}]"))
-            seen.add(key)
-    operators: dict[str, list[OperatorDn]] = {}
-    for domain, dn in zip(map(domain_of.__getitem__, names), map(dn_of.__getitem__, dn_texts), strict=True):
-        if domain is not None and dn is not None:
-            operators.setdefault(domain, []).append(dn)
+    count = len(keys)
+    first_of = dict(zip(reversed(keys), range(count - 1, -1, -1), strict=True))  # each key's first entry
+    if len(first_of) < count:  # the entries that repeat an earlier one, in document order
+        for index in itertools.compress(range(count), map(operator.ne, map(first_of.__getitem__, keys), range(count))):
+            message = f"{names[index]} with {dn_texts[index]}"
+            findings.append(_codes.DUPLICATE_ENTRY(message, where=f"Domaine[{index}]"))
+    texts_of: dict[str, dict[str, None]] = {}  # the DN texts of each usable domain, in document order
+    for domain, text in zip(map(domain_of.__getitem__, names), dn_texts, strict=True):
+        if domain is not None and dn_of[text] is not None:
+            texts_of.setdefault(domain, {})[text] = None
+    sets: dict[tuple[str, ...], frozenset[OperatorDn]] = {}  # most domains share their set with others
+    operators: dict[str, frozenset[OperatorDn]] = {}
+    for domain, texts in texts_of.items():
+        key = tuple(texts)
+        found = sets.get(key)
+        if found is None:  # the first of equal DNs is kept
+            found = sets[key] = frozenset(map(dn_of.__getitem__, key))  # type: ignore[arg-type]
+        operators[domain] = found
     return ParsedDocument(
         generated=_time(generated, "DateDeGeneration", source),
         findings=tuple(findings),
-        operators={domain: frozenset(dns) for domain, dns in operators.items()},  # the first of equal DNs is kept
+        operators=operators,
         assemble=functools.partial(
             _assemble,
             columns,
@@ -395,11 +364,17 @@ def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
     _check_encoding(data, source)
     if not data.strip():
         raise _refuse(_codes.UNREADABLE("the document is empty"), source)
+    return _document(*_read(data, source), source)
+
+
+def _read(data: bytes, source: str) -> tuple[list[list[str | None]], str | None]:
+    """The six columns and the generation time: the published shape by one regular expression, anything else
+    by the element tree, once the whole document is checked."""
     _check_xml(data, source)
     published = _published(data)
     if published is not None:
-        return _document(*published, source)
-    root = _xml(data, source)
+        return published
+    root = _xml_tree(data, source)
     if root.tag != f"{_NS}ListeBlancheMSSante":
         raise _refuse(_codes.NOT_AN_ALLOWLIST(f"the root element is {root.tag!r}"), source)
     generated = root.find(f"{_NS}DateDeGeneration")
@@ -407,4 +382,4 @@ def parse_document(data: bytes, *, source: str = "") -> ParsedDocument:
     if generated is None or domains is None:
         missing = "DateDeGeneration" if generated is None else "ListeDomaines"
         raise _refuse(_codes.MISSING_FIELD(f"the document has no {missing}", where=missing), source)
-    return _document(_columns(domains, source), generated.text, source)
+    return _columns(domains, source), generated.text

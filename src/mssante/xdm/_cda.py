@@ -15,23 +15,25 @@ OID); :func:`ts_to_utc` turns a TS into the XDS UTC form. A header without ``id`
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import importlib.resources
+import io
 import re
 import types
 from collections.abc import Iterator, Mapping
 from itertools import islice
 from xml.etree import ElementTree
-from xml.parsers import expat
 
 import attrs
 
+from mssante._xml import UnreadableXml, guarded_parser, parse_untrusted, run
 from mssante.errors import InvalidInput
 from mssante.identifiers import IDNPS_OID, IDNST_OID, Ins, InsAuthority
 from mssante.report import Finding, Report, Severity, define_code
 from mssante.xdm._model import Code
 from mssante.xdm._valuesets import correspondence
-from mssante.xdm._xml import UnreadableXml, parse_untrusted
 
 __all__ = [
     "FORMAT_CODES",
@@ -105,83 +107,26 @@ _MAX_OFFSET = dt.timedelta(hours=14)
 
 # The format code of a structured CDA, by the root of a templateId: the bundled NOS table ASS_A11-CorresModeleCDA-
 # XdsFormatCode-CISIS (dateMaj 2024-07-26, see mssante/xdm/data/README.md), which maps the model's templateId root
-# alone. Display names from JDV_J10-XdsFormatCode-CISIS (the table has none).
+# alone. The tables below are bundled CSV files of mssante/xdm/data, read once, when first used:
+# - ASS_A11-later-rows.csv: rows later versions of ASS_A11 publish and the bundled copy lacks (the IHE PaLM APSR
+#   templates), as the ANS IG « Terminologies de Santé » v1.12.0 publishes the ConceptMap (version 20260629120000,
+#   and 5.0.0 before it);
+# - JDV_J10-XdsFormatCode-display-names.csv: display names from JDV_J10-XdsFormatCode-CISIS (ASS_A11 has none);
+# - ASS_A12-non-structured-formatCode.csv: NOS ASS_A12, the format of an unstructured CDA by its body's media type.
 _ANS_FORMATS = "1.2.250.1.213.1.1.4.2.282"  # TRE_A06-FormatCodeComplementaire
 _IHE_FORMATS = "1.3.6.1.4.1.19376.1.2.3"  # TRE_A11-IheFormatCode
 _CISIS = "1.2.250.1.213.1.1.1."
-_APSR = "1.3.6.1.4.1.19376.1.8.1.1."
-_APSR_ORGANS = (  # 1.3.6.1.4.1.19376.1.8.1.1.2.1 to .20, in this order
-    *("breast", "colon", "prostate", "thyroid", "lung", "skin", "kidney", "cervix", "endometrium", "ovary"),
-    *("esophagus", "stomach", "liver", "pancreas", "testis", "urinary_bladder", "lip_oral_cavity", "pharynx"),
-    *("salivary_gland", "larynx"),
-)
-# Rows later versions of ASS_A11 publish and the bundled copy lacks (the IHE PaLM APSR templates), as the ANS IG
-# « Terminologies de Santé » v1.12.0 publishes the ConceptMap (version 20260629120000, and 5.0.0 before it).
-_LATER_ROWS = {
-    _APSR + "1": "urn:ihe:pat:apsr:all:2010",
-    **{f"{_APSR}2.{number}": f"urn:ihe:pat:apsr:{organ}:2010" for number, organ in enumerate(_APSR_ORGANS, start=1)},
-}
-_FORMAT_DISPLAYS = {
-    "urn:asip:ci-sis:cse-cs8:2017": "Certificat de santé du 8ème jour de l'enfant",
-    "urn:asip:ci-sis:cse-cs9:2017": "Certificat de santé du 9ème mois de l'enfant",
-    "urn:asip:ci-sis:cse-cs24:2017": "Certificat de santé du 24ème mois de l'enfant",
-    "urn:ans:ci-sis:cse-mde:2023": "Mesures de signes vitaux",
-    "urn:asip:ci-sis:frcp:2011": "Fiche de réunion de concertation pluridisciplinaire",
-    "urn:asip:ci-sis:idap:2011": "Information et directives anticipées du patient",
-    "urn:asip:ci-sis:obp-sap:2023": "Synthèse antepartum",
-    "urn:asip:ci-sis:obp-snm:2023": "Synthèse Salle de Naissance Mère",
-    "urn:asip:ci-sis:obp-sne:2023": "Synthèse Salle de Naissance Enfant",
-    "urn:asip:ci-sis:obp-scm:2023": "Synthèse Suites de Couches Mère",
-    "urn:asip:ci-sis:obp-sem:2023": "Synthèse Enfant en Maternité",
-    "urn:asip:ci-sis:vsm:2012": "Synthèse médicale",
-    "urn:asip:ci-sis:aunv:2013": "Fiche d'admission en unité neuro-vasculaire",
-    "urn:asip:ci-sis:eunv:2013": "Fiche d'épisode de soin en unité neuro-vasculaire",
-    "urn:asip:ci-sis:sunv:2013": "Fiche de sortie d'unité neuro-vasculaire",
-    "urn:asip:ci-sis:crrtn:2013": "Compte-rendu de rétinographie",
-    "urn:asip:ci-sis:avk:2009": "Fiche patient à risque en cardiologie - Traitement AVK",
-    "urn:asip:ci-sis:tap:2009": "Fiche patient à risque en cardiologie - Traitement antiagrégant plaquettaire, stent",
-    "urn:asip:ci-sis:dci:2009": "Fiche patient à risque en cardiologie - Défibrillateur cardiaque interne",
-    "urn:asip:ci-sis:psc:2009": "Fiche patient à risque en cardiologie - Porteur d'un stimulateur cardiaque",
-    "urn:asip:ci-sis:ppv:2009": "Fiche patient à risque en cardiologie - Porteur d'une prothèse valvulaire",
-    "urn:asip:ci-sis:pps-paerpa:2017": "Plan Personnalisé de Santé - PAERPA",
-    "urn:asip:ci-sis:ldl-ees:2017": "Lettre de Liaison à l'entrée d'un établissement de santé",
-    "urn:asip:ci-sis:dlu:2015": "Document de liaison d'urgence",
-    "urn:asip:ci-sis:fludt:2017": "Fiche de liaison d'urgence - Transfert de l'EHPAD vers les urgences",
-    "urn:asip:ci-sis:fludr:2017": "Fiche de liaison d'urgence - Retour des urgences vers l'EHPAD",
-    "urn:asip:ci-sis:pavc:2016": "Compte-rendu de consultation d'évaluation pluri-professionnelle post AVC",
-    "urn:asip:ci-sis:pps-cancer:2017": "Programme Personnalisé de Soins - Cancer",
-    "urn:asip:ci-sis:d2lm-fin:2017": "Seconde lecture de mammographie - Fiche d'interprétation nationale",
-    "urn:asip:ci-sis:d2lm-fidd:2017": (
-        "Seconde lecture de mammographie - Fiche d'interprétation du bilan de diagnostic différé"
-    ),
-    "urn:asip:ci-sis:ldl-ses:2017": "Lettre de Liaison à la sortie de l'établissement de santé",
-    "urn:asip:ci-sis:sdm-mr:2017": "Set de Données Minimum - Maladies Rares",
-    "urn:asip:ci-sis:crgm:2018": "Compte rendu de génétique moléculaire",
-    "urn:asip:ci-sis:hr:2019": "Données de remboursement",
-    "urn:asip:ci-sis:vac:2019": "Historique des vaccinations",
-    "urn:asip:ci-sis:tlm-da:2020": "Demande d'acte de télémédecine",
-    "urn:asip:ci-sis:cr-anest:2020": "Compte rendu d'anesthésie",
-    "urn:asip:ci-sis:cr-cpa:2020": "Compte rendu de consultation pré-anesthésique",
-    "urn:asip:ci-sis:vac-note:2021": "Note de vaccination",
-    "urn:ans:ci-sis:img-da:2022": "Demande d'actes d'imagerie",
-    "urn:asip:ci-sis:dlu-dlu-dom:2022": "Document de liaison d'urgence DOM",
-    "urn:asip:ci-sis:dlu-fludt-dom:2022": "Fiche de liaison d'urgence - Transfert du domicile vers les urgences",
-    "urn:asip:ci-sis:dlu-fludr-dom:2022": "Fiche de liaison d'urgence - Retour des urgences vers le domicile",
-    "urn:ans:ci-sis:bio-ep-bio:2022": "Prescription d'actes de biologie médicale",
-    "urn:asip:ci-sis:ppp:2023": "Plan personnalisé de prévention",
-    "urn:asip:ci-sis:export-dui:2023": "Export du Dossier Usager informatisé",
-    "urn:ans:ci-sis:trod:2024": "Test rapide d'orientation diagnostique",
-    "urn:asip:ci-sis:ft-su:2024": "Fiche de transfert vers le service des urgences",
-    "urn:asip:ci-sis:fr-su:2024": "Fiche de retour du service des urgences",
-    "urn:ihe:pharm:pre:2010": "Prescription de médicaments",
-    "urn:ihe:eyecare:geneyeevalcn:2014": "CR de consultation en ophtalmologie",
-    "urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013": "Compte-rendu d'imagerie médicale",
-    "urn:ihe:pcc:ips:2020": "Synthèse médicale",
-    "urn:ihe:pharm:dis:2010": "Dispensation médicamenteuse",
-    "urn:ihe:lab:xd-lab:2008": "Compte rendu structuré d'examens de biologie médicale",
-    "urn:ihe:palm:apsr:2016": "CR d'anatomie et de cytologie pathologiques",
-    "urn:ihe:pat:apsr:all:2010": "Compte rendu d'anatomie et de cytologie pathologiques - Modèle générique",
-}
+
+
+def _rows(name: str) -> list[list[str]]:
+    """The rows of a bundled CSV table, without its header."""
+    text = (importlib.resources.files("mssante.xdm") / "data" / name).read_text(encoding="utf-8")
+    return list(csv.reader(io.StringIO(text)))[1:]
+
+
+@functools.cache
+def _format_displays() -> Mapping[str, str]:
+    return types.MappingProxyType(dict(_rows("JDV_J10-XdsFormatCode-display-names.csv")))
 
 
 @functools.cache
@@ -192,10 +137,10 @@ def _format_table() -> Mapping[str, Code]:
     for source, _target in table.rows:
         target = table.target(source.code)
         if target is not None:  # a root with several formats (XDS-SD) is decided by the body's media type
-            display = _FORMAT_DISPLAYS.get(target.code, "")
+            display = _format_displays().get(target.code, "")
             codes[source.code] = Code(code=target.code, scheme=target.code_system, display=display)
-    for root, code in _LATER_ROWS.items():
-        codes.setdefault(root, Code(code=code, scheme=_IHE_FORMATS, display=_FORMAT_DISPLAYS.get(code, "")))
+    for root, code in _rows("ASS_A11-later-rows.csv"):
+        codes.setdefault(root, Code(code=code, scheme=_IHE_FORMATS, display=_format_displays().get(code, "")))
     return types.MappingProxyType(codes)
 
 
@@ -220,18 +165,34 @@ FORMAT_CODES: Mapping[str, Code] = _FormatCodes()
 
 NON_STRUCTURED_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
 """The templateId of an unstructured CDA (IHE XDS-SD, CI-SIS "CDA N1")."""
-NON_STRUCTURED_FORMAT_CODES: Mapping[str, Code] = types.MappingProxyType(
-    {
-        media_type: Code(code=code, scheme=_IHE_FORMATS, display=name)
-        for media_type, code, name in (
-            ("application/pdf", "urn:ihe:iti:xds-sd:pdf:2008", "Document à corps non structuré en Pdf/A-1"),
-            ("text/plain", "urn:ihe:iti:xds-sd:text:2008", "Document à corps non structuré en texte brut"),
-            ("text/rtf", "urn:ihe:iti-fr:xds-sd:rtf:2010", "Document à corps non structuré en format rtf"),
-            ("image/jpeg", "urn:ihe:iti-fr:xds-sd:jpeg:2010", "Document à corps non structuré en format jpeg"),
-            ("image/tiff", "urn:ihe:iti-fr:xds-sd:tiff:2010", "Document à corps non structuré en format tiff"),
-        )
-    }
-)
+
+
+@functools.cache
+def _non_structured_table() -> Mapping[str, Code]:
+    """media type -> formatCode of an unstructured CDA (ASS_A12)."""
+    rows = _rows("ASS_A12-non-structured-formatCode.csv")
+    return types.MappingProxyType(
+        {media_type: Code(code=code, scheme=_IHE_FORMATS, display=name) for media_type, code, name in rows}
+    )
+
+
+class _NonStructuredFormatCodes(Mapping[str, Code]):
+    """The bundled ASS_A12 table as a mapping, read when first used."""
+
+    def __getitem__(self, media_type: str) -> Code:
+        return _non_structured_table()[media_type]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_non_structured_table())
+
+    def __len__(self) -> int:
+        return len(_non_structured_table())
+
+    def __repr__(self) -> str:
+        return "<the formatCode of an unstructured CDA by the media type of its body (NOS ASS_A12)>"
+
+
+NON_STRUCTURED_FORMAT_CODES: Mapping[str, Code] = _NonStructuredFormatCodes()
 """The XDS formatCode of an unstructured CDA by the media type of its ``nonXMLBody/text`` (NOS ``ASS_A12``)."""
 
 
@@ -532,7 +493,7 @@ def _identifier(item: tuple[str, str] | None) -> str | None:
 
 
 class _Scan:
-    """One pass of expat over the whole document, building no tree: it must be well-formed XML without a DTD.
+    """One pass of the guarded expat parser over the whole document, building no tree: well-formed XML, no DTD.
 
     It notes where the body (the ``component`` child of the root) starts, the root's name as
     written and, for an unstructured body, its media type; the handlers are dropped once the
@@ -540,19 +501,13 @@ class _Scan:
     """
 
     def __init__(self) -> None:
-        self.parser = expat.ParserCreate()
+        self.parser = guarded_parser()
         self.depth = 0
         self.root = ""
         self.body: int | None = None
         self.media_type: str | None = None
-        self.parser.StartDoctypeDeclHandler = self.forbid
-        self.parser.EntityDeclHandler = self.forbid
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
-
-    @staticmethod
-    def forbid(*_: object) -> None:
-        raise UnreadableXml("forbidden", "refused: a DTD or an entity declaration (none is accepted)")
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         depth, local = self.depth, name.rpartition(":")[2]
@@ -576,12 +531,7 @@ class _Scan:
         self.parser.EndElementHandler = None
 
     def run(self, data: bytes) -> None:
-        try:
-            self.parser.Parse(data, True)  # noqa: FBT003 (positional only)
-        except expat.ExpatError as error:
-            raise UnreadableXml("malformed", f"not well-formed XML: {error}") from None
-        except (ValueError, LookupError) as error:  # an encoding expat cannot use
-            raise UnreadableXml("malformed", f"not readable XML: {type(error).__name__}: {error}"[:200]) from None
+        run(self.parser, data)
 
 
 def _parse(data: bytes) -> tuple[ElementTree.Element, str | None]:

@@ -15,11 +15,11 @@ from xml.etree import ElementTree
 
 import attrs
 
+from mssante._xml import UnreadableXml, parse_untrusted
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import _codes
 from mssante.xdm._model import HAS_MEMBER, RPLC, Association, Author, Code, DocumentEntry, Metadata, SubmissionSet
-from mssante.xdm._xml import UnreadableXml, parse_untrusted
 
 __all__ = ["LCM", "MAX_METADATA_BYTES", "RIM", "SCHEMES", "read_metadata", "write_metadata"]
 
