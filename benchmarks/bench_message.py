@@ -4,7 +4,9 @@ Run: ``python benchmarks/bench_message.py`` (from the repository root). mssante:
 ``compose(...).as_bytes()``, then ``parse(bytes)``. Baseline, the same work by hand: ``zipfile`` + ``hashlib``
 for the package, ``email.message.EmailMessage`` with the two attachments, ``as_bytes()``; then
 ``email.message_from_bytes`` with the default policy, every attachment decoded, the ZIP read and its entries
-hashed. Prints a Markdown table: milliseconds (best of several repeats) and the ratio.
+hashed. A third row reads a message of the most parts read by default (``MimeLimits().max_parts``: the text and 999
+small attachments) with ``parse``, against ``email.message_from_bytes`` with every attachment's name and content.
+Prints a Markdown table: milliseconds (best of several repeats) and the ratio.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from timing import REPEATS, ROUNDS, interleaved
 
-from mssante.message import compose, parse
+from mssante.message import MimeLimits, compose, parse
 from mssante.xdm import Package
 
 CDA = Path(__file__).resolve().parent.parent / "tests" / "data" / "xdm" / "cisis-BIO-TROD_2024.01_COVID-19.xml"
@@ -63,15 +65,38 @@ def bare_parse(data: bytes) -> None:
                         hashlib.sha1(bare.read(name)).hexdigest()
 
 
+def many_parts() -> bytes:
+    """A message of ``MimeLimits().max_parts`` parts: its text and small PDF attachments."""
+    mail = EmailMessage(policy=email.policy.SMTP)
+    mail["From"] = "dr@chu.mssante.fr"
+    mail["To"] = "secretariat@chu.mssante.fr"
+    mail["Subject"] = "Comptes rendus"
+    mail.set_content("Bonjour")
+    for index in range(MimeLimits().max_parts - 1):
+        mail.add_attachment(b"%PDF-1.4\n" + bytes(200), maintype="application", subtype="pdf", filename=f"{index}.pdf")
+    return mail.as_bytes()
+
+
+def bare_parse_parts(data: bytes) -> None:
+    mail = email.message_from_bytes(data, policy=email.policy.default)
+    for part in mail.walk():
+        if part.get_content_disposition() == "attachment":
+            part.get_filename()
+            part.get_content()
+
+
 def main() -> None:
     """Print the table."""
     cda = CDA.read_bytes()
     data = ours_compose(cda)
+    parts = many_parts()
     rows = [
         ("compose (package + message + bytes)", *interleaved(functools.partial(ours_compose, cda),
                                                         functools.partial(bare_compose, cda))),
         ("parse back (MIME, attachments, XDM)", *interleaved(functools.partial(parse, data),
                                                         functools.partial(bare_parse, data))),
+        (f"parse {MimeLimits().max_parts - 1} attachments and the text", *interleaved(functools.partial(parse, parts),
+                                                        functools.partial(bare_parse_parts, parts))),
     ]  # fmt: skip
     print(
         f"Message: {len(data):,} bytes (a {len(PDF):,}-byte PDF and the XDM package); best of {ROUNDS * REPEATS} runs\n"

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.message import Dsn, DsnRecipient, build_dsn, parse, parse_delivery_status
-from mssante.message._notifications import DSN_ACTIONS, parse_report, report_block
+from mssante.message._notification_values import DSN_ACTIONS
+from tests.message.reports import block_of, read_report
 
 AT = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
 ORIGINAL_ID = "<20240301093000.1234@chu.mssante.fr>"
@@ -77,9 +78,9 @@ def test_dsn_round_trips_through_the_block_parser() -> None:
         "message/delivery-status",
         "text/rfc822-headers",
     ]
-    back = parse_delivery_status(report_block(part_of(mail, "message/delivery-status")))
+    back = parse_delivery_status(block_of(mail, "message/delivery-status"))
     assert back == dsn
-    assert parse_report(mail) == attrs.evolve(dsn, human_text=parse_report(mail).human_text)  # type: ignore[union-attr]
+    assert read_report(mail) == attrs.evolve(dsn, human_text=read_report(mail).human_text)  # type: ignore[union-attr]
 
 
 def test_dsn_mail_reads_back_through_parse() -> None:
@@ -178,7 +179,7 @@ def test_any_dsn_round_trips(dsn: Dsn) -> None:
     mail = build_dsn(dsn=dsn, sender="MAILER-DAEMON@b.fr", at=AT, to="x@y.fr", original=make_original())
     data = mail.as_bytes()
     received = email.message_from_bytes(data, policy=email.policy.default)
-    assert parse_delivery_status(report_block(part_of(received, "message/delivery-status"))) == dsn
+    assert parse_delivery_status(block_of(received, "message/delivery-status")) == dsn
     message = parse(data)
     assert message.kind == "dsn"
     assert message.dsn is not None

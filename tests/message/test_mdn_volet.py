@@ -21,20 +21,21 @@ from email.message import EmailMessage, Message
 
 import pytest
 
-from mssante.message import Disposition, Mdn, parse
-from mssante.message._notifications import (
+from mssante.message import (
     INTEGRATION_ERRORS,
     MDN_FORMS,
+    Disposition,
     IntegrationError,
+    Mdn,
     MdnNeedsConfirmation,
     build_ko_mail,
     build_mdn,
     ko_code,
+    parse,
     parse_disposition_notification,
-    parse_report,
-    report_block,
 )
 from mssante.report import finding_codes
+from tests.message.reports import block_of, read_report
 
 # struct-msg-mdn.md, « Exemple d'un MDN », byte for byte (its typos too: the em dash after two boundaries,
 # "Content-Transfert-Encoding", no blank line after the parts' headers, trailing spaces).
@@ -199,8 +200,7 @@ def reread(message: EmailMessage) -> EmailMessage:
 
 
 def block_lines(message: Message) -> list[str]:
-    part = next(part for part in message.walk() if part.get_content_type() == "message/disposition-notification")
-    return report_block(part).decode().splitlines()
+    return block_of(message, "message/disposition-notification").decode().splitlines()
 
 
 # --- the error inside Disposition: written by default, read in every form --------------------------------------
@@ -208,7 +208,7 @@ def block_lines(message: Message) -> list[str]:
 
 def test_the_volets_example_is_read_as_it_is_written() -> None:
     for policy in (email.policy.default, email.policy.compat32):
-        parsed = parse_report(email.message_from_bytes(VOLET_MDN, policy=policy))
+        parsed = read_report(email.message_from_bytes(VOLET_MDN, policy=policy))
         assert isinstance(parsed, Mdn)
         assert parsed.final_recipient == parsed.original_recipient == AUTO
         assert parsed.original_message_id == "<199509192301.23456 >"
@@ -228,8 +228,8 @@ def test_build_mdn_writes_the_volets_form_by_default() -> None:
     assert received["Subject"] == f"[KO Intégration système !][902] {SUBJECT}"
     assert received["To"] == SERVICE
     # what the volet's example says, read back the same
-    ours = parse_report(received)
-    theirs = parse_report(email.message_from_bytes(VOLET_MDN, policy=email.policy.default))
+    ours = read_report(received)
+    theirs = read_report(email.message_from_bytes(VOLET_MDN, policy=email.policy.default))
     assert isinstance(ours, Mdn)
     assert isinstance(theirs, Mdn)
     assert ours.disposition == theirs.disposition
@@ -256,12 +256,12 @@ def test_the_default_label_is_the_tables_and_both_spellings_are_read() -> None:
 
 def test_the_rfc_8098_form_on_request_reads_back_to_the_same_disposition() -> None:
     assert MDN_FORMS == ("volet", "rfc8098")
-    volet = parse_report(reread(volet_mdn()))
+    volet = read_report(reread(volet_mdn()))
     rfc = reread(volet_mdn(form="rfc8098"))
     lines = block_lines(rfc)
     assert "Disposition: automatic-action/MDN-sent-automatically; processed/error" in lines
     assert f"Error: 902^{VOLET_LABEL}" in lines
-    parsed = parse_report(rfc)
+    parsed = read_report(rfc)
     assert isinstance(parsed, Mdn)
     assert isinstance(volet, Mdn)
     assert parsed.disposition == volet.disposition
@@ -307,7 +307,7 @@ def test_the_volets_example_with_its_boundaries_repaired_reads_its_extra_parts()
     repaired = VOLET_MDN.replace("—".encode(), b"").replace(b"Transfert", b"Transfer")
     message = email.message_from_bytes(repaired, policy=email.policy.default)
     assert [part.get_content_type() for part in message.iter_parts()][-2:] == ["application/zip", "application/pdf"]
-    parsed = parse_report(message)
+    parsed = read_report(message)
     assert isinstance(parsed, Mdn)
     assert parsed.error_code == "902"
 
@@ -334,7 +334,7 @@ def test_an_automatic_mdn_needs_the_users_confirmation(headers: dict[str, str]) 
     assert "RFC 8098 §2.1" in title
     assert "volet" in title
     assert isinstance(caught.value, ValueError)  # an InvalidInput, with its report
-    confirmed = parse_report(reread(volet_mdn(original, confirmed=True)))
+    confirmed = read_report(reread(volet_mdn(original, confirmed=True)))
     assert isinstance(confirmed, Mdn)
     assert confirmed.error_code == "902"
     manual = Disposition(action_mode="manual-action", sending_mode="MDN-sent-manually", type="displayed")
@@ -373,7 +373,7 @@ def test_a_code_of_no_table_is_refused_without_its_label() -> None:
     ],
 )
 def test_the_meaning_of_a_returned_code(code: str, meaning: IntegrationError, refused: bool) -> None:
-    parsed = parse_report(reread(volet_mdn(disposition=Disposition.integration_error(code))))
+    parsed = read_report(reread(volet_mdn(disposition=Disposition.integration_error(code))))
     assert isinstance(parsed, Mdn)
     assert parsed.meaning is meaning
     assert parsed.meaning.about_replacement_or_deletion is refused

@@ -15,28 +15,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
-from mssante.message import _notification_codes as codes
-from mssante.message import lint
-from mssante.message import parse as parse_message
-from mssante.message._notifications import (
+from mssante.message import (
     INTEGRATION_ERRORS,
-    KO_SUBJECT_PREFIX,
-    MAX_BLOCK_BYTES,
-    MAX_DSN_RECIPIENTS,
-    MAX_MDN_FIELDS,
     Disposition,
     Dsn,
     DsnRecipient,
     Mdn,
     build_ko_mail,
     build_mdn,
+    lint,
     mdn_needs_confirmation,
     parse_delivery_status,
     parse_disposition_notification,
-    parse_report,
-    report_block,
 )
+from mssante.message import _notification_codes as codes
+from mssante.message import parse as parse_message
+from mssante.message._notification_values import KO_SUBJECT_PREFIX
+from mssante.message._report_reading import MAX_BLOCK_BYTES, MAX_DSN_RECIPIENTS, MAX_MDN_FIELDS
 from mssante.report import Code, finding_codes
+from tests.message.reports import block_of, read_report
 
 SUBJECT = "XDM/1.0/DDM+ECHOGRAPHIE ABDOMINOPELVIENNE CORSE FIGATELLIX 12/10/1988"
 SENDER = "serviceY@chb.mssante.fr"
@@ -127,9 +124,7 @@ def test_success_mdn_round_trips() -> None:
         "application/pdf",
     ]
     text = human_text(received)
-    parsed = parse_disposition_notification(
-        report_block(part_of(received, "message/disposition-notification")), human_text=text
-    )
+    parsed = parse_disposition_notification(block_of(received, "message/disposition-notification"), human_text=text)
     assert parsed == Mdn(
         reporting_ua=PFI,
         original_recipient=AUTO,
@@ -147,7 +142,7 @@ def test_success_mdn_round_trips() -> None:
     assert received["References"] == ORIGINAL_ID
     assert received["Auto-Submitted"] == "auto-replied"
     assert email.utils.parsedate_to_datetime(received["Date"]) == AT
-    assert parse_report(received) == parsed
+    assert read_report(received) == parsed
 
 
 def test_error_mdn_round_trips_in_the_rfc_8098_form_on_request() -> None:
@@ -173,9 +168,7 @@ def test_error_mdn_round_trips_in_the_rfc_8098_form_on_request() -> None:
     text = human_text(received)
     assert "902" in text
     assert INTEGRATION_ERRORS["902"] in text
-    parsed = parse_disposition_notification(
-        report_block(part_of(received, "message/disposition-notification")), human_text=text
-    )
+    parsed = parse_disposition_notification(block_of(received, "message/disposition-notification"), human_text=text)
     assert parsed == Mdn(
         reporting_ua=PFI,
         original_recipient=AUTO,
@@ -219,7 +212,7 @@ def test_every_code_and_label_round_trips_even_non_ascii_and_long() -> None:
             include_original=False,
         )
         received = email.message_from_bytes(mdn.as_bytes(), policy=email.policy.compat32)
-        parsed = parse_report(received)
+        parsed = read_report(received)
         assert isinstance(parsed, Mdn)
         assert (parsed.error_code, parsed.error_label, parsed.error) == (code, label, f"{code}^{label}")
         assert parsed.meaning is not None
@@ -245,7 +238,7 @@ def test_mdn_options_and_original_recipient() -> None:
         "application/zip",
         "application/pdf",
     ]
-    parsed = parse_report(received)
+    parsed = read_report(received)
     assert isinstance(parsed, Mdn)
     assert parsed.original_recipient == "secretariat@chb.mssante.fr"
     assert parsed.disposition == Disposition(
@@ -271,7 +264,7 @@ def test_mdn_threads_references_and_survives_long_identifiers() -> None:
     )
     assert received["In-Reply-To"] == long_id
     assert received["References"].split() == ["<older@x.fr>", "<old@y.fr>", long_id]
-    parsed = parse_report(received)
+    parsed = read_report(received)
     assert isinstance(parsed, Mdn)
     assert parsed.original_message_id == long_id
 
@@ -378,7 +371,7 @@ def test_builder_values_come_back_unchanged_or_are_refused(reporting_ua: str, la
     received = reread(mdn)
     assert received["To"] == SENDER  # no header was added or replaced
     assert "Bcc" not in received
-    parsed = parse_report(received)
+    parsed = read_report(received)
     assert isinstance(parsed, Mdn)
     assert parsed.reporting_ua == reporting_ua.strip()
     assert parsed.disposition == disposition
@@ -458,7 +451,7 @@ def test_ans_example_message_whole() -> None:
         "--RAA14128.773615765--\n"
     ).encode()
     for policy in (DEFAULT, email.policy.compat32):
-        parsed = parse_report(email.message_from_bytes(raw, policy=policy))
+        parsed = read_report(email.message_from_bytes(raw, policy=policy))
         assert isinstance(parsed, Mdn)
         assert parsed.reporting_ua == PFI
         assert parsed.error_code == "902"
@@ -629,7 +622,7 @@ def test_ko_mail() -> None:
     assert "Erreur détectée : Identifiant patient inconnu" in text
     attachments = {part.get_filename(): part.get_payload(decode=True) for part in received.iter_attachments()}
     assert attachments == {"IHE_XDM.zip": ZIP, PDF_NAME: PDF}
-    assert parse_report(received) is None
+    assert read_report(received) is None
 
 
 def test_ko_mail_goes_to_reply_to_and_can_embed_the_original() -> None:
@@ -849,9 +842,9 @@ def test_a_whole_bounce_read_through_the_email_package() -> None:
     )
     for policy in (DEFAULT, email.policy.compat32):
         message = email.message_from_bytes(bounce, policy=policy)
-        block = report_block(part_of(message, "message/delivery-status"))
+        block = block_of(message, "message/delivery-status")
         assert parse_delivery_status(block, human_text=expected.human_text) == expected
-        assert parse_report(message) == expected
+        assert read_report(message) == expected
 
 
 @pytest.mark.parametrize(
@@ -1013,7 +1006,7 @@ def test_garbage_mail_gives_a_report_none_or_invalid_input(data: bytes) -> None:
         policy=DEFAULT,
     )
     try:
-        result = parse_report(message)
+        result = read_report(message)
     except InvalidInput:
         return
     assert result is None or isinstance(result, (Mdn, Dsn))
@@ -1046,7 +1039,7 @@ def test_a_report_without_its_block_is_a_broken_notification(report_type: str, k
         b"--b\r\nContent-Type: text/plain\r\n\r\nLu.\r\n--b--\r\n"
     )
     with pytest.raises(InvalidInput) as raised:
-        parse_report(email.message_from_bytes(raw, policy=DEFAULT))
+        read_report(email.message_from_bytes(raw, policy=DEFAULT))
     assert raised.value.report.codes == (code,)
     message = parse_message(raw)
     assert (message.kind, message.mdn, message.dsn) == (kind, None, None)
@@ -1054,4 +1047,4 @@ def test_a_report_without_its_block_is_a_broken_notification(report_type: str, k
     assert code in lint(message).codes
     other = parse_message(raw.replace(b"report-type=" + report_type.encode(), b"report-type=feedback-report"))
     assert other.kind == "message"  # a report of another type is not a notification
-    assert parse_report(email.message_from_bytes(raw.replace(report_type.encode(), b"tlsrpt"), policy=DEFAULT)) is None
+    assert read_report(email.message_from_bytes(raw.replace(report_type.encode(), b"tlsrpt"), policy=DEFAULT)) is None

@@ -28,6 +28,7 @@ from mssante.message._compose import (
     cda_codes,
     compose,
 )
+from mssante.message._dsn import build_dsn, parse_delivery_status
 from mssante.message._headers import (
     FIN,
     FIN_SUBJECT,
@@ -41,9 +42,19 @@ from mssante.message._headers import (
     join_codes,
     split_codes,
 )
+from mssante.message._ko_mail import build_ko_mail, ko_code
+from mssante.message._limits import MimeLimits
 from mssante.message._lint import NOTIFICATION_RULES, RULES, lint
-from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
-from mssante.message._notifications import (
+from mssante.message._mail_addresses import Mailbox
+from mssante.message._mdn import (
+    MdnNeedsConfirmation,
+    build_mdn,
+    mdn_needs_confirmation,
+    parse_disposition_notification,
+)
+from mssante.message._mime_parser import parse_mime
+from mssante.message._mime_values import MimeMessage, Part
+from mssante.message._notification_values import (
     INTEGRATION_ERRORS,
     MDN_FORMS,
     MESSAGE_ERRORS,
@@ -52,14 +63,6 @@ from mssante.message._notifications import (
     DsnRecipient,
     IntegrationError,
     Mdn,
-    MdnNeedsConfirmation,
-    build_dsn,
-    build_ko_mail,
-    build_mdn,
-    ko_code,
-    mdn_needs_confirmation,
-    parse_delivery_status,
-    parse_disposition_notification,
 )
 from mssante.message._parse import Message, parse
 from mssante.message._patient import Patient

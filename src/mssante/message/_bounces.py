@@ -24,7 +24,7 @@ import re
 import attrs
 
 from mssante.message._headers import fold_name
-from mssante.message._notifications import Dsn, DsnRecipient
+from mssante.message._notification_values import Dsn, DsnRecipient
 
 __all__ = ["Bounce", "BounceReason", "bounce_reason", "classify_bounces"]
 

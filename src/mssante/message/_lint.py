@@ -26,7 +26,8 @@ from mssante.message._headers import (
     fold_name,
     is_fin_subject,
 )
-from mssante.message._mime import MimeLimits, Part
+from mssante.message._limits import MimeLimits
+from mssante.message._mime_values import Part
 from mssante.message._parse import Message, parse
 from mssante.message._patient import Patient
 from mssante.report import Finding, Report

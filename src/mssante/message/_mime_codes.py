@@ -1,6 +1,6 @@
 """Finding codes of untrusted MIME messages (``MSS-MIME-*``).
 
-Codes 001 to 010 are refusals: :func:`~mssante.message._mime.parse_mime` raises
+Codes 001 to 010 are refusals: :func:`~mssante.message.parse_mime` raises
 :class:`~mssante.errors.InvalidInput` with one of them. Every other code is a finding on the parsed message.
 """
 

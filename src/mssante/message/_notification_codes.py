@@ -30,7 +30,7 @@ MDN_BAD_DISPOSITION = define_code(
 )
 MDN_REPEATED = define_code("MSS-MDN-007", ERROR, "a field that may appear once appears more than once")
 MDN_EMPTY = define_code("MSS-MDN-008", ERROR, "a field that needs a value is empty")
-# MSS-MDN-009 (a report without its block) is declared in _notifications.
+# MSS-MDN-009 (a report without its block) is declared in _report_reading.
 MDN_NEEDS_CONFIRMATION = define_code(
     "MSS-MDN-010",
     ERROR,

@@ -14,6 +14,7 @@ from mssante.errors import InvalidAddress, InvalidInput
 from mssante.message import _codes
 from mssante.message._bounces import Bounce, classify_bounces
 from mssante.message._compose import cda_codes
+from mssante.message._dsn import parse_delivery_status
 from mssante.message._headers import (
     FIN,
     X_MSS_CODECDA,
@@ -24,18 +25,15 @@ from mssante.message._headers import (
     is_fin_subject,
     split_codes,
 )
-from mssante.message._mime import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
+from mssante.message._limits import MimeLimits
+from mssante.message._mail_addresses import Mailbox
+from mssante.message._mdn import parse_disposition_notification
+from mssante.message._mime_parser import parse_mime
+from mssante.message._mime_values import MimeMessage, Part
 from mssante.message._notification_codes import MDN_FIELDS_IN_HEADER
-from mssante.message._notifications import (
-    DSN_NO_BLOCK,
-    MDN_NO_BLOCK,
-    Dsn,
-    Mdn,
-    parse_delivery_status,
-    parse_disposition_notification,
-    report_type,
-)
+from mssante.message._notification_values import Dsn, Mdn
 from mssante.message._patient import Patient
+from mssante.message._report_reading import DSN_NO_BLOCK, MDN_NO_BLOCK, report_type
 from mssante.message._report_types import block_kind, report_kind
 from mssante.report import Finding
 from mssante.xdm import Budget, Package
