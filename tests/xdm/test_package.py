@@ -17,6 +17,7 @@ from lxml import etree
 
 from mssante.errors import InvalidInput
 from mssante.xdm import (
+    Author,
     Code,
     Document,
     DocumentEntry,
@@ -352,6 +353,24 @@ def test_ci_sis_and_metadata_rules(packed: Package, changes: dict[str, Any], cod
 def test_ihe_only_leaves_the_french_rules_out(packed: Package) -> None:
     variant = _metadata_variant(packed, patient_id="12345^^^&1.2.250.1.999&ISO^PI")
     assert "MSS-XDM-040" not in validate(variant, ci_sis=False).codes
+
+
+def test_a_value_repeated_is_judged_at_each_place(packed: Package) -> None:
+    assert packed.metadata is not None
+    bad_ins = "279035121518988^^^&1.2.250.1.213.1.4.8&ISO^NH"
+    author = Author(person="^^Jean")  # neither an id nor a family name
+    entry = attrs.evolve(packed.metadata.documents[0], patient_id=bad_ins, authors=[author])
+    submission = attrs.evolve(packed.metadata.submission_set, patient_id=bad_ins, authors=[author])
+    report = validate(Package.build([Document(content=CDA.read_bytes(), entry=entry)], submission).to_zip())
+    at = "IHE_XDM/SUBSET01/METADATA.XML: "
+    assert [finding.where for finding in report.findings if finding.code == "MSS-XDM-041"] == [
+        f"{at}SubmissionSet.patientId",
+        f"{at}DocumentEntry[0].patientId",
+    ]
+    assert [finding.where for finding in report.findings if finding.code == "MSS-HLV-005"] == [
+        f"{at}SubmissionSet.author[0].authorPerson.XCN.1",
+        f"{at}DocumentEntry[0].author[0].authorPerson.XCN.1",
+    ]
 
 
 def test_no_association_is_an_error(packed: Package) -> None:

@@ -15,8 +15,7 @@ input raise :class:`~mssante.errors.InvalidInput` with a ``MSS-HLV-*`` finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -142,7 +141,7 @@ def _unescape(text: str, where: str) -> str:
 
 def unescape(text: str) -> str:
     """Text with the HL7 escape sequences undone; :class:`~mssante.errors.InvalidInput` on any other backslash."""
-    with _reading("HL7 v2 text", text):
+    with _Reading("HL7 v2 text", text):
         return _unescape(_judge_text(text, ""), "")
 
 
@@ -153,16 +152,26 @@ def _invalid(kind: str, subject: str, findings: Sequence[Finding]) -> InvalidInp
     )
 
 
-@contextmanager
-def _reading(kind: str, text: object) -> Iterator[None]:
+class _Reading:
     """Turn refusals, and invalid values built while reading, into one InvalidInput about ``text``."""
-    subject = text if isinstance(text, str) else repr(text)
-    try:
-        yield
-    except _Refusal as refusal:
-        raise _invalid(kind, subject, refusal.findings) from None
-    except InvalidInput as error:
-        raise _invalid(kind, subject, error.report.findings or [MISSING_COMPONENT(str(error))]) from None
+
+    __slots__ = ("kind", "text")
+
+    def __init__(self, kind: str, text: object) -> None:
+        self.kind = kind
+        self.text = text
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _traceback: object) -> None:
+        if error is None:
+            return
+        subject = self.text if isinstance(self.text, str) else repr(self.text)
+        if isinstance(error, _Refusal):
+            raise _invalid(self.kind, subject, error.findings) from None
+        if isinstance(error, InvalidInput):
+            raise _invalid(self.kind, subject, error.report.findings or [MISSING_COMPONENT(str(error))]) from None
 
 
 def _checked(instance: Any, kind: str, judge: Callable[[], None]) -> None:
@@ -176,21 +185,30 @@ def _checked(instance: Any, kind: str, judge: Callable[[], None]) -> None:
         raise _invalid(kind, repr(instance), refusal.findings) from None
 
 
-@contextmanager
-def _located(where: str) -> Iterator[None]:
+class _Located:
     """Refusals and invalid values of a part of a larger value, their findings located under ``where``."""
-    try:
-        yield
-    except _Refusal as refusal:
-        raise _Refusal(*(finding.located(where) for finding in refusal.findings)) from None
-    except InvalidInput as error:
-        findings = error.report.findings or (MISSING_COMPONENT(str(error)),)
-        raise _Refusal(*(finding.located(where) for finding in findings)) from None
+
+    __slots__ = ("where",)
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _traceback: object) -> None:
+        if error is None:
+            return
+        if isinstance(error, _Refusal):
+            raise _Refusal(*(finding.located(self.where) for finding in error.findings)) from None
+        if isinstance(error, InvalidInput):
+            findings = error.report.findings or (MISSING_COMPONENT(str(error)),)
+            raise _Refusal(*(finding.located(self.where) for finding in findings)) from None
 
 
 def _nested(parse: Callable[[str], _T], text: str, where: str) -> _T:
     """Parse a part of a larger value, its findings located under ``where``."""
-    with _located(where):
+    with _Located(where):
         return parse(text)
 
 
@@ -279,7 +297,7 @@ class HierarchicDesignator:
     @classmethod
     def parse(cls, text: str) -> HierarchicDesignator:
         """Read an HD as found inside a component (``&1.2.250.1.213.1.4.8&ISO``)."""
-        with _reading("HD", text):
+        with _Reading("HD", text):
             return cls._read(text)
 
     @classmethod
@@ -303,7 +321,7 @@ class HierarchicDesignator:
         """The HD of a component, or None when it is empty (``&&`` included)."""
         if not raw.strip("&"):
             return None
-        with _located(where):
+        with _Located(where):
             return cls._read(raw)
 
     @property
@@ -365,7 +383,7 @@ class Cx:
     @classmethod
     def parse(cls, text: str) -> Cx:
         """Read a CX as written in a slot or an ExternalIdentifier value."""
-        with _reading("CX", text):
+        with _Reading("CX", text):
             components = _components(text, "CX", 10)
             if "&" in components[1] + components[2] and not components[3]:
                 raise _Refusal(
@@ -436,7 +454,7 @@ class Xcn:
     @classmethod
     def parse(cls, text: str) -> Xcn:
         """Read an XCN as written in a slot."""
-        with _reading("XCN", text):
+        with _Reading("XCN", text):
             c = _components(text, "XCN", 23)
             return cls(
                 id=_leaf(c[0], "XCN.1"),
@@ -505,7 +523,7 @@ class Xon:
     @classmethod
     def parse(cls, text: str) -> Xon:
         """Read an XON as written in a slot."""
-        with _reading("XON", text):
+        with _Reading("XON", text):
             c = _components(text, "XON", 10)
             return cls(
                 name=_leaf(c[0], "XON.1"),
@@ -553,14 +571,14 @@ class Xtn:
     def for_email(cls, address: Address | str) -> Xtn:
         """The XTN of an e-mail address (``^^Internet^address``); a text address is validated first."""
         if isinstance(address, str):
-            with _reading("XTN", address):
+            with _Reading("XTN", address):
                 address = _email(address, "XTN.4")
         return cls(address=address)
 
     @classmethod
     def parse(cls, text: str) -> Xtn:
         """Read an XTN as written in a slot."""
-        with _reading("XTN", text):
+        with _Reading("XTN", text):
             c = _components(text, "XTN", 18)
             if "^" not in text and "@" in text:
                 raise _Refusal(BARE_EMAIL(f"write ^^Internet^{text[:80]}", where="XTN.4"))
@@ -608,7 +626,7 @@ class IntendedRecipient:
     @classmethod
     def parse(cls, text: str) -> IntendedRecipient:
         """Read an intendedRecipient slot value."""
-        with _reading("intendedRecipient", text):
+        with _Reading("intendedRecipient", text):
             _judge_text(text, "intendedRecipient")
             fields = text.split("|")
             if len(fields) > 3:
@@ -664,7 +682,7 @@ class CodedValue:
     @classmethod
     def parse(cls, text: str) -> CodedValue:
         """Read ``CODE^Display^CodeSystem``."""
-        with _reading("coded value", text):
+        with _Reading("coded value", text):
             c = _components(text, "coded value", 22)
             return cls(code=_leaf(c[0], "CE.1"), display=_leaf(c[1], "CE.2"), code_system=_leaf(c[2], "CE.3"))
 

@@ -60,7 +60,6 @@ _UUID_URN = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 MAX_TEXT = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DTM = re.compile(r"[0-9]{4}(?:[0-9]{2}){0,5}(?:[+-][0-9]{4})?", re.ASCII)
-_DTM_FORMATS = ("%Y", "%Y%m", "%Y%m%d", "%Y%m%d%H", "%Y%m%d%H%M", "%Y%m%d%H%M%S")
 
 
 def _refuse(what: str, why: str) -> InvalidInput:
@@ -116,7 +115,9 @@ def parse_dtm(text: str) -> dt.datetime | None:
         return None
     digits, sign, offset = text.partition("+") if "+" in text else text.partition("-")
     try:
-        moment = dt.datetime.strptime(digits, _DTM_FORMATS[(len(digits) - 4) // 2])
+        given = [int(digits[start : start + 2]) for start in range(4, len(digits), 2)]
+        month, day, hour, minute, second = [*given, *(1, 1, 0, 0, 0)[len(given) :]]  # as strptime fills them
+        moment = dt.datetime(int(digits[:4]), month, day, hour, minute, second)
         if sign:
             delta = dt.timedelta(hours=int(offset[:2]), minutes=int(offset[2:]))
             moment = moment - delta if sign == "+" else moment + delta

@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import attrs
 
@@ -192,18 +193,19 @@ def _name_findings(name: str, index: int, limits: ZipLimits, where: str) -> list
     if len(name) > limits.max_name_length:
         message = f"entry {shown} has {len(name)} characters, above the limit max_name_length={limits.max_name_length}"
         findings.append(codes.NAME_TOO_LONG(message, where=where))
-    controls = sorted({f"U+{ord(char):04X}" for char in name if unicodedata.category(char) == "Cc"})
+    plain = name.isascii() and name.isprintable()  # printable ASCII: no control, bidi control or line separator
+    controls = [] if plain else sorted({f"U+{ord(char):04X}" for char in name if unicodedata.category(char) == "Cc"})
     if controls:
         message = f"entry {shown} holds the control character {', '.join(controls)}: names must be printable text"
         findings.append(codes.BAD_CHARACTER(message, where=where))
-    bidi = sorted({f"U+{ord(char):04X}" for char in name if char in _BIDI_CONTROLS})
+    bidi = [] if plain else sorted({f"U+{ord(char):04X}" for char in name if char in _BIDI_CONTROLS})
     if bidi:
         message = (
             f"entry {shown} holds the bidirectional control {', '.join(bidi)}: it shows the name otherwise than it "
             "is stored (an .exe shown as a .pdf)"
         )
         findings.append(codes.BAD_CHARACTER(message, where=where))
-    separators = sorted({f"U+{ord(char):04X}" for char in name if char in _LINE_SEPARATORS})
+    separators = [] if plain else sorted({f"U+{ord(char):04X}" for char in name if char in _LINE_SEPARATORS})
     if separators:
         message = f"entry {shown} holds the line separator {', '.join(separators)}: names must be one line of text"
         findings.append(codes.BAD_CHARACTER(message, where=where))
@@ -290,13 +292,13 @@ def _size_findings(info: zipfile.ZipInfo, shown: str, limits: ZipLimits, where: 
     return findings
 
 
-@attrs.frozen(kw_only=True)
-class _Span:
+class _Span(NamedTuple):
     """Where an entry lies in the archive: its local header, name, extra field, data and data descriptor."""
 
     start: int
     end: int
-    index: int
+    entry: int
+    """The entry's index in the central directory."""
     name: str
 
 
@@ -350,15 +352,15 @@ def _local_findings(
             )
             findings.append(codes.INCONSISTENT(message, where=where))
     end = data_start + info.compress_size + (_DESCRIPTOR_MIN if flags & _DESCRIPTOR else 0)
-    return findings, _Span(start=offset, end=end, index=index, name=info.orig_filename)
+    return findings, _Span(start=offset, end=end, entry=index, name=info.orig_filename)
 
 
 def _overlap_findings(spans: list[_Span], start_dir: int) -> list[Finding]:
-    ordered = sorted(spans, key=lambda span: (span.start, span.index))
+    ordered = sorted(spans, key=lambda span: (span.start, span.entry))
     findings = []
     for position, span in enumerate(ordered):
         following = ordered[position + 1] if position + 1 < len(ordered) else None
-        where = f"entries[{span.index}]"
+        where = f"entries[{span.entry}]"
         if span.end > start_dir:
             message = f"entry {_shown(span.name)} runs into the central directory: its data is shorter than it declares"
             findings.append(codes.OVERLAP(message, where=where))

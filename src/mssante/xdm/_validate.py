@@ -187,12 +187,13 @@ def _oid(value: str, *, extension: bool = False) -> bool:
     return bool(_OID.fullmatch(root)) and len(root) <= 64 and len(rest) <= 64
 
 
-def _encoded(parse: Callable[[str], object], value: str, where: str) -> list[Finding]:
+def _refusals(parse: Callable[[str], object], value: str) -> tuple[Finding, ...]:
+    """What ``parse`` finds wrong with ``value``: nothing when it parses."""
     try:
         parse(value)
     except InvalidInput as error:
-        return [finding.located(where) for finding in error.report.findings]
-    return []
+        return tuple(error.report.findings)
+    return ()
 
 
 def _encodings(metadata: Metadata, where: str) -> Iterator[Finding]:
@@ -214,9 +215,12 @@ def _encodings(metadata: Metadata, where: str) -> Iterator[Finding]:
         values += [(Cx.parse, entry.source_patient_id, f"{entry_where}.sourcePatientId")]
         values += [(Xcn.parse, entry.legal_authenticator, f"{entry_where}.legalAuthenticator")]
         values += _author_values(entry.authors, f"{entry_where}.author")
+    said: dict[tuple[Callable[[str], object], str], tuple[Finding, ...]] = {}  # a value repeated is parsed once
     for parse, value, value_where in values:
         if value:
-            yield from _encoded(parse, value, value_where)
+            if (parse, value) not in said:
+                said[parse, value] = _refusals(parse, value)
+            yield from (finding.located(value_where) for finding in said[parse, value])
 
 
 def _author_values(authors: tuple[Author, ...], where: str) -> list[tuple[Callable[[str], object], str, str]]:
@@ -262,11 +266,14 @@ def _ci_sis(metadata: Metadata, where: str, environment: str) -> Iterator[Findin
     ids = [(submission.patient_id, f"{where}: SubmissionSet.patientId")]
     ids += [(entry.patient_id, f"{where}: DocumentEntry[{index}].patientId")
             for index, entry in enumerate(metadata.documents)]  # fmt: skip
+    judged: dict[str, tuple[tuple[str, str], list[Finding]]] = {}  # the same id in the set and its entries: once
     for text, id_where in ids:
         if not text:
             continue
-        patient, findings = _patient(text, id_where, environment)
-        yield from findings
+        if text not in judged:
+            judged[text] = _patient(text, "", environment)
+        patient, findings = judged[text]
+        yield from (finding.located(id_where) for finding in findings)
         patients.setdefault(patient, id_where)
     if len(patients) > 1:
         listed = ", ".join(f"{identifier} ({authority})" for identifier, authority in patients)
