@@ -21,7 +21,7 @@ from mssante.pki import server_context
 from mssante.testing import CA_NAMES, LocalOperator
 from mssante.testing._imap import ImapState, Stored, serve
 from mssante.transport import FetchedMessage
-from mssante.transport._codes import COMMAND_FAILED, failure
+from mssante.transport.codes import COMMAND_FAILED, failure
 from tests.cli.running import run, run_json
 
 DOCTOR = "dr.martin@hopital.mssante.fr"

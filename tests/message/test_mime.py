@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.message import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
-from mssante.message import _mime_codes as codes
+from mssante.message import mime_codes as codes
 from mssante.report import Severity
 
 LINE_ENDINGS = [pytest.param("\r\n", id="crlf"), pytest.param("\n", id="lf")]

@@ -28,7 +28,7 @@ from mssante.message import (
     parse_delivery_status,
     parse_disposition_notification,
 )
-from mssante.message import _notification_codes as codes
+from mssante.message import notification_codes as codes
 from mssante.message import parse as parse_message
 from mssante.message._notification_values import KO_SUBJECT_PREFIX
 from mssante.message._report_reading import MAX_BLOCK_BYTES, MAX_DSN_RECIPIENTS, MAX_MDN_FIELDS

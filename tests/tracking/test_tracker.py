@@ -18,10 +18,10 @@ from mssante.tracking import (
     Observation,
     Status,
     Tracker,
+    codes,
     dsn_status,
     mdn_status,
 )
-from mssante.tracking import _codes as codes
 from mssante.transport import Delivery, RecipientResult, SendResult
 
 from .helpers import (

@@ -13,6 +13,7 @@ True
 from mssante.addresses._address import (
     MAX_ADDRESS_LENGTH,
     PATIENT_DOMAIN,
+    PLAIN_DOMAIN,
     Address,
     AddressCheck,
     MailboxType,
@@ -23,6 +24,7 @@ from mssante.addresses._address import (
 __all__ = [
     "MAX_ADDRESS_LENGTH",
     "PATIENT_DOMAIN",
+    "PLAIN_DOMAIN",
     "Address",
     "AddressCheck",
     "MailboxType",

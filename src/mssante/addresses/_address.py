@@ -9,10 +9,9 @@ from typing import Any
 import attrs
 import idna
 
-from mssante.addresses import _codes
+from mssante.addresses import codes as _codes
 from mssante.errors import InvalidAddress
-from mssante.identifiers import Ins
-from mssante.identifiers._ins import judge_ins
+from mssante.identifiers import Ins, judge_ins
 from mssante.report import Finding, Report, Severity
 
 __all__ = [
@@ -37,9 +36,10 @@ _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", re.ASCII)
 _FORBIDDEN = frozenset('<>()[]\\,;:"')
 # ASCII labels of letters, digits and inner hyphens, none with "--" in third and fourth place (the xn-- and
 # other reserved forms go through IDNA, which checks them).
-_PLAIN_DOMAIN = re.compile(
+PLAIN_DOMAIN = re.compile(
     r"(?:(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII
 )
+"""A domain of ASCII labels that IDNA would give back unchanged (lower case)."""
 _UNICODE_DOTS = frozenset("\u3002\uff0e\uff61")  # IDNA reads them as label separators
 
 
@@ -113,7 +113,7 @@ def _to_a_label(domain: str) -> tuple[str, list[Finding]]:
     if len(domain) > _MAX_DOMAIN:
         return "", [_codes.TOO_LONG(f"the domain has {len(domain)} characters; at most {_MAX_DOMAIN}", where="domain")]
     lowered = domain.lower()
-    if _PLAIN_DOMAIN.fullmatch(lowered):  # letters, digits and hyphens: what IDNA would give back unchanged
+    if PLAIN_DOMAIN.fullmatch(lowered):  # letters, digits and hyphens: what IDNA would give back unchanged
         ascii_domain = lowered
     else:
         if domain.endswith("."):
@@ -143,7 +143,7 @@ def normalise_domain(text: str) -> str:
     qualified host name (the rules of an address's domain).
     """
     lowered = text.lower()
-    if _PLAIN_DOMAIN.fullmatch(lowered) and "." in lowered and not lowered.rpartition(".")[2].isdigit():
+    if PLAIN_DOMAIN.fullmatch(lowered) and "." in lowered and not lowered.rpartition(".")[2].isdigit():
         return lowered  # the common case, without building findings
     ascii_domain, findings = _to_a_label(text)
     if findings:

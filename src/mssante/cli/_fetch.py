@@ -23,7 +23,7 @@ from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
 from mssante.cli._session import refused, session_options
 from mssante.errors import InvalidInput, TransportError
 from mssante.message import Message, MimeLimits, parse
-from mssante.message._mime_codes import UNREADABLE
+from mssante.message.mime_codes import UNREADABLE
 from mssante.report import Finding, Report
 from mssante.transport import Mailbox
 

@@ -24,11 +24,11 @@ from mssante.message import (
     build_ko_mail,
     build_mdn,
     compose,
+    declared_report_type,
     ko_code,
     lint,
     parse,
 )
-from mssante.message._parse import declared_report_type
 from mssante.report import Finding, Report, Severity
 from mssante.xdm import Package
 from mssante.xdm._cda import MAX_CDA_BYTES

@@ -11,8 +11,7 @@ from mssante.cli._session import refused, session_options
 from mssante.errors import TransportError
 from mssante.message import MimeLimits
 from mssante.report import Finding, Report
-from mssante.transport import Delivery, RecipientResult, SendResult, Submission
-from mssante.transport import _codes as codes
+from mssante.transport import Delivery, RecipientResult, SendResult, Submission, codes
 
 __all__ = ["run_send"]
 

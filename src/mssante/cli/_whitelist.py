@@ -26,8 +26,8 @@ from mssante.trustspace import (
     postfix_sender_access,
     postfix_tls_policy,
 )
-from mssante.trustspace._codes import TOO_LARGE
 from mssante.trustspace._diff import iso_time
+from mssante.trustspace.codes import TOO_LARGE
 
 __all__ = [
     "cache_of",

@@ -21,7 +21,7 @@ from mssante.identifiers._check import IdentifierCheck, check, check_ins, parse
 from mssante.identifiers._checksums import ins_key, luhn_key, luhn_valid
 from mssante.identifiers._idnps import IDNPS_OID, Idnps, IdnpsKind
 from mssante.identifiers._input import MAX_INPUT_LENGTH
-from mssante.identifiers._ins import Ins, InsAuthority
+from mssante.identifiers._ins import Ins, InsAuthority, judge_ins
 from mssante.identifiers._professionals import Adeli, Rpps
 from mssante.identifiers._structures import IDNST_OID, Finess, IdNatStruct, IdNatStructKind, Siren, Siret
 
@@ -46,6 +46,7 @@ __all__ = [
     "check",
     "check_ins",
     "ins_key",
+    "judge_ins",
     "luhn_key",
     "luhn_valid",
     "parse",

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from mssante.errors import InvalidIdentifier
-from mssante.identifiers import _codes
+from mssante.identifiers import codes as _codes
 from mssante.identifiers._base import Identifier, IdentifierType
 from mssante.identifiers._idnps import Idnps
 from mssante.identifiers._input import normalise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mssante.identifiers import _codes
+from mssante.identifiers import codes as _codes
 from mssante.report import Finding
 
 MAX_INPUT_LENGTH = 64

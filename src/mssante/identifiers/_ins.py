@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from mssante.errors import InvalidIdentifier
-from mssante.identifiers import _codes
+from mssante.identifiers import codes as _codes
 from mssante.identifiers._checksums import ins_key
 from mssante.identifiers._input import normalise
 from mssante.report import Finding, Report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mssante.identifiers import _codes
+from mssante.identifiers import codes as _codes
 from mssante.identifiers._checksums import luhn_key, luhn_valid
 from mssante.report import Finding
 

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 import attrs
 
-from mssante.identifiers import _codes, _rules
+from mssante.identifiers import _rules
+from mssante.identifiers import codes as _codes
 from mssante.identifiers._base import Identifier, IdentifierType
 from mssante.identifiers._professionals import Adeli, Rpps
 from mssante.report import Finding

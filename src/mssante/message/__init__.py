@@ -33,6 +33,7 @@ from mssante.message._headers import (
     FIN,
     FIN_SUBJECT,
     KO_PREFIX,
+    MSG_ID,
     SUBJECT_PREFIX,
     X_MSS_CODECDA,
     X_MSS_INS,
@@ -64,8 +65,10 @@ from mssante.message._notification_values import (
     IntegrationError,
     Mdn,
 )
-from mssante.message._parse import Message, parse
+from mssante.message._parse import Message, declared_report_type, parse
 from mssante.message._patient import Patient
+from mssante.message._report_types import REPORT_TYPES
+from mssante.message._xtext import decode_xtext, encode_xtext
 
 __all__ = [
     "FIN",
@@ -74,9 +77,11 @@ __all__ = [
     "KO_PREFIX",
     "MDN_FORMS",
     "MESSAGE_ERRORS",
+    "MSG_ID",
     "NOTIFICATION_RULES",
     "PATIENT_MESSAGE_MAX_BYTES",
     "PDF_TYPE_LENGTH",
+    "REPORT_TYPES",
     "RULES",
     "SUBJECT_PREFIX",
     "XDM_FILENAME",
@@ -108,6 +113,9 @@ __all__ = [
     "cda_codes",
     "classify_bounces",
     "compose",
+    "declared_report_type",
+    "decode_xtext",
+    "encode_xtext",
     "join_codes",
     "ko_code",
     "lint",

@@ -33,7 +33,7 @@ import attrs
 
 from mssante.addresses import Address
 from mssante.errors import InvalidInput
-from mssante.message import _codes
+from mssante.message import codes as _codes
 from mssante.message._headers import (
     MSG_ID,
     UNSAFE_IN_HEADER,

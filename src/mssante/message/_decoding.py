@@ -2,7 +2,7 @@
 
 The one decoder of :mod:`mssante.message`: the parser reads headers, parameters and parts with it, and the builders
 of read receipts and delivery reports read the original's subject with it. Everything here is linear in its input
-and tells the problem it met (a code of :mod:`~mssante.message._mime_codes`) instead of raising.
+and tells the problem it met (a code of :mod:`~mssante.message.mime_codes`) instead of raising.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import codecs
 import re
 import unicodedata
 
-from mssante.message import _mime_codes as codes
+from mssante.message import mime_codes as codes
 from mssante.message._limits import SHOWN
 from mssante.report import Code
 

@@ -12,7 +12,7 @@ from email.message import EmailMessage, Message, MIMEPart
 from email.utils import format_datetime, parsedate_to_datetime
 
 from mssante.errors import InvalidInput
-from mssante.message import _notification_codes as codes
+from mssante.message import notification_codes as codes
 from mssante.message._notification_values import DSN_ACTIONS, Dsn, DsnRecipient
 from mssante.message._replies import checked_time, envelope, original_header, raw_field
 from mssante.message._report_reading import DSN_KIND, Field, bare_value, decode_block, read_groups, refuse, typed

@@ -9,7 +9,7 @@ import unicodedata
 import attrs
 
 from mssante.errors import InvalidInput
-from mssante.message import _codes
+from mssante.message import codes as _codes
 from mssante.report import Report
 
 __all__ = [

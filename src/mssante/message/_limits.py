@@ -16,7 +16,7 @@ import re
 
 import attrs
 
-from mssante.message import _mime_codes as codes
+from mssante.message import mime_codes as codes
 from mssante.report import Finding
 from mssante.xdm import Budget
 

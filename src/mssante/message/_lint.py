@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 from mssante.addresses import Address
 from mssante.errors import InvalidAddress, InvalidInput
-from mssante.message import _codes
+from mssante.message import codes as _codes
 from mssante.message._compose import PATIENT_MESSAGE_MAX_BYTES, PDF_TYPE_LENGTH
 from mssante.message._headers import (
     FIN,

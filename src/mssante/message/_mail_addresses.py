@@ -15,7 +15,7 @@ from email.headerregistry import AddressHeader
 
 import attrs
 
-from mssante.message import _mime_codes as codes
+from mssante.message import mime_codes as codes
 from mssante.message._decoding import LINE_BREAKS, as_text
 from mssante.message._limits import SHOWN, STDLIB_ERRORS, Spending
 from mssante.report import Code

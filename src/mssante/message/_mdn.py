@@ -22,7 +22,7 @@ from email.utils import getaddresses
 import attrs
 
 from mssante.errors import InvalidInput
-from mssante.message import _notification_codes as codes
+from mssante.message import notification_codes as codes
 from mssante.message._notification_values import (
     ACTION_MODES,
     ATOM,

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from mssante.errors import InvalidInput
-from mssante.message import _mime_codes as codes
+from mssante.message import mime_codes as codes
 from mssante.message._decoding import (
     COMMENT,
     FOLD,

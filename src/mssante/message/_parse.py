@@ -11,7 +11,7 @@ import attrs
 from mssante import _html
 from mssante.addresses import Address
 from mssante.errors import InvalidAddress, InvalidInput
-from mssante.message import _codes
+from mssante.message import codes as _codes
 from mssante.message._bounces import Bounce, classify_bounces
 from mssante.message._compose import cda_codes
 from mssante.message._dsn import parse_delivery_status
@@ -30,11 +30,11 @@ from mssante.message._mail_addresses import Mailbox
 from mssante.message._mdn import parse_disposition_notification
 from mssante.message._mime_parser import parse_mime
 from mssante.message._mime_values import MimeMessage, Part
-from mssante.message._notification_codes import MDN_FIELDS_IN_HEADER
 from mssante.message._notification_values import Dsn, Mdn
 from mssante.message._patient import Patient
 from mssante.message._report_reading import DSN_NO_BLOCK, MDN_NO_BLOCK, report_type
 from mssante.message._report_types import block_kind, report_kind
+from mssante.message.notification_codes import MDN_FIELDS_IN_HEADER
 from mssante.report import Finding
 from mssante.xdm import Budget, Package
 

@@ -15,7 +15,7 @@ from email.utils import collapse_rfc2231_value
 import attrs
 
 from mssante.errors import InvalidInput
-from mssante.message import _notification_codes as codes
+from mssante.message import notification_codes as codes
 from mssante.report import Code, Finding, Report, Severity, define_code
 
 __all__ = [

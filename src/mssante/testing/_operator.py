@@ -33,8 +33,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 
 from mssante.addresses import PATIENT_DOMAIN, check
-from mssante.message import Dsn, DsnRecipient, build_dsn, compose, parse
-from mssante.message._xtext import decode_xtext
+from mssante.message import Dsn, DsnRecipient, build_dsn, compose, decode_xtext, parse
 from mssante.pki import Environment, Purpose, RevocationChecker, TrustStore, check_peer, server_context, verify
 from mssante.testing._imap import ImapAccounts, ImapState, serve
 from mssante.testing._pki import CA_NAMES, IssuedCertificate, TestPki

@@ -14,11 +14,9 @@ from email.message import Message as EmailMessage
 import attrs
 
 from mssante.errors import MssanteError
-from mssante.message import Dsn, Mdn, Message, bounce_reason, parse
-from mssante.message._report_types import REPORT_TYPES
-from mssante.message._xtext import decode_xtext
+from mssante.message import REPORT_TYPES, Dsn, Mdn, Message, bounce_reason, decode_xtext, parse
 from mssante.report import Finding, Report
-from mssante.tracking import _codes as codes
+from mssante.tracking import codes
 from mssante.tracking._store import (
     Event,
     MemoryStore,

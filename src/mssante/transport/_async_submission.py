@@ -45,8 +45,7 @@ except ImportError as error:  # pragma: no cover - the extra is installed where 
 
 from mssante.errors import TransportError
 from mssante.pki import RevocationMode, TrustStore
-from mssante.transport import _audit
-from mssante.transport import _codes as codes
+from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, deadline_passed
 from mssante.transport._peer import Revocation, async_checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult

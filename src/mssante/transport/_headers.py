@@ -3,7 +3,7 @@
 :class:`~mssante.transport.Submission`, :class:`~mssante.transport.AsyncSubmission`, :class:`~mssante.transport.Relay`,
 :class:`~mssante.transport.MemoryTransport` and :class:`~mssante.transport.FileTransport` all hand their message to
 :func:`prepare`: the envelope comes from the header fields :func:`read_header_block` finds, the Message-ID from the
-SDK's one grammar (:data:`mssante.message._headers.MSG_ID`), and what is transmitted is the message without its
+SDK's one grammar (:data:`mssante.message.MSG_ID`), and what is transmitted is the message without its
 ``Bcc`` and ``Resent-Bcc`` fields (:func:`strip_hidden`), whatever their case, spacing or folding.
 
 A field is read as RFC 5322 writes it (§2.2) and as its obsolete syntax allows it (§4.5: white space before the
@@ -27,9 +27,9 @@ from collections.abc import Callable, Collection
 
 import attrs
 
-from mssante.message._headers import MSG_ID
+from mssante.message import MSG_ID
 from mssante.report import Report
-from mssante.transport import _codes as codes
+from mssante.transport import codes
 from mssante.transport._results import Envelope, envelope_address
 
 __all__ = [
@@ -146,7 +146,7 @@ def strip_hidden(data: bytes, names: Collection[str] = HIDDEN_FIELDS) -> bytes:
 
 def first_msg_id(value: str | None) -> str | None:
     """The first msg-id ``value`` holds (a Message-ID, In-Reply-To or ENVID value, or an identifier given bare),
-    comments skipped, as :data:`~mssante.message._headers.MSG_ID` (the SDK's one grammar) reads it; angle
+    comments skipped, as :data:`~mssante.message.MSG_ID` (the SDK's one grammar) reads it; angle
     brackets are added around a value given without them (``id@host``); None when it holds none."""
     if not value:
         return None

@@ -29,8 +29,7 @@ from mssante import _html
 from mssante.errors import TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.pki import RevocationMode, TrustStore
-from mssante.transport import _audit
-from mssante.transport import _codes as codes
+from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedContext, deadline_passed
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._session import ClientCertificate, ClientSession

@@ -24,8 +24,7 @@ from mssante.pki import (
     check_peer,
 )
 from mssante.report import Finding, Report, Severity
-from mssante.transport import _audit
-from mssante.transport import _codes as codes
+from mssante.transport import _audit, codes
 
 __all__ = ["Revocation", "Source", "async_checker_of", "checker_of", "judge_server", "peer_certificate", "source_of"]
 

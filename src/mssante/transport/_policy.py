@@ -22,7 +22,7 @@ from mssante.pki import CrlFetcher, Purpose, RevocationChecker, RevocationMode, 
 from mssante.pki._codes import UNREADABLE
 from mssante.report import Report
 from mssante.trustspace import AllowList, Decision, OperatorDn
-from mssante.trustspace._codes import OPERATOR_LISTED, OPERATOR_NOT_LISTED
+from mssante.trustspace.codes import OPERATOR_LISTED, OPERATOR_NOT_LISTED
 
 __all__ = ["InboundPolicy", "PolicyDecision", "postfix_policy_answer", "read_policy_request"]
 

@@ -17,8 +17,7 @@ from mssante.errors import TransportError
 from mssante.pki import Pkcs12Bundle, TrustStore, client_context, load_pkcs12
 from mssante.pki import _codes as pki_codes
 from mssante.report import Code
-from mssante.transport import _audit
-from mssante.transport import _codes as codes
+from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration, deadline_passed
 from mssante.transport._peer import Revocation, Source, source_of
 

@@ -25,8 +25,7 @@ from mssante.pki import (
     RevocationMode,
     TrustStore,
 )
-from mssante.transport import _audit
-from mssante.transport import _codes as codes
+from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, deadline_passed
 from mssante.transport._headers import header_recipients, prepare
 from mssante.transport._peer import Revocation, checker_of, judge_server

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from mssante.message._xtext import encode_xtext
+from mssante.message import encode_xtext
 from mssante.transport._results import Delivery, Envelope, RecipientResult
 
 __all__ = ["After", "Outcome", "Transaction", "delivery"]

@@ -17,7 +17,7 @@ from mssante.addresses import normalise_domain
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.pki import CertificateReport, Purpose, RevocationChecker, RevocationMode, TrustStore, verify
 from mssante.report import Finding, Report
-from mssante.trustspace import _codes
+from mssante.trustspace import codes as _codes
 from mssante.trustspace._dn import OperatorDn
 from mssante.trustspace._parse import Entry, ParsedDocument, parse_document, read_bounded
 

@@ -10,7 +10,7 @@ from cryptography import x509
 
 from mssante.errors import InvalidInput
 from mssante.report import Report
-from mssante.trustspace import _codes
+from mssante.trustspace import codes as _codes
 
 __all__ = ["OperatorDn"]
 

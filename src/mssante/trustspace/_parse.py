@@ -17,11 +17,10 @@ import attrs
 
 from mssante import _xml
 from mssante._files import FileTooLarge, read_regular
-from mssante.addresses import normalise_domain
-from mssante.addresses._address import _PLAIN_DOMAIN
+from mssante.addresses import PLAIN_DOMAIN, normalise_domain
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.report import Finding, Report
-from mssante.trustspace import _codes
+from mssante.trustspace import codes as _codes
 from mssante.trustspace._dn import OperatorDn
 
 __all__ = ["MAX_ALLOWLIST_BYTES", "NAMESPACE", "Entry", "ParsedDocument", "parse_document", "read_bounded"]
@@ -247,7 +246,7 @@ def _stripped(texts: list[str | None]) -> list[str]:
 def _domains(names: list[str], findings: list[Finding]) -> dict[str, str | None]:
     """Each distinct name as :func:`normalise_domain` gives it, or None (and a finding) when it is not a domain."""
     distinct = list(dict.fromkeys(names))
-    plain = _PLAIN_DOMAIN.fullmatch
+    plain = PLAIN_DOMAIN.fullmatch
     # normalise_domain's own fast path, over the whole column: lower-case ASCII labels, dotted, not ending in digits.
     domain_of: dict[str, str | None] = {
         name: lowered
