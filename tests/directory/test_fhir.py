@@ -26,10 +26,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.addresses import MailboxType
-from mssante.directory._fhir import (
-    FINESS_SYSTEM,
-    IDNPS_SYSTEM,
-    MAX_COUNT,
+from mssante.directory._fhir_answers import error_for_status, outcome_diagnostics
+from mssante.directory._fhir_bundle import parse_bundle, parse_resource, read_bundle, read_resource
+from mssante.directory._fhir_errors import (
     DirectoryAuthError,
     DirectoryBadRequest,
     DirectoryFailure,
@@ -37,21 +36,20 @@ from mssante.directory._fhir import (
     DirectoryRateLimited,
     DirectoryResponseError,
     DirectoryUnavailable,
+)
+from mssante.directory._fhir_mailboxes import merge_mailboxes
+from mssante.directory._fhir_params import MAX_COUNT
+from mssante.directory._fhir_query import Query
+from mssante.directory._fhir_records import (
+    FINESS_SYSTEM,
+    IDNPS_SYSTEM,
     Organization,
     Page,
     Practitioner,
     PractitionerRole,
-    Query,
     ResourceType,
-    error_for_status,
-    merge_mailboxes,
-    outcome_diagnostics,
-    parse_bundle,
-    parse_resource,
-    read_bundle,
-    read_resource,
-    same_origin,
 )
+from mssante.directory._fhir_urls import same_origin
 from mssante.directory._models import Mailbox, Person, Structure, commune_department, postcode_department
 from mssante.errors import DirectoryError, InvalidAddress
 from mssante.report import finding_codes

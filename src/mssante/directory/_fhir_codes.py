@@ -1,7 +1,7 @@
 """Finding codes of the directory's FHIR API (``MSS-FHIR-*``).
 
-Errors (001 to 004, 010 to 017) are carried by the :class:`~mssante.errors.DirectoryError` a request or a parse
-raises; warnings and information (005 to 009) are in the report of a parsed page: what was skipped, and why.
+Errors (001 to 004, 010 to 018) are carried by the :class:`~mssante.errors.DirectoryError` a request or a parse
+raises; warnings and information (005 to 009, 019) are in the report of a parsed page: what was skipped, and why.
 """
 
 from __future__ import annotations
@@ -60,4 +60,12 @@ BAD_REQUEST = define_code(
 NO_API_KEY = define_code("MSS-FHIR-017", ERROR, "no API key: the directory's FHIR API needs one (ESANTE-API-KEY)")
 UNEXPECTED_STATUS = define_code(
     "MSS-FHIR-018", ERROR, "the directory answered an HTTP status the client does not follow (a redirection, ...)"
+)
+
+# What a resource holds.
+DEPARTMENT_CONFLICT = define_code(
+    "MSS-FHIR-019",
+    WARNING,
+    "an address's district (or commune code) names no department, or another one than the department kept (the "
+    "commune code's, else the postcode's, else the district's): that value is not kept",
 )
