@@ -9,13 +9,15 @@
   through which operators will publish their mailboxes (sending them is an explicit opt-in).
 
 Each way gives :class:`Mailbox` values: the address, its type (PER, ORG, APP, CAB), the
-:class:`Person` or :class:`Structure` it belongs to.
+:class:`Person` or :class:`Structure` it belongs to. The clients are I/O shells of :mod:`mssante.net`, re-exported
+here lazily.
 """
 
-from mssante.directory._client import API_KEY_ENV, AsyncDirectoryClient, DirectoryClient, RateLimiter
+from typing import TYPE_CHECKING
+
+from mssante._lazy import lazy
 from mssante.directory._extraction import EXTRACTION_HEADER, ExtractionReader, read_extraction
-from mssante.directory._fhir import (
-    BASE_URL,
+from mssante.directory._fhir_errors import (
     DirectoryAuthError,
     DirectoryBadRequest,
     DirectoryFailure,
@@ -23,17 +25,31 @@ from mssante.directory._fhir import (
     DirectoryRateLimited,
     DirectoryResponseError,
     DirectoryUnavailable,
-    Organization,
-    Page,
-    Practitioner,
-    PractitionerRole,
-    Query,
-    ResourceType,
 )
+from mssante.directory._fhir_query import Query
+from mssante.directory._fhir_records import Organization, Page, Practitioner, PractitionerRole, ResourceType
+from mssante.directory._fhir_urls import BASE_URL
 from mssante.directory._index import DirectoryIndex, ImportResult, IndexInfo
 from mssante.directory._models import Mailbox, Person, Structure
 from mssante.directory._publication import METADATA_URL, MODIFIABLE, MailboxPatch, PatchTarget
-from mssante.directory._publisher import MailboxPublisher
+
+if TYPE_CHECKING:
+    from mssante.net._async._directory import AsyncDirectoryClient
+    from mssante.net._directory import API_KEY_ENV, RateLimiter
+    from mssante.net._sync._directory import DirectoryClient
+    from mssante.net._sync._publisher import MailboxPublisher
+
+__getattr__, __dir__ = lazy(
+    __name__,
+    globals(),
+    {
+        "API_KEY_ENV": "mssante.net._directory",
+        "AsyncDirectoryClient": "mssante.net._async._directory",
+        "DirectoryClient": "mssante.net._sync._directory",
+        "MailboxPublisher": "mssante.net._sync._publisher",
+        "RateLimiter": "mssante.net._directory",
+    },
+)
 
 __all__ = [
     "API_KEY_ENV",

@@ -11,10 +11,16 @@
 - :class:`RevocationChecker` (pure) with CRLs and OCSP responses; :class:`CrlFetcher` and
   :class:`AsyncCrlFetcher` download them; :class:`CrlCache` keeps the last valid CRL.
 - :func:`client_context`, :func:`server_context`, :func:`check_peer`: TLS for the transport layer.
+
+The fetchers and the TLS contexts are I/O shells of :mod:`mssante.net`, re-exported here lazily: importing
+:mod:`mssante.pki` loads no network library until one of them is used.
 """
 
+from typing import TYPE_CHECKING
+
+from mssante._lazy import lazy
 from mssante.pki._anchors import BUNDLED_FINGERPRINTS, IGC_SANTE_CAS, PublishedCa, TrustStore, fingerprint
-from mssante.pki._fetch import AsyncCrlFetcher, CrlCache, CrlFetcher, RevocationFetchError
+from mssante.pki._fetch import CrlCache, RevocationFetchError
 from mssante.pki._identity import Identity, IdentityKind, identify
 from mssante.pki._inspect import CertificateDescription, describe
 from mssante.pki._load import (
@@ -27,7 +33,6 @@ from mssante.pki._load import (
 )
 from mssante.pki._profiles import CaRole, Profile, ProfileMatch, Purpose, ca_role, match_profiles
 from mssante.pki._revocation import DEFAULT_MAX_CRL_BYTES, IndexedCrl, RevocationChecker, RevocationResult
-from mssante.pki._tls import TLS12_CIPHERS, check_peer, client_context, server_context
 from mssante.pki._types import (
     OID_GIP_CPS_2_3,
     OID_PRODUCT_CATEGORY,
@@ -39,6 +44,24 @@ from mssante.pki._types import (
     RevocationMode,
 )
 from mssante.pki._verify import MAX_CHAIN_DEPTH, CertificateReport, verify
+
+if TYPE_CHECKING:
+    from mssante.net._async._revocation import AsyncCrlFetcher
+    from mssante.net._sync._revocation import CrlFetcher
+    from mssante.net._tls import TLS12_CIPHERS, check_peer, client_context, server_context
+
+__getattr__, __dir__ = lazy(
+    __name__,
+    globals(),
+    {
+        "AsyncCrlFetcher": "mssante.net._async._revocation",
+        "CrlFetcher": "mssante.net._sync._revocation",
+        "TLS12_CIPHERS": "mssante.net._tls",
+        "check_peer": "mssante.net._tls",
+        "client_context": "mssante.net._tls",
+        "server_context": "mssante.net._tls",
+    },
+)
 
 __all__ = [
     "BUNDLED_FINGERPRINTS",

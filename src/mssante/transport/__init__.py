@@ -21,27 +21,38 @@
 
 from typing import TYPE_CHECKING
 
+from mssante._lazy import lazy
 from mssante.transport._audit import AUDIT_LOGGER
 from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
-from mssante.transport._mailbox import FetchedMessage, Mailbox
-from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
-from mssante.transport._relay import Relay, resolve_mx
 from mssante.transport._results import AsyncTransport, Delivery, Envelope, RecipientResult, SendResult, Transport
-from mssante.transport._session import ClientCertificate
-from mssante.transport._submission import Submission
 
 if TYPE_CHECKING:
     from mssante.transport._async_submission import AsyncSubmission
+    from mssante.transport._mailbox import FetchedMessage, Mailbox
+    from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
+    from mssante.transport._relay import Relay, resolve_mx
+    from mssante.transport._session import ClientCertificate
+    from mssante.transport._submission import Submission
 
-
-def __getattr__(name: str) -> object:
-    """``AsyncSubmission`` is imported when first asked for: it needs the ``async`` extra (aiosmtplib)."""
-    if name == "AsyncSubmission":
-        from mssante.transport._async_submission import AsyncSubmission  # noqa: PLC0415 (the optional extra)
-
-        return AsyncSubmission
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+# The sessions are imported when first used: the results, the local transports and the audit logger need no network
+# library (the tracker imports them), and ``AsyncSubmission`` needs the ``async`` extra (aiosmtplib).
+__getattr__, __dir__ = lazy(
+    __name__,
+    globals(),
+    {
+        "AsyncSubmission": "mssante.transport._async_submission",
+        "ClientCertificate": "mssante.transport._session",
+        "FetchedMessage": "mssante.transport._mailbox",
+        "InboundPolicy": "mssante.transport._policy",
+        "Mailbox": "mssante.transport._mailbox",
+        "PolicyDecision": "mssante.transport._policy",
+        "Relay": "mssante.transport._relay",
+        "Submission": "mssante.transport._submission",
+        "postfix_policy_answer": "mssante.transport._policy",
+        "read_policy_request": "mssante.transport._policy",
+        "resolve_mx": "mssante.transport._relay",
+    },
+)
 
 __all__ = [
     "AUDIT_LOGGER",

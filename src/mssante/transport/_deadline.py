@@ -24,7 +24,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 
-from mssante._http import check_seconds
+from mssante.net import check_seconds
 
 __all__ = ["DEFAULT_MAX_DURATION", "DeadlinePassed", "Watchdog", "check_max_duration", "deadline_passed"]
 

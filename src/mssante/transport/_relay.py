@@ -24,11 +24,10 @@ import dns.resolver
 
 from mssante.addresses import Address
 from mssante.errors import TransportError
+from mssante.net import presented_chain
 from mssante.pki import RevocationMode, TrustStore
-from mssante.pki._tls import presented_chain
 from mssante.report import Report
-from mssante.transport import _audit
-from mssante.transport import _codes as codes
+from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
 from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult

@@ -9,8 +9,13 @@ subject listed **and** the certificate valid for IGC Santé), with its inbound a
 forms. :class:`AllowListFetcher` (and its async twin) download the list over HTTPS trusting
 IGC Santé only, into an :class:`AllowListCache` that keeps the last good list; :func:`diff`
 compares two lists; :func:`postfix_tls_policy` and :func:`postfix_sender_access` make Postfix maps.
+
+The fetchers are I/O shells of :mod:`mssante.net`, re-exported here lazily.
 """
 
+from typing import TYPE_CHECKING
+
+from mssante._lazy import lazy
 from mssante.trustspace._allowlist import ALLOWLIST_URL, AllowList, Decision
 from mssante.trustspace._diff import AllowListDiff, diff
 from mssante.trustspace._dn import OperatorDn
@@ -19,13 +24,24 @@ from mssante.trustspace._fetch import (
     MIRROR_CHECKSUM_URL,
     MIRROR_URL,
     AllowListCache,
-    AllowListFetcher,
     AllowListFetchError,
-    AsyncAllowListFetcher,
     CachedAllowList,
     FetchResult,
 )
 from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES, NAMESPACE, Entry
+
+if TYPE_CHECKING:
+    from mssante.net._async._allowlist import AsyncAllowListFetcher
+    from mssante.net._sync._allowlist import AllowListFetcher
+
+__getattr__, __dir__ = lazy(
+    __name__,
+    globals(),
+    {
+        "AllowListFetcher": "mssante.net._sync._allowlist",
+        "AsyncAllowListFetcher": "mssante.net._async._allowlist",
+    },
+)
 
 __all__ = [
     "ALLOWLIST_URL",

@@ -1,27 +1,9 @@
-"""Downloading the allow-list over HTTPS, and an on-disk cache of the last good one.
+"""What downloading the allow-list decides without I/O: which URLs, the on-disk cache of the last good list, results.
 
-:class:`AllowListFetcher` (over ``httpx.Client``) and :class:`AsyncAllowListFetcher` (over ``httpx.AsyncClient``)
-download the ANS allow-list and hand back a :class:`FetchResult`: the list, whether it changed, whether it came
-from the cache, and a :class:`~mssante.report.Report` that says what happened.
-
-- HTTPS only. Without a client, the fetcher makes one that trusts the IGC Santé anchors of a
-  :class:`~mssante.pki.TrustStore` (production by default) and nothing else: never the system store. The ANS
-  server presents an IGC Santé certificate.
-- Bodies are bounded (``max_bytes``), must not be content-encoded (``Accept-Encoding: identity`` is sent), and
-  each request has a ``timeout`` per network operation and ``max_duration`` overall: connecting, the TLS handshake,
-  the headers, the body and each redirection, which a server that trickles its bytes cannot stretch
-  (:func:`mssante._http.exchange`). A redirection to anything but https is refused before it is followed.
-- A ``progress`` callback hears of each body as it arrives (bytes so far, declared length), for a progress bar.
-- A downloaded document replaces the cached one only when it parsed as a whole allow-list, matched
-  ``expected_sha256`` when one is given, and was not generated before the cached one. Otherwise, and when the
-  download fails, the last good list from the cache is returned with warnings; without one,
-  :class:`AllowListFetchError` is raised.
-- With an :class:`AllowListCache`, requests are conditional (``If-None-Match``, ``If-Modified-Since``), so a
-  304 costs no download.
-
-How often to fetch, and what age of list to accept in decisions (``max_age`` of :class:`AllowList`), is the
-caller's choice. The ANS GitHub mirror publishes a ``checksum`` file (:meth:`AllowListFetcher.fetch_checksum`)
-that certifies the mirror's copy of the list only.
+The fetchers themselves (:class:`~mssante.trustspace.AllowListFetcher` and its async twin) are I/O shells in
+:mod:`mssante.net`; they call into this module. A downloaded document replaces the cached one only
+when it parsed as a whole allow-list, matched ``expected_sha256`` when one is given, and was not generated before the
+cached one. The ANS GitHub mirror publishes a ``checksum`` file that certifies the mirror's copy of the list only.
 """
 
 from __future__ import annotations
@@ -29,55 +11,43 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import ssl
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
 from pathlib import Path
 
 import attrs
-import httpx
 
-from mssante._files import FileTooLarge, read_regular
-from mssante._http import (
-    DEFAULT_MAX_DURATION,
-    DEFAULT_TIMEOUT,
-    HTTPX_ERRORS,
-    MAX_URL_LENGTH,
-    Answer,
-    AsyncClientOwner,
-    ClientOwner,
-    Deadline,
-    DownloadRefused,
-    Exchange,
-    aexchange,
-    atomic_write,
-    cache_directory,
-    check_seconds,
-    exchange,
-)
-from mssante._version import __version__
+from mssante._files import FileTooLarge, atomic_write, cache_directory, read_regular
 from mssante.errors import InvalidInput, TrustError
-from mssante.pki import TrustStore, client_context
 from mssante.report import Finding, Report, Severity
 from mssante.trustspace import _fetch_codes as codes
-from mssante.trustspace._allowlist import ALLOWLIST_URL, AllowList
+from mssante.trustspace._allowlist import AllowList
 from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES
 
 __all__ = [
-    "DEFAULT_MAX_DURATION",
-    "DEFAULT_TIMEOUT",
+    "ACCEPT",
     "MAX_CHECKSUM_BYTES",
+    "MAX_URL_LENGTH",
     "MIRROR_CHECKSUM_URL",
     "MIRROR_URL",
     "AllowListCache",
     "AllowListFetchError",
-    "AllowListFetcher",
-    "AsyncAllowListFetcher",
     "CachedAllowList",
     "FetchResult",
+    "Plan",
+    "checksum_of",
     "default_cache_directory",
+    "describe",
+    "https_url",
+    "kept",
+    "sha256_of",
+    "utc",
 ]
+
+MAX_URL_LENGTH = 2048
+"""No allow-list URL is longer; a longer one is refused unread."""
 
 MAX_CHECKSUM_BYTES = 4096
 """The largest checksum file read (the mirror's holds 64 hexadecimal digits)."""
@@ -92,7 +62,7 @@ _MAX_METADATA_BYTES = 64 * 1024
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 _METADATA = "allowlist.json"
 _DATA_PREFIX = "listeblanchemssante-"
-_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
+ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 
 
 class AllowListFetchError(TrustError):
@@ -112,13 +82,13 @@ def default_cache_directory(environ: Mapping[str, str] | None = None) -> Path:
     return cache_directory("allowlist", environ)
 
 
-def _utc(moment: datetime, what: str = "at") -> datetime:
+def utc(moment: datetime, what: str = "at") -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, not {moment!r}")
     return moment.astimezone(timezone.utc)
 
 
-def _https(url: object) -> str:
+def https_url(url: object) -> str:
     """``url`` when it is a plain https URL; InvalidInput otherwise."""
     if isinstance(url, str) and len(url) <= MAX_URL_LENGTH and url.isprintable() and " " not in url:
         try:
@@ -132,7 +102,7 @@ def _https(url: object) -> str:
     raise InvalidInput(finding.message, Report(findings=[finding], subject=shown))
 
 
-def _sha256(value: object) -> str | None:
+def sha256_of(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
@@ -150,14 +120,14 @@ def _read_bounded(path: Path, limit: int) -> bytes:
 def _moment(value: object) -> datetime:
     if not isinstance(value, str):
         raise TypeError("not a time")
-    return _utc(datetime.fromisoformat(value))
+    return utc(datetime.fromisoformat(value))
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.isprintable() else None
 
 
-def _describe(allowlist: AllowList) -> str:
+def describe(allowlist: AllowList) -> str:
     return f"the allow-list generated {allowlist.generated:%Y-%m-%dT%H:%M:%SZ} ({len(allowlist)} entries)"
 
 
@@ -288,15 +258,13 @@ class AllowListCache:
         :class:`~mssante.errors.TrustError` when it was generated before the cached list, and ``OSError`` when
         the directory cannot be written. The cache is unchanged in all these cases.
         """
-        fetched_at = _utc(fetched_at, "fetched_at")
+        fetched_at = utc(fetched_at, "fetched_at")
         if len(data) > self.max_bytes:
             raise InvalidInput(f"{len(data)} bytes: more than the cache's limit of {self.max_bytes}")
         allowlist = AllowList.parse(bytes(data), source=url)
         cached = self.load()
         if cached is not None and allowlist.generated < cached.allowlist.generated:
-            raise TrustError(
-                f"{_describe(allowlist)} is older than the cached {_describe(cached.allowlist)}: not stored"
-            )
+            raise TrustError(f"{describe(allowlist)} is older than the cached {describe(cached.allowlist)}: not stored")
         return self._write(
             bytes(data), allowlist, url=url, fetched_at=fetched_at, etag=etag, last_modified=last_modified
         )
@@ -370,43 +338,11 @@ class FetchResult:
 
     def age(self, at: datetime) -> timedelta:
         """How long before ``at`` the server last confirmed this list (``at - checked_at``)."""
-        return _utc(at) - self.checked_at
-
-
-class _Refused(Exception):
-    """A download stopped on purpose (oversize, too slow, encoded, redirected away from https)."""
-
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.message)
-        self.finding = finding
-
-
-_REFUSALS = {"encoding": codes.DOWNLOAD_FAILED, "oversize": codes.OVERSIZE, "timeout": codes.TIMEOUT}
-
-
-def _failure(url: str, error: Exception) -> Finding:
-    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    if isinstance(error, httpx.TimeoutException):
-        return codes.TIMEOUT(f"GET {url} timed out: {detail}")
-    return codes.DOWNLOAD_FAILED(f"GET {url} failed: {detail}")
-
-
-def _checksum(url: str, answer: Answer | Finding) -> str:
-    if isinstance(answer, Finding):
-        finding = answer
-    elif answer.status != httpx.codes.OK:
-        finding = codes.HTTP_ERROR(f"GET {url} answered HTTP {answer.status}")
-    else:
-        words = answer.body.decode("utf-8", "replace").lstrip("\ufeff").split()
-        first = words[0] if words else ""
-        if _HEX64.fullmatch(first):
-            return first.lower()
-        finding = codes.BAD_CHECKSUM_FILE(f"{url} starts with {first[:80]!r}")
-    raise AllowListFetchError(finding.message, url=url, report=Report(findings=[finding], subject=url))
+        return utc(at) - self.checked_at
 
 
 @attrs.frozen(kw_only=True)
-class _Plan:
+class Plan:
     """What a fetch starts from: the cached list, whether it may be re-validated, and findings on the cache."""
 
     cached: CachedAllowList | None
@@ -414,301 +350,24 @@ class _Plan:
     report: Report
 
 
-def _kept(findings: list[Finding]) -> list[Finding]:
+def kept(findings: list[Finding]) -> list[Finding]:
     """The failures survived by keeping the cached list: errors become warnings."""
     return [attrs.evolve(f, severity=Severity.WARNING) if f.severity is Severity.ERROR else f for f in findings]
 
 
-class _Fetcher:
-    """What the sync and async fetchers share: settings and every decision that needs no I/O."""
-
-    def __init__(
-        self,
-        *,
-        cache: AllowListCache | None,
-        url: str,
-        expected_sha256: str | None,
-        max_bytes: int,
-        timeout: float,
-        max_duration: float,
-        progress: Callable[[int, int | None], None] | None,
-    ) -> None:
-        self.url = _https(url)
-        self.cache = cache
-        self.expected_sha256 = _sha256(expected_sha256)
-        self.max_bytes = max_bytes
-        self.timeout = check_seconds("timeout", timeout)
-        self.max_duration = check_seconds("max_duration", max_duration)
-        self.progress = progress
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.url!r}, cache={self.cache!r})"
-
-    @staticmethod
-    def _context(store: TrustStore | None) -> ssl.SSLContext:
-        """TLS that trusts the anchors of ``store`` (by default the bundled production IGC Santé ones) only."""
-        return client_context(store if store is not None else TrustStore.bundled("prod"))
-
-    def _plan(self, expected: str | None) -> _Plan:
-        if self.cache is None:
-            return _Plan(cached=None, conditional=False, report=Report(subject=self.url))
-        cached, report = self.cache.read()
-        conditional = cached is not None and cached.url == self.url and expected in (None, cached.sha256)
-        return _Plan(cached=cached, conditional=conditional, report=attrs.evolve(report, subject=self.url))
-
-    def _exchange(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Exchange:
-        """One GET of ``url`` within the fetcher's limits; a redirection elsewhere than https is not followed."""
-
-        def https_only(target: httpx.URL) -> None:
-            if target.scheme != "https":
-                raise _Refused(codes.DOWNLOAD_FAILED(f"{url} was redirected to {target}, which is not https"))
-
-        return Exchange(
-            method="GET", url=url, headers=headers, deadline=Deadline.after(self.max_duration), timeout=self.timeout,
-            max_bytes=max_bytes, redirect=https_only, progress=self.progress,
-        )  # fmt: skip
-
-    @staticmethod
-    def _headers(plan: _Plan) -> dict[str, str]:
-        headers = {"Accept": _ACCEPT, "Accept-Encoding": "identity", "User-Agent": f"mssante/{__version__}"}
-        if plan.conditional and plan.cached is not None:
-            headers.update(plan.cached.conditional_headers())
-        return headers
-
-    def _settle(self, answer: Answer | Finding, plan: _Plan, *, at: datetime, expected: str | None) -> FetchResult:
-        """The result of an answer: the new list, or the cached one with why; raises when there is neither."""
-        cached = plan.cached
-        if isinstance(answer, Finding):
-            return self._fallback(plan, [answer])
-        if answer.status == httpx.codes.NOT_MODIFIED:
-            if cached is None or not plan.conditional:
-                return self._fallback(plan, [codes.HTTP_ERROR(f"GET {self.url} answered 304 to an unconditional GET")])
-            return self._confirmed(plan, cached, answer, at=at, note=codes.NOT_MODIFIED(where=self.url))
-        if answer.status != httpx.codes.OK:
-            return self._fallback(plan, [codes.HTTP_ERROR(f"GET {self.url} answered HTTP {answer.status}")])
-        digest = hashlib.sha256(answer.body).hexdigest()
-        if expected is not None and digest != expected:
-            message = f"{self.url} sent a document of SHA-256 {digest}, not the expected {expected}"
-            return self._fallback(plan, [codes.CHECKSUM_MISMATCH(message)])
-        if cached is not None and digest == cached.sha256:
-            note = codes.UNCHANGED(f"{_describe(cached.allowlist)} is still the one published", where=self.url)
-            return self._confirmed(plan, cached, answer, at=at, note=note, from_cache=False)
-        try:
-            allowlist = AllowList.parse(answer.body, source=self.url)
-        except InvalidInput as error:
-            return self._fallback(plan, [codes.BODY_REFUSED(str(error))])
-        if cached is not None and allowlist.generated < cached.allowlist.generated:
-            message = f"{_describe(allowlist)} is older than the cached {_describe(cached.allowlist)}"
-            return self._fallback(plan, [codes.OLDER_THAN_CACHED(message)])
-        findings = [codes.DOWNLOADED(f"{_describe(allowlist)} was downloaded", where=self.url)]
-        if self.cache is not None:
-            try:
-                self.cache._write(
-                    answer.body,
-                    allowlist,
-                    url=self.url,
-                    fetched_at=at,
-                    etag=answer.etag,
-                    last_modified=answer.last_modified,
-                )
-            except OSError as error:
-                findings.append(codes.CACHE_NOT_WRITTEN(f"{self.cache.directory}: {error}"))
-        return FetchResult(
-            allowlist=allowlist,
-            changed=True,
-            from_cache=False,
-            report=plan.report.extended(findings),
-            url=self.url,
-            fetched_at=at,
-            checked_at=at,
-        )
-
-    def _confirmed(
-        self,
-        plan: _Plan,
-        cached: CachedAllowList,
-        answer: Answer,
-        *,
-        at: datetime,
-        note: Finding,
-        from_cache: bool = True,
-    ) -> FetchResult:
-        """The cached list, confirmed by the server at ``at``: its metadata is refreshed."""
-        findings = [note]
-        refreshed = attrs.evolve(
-            cached,
-            checked_at=at,
-            url=self.url,
-            etag=answer.etag or cached.etag,
-            last_modified=answer.last_modified or cached.last_modified,
-        )
-        if self.cache is not None:
-            try:
-                self.cache._write_metadata(refreshed)
-            except OSError as error:
-                findings.append(codes.CACHE_NOT_WRITTEN(f"{self.cache.directory}: {error}"))
-        return FetchResult(
-            allowlist=cached.allowlist,
-            changed=False,
-            from_cache=from_cache,
-            report=plan.report.extended(findings),
-            url=self.url,
-            fetched_at=cached.fetched_at,
-            checked_at=at,
-        )
-
-    def _fallback(self, plan: _Plan, findings: list[Finding]) -> FetchResult:
-        """The cached list after a failure, with warnings; AllowListFetchError when there is none."""
-        cached = plan.cached
-        if cached is None:
-            report = plan.report.extended(findings)
-            raise AllowListFetchError(f"no allow-list: {findings[0].message}", url=self.url, report=report)
-        note = codes.FROM_CACHE(
-            f"the last good list is used: {_describe(cached.allowlist)}, downloaded "
-            f"{cached.fetched_at:%Y-%m-%dT%H:%M:%SZ} from {cached.url}",
-            where=str(cached.path),
-        )
-        return FetchResult(
-            allowlist=cached.allowlist,
-            changed=False,
-            from_cache=True,
-            report=plan.report.extended([*_kept(findings), note]),
-            url=self.url,
-            fetched_at=cached.fetched_at,
-            checked_at=cached.checked_at,
-        )
+def checksum_of(url: str, status: int, body: bytes) -> str:
+    """The lower-case hex SHA-256 a checksum file's ``body`` starts with; AllowListFetchError otherwise."""
+    if status != HTTPStatus.OK:
+        finding = codes.HTTP_ERROR(f"GET {url} answered HTTP {status}")
+    else:
+        words = body.decode("utf-8", "replace").lstrip("\ufeff").split()
+        first = words[0] if words else ""
+        if _HEX64.fullmatch(first):
+            return first.lower()
+        finding = codes.BAD_CHECKSUM_FILE(f"{url} starts with {first[:80]!r}")
+    raise refusal(url, finding)
 
 
-class AllowListFetcher(ClientOwner, _Fetcher):
-    """Download the allow-list with an ``httpx.Client``; see the module documentation.
-
-    Without ``client``, one is made that trusts the anchors of ``store`` only (by default the bundled
-    production IGC Santé hierarchy) and follows redirects; :meth:`close` closes it. A given ``client`` is used as
-    configured and stays the caller's (``store`` then has no use and is refused). ``timeout`` applies per
-    request either way. ``url`` must be https, always. ``progress``, when given, hears of each body as it
-    arrives: it is called with the bytes received so far and the length the server declared (None when it
-    declared none), once with 0 as a body starts and then after each chunk; an exception it raises ends the
-    fetch. The fetcher is a context manager.
-    """
-
-    def __init__(
-        self,
-        client: httpx.Client | None = None,
-        cache: AllowListCache | None = None,
-        *,
-        store: TrustStore | None = None,
-        url: str = ALLOWLIST_URL,
-        expected_sha256: str | None = None,
-        max_bytes: int = MAX_ALLOWLIST_BYTES,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_duration: float = DEFAULT_MAX_DURATION,
-        progress: Callable[[int, int | None], None] | None = None,
-    ) -> None:
-        if client is not None and store is not None:
-            raise ValueError("store configures the client the fetcher makes: give a client or a store, not both")
-        super().__init__(
-            cache=cache,
-            url=url,
-            expected_sha256=expected_sha256,
-            max_bytes=max_bytes,
-            timeout=timeout,
-            max_duration=max_duration,
-            progress=progress,
-        )
-        self._owned = client is None
-        if client is None:
-            client = httpx.Client(verify=self._context(store), timeout=timeout, follow_redirects=True)
-        self.client = client
-
-    def fetch(self, *, at: datetime, expected_sha256: str | None = None) -> FetchResult:
-        """The allow-list: downloaded, or the cached one when it is not modified or the download is unusable.
-
-        ``at`` is recorded as the time of the download or confirmation; ``expected_sha256`` (default: the
-        fetcher's) refuses any other document. Raises :class:`AllowListFetchError` when there is no list to give.
-        """
-        at = _utc(at)
-        expected = _sha256(expected_sha256) or self.expected_sha256
-        plan = self._plan(expected)
-        answer = self._answer(self.url, headers=self._headers(plan), max_bytes=self.max_bytes)
-        return self._settle(answer, plan, at=at, expected=expected)
-
-    def fetch_checksum(self, url: str) -> str:
-        """The lower-case hex SHA-256 a checksum file at ``url`` (https) starts with, e.g. :data:`MIRROR_CHECKSUM_URL`.
-
-        The fetcher's client is used: the GitHub mirror has a public web certificate, which the default client
-        (IGC Santé anchors only) refuses; give this fetcher an ``httpx.Client()`` to read it. Raises
-        :class:`AllowListFetchError` when no checksum can be read.
-        """
-        url = _https(url)
-        headers = {"Accept": "text/plain", "Accept-Encoding": "identity", "User-Agent": f"mssante/{__version__}"}
-        return _checksum(url, self._answer(url, headers=headers, max_bytes=MAX_CHECKSUM_BYTES))
-
-    def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Answer | Finding:
-        try:
-            return exchange(self.client, self._exchange(url, headers=headers, max_bytes=max_bytes))
-        except _Refused as refused:
-            return refused.finding
-        except DownloadRefused as refused:
-            return _REFUSALS[refused.reason](str(refused))
-        except HTTPX_ERRORS as error:
-            return _failure(url, error)
-
-
-class AsyncAllowListFetcher(AsyncClientOwner, _Fetcher):
-    """The ``async`` twin of :class:`AllowListFetcher`, over an ``httpx.AsyncClient``.
-
-    The cache is read and written, and the list parsed, in the calling thread (a few MB, once per fetch).
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None = None,
-        cache: AllowListCache | None = None,
-        *,
-        store: TrustStore | None = None,
-        url: str = ALLOWLIST_URL,
-        expected_sha256: str | None = None,
-        max_bytes: int = MAX_ALLOWLIST_BYTES,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_duration: float = DEFAULT_MAX_DURATION,
-        progress: Callable[[int, int | None], None] | None = None,
-    ) -> None:
-        if client is not None and store is not None:
-            raise ValueError("store configures the client the fetcher makes: give a client or a store, not both")
-        super().__init__(
-            cache=cache,
-            url=url,
-            expected_sha256=expected_sha256,
-            max_bytes=max_bytes,
-            timeout=timeout,
-            max_duration=max_duration,
-            progress=progress,
-        )
-        self._owned = client is None
-        if client is None:
-            client = httpx.AsyncClient(verify=self._context(store), timeout=timeout, follow_redirects=True)
-        self.client = client
-
-    async def fetch(self, *, at: datetime, expected_sha256: str | None = None) -> FetchResult:
-        """The allow-list; see :meth:`AllowListFetcher.fetch`."""
-        at = _utc(at)
-        expected = _sha256(expected_sha256) or self.expected_sha256
-        plan = self._plan(expected)
-        answer = await self._answer(self.url, headers=self._headers(plan), max_bytes=self.max_bytes)
-        return self._settle(answer, plan, at=at, expected=expected)
-
-    async def fetch_checksum(self, url: str) -> str:
-        """The hex SHA-256 a checksum file at ``url`` starts with; see :meth:`AllowListFetcher.fetch_checksum`."""
-        url = _https(url)
-        headers = {"Accept": "text/plain", "Accept-Encoding": "identity", "User-Agent": f"mssante/{__version__}"}
-        return _checksum(url, await self._answer(url, headers=headers, max_bytes=MAX_CHECKSUM_BYTES))
-
-    async def _answer(self, url: str, *, headers: dict[str, str], max_bytes: int) -> Answer | Finding:
-        try:
-            return await aexchange(self.client, self._exchange(url, headers=headers, max_bytes=max_bytes))
-        except _Refused as refused:
-            return refused.finding
-        except DownloadRefused as refused:
-            return _REFUSALS[refused.reason](str(refused))
-        except HTTPX_ERRORS as error:
-            return _failure(url, error)
+def refusal(url: str, finding: Finding) -> AllowListFetchError:
+    """The error of a checksum that cannot be read, with ``finding``."""
+    return AllowListFetchError(finding.message, url=url, report=Report(findings=[finding], subject=url))

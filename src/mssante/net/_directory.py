@@ -1,4 +1,7 @@
-"""The directory's FHIR API over HTTP: :class:`DirectoryClient` (``httpx.Client``) and its ``async`` twin.
+"""What the directory clients of both sides share: settings, paging, rate, retries, and no I/O.
+
+The clients: :class:`~mssante.directory.AsyncDirectoryClient` (``httpx.AsyncClient``) and its generated sync twin
+:class:`~mssante.directory.DirectoryClient` (``httpx.Client``).
 
 A thin shell over :mod:`mssante.directory._fhir`: it sends the searches, keeps to the directory's rate (17
 requests per second by default, client-side), retries what is worth retrying, follows the opaque ``next`` links
@@ -14,7 +17,7 @@ lazily, and translates every failure once into a :class:`~mssante.errors.Directo
   than ``max_retry_after``.
 - Bodies are bounded (``max_page_bytes``), must not be content-encoded, and are parsed as untrusted JSON.
 - Each request has ``timeout`` per network operation and ``max_duration`` as a whole (connecting, TLS, headers,
-  body), which a server that trickles its bytes cannot stretch (:func:`mssante._http.exchange`); a query as a whole
+  body), which a server that trickles its bytes cannot stretch ; a query as a whole
   (its pages, retries and waits) has ``max_query_duration``.
 - A query reads at most ``max_pages`` pages, ``max_entries`` records and ``max_query_bytes`` bytes of pages; a
   ``next`` link to a page already read (compared once normalised: case of the scheme and host, default port,
@@ -27,7 +30,6 @@ lazily, and translates every failure once into a :class:`~mssante.errors.Directo
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import ipaddress
 import logging
@@ -35,27 +37,13 @@ import os
 import random
 import re
 import threading
-import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
 import attrs
 import httpx
 
-from mssante._http import (
-    DEFAULT_MAX_DURATION,
-    HTTPX_ERRORS,
-    Answer,
-    AsyncClientOwner,
-    ClientOwner,
-    Deadline,
-    DownloadRefused,
-    Exchange,
-    aexchange,
-    check_seconds,
-    exchange,
-)
 from mssante._secrets import scrub, scrub_bytes
 from mssante._version import __version__
 from mssante.addresses import Address
@@ -63,24 +51,21 @@ from mssante.directory import _directory_codes as bounds
 from mssante.directory import _fhir_codes as codes
 from mssante.directory._fhir import (
     API_KEY_PORTAL,
-    BASE_URL,
     MAX_ERROR_BYTES,
-    MAX_PAGE_BYTES,
     DirectoryAuthError,
     DirectoryFailure,
     DirectoryResponseError,
     DirectoryUnavailable,
     Page,
     Query,
-    Resource,
     ResourceType,
     error_for_status,
-    merge_mailboxes,
     parse_bundle,
     same_origin,
 )
 from mssante.directory._models import Mailbox
 from mssante.identifiers import Idnps, Rpps
+from mssante.net._http import Answer, Deadline, Exchange, Failure, check_seconds
 from mssante.report import Code, Report
 
 __all__ = [
@@ -91,11 +76,18 @@ __all__ = [
     "DEFAULT_MAX_QUERY_BYTES",
     "DEFAULT_MAX_QUERY_DURATION",
     "DEFAULT_RATE",
+    "OWNER_ORDER",
     "RETRY_STATUSES",
-    "AsyncDirectoryClient",
-    "DirectoryClient",
+    "DirectoryShell",
     "RateLimiter",
+    "api_key_of",
+    "canonical",
+    "endpoint",
+    "holding",
+    "identity_query",
+    "positive",
     "retry_after_seconds",
+    "scrub_failure",
 ]
 
 API_KEY_ENV = "ESANTE_API_KEY"
@@ -185,7 +177,7 @@ def _http_date(text: str) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _api_key(api_key: str | None, environ: Mapping[str, str] | None) -> str:
+def api_key_of(api_key: str | None, environ: Mapping[str, str] | None) -> str:
     key = api_key if api_key is not None else (os.environ if environ is None else environ).get(API_KEY_ENV, "")
     if not isinstance(key, str):
         raise TypeError("api_key is a str")
@@ -211,7 +203,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _endpoint(url: object, what: str) -> str:
+def endpoint(url: object, what: str) -> str:
     """``url`` without its trailing slash when the key may be sent there: https, or http on the loopback (tests).
 
     Decided on the URL as httpx reads it (the host it connects to): no credentials, query or fragment, and plain
@@ -238,10 +230,10 @@ def _endpoint(url: object, what: str) -> str:
 
 def _base_url(url: str) -> str:
     """``url`` without its trailing slash when it is https (or http on a loopback host, for tests)."""
-    return _endpoint(url, "base_url")
+    return endpoint(url, "base_url")
 
 
-def _positive(name: str, value: object) -> int:
+def positive(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} is a positive whole number, not {value!r}")
     return value
@@ -290,7 +282,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @attrs.define
-class _Paging:
+class Paging:
     """What one query has read so far, held against its bounds."""
 
     deadline: Deadline
@@ -308,20 +300,20 @@ class _Broken:
     retryable: bool
 
 
-def _broken(url: str, error: Exception) -> _Broken:
-    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    return _Broken(message=f"GET {url} failed: {detail}", retryable=isinstance(error, _RETRYABLE_ERRORS))
-
-
-def _refused(url: str, refused: DownloadRefused) -> _Broken | DirectoryFailure:
-    if refused.reason == "timeout":
-        return _Broken(message=f"GET {refused}", retryable=True)
-    code = codes.TOO_LARGE if refused.reason == "oversize" else codes.NOT_JSON
-    message = str(refused)
+def _broken(url: str, failure: Failure) -> _Broken | DirectoryFailure:
+    """What a request that got no usable answer means: worth retrying or not, or the error it is."""
+    if failure.reason == "network":
+        return _Broken(
+            message=f"GET {url} failed: {failure.detail}", retryable=isinstance(failure.error, _RETRYABLE_ERRORS)
+        )
+    if failure.reason == "timeout":
+        return _Broken(message=f"GET {failure.error}", retryable=True)
+    code = codes.TOO_LARGE if failure.reason == "oversize" else codes.NOT_JSON
+    message = str(failure.error)
     return DirectoryResponseError(message, report=Report(findings=[code(message, where=url)], subject=url), url=url)
 
 
-class _Core:
+class DirectoryShell:
     """What both clients share: settings, the decisions between requests, and no I/O."""
 
     def __init__(
@@ -350,16 +342,16 @@ class _Core:
         if retries < 0 or backoff < 0 or max_backoff < 0 or max_retry_after < 0:
             raise ValueError("retries, backoff, max_backoff and max_retry_after cannot be negative")
         self.base_url = _base_url(base_url)
-        self._key = _api_key(api_key, environ)
+        self._key = api_key_of(api_key, environ)
         self.limiter = RateLimiter(rate, burst=burst) if rate is not None else None
         self.retries, self.backoff, self.max_backoff = retries, backoff, max_backoff
         self.max_retry_after = max_retry_after
         self.timeout = check_seconds("timeout", timeout)
         self.max_duration = check_seconds("max_duration", max_duration)
-        self.max_page_bytes = _positive("max_page_bytes", max_page_bytes)
-        self.max_pages = _positive("max_pages", max_pages)
-        self.max_entries = _positive("max_entries", max_entries)
-        self.max_query_bytes = _positive("max_query_bytes", max_query_bytes)
+        self.max_page_bytes = positive("max_page_bytes", max_page_bytes)
+        self.max_pages = positive("max_pages", max_pages)
+        self.max_entries = positive("max_entries", max_entries)
+        self.max_query_bytes = positive("max_query_bytes", max_query_bytes)
         self.max_query_duration = check_seconds("max_query_duration", max_query_duration)
         self.clock, self.wall_clock = clock, wall_clock
         self._random = rng if rng is not None else random.Random()  # noqa: S311 (jitter, not secrets)
@@ -382,15 +374,15 @@ class _Core:
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets)
 
-    def _start(self, query: Query) -> tuple[str, httpx.QueryParams | None, str, _Paging]:
+    def _start(self, query: Query) -> tuple[str, httpx.QueryParams | None, str, Paging]:
         """URL, parameters and the URL as shown in messages, of the first page of ``query``; its paging."""
         url = query.url(self.base_url)
         params = httpx.QueryParams(query.params)
-        paging = _Paging(Deadline.after(self.max_query_duration))
+        paging = Paging(Deadline.after(self.max_query_duration))
         paging.seen.add(_page_key(str(httpx.URL(url, params=params))))
         return url, params, f"{url}?{query.to_query_string()}" if query.params else url, paging
 
-    def _follow(self, link: str, paging: _Paging, current: str) -> str:
+    def _follow(self, link: str, paging: Paging, current: str) -> str:
         """The next page's URL: ``link`` as given, when it stays on the directory, leads to a page not read yet,
         and the query may read one more page."""
         if not same_origin(self.base_url, link):
@@ -411,20 +403,20 @@ class _Core:
         message = f"the query took longer than max_query_duration={self.max_query_duration:g} s: it stops"
         return _failure(DirectoryUnavailable, bounds.QUERY_DURATION, message, shown)
 
-    def _budget(self, paging: _Paging, seconds: float, shown: str) -> float:
+    def _budget(self, paging: Paging, seconds: float, shown: str) -> float:
         """``seconds`` to wait, when the query has that long left; the query's end otherwise."""
         if seconds >= paging.deadline.remaining():
             raise self._overtime(shown)
         return seconds
 
-    def _ask(self, url: str, params: httpx.QueryParams | None, shown: str, paging: _Paging) -> Exchange:
+    def _ask(self, url: str, params: httpx.QueryParams | None, shown: str, paging: Paging) -> Exchange:
         return Exchange(
             method="GET", url=url, params=params, headers=self._headers(), timeout=self.timeout,
             deadline=Deadline.after(self.max_duration).sooner(paging.deadline), max_bytes=self.max_page_bytes,
             error_bytes=MAX_ERROR_BYTES, follow_redirects=False, name=shown,
         )  # fmt: skip
 
-    def _count(self, paging: _Paging, outcome: Answer | _Broken | DirectoryFailure, shown: str) -> None:
+    def _count(self, paging: Paging, outcome: Answer | _Broken | DirectoryFailure, shown: str) -> None:
         """Hold a page's body against ``max_query_bytes``; a request cut by the query's deadline ends the query."""
         if isinstance(outcome, _Broken) and paging.deadline.passed():
             raise self._overtime(shown)
@@ -434,7 +426,7 @@ class _Core:
                 message = f"the pages of the query hold more than max_query_bytes={self.max_query_bytes} bytes"
                 raise _failure(DirectoryResponseError, bounds.QUERY_BYTES, message, shown)
 
-    def _take(self, paging: _Paging, page: Page, shown: str) -> Page:
+    def _take(self, paging: Paging, page: Page, shown: str) -> Page:
         """``page``, counted; the query's end when it goes past ``max_entries``."""
         paging.pages += 1
         paging.entries += len(page.resources)
@@ -452,10 +444,9 @@ class _Core:
         ceiling = min(self.max_backoff, self.backoff * 2.0**attempt)
         return ceiling / 2 + self._random.uniform(0, ceiling / 2)
 
-    def _decide(
-        self, outcome: Answer | _Broken | DirectoryFailure, attempt: int, shown: str, paging: _Paging
-    ) -> Page | float:
+    def _decide(self, answer: Answer | Failure, attempt: int, shown: str, paging: Paging) -> Page | float:
         """A page, or the seconds to wait before retrying; raises the error when there is no retry left."""
+        outcome = _broken(shown, answer) if isinstance(answer, Failure) else answer
         attempts = attempt + 1
         last = attempt >= self.retries
         self._count(paging, outcome, shown)
@@ -497,10 +488,10 @@ def _failure(kind: type[DirectoryFailure], code: Code, message: str, url: str) -
     return kind(message, report=Report(findings=[code(message, where=url)], subject=url), url=url)
 
 
-_OWNER_ORDER = (ResourceType.PRACTITIONER_ROLE, ResourceType.PRACTITIONER, ResourceType.ORGANIZATION)
+OWNER_ORDER = (ResourceType.PRACTITIONER_ROLE, ResourceType.PRACTITIONER, ResourceType.ORGANIZATION)
 
 
-def _identity_query(rpps: str | Rpps | None, idnps: str | Idnps | None) -> Query:
+def identity_query(rpps: str | Rpps | None, idnps: str | Idnps | None) -> Query:
     if rpps is not None and idnps is None:
         return Query.by_rpps(rpps)
     if idnps is not None and rpps is None:
@@ -508,295 +499,10 @@ def _identity_query(rpps: str | Rpps | None, idnps: str | Idnps | None) -> Query
     raise ValueError("give rpps= or idnps=, one of them")
 
 
-def _canonical(address: str | Address) -> Address:
+def canonical(address: str | Address) -> Address:
     return address if isinstance(address, Address) else Address.parse(address)
 
 
-def _holding(address: Address, mailboxes: tuple[Mailbox, ...]) -> list[Mailbox]:
+def holding(address: Address, mailboxes: tuple[Mailbox, ...]) -> list[Mailbox]:
     wanted = str(address).lower()
     return [mailbox for mailbox in mailboxes if mailbox.address.lower() == wanted]
-
-
-class DirectoryClient(ClientOwner, _Core):
-    """Search the directory's FHIR API with an ``httpx.Client``; see the module documentation.
-
-    Without ``client``, one is made (system trust store, no redirections) and :meth:`close` closes it; a given
-    ``client`` stays the caller's. ``api_key`` defaults to ``$ESANTE_API_KEY`` (:class:`DirectoryAuthError` when
-    there is none). ``rate=None`` turns the client-side limit off. The client is a context manager.
-
-    >>> with DirectoryClient() as directory:                          # doctest: +SKIP
-    ...     for mailbox in directory.mailboxes_of(rpps="10001234567"):
-    ...         print(mailbox.address, mailbox.type)
-    """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str = BASE_URL,
-        client: httpx.Client | None = None,
-        rate: float | None = DEFAULT_RATE,
-        burst: int = 1,
-        retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        max_retry_after: float = 120.0,
-        timeout: float = DEFAULT_DIRECTORY_TIMEOUT,
-        max_duration: float = DEFAULT_MAX_DURATION,
-        max_page_bytes: int = MAX_PAGE_BYTES,
-        max_pages: int = DEFAULT_MAX_PAGES,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
-        max_query_duration: float = DEFAULT_MAX_QUERY_DURATION,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = time.sleep,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-        rng: random.Random | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            rate=rate,
-            burst=burst,
-            retries=retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_retry_after=max_retry_after,
-            timeout=timeout,
-            max_duration=max_duration,
-            max_page_bytes=max_page_bytes,
-            max_pages=max_pages,
-            max_entries=max_entries,
-            max_query_bytes=max_query_bytes,
-            max_query_duration=max_query_duration,
-            clock=clock,
-            wall_clock=wall_clock,
-            rng=rng,
-            environ=environ,
-        )
-        self._sleep = sleep
-        self._owned = client is None
-        self.client = client if client is not None else httpx.Client(timeout=timeout, follow_redirects=False)
-
-    def pages(self, query: Query) -> Iterator[Page]:
-        """The pages of ``query``, each fetched when the previous one is consumed, within the query's bounds."""
-        url, params, shown, paging = self._start(query)
-        try:
-            while True:
-                page = self._get(url, params, shown, paging)
-                yield page
-                if page.next is None:
-                    return
-                url = shown = self._follow(page.next, paging, shown)
-                params = None
-        except DirectoryFailure as error:
-            raise scrub_failure(error, self._secrets) from None
-
-    def resources(self, query: Query) -> Iterator[Resource]:
-        """The records (Practitioner, PractitionerRole, Organization) of every page of ``query``, lazily."""
-        for page in self.pages(query):
-            yield from page.resources
-
-    def search(self, query: Query) -> Iterator[Mailbox]:
-        """The mailboxes of every page of ``query``, lazily, each address once (see :attr:`Page.mailboxes`)."""
-        seen: set[str] = set()
-        for page in self.pages(query):
-            for mailbox in page.mailboxes:
-                if mailbox.address.lower() not in seen:
-                    seen.add(mailbox.address.lower())
-                    yield mailbox
-
-    def search_mailboxes(
-        self,
-        *,
-        name: str | None = None,
-        profession: str | None = None,
-        city: str | None = None,
-        postcode: str | None = None,
-    ) -> Iterator[Mailbox]:
-        """The mailboxes of people by name and/or profession code, or of places by city and/or postcode, lazily.
-
-        See :meth:`Query.for_mailboxes <mssante.directory._fhir.Query.for_mailboxes>`.
-        """
-        query = Query.for_mailboxes(name=name, profession=profession, city=city, postcode=postcode)
-        return self.search(query)
-
-    def mailboxes_of(self, *, rpps: str | Rpps | None = None, idnps: str | Idnps | None = None) -> tuple[Mailbox, ...]:
-        """The mailboxes of a practitioner, by RPPS or IdNat_PS: on the Practitioner and on its roles, merged."""
-        found: list[Mailbox] = []
-        for page in self.pages(_identity_query(rpps, idnps)):
-            found.extend(page.mailboxes)
-        return merge_mailboxes(found)
-
-    def owner_of(self, address: str | Address) -> Mailbox | None:
-        """The mailbox ``address`` as the directory knows it (type, person, structure), or None.
-
-        Searches ``mailbox-mss=<address>`` on PractitionerRole (with its practitioner and organisation),
-        Practitioner and Organization, and merges what they say.
-        """
-        canonical = _canonical(address)
-        found: list[Mailbox] = []
-        for resource in _OWNER_ORDER:
-            for page in self.pages(self._owner_query(canonical, resource)):
-                found.extend(_holding(canonical, page.mailboxes))
-        merged = merge_mailboxes(found)
-        return merged[0] if merged else None
-
-    def _get(self, url: str, params: httpx.QueryParams | None, shown: str, paging: _Paging) -> Page:
-        attempt = 0
-        while True:
-            wait = self._budget(paging, self._wait(), shown)
-            if wait > 0:
-                self._sleep(wait)
-            decision = self._decide(self._exchange(self._ask(url, params, shown, paging)), attempt, shown, paging)
-            if isinstance(decision, Page):
-                return decision
-            self._sleep(self._budget(paging, decision, shown))
-            attempt += 1
-
-    def _exchange(self, ask: Exchange) -> Answer | _Broken | DirectoryFailure:
-        try:
-            return exchange(self.client, ask)
-        except DownloadRefused as refused:
-            return _refused(ask.shown, refused)
-        except HTTPX_ERRORS as error:
-            return _broken(ask.shown, error)
-
-
-class AsyncDirectoryClient(AsyncClientOwner, _Core):
-    """The ``async`` twin of :class:`DirectoryClient`, over an ``httpx.AsyncClient``; ``sleep`` is awaited.
-
-    :meth:`pages`, :meth:`resources` and :meth:`search` are asynchronous iterators (``async for``).
-    """
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str = BASE_URL,
-        client: httpx.AsyncClient | None = None,
-        rate: float | None = DEFAULT_RATE,
-        burst: int = 1,
-        retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        max_retry_after: float = 120.0,
-        timeout: float = DEFAULT_DIRECTORY_TIMEOUT,
-        max_duration: float = DEFAULT_MAX_DURATION,
-        max_page_bytes: int = MAX_PAGE_BYTES,
-        max_pages: int = DEFAULT_MAX_PAGES,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES,
-        max_query_duration: float = DEFAULT_MAX_QUERY_DURATION,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-        rng: random.Random | None = None,
-        environ: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            rate=rate,
-            burst=burst,
-            retries=retries,
-            backoff=backoff,
-            max_backoff=max_backoff,
-            max_retry_after=max_retry_after,
-            timeout=timeout,
-            max_duration=max_duration,
-            max_page_bytes=max_page_bytes,
-            max_pages=max_pages,
-            max_entries=max_entries,
-            max_query_bytes=max_query_bytes,
-            max_query_duration=max_query_duration,
-            clock=clock,
-            wall_clock=wall_clock,
-            rng=rng,
-            environ=environ,
-        )
-        self._sleep = sleep
-        self._owned = client is None
-        self.client = client if client is not None else httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-
-    async def pages(self, query: Query) -> AsyncIterator[Page]:
-        """The pages of ``query``, each fetched when the previous one is consumed, within the query's bounds."""
-        url, params, shown, paging = self._start(query)
-        try:
-            while True:
-                page = await self._get(url, params, shown, paging)
-                yield page
-                if page.next is None:
-                    return
-                url = shown = self._follow(page.next, paging, shown)
-                params = None
-        except DirectoryFailure as error:
-            raise scrub_failure(error, self._secrets) from None
-
-    async def resources(self, query: Query) -> AsyncIterator[Resource]:
-        """The records of every page of ``query``, lazily."""
-        async for page in self.pages(query):
-            for resource in page.resources:
-                yield resource
-
-    async def search(self, query: Query) -> AsyncIterator[Mailbox]:
-        """The mailboxes of every page of ``query``, lazily, each address once."""
-        seen: set[str] = set()
-        async for page in self.pages(query):
-            for mailbox in page.mailboxes:
-                if mailbox.address.lower() not in seen:
-                    seen.add(mailbox.address.lower())
-                    yield mailbox
-
-    def search_mailboxes(
-        self,
-        *,
-        name: str | None = None,
-        profession: str | None = None,
-        city: str | None = None,
-        postcode: str | None = None,
-    ) -> AsyncIterator[Mailbox]:
-        """The mailboxes of people or places, lazily; see :meth:`DirectoryClient.search_mailboxes`."""
-        query = Query.for_mailboxes(name=name, profession=profession, city=city, postcode=postcode)
-        return self.search(query)
-
-    async def mailboxes_of(
-        self, *, rpps: str | Rpps | None = None, idnps: str | Idnps | None = None
-    ) -> tuple[Mailbox, ...]:
-        """The mailboxes of a practitioner; see :meth:`DirectoryClient.mailboxes_of`."""
-        found: list[Mailbox] = []
-        async for page in self.pages(_identity_query(rpps, idnps)):
-            found.extend(page.mailboxes)
-        return merge_mailboxes(found)
-
-    async def owner_of(self, address: str | Address) -> Mailbox | None:
-        """The mailbox ``address`` as the directory knows it, or None; see :meth:`DirectoryClient.owner_of`."""
-        canonical = _canonical(address)
-        found: list[Mailbox] = []
-        for resource in _OWNER_ORDER:
-            async for page in self.pages(self._owner_query(canonical, resource)):
-                found.extend(_holding(canonical, page.mailboxes))
-        merged = merge_mailboxes(found)
-        return merged[0] if merged else None
-
-    async def _get(self, url: str, params: httpx.QueryParams | None, shown: str, paging: _Paging) -> Page:
-        attempt = 0
-        while True:
-            wait = self._budget(paging, self._wait(), shown)
-            if wait > 0:
-                await self._sleep(wait)
-            outcome = await self._exchange(self._ask(url, params, shown, paging))
-            decision = self._decide(outcome, attempt, shown, paging)
-            if isinstance(decision, Page):
-                return decision
-            await self._sleep(self._budget(paging, decision, shown))
-            attempt += 1
-
-    async def _exchange(self, ask: Exchange) -> Answer | _Broken | DirectoryFailure:
-        try:
-            return await aexchange(self.client, ask)
-        except DownloadRefused as refused:
-            return _refused(ask.shown, refused)
-        except HTTPX_ERRORS as error:
-            return _broken(ask.shown, error)

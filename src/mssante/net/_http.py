@@ -1,29 +1,23 @@
-"""What the download shells share: one way to send a request within its limits, the httpx errors they translate,
-secrets kept out of what a server echoes, and their on-disk caches.
+"""The download primitive every HTTP shell uses: one request within its bounds, one answer, one failure.
 
-The only module, with the shells that call it, that knows httpx is the HTTP client underneath.
-
-Every request goes through :func:`exchange` (an ``httpx.Client``) or :func:`aexchange` (an ``httpx.AsyncClient``),
-the same rules in both:
+Every request goes through ``exchange`` (of :mod:`mssante.net._async._exchange`, and of its generated sync twin):
 
 - A :class:`Deadline` bounds the whole of it: connecting, the TLS handshake, the request, the answer's headers and
   body, and each redirection. A peer that trickles its bytes, each in time for the per-operation ``timeout``, cannot
-  stretch it. The async twin runs the whole request under :func:`asyncio.wait_for`, and closes the connections it
-  made when the deadline cuts it (httpx leaves one cut during its TLS handshake open). The sync one, which httpx cannot
-  cancel, caps every timeout by the time left (recomputed at each redirection), checks the deadline between reads, and
-  arms a watchdog: a timer that, at the deadline, shuts down the socket of the request (``shutdown``, which wakes up a
-  read blocked on it). The socket is had from httpx's ``trace`` extension as the connection is made, so that the
-  handshake and the headers are watched too, and from the answer's ``network_stream``. The watchdog shuts down a
-  duplicate of the socket's descriptor that it owns and closes itself, never the connection's own: a descriptor
-  number reused elsewhere is never touched. Sync requests ask the server to close the connection after the answer
-  (``Connection: close``): a connection is never reused from the pool before the watchdog could see its socket.
+  stretch it. How the deadline is enforced differs by side, and is all in one small hand-written module per side
+  (:mod:`mssante.net._backend_async`, :mod:`mssante.net._backend_sync`): the async side runs the request under
+  :func:`asyncio.wait_for` and closes the connections it made when the deadline cuts it; the sync side, which httpx
+  cannot cancel, caps every timeout by the time left, checks the deadline between reads, and arms a watchdog that
+  shuts down the request's socket at the deadline.
 - Redirections are followed here, not by httpx (which reads, and decodes, the body of each one): up to the client's
   ``max_redirects``, when the client (or the shell) follows them; a redirection's body is never read.
 - A body is read as it arrives, by :class:`BoundedBody`: within a byte bound, and not content-encoded unless the shell
   asks for it to be decoded, under the same byte bound on the decoded bytes (a compression bomb is cut as it inflates).
 
-A body refused is a :class:`DownloadRefused`, its ``reason`` ``encoding``, ``oversize`` or ``timeout``; anything else
-is one of :data:`HTTPX_ERRORS`. A shell translates both once, into its own errors and finding codes.
+``attempt`` gives an :class:`Answer` or a :class:`Failure` (the one convention of the shells: a failure is a value,
+translated once, by the shell, into its own errors and finding codes); ``exchange`` raises instead
+(:class:`DownloadRefused`, its ``reason`` ``encoding``, ``oversize``, ``redirect`` or ``timeout``, or one of
+:data:`HTTPX_ERRORS`).
 
 With a client whose transport is not httpx's own (a mock, a custom transport), no socket can be had: such a request is
 bounded by the capped timeouts and the checks between reads only.
@@ -31,16 +25,11 @@ bounded by the capped timeouts and the checks between reads only.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
-import socket
-import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import attrs
 import httpx
@@ -52,19 +41,16 @@ __all__ = [
     "DEFAULT_MAX_DURATION",
     "DEFAULT_TIMEOUT",
     "HTTPX_ERRORS",
-    "MAX_URL_LENGTH",
     "Answer",
-    "AsyncClientOwner",
     "BoundedBody",
-    "ClientOwner",
     "Deadline",
     "DownloadRefused",
     "Exchange",
-    "aexchange",
+    "Failure",
     "atomic_write",
     "cache_directory",
     "check_seconds",
-    "exchange",
+    "conditional_headers",
 ]
 
 DEFAULT_TIMEOUT = 15.0
@@ -73,9 +59,6 @@ DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_DURATION = 120.0
 """Seconds allowed to a whole request, body and redirections included (a slow server cannot hold a fetch forever)."""
 
-MAX_URL_LENGTH = 2048
-"""No distribution point or list URL is longer; a longer one is refused unread."""
-
 CHUNK = 64 * 1024
 """The most bytes one read from the network gives: a bound is enforced as the body arrives, read by read."""
 
@@ -83,7 +66,6 @@ HTTPX_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
 """Every exception httpx raises for a request: translated once, by the shell that made it."""
 
 _SHORTEST_TIMEOUT = 0.001
-_CONNECTED = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
 
 
@@ -161,12 +143,50 @@ class Answer:
         )
 
 
-class DownloadRefused(Exception):
-    """A body refused while it arrives: ``reason`` is ``encoding``, ``oversize`` or ``timeout``."""
+Refusal = Literal["encoding", "oversize", "redirect", "timeout"]
 
-    def __init__(self, message: str, *, reason: Literal["encoding", "oversize", "timeout"]) -> None:
+
+class DownloadRefused(Exception):
+    """A download refused as it goes: ``reason`` is ``encoding``, ``oversize``, ``redirect`` or ``timeout``."""
+
+    def __init__(self, message: str, *, reason: Refusal) -> None:
         super().__init__(message)
-        self.reason = reason
+        self.reason: Refusal = reason
+
+
+@attrs.frozen
+class Failure:
+    """A request that got no usable answer: ``error`` is a :class:`DownloadRefused` or one of :data:`HTTPX_ERRORS`.
+
+    The one failure value of the download shells: each translates it once into its own errors and findings.
+    """
+
+    error: Exception
+
+    @property
+    def reason(self) -> Refusal | Literal["network"]:
+        """Why: the refusal's reason, or ``network`` for an httpx error (a timeout of one operation included)."""
+        return self.error.reason if isinstance(self.error, DownloadRefused) else "network"
+
+    @property
+    def timed_out(self) -> bool:
+        """True for an httpx timeout of one operation (not the whole request's deadline: ``reason`` says that)."""
+        return isinstance(self.error, httpx.TimeoutException)
+
+    @property
+    def detail(self) -> str:
+        """The error as ``Type: message`` (its type alone when it has no message)."""
+        return f"{type(self.error).__name__}: {self.error}" if str(self.error) else type(self.error).__name__
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` re-validating a cached download with its validators."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 class BoundedBody:
@@ -288,90 +308,8 @@ class Exchange:
         return self.name or self.url
 
 
-def _shut(sock: socket.socket) -> None:
-    """Shut ``sock`` down both ways (the base method: on a TLS socket too, without touching its TLS state)."""
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """Shuts down the sockets of one sync request when its deadline passes.
-
-    It keeps a duplicate of each socket's descriptor (:meth:`watch`), so that shutting one down at the deadline
-    never touches a descriptor the request closed and the system gave to someone else; :meth:`stop` closes them.
-    """
-
-    def __init__(self, deadline: Deadline) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._stopped = False
-        self.fired = False
-        """True once the deadline passed: the request's sockets are shut down."""
-        self._timer = threading.Timer(max(0.0, deadline.remaining()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        """httpx's ``trace`` extension: a connection made (TCP, then TLS) is watched from then on."""
-        if event in _CONNECTED:
-            self.watch(info.get("return_value"))
-
-    def watch(self, stream: object) -> None:
-        """Watch the socket under ``stream`` (an httpcore network stream); nothing when it has none."""
-        extra = getattr(stream, "get_extra_info", None)
-        sock = extra("socket") if callable(extra) else None
-        if not isinstance(sock, socket.socket):
-            return
-        try:
-            copy = socket.socket(sock.family, sock.type, sock.proto, fileno=socket.dup(sock.fileno()))
-        except OSError:
-            return  # already closed: nothing left to watch
-        with self._lock:
-            if self._stopped:
-                copy.close()
-                return
-            self._sockets.append(copy)
-            if self.fired:
-                _shut(copy)
-
-    def _fire(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self.fired = True
-            for sock in self._sockets:
-                _shut(sock)
-
-    def stop(self) -> None:
-        """Disarm, and close the duplicates (the connection itself is httpx's to close)."""
-        self._timer.cancel()
-        with self._lock:
-            self._stopped = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            sock.close()
-        self._timer.join()
-
-
-class _Connections:
-    """The connections an async request made (httpx's ``trace`` extension): closed when its deadline cuts it."""
-
-    def __init__(self) -> None:
-        self.made: list[object] = []
-
-    async def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        if event == "connection.connect_tcp.complete":
-            self.made.append(info.get("return_value"))
-
-    async def close(self) -> None:
-        for stream in self.made:
-            close = getattr(stream, "aclose", None)
-            if callable(close):
-                with contextlib.suppress(Exception):  # closed already, or broken: closed either way
-                    await close()
-
-
-def _request(client: httpx.Client | httpx.AsyncClient, ask: Exchange, extensions: dict[str, Any]) -> httpx.Request:
+def build_request(client: httpx.Client | httpx.AsyncClient, ask: Exchange, extensions: dict[str, Any]) -> httpx.Request:
+    """The first request of ``ask``, its timeouts capped by the time left."""
     return client.build_request(
         ask.method,
         ask.url,
@@ -383,11 +321,12 @@ def _request(client: httpx.Client | httpx.AsyncClient, ask: Exchange, extensions
     )
 
 
-def _follows(client: httpx.Client | httpx.AsyncClient, ask: Exchange) -> bool:
+def follows(client: httpx.Client | httpx.AsyncClient, ask: Exchange) -> bool:
+    """Whether ``ask`` follows redirections (as the client does unless it says)."""
     return client.follow_redirects if ask.follow_redirects is None else ask.follow_redirects
 
 
-def _next_hop(response: httpx.Response, ask: Exchange, hops: int, max_redirects: int) -> httpx.Request:
+def next_hop(response: httpx.Response, ask: Exchange, hops: int, max_redirects: int) -> httpx.Request:
     """The request a redirection leads to, with timeouts capped anew; refused past ``max_redirects``."""
     target = response.next_request
     assert target is not None
@@ -399,7 +338,7 @@ def _next_hop(response: httpx.Response, ask: Exchange, hops: int, max_redirects:
     return target
 
 
-def _body(response: httpx.Response, ask: Exchange) -> BoundedBody | None:
+def body_of(response: httpx.Response, ask: Exchange) -> BoundedBody | None:
     """The collector of the answer's body, or None when the body of that status is not read."""
     if response.status_code == httpx.codes.OK:
         limit, progress = ask.max_bytes, ask.progress
@@ -412,150 +351,8 @@ def _body(response: httpx.Response, ask: Exchange) -> BoundedBody | None:
     )
 
 
-def _unread(response: httpx.Response, refused: DownloadRefused) -> Answer:
+def unread(response: httpx.Response, refused: DownloadRefused) -> Answer:
     """An error answer whose body was refused (too large, encoded): its status alone. A 200's refusal is raised."""
     if response.status_code == httpx.codes.OK or refused.reason == "timeout":
         raise refused
     return Answer.of(response)
-
-
-def exchange(client: httpx.Client, ask: Exchange) -> Answer:
-    """Send ``ask`` with ``client`` (sync) and read its answer within its limits; see the module documentation.
-
-    Raises :class:`DownloadRefused` (``timeout`` once the deadline passed, whatever was under way) or one of
-    :data:`HTTPX_ERRORS`.
-    """
-    if ask.deadline.passed():
-        raise ask.deadline.too_late(ask.shown)
-    watchdog = _Watchdog(ask.deadline)
-    try:
-        return _exchange(client, ask, watchdog)
-    except HTTPX_ERRORS:
-        if watchdog.fired or ask.deadline.passed():
-            raise ask.deadline.too_late(ask.shown) from None
-        raise
-    finally:
-        watchdog.stop()
-
-
-def _exchange(client: httpx.Client, ask: Exchange, watchdog: _Watchdog) -> Answer:
-    request = _request(client, ask, {"trace": watchdog.trace})
-    request.headers["Connection"] = "close"
-    hops = 0
-    while True:
-        response = client.send(request, stream=True, follow_redirects=False)
-        try:
-            watchdog.watch(response.extensions.get("network_stream"))
-            if response.next_request is None or not _follows(client, ask):
-                return _read(response, ask, watchdog)
-        finally:
-            response.close()
-        hops += 1
-        request = _next_hop(response, ask, hops, client.max_redirects)
-        if ask.deadline.passed():
-            raise ask.deadline.too_late(ask.shown)
-
-
-def _read(response: httpx.Response, ask: Exchange, watchdog: _Watchdog) -> Answer:
-    try:
-        body = _body(response, ask)
-        if body is None:
-            return Answer.of(response)
-        for chunk in response.iter_raw():
-            body.add(chunk)
-        if watchdog.fired or ask.deadline.passed():  # a body that ends with the connection, shut down: cut short
-            raise ask.deadline.too_late(ask.shown)
-        body.finish()
-    except DownloadRefused as refused:
-        return _unread(response, refused)
-    return body.answer()
-
-
-async def aexchange(client: httpx.AsyncClient, ask: Exchange) -> Answer:
-    """The ``async`` twin of :func:`exchange`: the whole request runs under :func:`asyncio.wait_for`."""
-    left = ask.deadline.remaining()
-    if left <= 0:
-        raise ask.deadline.too_late(ask.shown)
-    connections = _Connections()
-    try:
-        return await asyncio.wait_for(_aexchange(client, ask, connections), left)
-    except asyncio.TimeoutError:
-        await connections.close()
-        raise ask.deadline.too_late(ask.shown) from None
-    except HTTPX_ERRORS:
-        if ask.deadline.passed():
-            raise ask.deadline.too_late(ask.shown) from None
-        raise
-
-
-async def _aexchange(client: httpx.AsyncClient, ask: Exchange, connections: _Connections) -> Answer:
-    request = _request(client, ask, {"trace": connections.trace})
-    hops = 0
-    while True:
-        response = await client.send(request, stream=True, follow_redirects=False)
-        try:
-            if response.next_request is None or not _follows(client, ask):
-                return await _aread(response, ask)
-        finally:
-            await response.aclose()
-        hops += 1
-        request = _next_hop(response, ask, hops, client.max_redirects)
-
-
-async def _aread(response: httpx.Response, ask: Exchange) -> Answer:
-    try:
-        body = _body(response, ask)
-        if body is None:
-            return Answer.of(response)
-        async for chunk in response.aiter_raw():
-            body.add(chunk)
-        body.finish()
-    except DownloadRefused as refused:
-        return _unread(response, refused)
-    return body.answer()
-
-
-# --- owners of a client -----------------------------------------------------------------------------------------
-
-_Sync = TypeVar("_Sync", bound="ClientOwner")
-_Async = TypeVar("_Async", bound="AsyncClientOwner")
-
-
-class ClientOwner:
-    """A download shell over an ``httpx.Client``: it closes the client it made itself; a context manager."""
-
-    client: httpx.Client
-    _owned: bool
-
-    def close(self) -> None:
-        """Close the HTTP client if this object made it."""
-        if self._owned:
-            self.client.close()
-
-    def __enter__(self: _Sync) -> _Sync:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class AsyncClientOwner:
-    """The ``async`` twin of :class:`ClientOwner`, over an ``httpx.AsyncClient``."""
-
-    client: httpx.AsyncClient
-    _owned: bool
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object made it."""
-        if self._owned:
-            await self.client.aclose()
-
-    async def __aenter__(self: _Async) -> _Async:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.aclose()

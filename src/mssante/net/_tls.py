@@ -14,14 +14,9 @@ from cryptography.hazmat.primitives import serialization
 
 from mssante._files import check_regular
 from mssante.errors import InvalidInput
-from mssante.pki._anchors import TrustStore
-from mssante.pki._load import Pkcs12Bundle
-from mssante.pki._profiles import Purpose
-from mssante.pki._revocation import RevocationChecker
-from mssante.pki._types import RevocationMode
-from mssante.pki._verify import CertificateReport, verify
+from mssante.pki import CertificateReport, Pkcs12Bundle, Purpose, RevocationChecker, RevocationMode, TrustStore, verify
 
-__all__ = ["TLS12_CIPHERS", "check_peer", "client_context", "server_context"]
+__all__ = ["TLS12_CIPHERS", "check_peer", "client_context", "presented_chain", "server_context"]
 
 TLS12_CIPHERS: tuple[str, ...] = (
     "ECDHE-ECDSA-AES256-GCM-SHA384",
