@@ -332,6 +332,25 @@ def test_indexed_crl_exposes_the_delta_indicator(ca: Ca) -> None:
     assert crl.is_delta
 
 
+def test_indexed_crl_keeps_serials_only_and_finds_listed_entries_on_demand(ca: Ca) -> None:
+    serials = range(1000, 1000 + 3000)
+    crl = IndexedCrl.load(ca.crl([(serial, T0 - DAY - timedelta(seconds=serial)) for serial in serials]))
+    assert len(crl) == 3000
+    for serial in (*serials, *serials[:5]):  # more than the entries kept once found: each is found again
+        assert crl.revoked(serial) == T0 - DAY - timedelta(seconds=serial)
+        assert serial in crl
+    assert crl.revoked(999) is None
+    assert crl.entry(4000) is None
+    assert 4000 not in crl
+
+
+def test_a_serial_listed_twice_reads_as_its_last_entry(ca: Ca) -> None:
+    crl = IndexedCrl.load(ca.crl([(5, T0 - 2 * DAY), (9, T0 - DAY), (5, T0 - HOUR)]))
+    assert len(crl) == 2
+    assert crl.revoked(5) == T0 - HOUR
+    assert crl.revoked(9) == T0 - DAY
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import attrs
 from cryptography import x509
@@ -20,6 +21,9 @@ from mssante.pki import _codes
 from mssante.pki._load import load_certificate
 from mssante.pki._types import Environment
 from mssante.report import Finding, Report
+
+if TYPE_CHECKING:
+    from mssante.pki._verify import CheckCache
 
 __all__ = ["BUNDLED_FINGERPRINTS", "IGC_SANTE_CAS", "PublishedCa", "TrustStore", "fingerprint"]
 
@@ -385,7 +389,7 @@ class TrustStore:
 
         A chain that ends at a guarded anchor must go through a CA whose key the catalogue pins, right below it.
         """
-        if not chain or fingerprint(chain[-1]) not in self.guarded_anchors:
+        if not chain or not self.guarded_anchors or fingerprint(chain[-1]) not in self.guarded_anchors:
             return None
         root = _common_name(chain[-1]) or chain[-1].subject.rfc4514_string()
         pinned = self._pinned_key(chain[-2]) if len(chain) >= 3 else None
@@ -443,6 +447,13 @@ class TrustStore:
     def _policy_builder(self) -> verification.PolicyBuilder:
         """A ``cryptography`` policy builder on the anchors; each use sets its own time and policies."""
         return verification.PolicyBuilder().store(self.verification_store)
+
+    @cached_property
+    def _checks(self) -> CheckCache:
+        """What :func:`~mssante.pki.verify` keeps between checks with this store (see :class:`CheckCache`)."""
+        from mssante.pki._verify import CheckCache  # noqa: PLC0415 - _verify imports this module
+
+        return CheckCache(self)
 
     @cached_property
     def _intermediates_by_subject(self) -> Mapping[x509.Name, tuple[x509.Certificate, ...]]:

@@ -101,7 +101,7 @@ _PURPOSE_PROFILES = {
 }
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class CaRole:
     """What an IGC Santé CA name says: its range (gamme), its domain, and whether it is TEST."""
 
@@ -153,7 +153,7 @@ _KEY_USAGE_NAMES = {
 }
 
 
-def _facts(facts: CertificateFacts, issuer: x509.Name) -> _Facts:
+def _facts(facts: CertificateFacts, role: CaRole | None) -> _Facts:
     eku = facts.value(x509.ExtendedKeyUsage)
     key_usage = facts.value(x509.KeyUsage)
     san = facts.value(x509.SubjectAlternativeName)
@@ -161,13 +161,13 @@ def _facts(facts: CertificateFacts, issuer: x509.Name) -> _Facts:
     units = facts.attributes(NameOID.ORGANIZATIONAL_UNIT_NAME)
     names = facts.attributes(NameOID.COMMON_NAME)
     return _Facts(
-        role=ca_role(issuer),
+        role=role,
         eku=frozenset(eku) if eku is not None else frozenset(),
         key_usage=frozenset(usage for usage in _KEY_USAGES if key_usage is not None and getattr(key_usage, usage)),
         dns_names=tuple(san.get_values_for_type(x509.DNSName)) if san is not None else (),
         is_ca=constraints is not None and constraints.ca,
-        structure_ok=len(units) == 1 and facts.check(str(units[0].value), "idnst").valid,
-        person_ok=len(names) == 1 and facts.check(str(names[0].value), "idnps").valid,
+        structure_ok=len(units) == 1 and facts.check(str(units[0].value), "idnst").ok,
+        person_ok=len(names) == 1 and facts.check(str(names[0].value), "idnps").ok,
     )
 
 
@@ -192,15 +192,18 @@ def _issued_by(domain: str, gamme: str | None = None) -> _Rule:
 
 
 def _has_eku(*usages: x509.ObjectIdentifier) -> _Rule:
+    named = tuple((usage, usage._name) for usage in usages)
+
     def rule(facts: _Facts) -> str | None:
-        missing = [usage._name for usage in usages if usage not in facts.eku]
+        missing = [name for usage, name in named if usage not in facts.eku]
         return f"extended key usage lacks {', '.join(missing)}" if missing else None
 
     return rule
 
 
 def _lacks_eku(usage: x509.ObjectIdentifier) -> _Rule:
-    return lambda facts: f"extended key usage has {usage._name}" if usage in facts.eku else None
+    reason = f"extended key usage has {usage._name}"
+    return lambda facts: reason if usage in facts.eku else None
 
 
 def _has_key_usage(usage: str) -> _Rule:
@@ -277,8 +280,14 @@ def match_profiles(certificate: x509.Certificate, issuer: x509.Name | None = Non
 
 def profile_matches(facts: CertificateFacts, issuer: x509.Name | None = None) -> tuple[ProfileMatch, ...]:
     """:func:`match_profiles` on what is already read from the certificate."""
-    read = _facts(facts, issuer if issuer is not None else facts.certificate.issuer)
-    return tuple(
-        ProfileMatch(profile=profile, reasons=tuple(reason for rule in rules if (reason := rule(read))))
-        for profile, rules in _RULES.items()
-    )
+    return profile_matches_for_role(facts, ca_role(issuer if issuer is not None else facts.certificate.issuer))
+
+
+def profile_matches_for_role(facts: CertificateFacts, role: CaRole | None) -> tuple[ProfileMatch, ...]:
+    """:func:`match_profiles` for a certificate issued by a CA of ``role`` (what its name says, or None)."""
+    read = _facts(facts, role)
+    matches = []
+    for profile, rules in _RULES.items():  # no generators: this runs for every certificate not seen before
+        reasons = [reason for rule in rules if (reason := rule(read))]
+        matches.append(ProfileMatch(profile=profile, reasons=tuple(reasons)))
+    return tuple(matches)

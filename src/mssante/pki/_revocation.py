@@ -73,6 +73,7 @@ _CertificateKey: TypeAlias = (
     rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 )
 _SERIAL = operator.attrgetter("serial_number")
+_LISTED_KEPT = 1024  # the entries of listed serials an IndexedCrl keeps once found, the first found dropped first
 _PARSE_ERRORS = (
     ValueError,
     TypeError,
@@ -212,7 +213,9 @@ class IndexedCrl:
 
     __slots__ = (
         "_description",
-        "_entries",
+        "_listed",
+        "_listed_twice",
+        "_serials",
         "_verified",
         "_where",
         "authority_key_identifier",
@@ -275,12 +278,12 @@ class IndexedCrl:
                     for extension in extensions
                     if extension.critical and isinstance(extension.value, x509.UnrecognizedExtension)
                 )
-                # Keep the entries, not their dates (a datetime per entry would cost more than the parse), and build
-                # the dict from C-level iterators: about 20% less time than a dict comprehension.
-                entries = list(crl)
-                self._entries: dict[int, x509.RevokedCertificate] = dict(
-                    zip(map(_SERIAL, entries), entries, strict=True)
-                )
+                # Keep the serial numbers only, read by C-level iterators: each entry object is dropped as soon as
+                # its serial is read, so memory is that of a bare set and the time that of one pass. A listed
+                # serial (a revoked certificate: rare) has its entry found once by cryptography and kept.
+                self._serials: frozenset[int] = frozenset(map(_SERIAL, crl))
+                self._listed: dict[int, x509.RevokedCertificate] = {}
+                self._listed_twice: bool | None = None  # known at the first lookup of a listed serial
             except _PARSE_ERRORS as error:
                 raise _unreadable(f"the CRL content is malformed: {error}", source) from error
 
@@ -307,7 +310,7 @@ class IndexedCrl:
 
     def revoked(self, serial: int) -> datetime | None:
         """The revocation date (UTC) of ``serial`` if this CRL lists it, else None."""
-        entry = self._entries.get(serial)
+        entry = self.entry(serial)
         if entry is None:
             return None
         try:
@@ -316,14 +319,43 @@ class IndexedCrl:
             return datetime.min.replace(tzinfo=timezone.utc)
 
     def entry(self, serial: int) -> x509.RevokedCertificate | None:
-        """The CRL entry of ``serial`` (with its extensions, such as the reason), or None."""
-        return self._entries.get(serial)
+        """The CRL entry of ``serial`` (with its extensions, such as the reason), or None.
+
+        A serial not listed is answered from the index. The entry of a listed one is found once, by a scan of the
+        CRL in ``cryptography``, and kept for the next lookups (at most :data:`_LISTED_KEPT` entries).
+        """
+        if serial not in self._serials:
+            return None
+        entry = self._listed.get(serial)
+        if entry is None:
+            entry = self._find(serial)
+            if len(self._listed) >= _LISTED_KEPT:
+                self._listed.pop(next(iter(self._listed)))
+            self._listed[serial] = entry
+        return entry
+
+    def _find(self, serial: int) -> x509.RevokedCertificate:
+        """The entry of a listed ``serial``: the last one listed, when a CRL lists a serial more than once."""
+        with _tolerant():
+            try:
+                if self._listed_twice is None:  # counted by cryptography, with no object per entry
+                    self._listed_twice = len(self.crl) != len(self._serials)
+                entry = None if self._listed_twice else self.crl.get_revoked_certificate_by_serial_number(serial)
+            except _PARSE_ERRORS:  # a negative serial
+                entry = None
+            if entry is None:  # listed more than once, or encoded so that cryptography's byte comparison misses it
+                for candidate in self.crl:
+                    if candidate.serial_number == serial:
+                        entry = candidate
+        if entry is None:  # pragma: no cover - every indexed serial is in the CRL
+            raise LookupError(f"serial {serial:x} is indexed and not in the CRL")
+        return entry
 
     def __contains__(self, serial: object) -> bool:
-        return serial in self._entries
+        return serial in self._serials
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._serials)
 
     def __repr__(self) -> str:
         return f"<IndexedCrl {self.describe()}, {len(self)} entries>"
@@ -588,6 +620,10 @@ class RevocationResult:
         return attrs.evolve(self, findings=(*self.findings, *findings))
 
 
+NOT_CHECKED = RevocationResult(status=CertStatus.UNKNOWN, findings=(codes.NOT_CHECKED(where="revocation"),))
+"""The result of every check with revocation off (one immutable value)."""
+
+
 @attrs.frozen
 class _Proof:
     """What one source says: revoked (with the date), good, or nothing usable."""
@@ -650,10 +686,7 @@ class RevocationChecker:
         """The revocation status of ``cert``, issued by ``issuer``, at ``at`` (timezone-aware)."""
         at = _utc(at)
         if self.mode is RevocationMode.OFF:
-            return RevocationResult(
-                status=CertStatus.UNKNOWN,
-                findings=(codes.NOT_CHECKED(where="revocation"),),
-            )
+            return NOT_CHECKED
         findings: list[Finding] = []
         proofs: list[tuple[str, _Proof]] = []
         if cert.issuer != issuer.subject:
