@@ -17,6 +17,6 @@ for text in [
     "dr@chu.fr\r\nBcc: everyone@chu.fr",  # header injection
 ]:
     result = addresses.check(text)
-    status = "valid" if result.valid else "refused"
+    status = "valid" if result.ok else "refused"
     print(f"{text!r}: {status}", [finding.code for finding in result.report])
-    assert result.valid == (result.address is not None)
+    assert result.ok == (result.address is not None)

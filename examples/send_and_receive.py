@@ -1,4 +1,4 @@
-"""Send a message with ``Submission`` and read it with ``Mailbox``, against a local MSSanté operator.
+"""Send a message with ``Submission`` and read it with ``ImapMailbox``, against a local MSSanté operator.
 
 ``LocalOperator`` runs an SMTP submission server and an IMAP server on 127.0.0.1 that require STARTTLS, an
 IGC Santé-shaped client certificate and XOAUTH2, as a real operator does. The sender's software submits a
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mssante.message import compose
 from mssante.testing import LocalOperator
-from mssante.transport import Mailbox, Submission
+from mssante.transport import ImapMailbox, Submission
 
 SENDER = "pierre.didot@hopital.mssante.fr"
 DOCTOR = "claire.durand@hopital.mssante.fr"
@@ -45,7 +45,7 @@ with tempfile.TemporaryDirectory() as folder, LocalOperator() as operator:
 
     inbox = Path(folder) / "inbox"
     inbox.mkdir()
-    with Mailbox(
+    with ImapMailbox(
         operator.host, operator.imap_port, store=store, client_certificate=certificate, revocation=revocation,
         username=DOCTOR, token=lambda: tokens[DOCTOR],
     ) as box:  # fmt: skip

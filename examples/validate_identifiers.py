@@ -21,8 +21,8 @@ print(f"INS {ins} kind={ins.kind} oid={ins.authority}")
 # Checks never raise on bad input: the report says why, with stable codes.
 for text in ["10003461033", "540002698", "12"]:
     result = identifiers.check(text)
-    print(text, result.type, "valid" if result.valid else "invalid", [str(finding) for finding in result.report])
+    print(text, result.type, "valid" if result.ok else "invalid", [str(finding) for finding in result.report])
 
 verdict = identifiers.check("10003461033")
-assert not verdict.valid
+assert not verdict.ok
 assert verdict.report.codes == ("MSS-ID-006",)

@@ -145,7 +145,7 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 @pytest.mark.parametrize("case", HOSTILE, ids=HOSTILE_IDS)
 def test_identifier_check_refuses_hostile_input(case: Hostile, kind: IdentifierType | None) -> None:
     result = identifiers.check(case.text, kind)
-    assert result.valid is False
+    assert result.ok is False
     assert result.identifier is None
     assert result.input == case.text
     assert_refused(result.report)
@@ -157,7 +157,7 @@ def test_identifier_check_refuses_hostile_input(case: Hostile, kind: IdentifierT
 def test_ins_check_refuses_hostile_input(case: Hostile) -> None:
     for authority in (None, "nir", "test"):
         result = identifiers.check_ins(case.text, authority)
-        assert result.valid is False
+        assert result.ok is False
         assert result.identifier is None
         assert_refused(result.report)
         assert result.report.codes == (case.identifier_code,)
@@ -166,7 +166,7 @@ def test_ins_check_refuses_hostile_input(case: Hostile) -> None:
 @pytest.mark.parametrize("case", HOSTILE, ids=HOSTILE_IDS)
 def test_address_check_refuses_hostile_input(case: Hostile) -> None:
     result = addresses.check(case.text)
-    assert result.valid is False
+    assert result.ok is False
     assert result.address is None
     assert_refused(result.report)
     assert result.report.codes == (case.address_code,)
@@ -283,7 +283,7 @@ def test_cli_text_answers_cleanly_for_hostile_input(case: Hostile, command: tupl
 def test_look_alike_domain_is_accepted_with_a_warning_and_does_not_equal_the_latin_one() -> None:
     latin = Address.parse("dr@chu-paris.mssante.fr")
     result = addresses.check("dr@chu-p\u0430ris.mssante.fr")
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ("MSS-ADR-010",)
     assert result.address is not None
     assert result.address.domain.startswith("xn--")
@@ -320,12 +320,12 @@ FUZZ = settings(max_examples=150, deadline=None)
 @given(text=ANY_TEXT)
 def test_identifier_check_answers_any_text(kind: IdentifierType | None, text: str) -> None:
     result = identifiers.check(text, kind)
-    assert isinstance(result.valid, bool)
+    assert isinstance(result.ok, bool)
     assert_well_formed(result.report)
-    assert (result.identifier is not None) is result.valid
+    assert (result.identifier is not None) is result.ok
     if result.identifier is not None:
         again = identifiers.check(str(result.identifier), kind)
-        assert again.valid
+        assert again.ok
         assert again.identifier == result.identifier
         assert again.normalized == str(result.identifier) == result.normalized
 
@@ -334,12 +334,12 @@ def test_identifier_check_answers_any_text(kind: IdentifierType | None, text: st
 @given(text=ANY_TEXT)
 def test_ins_check_answers_any_text(text: str) -> None:
     result = identifiers.check_ins(text)
-    assert isinstance(result.valid, bool)
+    assert isinstance(result.ok, bool)
     assert_well_formed(result.report)
-    assert (result.identifier is not None) is result.valid
+    assert (result.identifier is not None) is result.ok
     if result.identifier is not None:
         again = identifiers.check_ins(str(result.identifier))
-        assert again.valid
+        assert again.ok
         assert again.identifier == result.identifier
 
 
@@ -347,12 +347,12 @@ def test_ins_check_answers_any_text(text: str) -> None:
 @given(text=ANY_ADDRESS)
 def test_address_check_answers_any_text(text: str) -> None:
     result = addresses.check(text)
-    assert isinstance(result.valid, bool)
+    assert isinstance(result.ok, bool)
     assert_well_formed(result.report)
-    assert (result.address is not None) is result.valid
+    assert (result.address is not None) is result.ok
     if result.address is not None:
         again = addresses.check(str(result.address))
-        assert again.valid
+        assert again.ok
         assert again.address == result.address
 
 
@@ -387,7 +387,7 @@ def test_parse_raises_only_invalid_input_on_any_text(parse: Callable[[str], obje
 def test_address_check_refuses_unicode_dots_in_a_domain(dot: str) -> None:
     # IDNA reads these as dots: accepting them would let a patient address dodge the patient rule.
     result = addresses.check(f"dr.martin@patient{dot}mssante{dot}fr")
-    assert not result.valid
+    assert not result.ok
     assert result.report.codes == ("MSS-ADR-006",)
 
 
@@ -399,12 +399,12 @@ def test_cli_judges_a_bad_patient_address_written_with_unicode_dots() -> None:
 
 @pytest.mark.parametrize("text", ["dr.martin@patient.mssante.fr.", "not-an-ins@PATIENT.MSSANTE.FR."])
 def test_a_trailing_dot_does_not_escape_the_patient_rule(text: str) -> None:
-    assert not addresses.check(text).valid
+    assert not addresses.check(text).ok
 
 
 def test_a_trailing_dot_does_not_qualify_a_single_label_domain() -> None:
     assert "MSS-ADR-007" in addresses.check("dr@localhost").report.codes
-    assert not addresses.check("dr@localhost.").valid
+    assert not addresses.check("dr@localhost.").ok
 
 
 def strict_utf8_stream() -> io.TextIOWrapper:

@@ -109,7 +109,7 @@ def test_plain_addresses_round_trip(text: str) -> None:
     assert not address.is_patient
     assert address.ins is None
     result = addresses.check(text)
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ()
     assert result.address == address
 
@@ -139,14 +139,14 @@ def test_spaces_and_tabs_around_an_address_are_ignored(text: str, blank: str) ->
 @given(local_parts, unicode_domains)
 def test_internationalised_domains_are_kept_as_a_labels_with_a_warning(local: str, domain: str) -> None:
     result = addresses.check(f"{local}@{domain}")
-    assert result.valid, result.report
+    assert result.ok, result.report
     assert result.report.codes == (IDN_DOMAIN,)
     assert result.address is not None
     assert result.address.domain.isascii()
     assert "xn--" in result.address.domain
     assert result.address.domain_unicode == domain
     again = addresses.check(str(result.address))
-    assert again.valid
+    assert again.ok
     assert again.report.codes == ()
     assert again.address == result.address
     if domain.upper().lower() == domain:  # not for ß, which upper-cases to SS, another domain
@@ -166,7 +166,7 @@ def test_an_inserted_control_space_or_special_character_is_refused(char: str, da
     position = data.draw(st.integers(1 if inside else 0, len(text) - 1 if inside else len(text)), label="position")
     hostile = text[:position] + char + text[position:]
     result = addresses.check(hostile)
-    assert not result.valid
+    assert not result.ok
     assert result.address is None
     assert result.report.codes == (BAD_CHARACTER,)
     assert result.report.findings[0].where == f"position {position + 1}"
@@ -179,7 +179,7 @@ def test_an_inserted_control_space_or_special_character_is_refused(char: str, da
 @given(plain_addresses)
 def test_a_trailing_dot_after_the_domain_is_refused(text: str) -> None:
     result = addresses.check(text + ".")
-    assert not result.valid, f"{text}. accepted as {result.address}"
+    assert not result.ok, f"{text}. accepted as {result.address}"
 
 
 # Patient (MSS-C) addresses.
@@ -197,7 +197,7 @@ def test_patient_addresses_round_trip_to_the_same_ins(value: str) -> None:
     assert Address.parse(str(address)) == address
     assert Address.parse(f"{value.lower()}@{PATIENT_DOMAIN.upper()}") == address
     result = addresses.check(str(address))
-    assert result.valid
+    assert result.ok
     assert result.report.codes == (PATIENT,)
     assert result.address == address
 
@@ -219,7 +219,7 @@ def test_a_patient_address_with_one_digit_of_the_ins_changed_is_refused(value: s
     assert len(changed_values) >= 9 * 13
     for changed in changed_values:
         result = addresses.check(f"{changed}@{PATIENT_DOMAIN}")
-        assert not result.valid, changed
+        assert not result.ok, changed
         assert result.report.codes[0] == PATIENT_BAD_INS
         assert all(finding.where.startswith("local") for finding in result.report.findings)
         assert result.address is None

@@ -50,7 +50,7 @@ def test_patient_address_gives_back_the_ins() -> None:
     assert address.is_patient
     assert address.ins == Ins.parse("279035121518989")
     result = addresses.check("279035121518989@Patient.MSSante.fr")
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ("MSS-ADR-009",)
     assert result.to_dict() == {
         "input": "279035121518989@Patient.MSSante.fr",
@@ -84,7 +84,7 @@ def test_corsican_patient_address_is_upper_cased() -> None:
 
 def test_patient_address_with_a_bad_ins_is_refused_with_the_ins_reason() -> None:
     result = addresses.check("288091234567823@patient.mssante.fr")  # ANS example failing its key
-    assert not result.valid
+    assert not result.ok
     assert result.report.codes == ("MSS-ADR-008", "MSS-INS-003")
     assert result.report.findings[1].where == "local.key"
     with pytest.raises(InvalidAddress):
@@ -126,7 +126,7 @@ def test_patient_address_with_a_bad_ins_is_refused_with_the_ins_reason() -> None
 )
 def test_each_rule_has_its_code(text: str, code: str) -> None:
     result = addresses.check(text)
-    assert not result.valid
+    assert not result.ok
     assert result.address is None
     assert result.report.errors[0].code == code
     with pytest.raises(InvalidAddress):
@@ -135,7 +135,7 @@ def test_each_rule_has_its_code(text: str, code: str) -> None:
 
 def test_internationalised_domains_are_encoded_and_flagged() -> None:
     result = addresses.check("dr@hôpital-exemple.fr")
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ("MSS-ADR-010",)
     assert result.address is not None
     assert result.address.domain == "xn--hpital-exemple-0ob.fr"
@@ -148,8 +148,8 @@ def test_internationalised_domains_are_encoded_and_flagged() -> None:
 
 
 def test_surrounding_spaces_are_ignored_inner_ones_are_not() -> None:
-    assert addresses.check("  dr@x.fr\t").valid
-    assert not addresses.check("dr @x.fr").valid
+    assert addresses.check("  dr@x.fr\t").ok
+    assert not addresses.check("dr @x.fr").ok
 
 
 def test_mailbox_types() -> None:

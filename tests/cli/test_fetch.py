@@ -287,7 +287,7 @@ def test_a_message_that_cannot_be_parsed_is_stored_as_it_came(
     assert unseen(operator) == []  # stored whole, so marked
 
 
-# -- the same with a session that gives UIDVALIDITY and the bytes unparsed (Mailbox.uidvalidity, .fetch_raw) -----
+# -- the same with a session that gives UIDVALIDITY and the bytes unparsed (ImapMailbox.uidvalidity, .fetch_raw) -----
 
 
 class FakeMailbox:
@@ -325,7 +325,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> type[FakeMailbox]:
                    subject="Bon", text="...").as_bytes()  # fmt: skip
     monkeypatch.setattr(FakeMailbox, "messages", {"5": good, "6": many_parts(), "7": good.replace(b"Bon", b"Bien")})
     monkeypatch.setattr(FakeMailbox, "events", [])
-    monkeypatch.setattr(_fetch, "Mailbox", FakeMailbox)
+    monkeypatch.setattr(_fetch, "ImapMailbox", FakeMailbox)
     return FakeMailbox
 
 

@@ -18,7 +18,7 @@ DIGITS = "0123456789"
 @settings(max_examples=500, deadline=None)
 @given(st.text(DIGITS, min_size=9, max_size=9))
 def test_siren_agrees(value: str) -> None:
-    assert identifiers.check(value, "siren").valid == siren.is_valid(value)
+    assert identifiers.check(value, "siren").ok == siren.is_valid(value)
 
 
 @settings(max_examples=500, deadline=None)
@@ -29,7 +29,7 @@ def test_siren_agrees(value: str) -> None:
     )
 )
 def test_siret_agrees_la_poste_included(value: str) -> None:
-    assert identifiers.check(value, "siret").valid == siret.is_valid(value)
+    assert identifiers.check(value, "siret").ok == siret.is_valid(value)
 
 
 @settings(max_examples=500, deadline=None)

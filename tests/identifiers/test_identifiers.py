@@ -46,7 +46,7 @@ DATA = Path(__file__).parent.parent / "data"
 )
 def test_published_examples_are_valid_and_typed(text: str, kind: IdentifierType, canonical: str) -> None:
     result = identifiers.check(text, kind)
-    assert result.valid, result.report
+    assert result.ok, result.report
     assert result.normalized == canonical
     assert str(result.identifier) == canonical
     assert str(identifiers.parse(text, kind)) == canonical
@@ -73,7 +73,7 @@ def test_a_siret_needs_a_valid_siren() -> None:
 )
 def test_fictitious_examples_fail_their_key(text: str, kind: IdentifierType) -> None:
     result = identifiers.check(text, kind)
-    assert not result.valid
+    assert not result.ok
     assert "MSS-ID-006" in result.report.codes
     assert result.identifier is None
 
@@ -82,7 +82,7 @@ def test_every_structure_identifier_of_the_allow_list_certificates_is_valid() ->
     values = (DATA / "whitelist-2025-03-13-ou.txt").read_text().split()
     assert len(values) == 343
     verdicts = {value: identifiers.check(value, "idnst") for value in values}
-    invalid = {value for value, result in verdicts.items() if not result.valid}
+    invalid = {value for value, result in verdicts.items() if not result.ok}
     # One production entry (an audit test domain) carries 1 + '0B0078671', not a FINESS.
     assert invalid == {"10B0078671"}
     kinds = {result.identifier.kind for result in verdicts.values() if isinstance(result.identifier, IdNatStruct)}
@@ -95,7 +95,7 @@ def test_rpps_key_error_names_the_expected_key() -> None:
     assert finding.code == "MSS-ID-006"
     assert finding.where == "key"
     assert "should be 4, not 3" in finding.message
-    assert identifiers.check("10003461034", "rpps").valid
+    assert identifiers.check("10003461034", "rpps").ok
 
 
 @pytest.mark.parametrize(
@@ -123,20 +123,20 @@ def test_rpps_key_error_names_the_expected_key() -> None:
 )
 def test_each_rule_has_its_code(text: str, kind: IdentifierType, code: str) -> None:
     result = identifiers.check(text, kind)
-    assert not result.valid
+    assert not result.ok
     assert result.report.errors[0].code == code
 
 
 def test_adeli_is_accepted_on_form_with_a_finding_that_says_so() -> None:
     result = identifiers.check("751012345", "adeli")
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ("MSS-ID-008",)
     assert result.report.findings[0].severity.value == "info"
 
 
 def test_corsican_finess_is_well_formed_but_its_key_is_not_claimed_checked() -> None:
     result = identifiers.check("2a0001234", "finess")
-    assert result.valid
+    assert result.ok
     assert result.normalized == "2A0001234"
     assert "MSS-ID-008" in result.report.codes
     assert Finess.parse("2B0001234").department == "2B"
@@ -144,15 +144,15 @@ def test_corsican_finess_is_well_formed_but_its_key_is_not_claimed_checked() -> 
 
 def test_la_poste_establishments_use_the_digit_sum_rule() -> None:
     head_office = identifiers.check("35600000000048", "siret")  # passes Luhn itself
-    assert head_office.valid
+    assert head_office.ok
     assert head_office.report.codes == ()
     # An establishment number that fails Luhn but whose digits sum to a multiple of 5.
     establishment = identifiers.check("35600000049837", "siret")
     assert not identifiers.luhn_valid("35600000049837")
-    assert establishment.valid
+    assert establishment.ok
     assert establishment.report.codes == ("MSS-ID-009",)
     wrong = identifiers.check("35600000049838", "siret")
-    assert not wrong.valid
+    assert not wrong.ok
     assert wrong.report.codes == ("MSS-ID-006",)
     # Luhn does not save a La Poste establishment whose digits do not add up to a multiple of 5.
     assert identifiers.luhn_valid("35600000000113")
@@ -175,9 +175,9 @@ def test_ambiguous_nine_digits_are_read_as_finess_and_say_what_else_they_could_b
 def test_nine_digits_failing_luhn_are_a_finess_key_error_with_an_adeli_hint() -> None:
     result = identifiers.check("751012346")
     assert result.type is IdentifierType.FINESS
-    assert not result.valid
+    assert not result.ok
     assert result.report.codes == ("MSS-ID-006", "MSS-ID-011")
-    assert identifiers.check("751012346", "adeli").valid
+    assert identifiers.check("751012346", "adeli").ok
 
 
 @pytest.mark.parametrize("text", ["123", "12345678", "1234567890123456789"])

@@ -21,7 +21,7 @@ from mssante.identifiers import Ins, InsAuthority
 )
 def test_published_valid_matricules(text: str) -> None:
     result = identifiers.check_ins(text)
-    assert result.valid, result.report
+    assert result.ok, result.report
     assert result.report.codes == ()
     assert isinstance(result.identifier, Ins)
     assert len(str(result.identifier)) == 15
@@ -37,7 +37,7 @@ def test_published_valid_matricules(text: str) -> None:
 )
 def test_published_examples_that_fail_their_key_are_reported(text: str, expected_key: str) -> None:
     result = identifiers.check_ins(text)
-    assert not result.valid
+    assert not result.ok
     (finding,) = result.report.findings
     assert finding.code == "MSS-INS-003"
     assert f"should be {expected_key}" in finding.message
@@ -47,7 +47,7 @@ def test_published_examples_that_fail_their_key_are_reported(text: str, expected
 
 def test_test_authority_turns_a_bad_key_into_a_warning_never_silence() -> None:
     result = identifiers.check_ins("288091234567823", "test")
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ("MSS-INS-007", "MSS-INS-005")
     assert all(finding.severity.value == "warning" for finding in result.report)
     ins = Ins.parse("288091234567823", InsAuthority.TEST)
@@ -62,7 +62,7 @@ def test_test_authority_still_warns_on_a_good_key() -> None:
 
 def test_production_authorities_are_strict() -> None:
     for authority in ("nir", "nia", "urn:oid:1.2.250.1.213.1.4.8"):
-        assert not identifiers.check_ins("288091234567823", authority).valid
+        assert not identifiers.check_ins("288091234567823", authority).ok
     assert Ins.parse("279035121518989", "nia").kind == "nia"
     assert Ins.parse("279035121518989").kind == "nir-or-nia"
 
@@ -91,9 +91,9 @@ def test_corsica_counts_2a_as_19_and_2b_as_18() -> None:
     assert Ins.parse(f"{body_2a.lower()}{key_2a}").value == body_2a + key_2a
     body_2b = "299112B004012"
     key_2b = f"{97 - int('2991118004012') % 97:02d}"
-    assert identifiers.check_ins(body_2b + key_2b).valid
+    assert identifiers.check_ins(body_2b + key_2b).ok
     # 2A and 2B are not interchangeable: the key tells them apart.
-    assert not identifiers.check_ins("185042B123456" + key_2a).valid
+    assert not identifiers.check_ins("185042B123456" + key_2a).ok
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_corsica_counts_2a_as_19_and_2b_as_18() -> None:
 )
 def test_each_rule_has_its_code(text: str, code: str) -> None:
     result = identifiers.check_ins(text)
-    assert not result.valid
+    assert not result.ok
     assert result.report.errors[0].code == code
 
 

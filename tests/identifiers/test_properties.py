@@ -272,7 +272,7 @@ def test_valid_values_round_trip(case: Unkeyed, data: st.DataObject) -> None:
     assert case.cls.parse(str(parsed)) == parsed
     assert case.cls(value=value) == parsed
     result = identifiers.check(value, case.cls.TYPE)
-    assert result.valid, result.report
+    assert result.ok, result.report
     assert result.identifier == parsed
 
 
@@ -284,7 +284,7 @@ def test_loose_input_comes_back_canonical(case: Unkeyed, data: st.DataObject) ->
     loose = data.draw(loosely(canonical), label="loose")
     assert str(case.cls.parse(loose)) == canonical
     result = identifiers.check(loose, case.cls.TYPE)
-    assert result.valid, result.report
+    assert result.ok, result.report
     assert result.normalized == canonical
     assert result.input == loose
 
@@ -299,7 +299,7 @@ def test_ins_round_trips_and_reads_loose_input(data: st.DataObject) -> None:
     assert Ins.parse(str(ins)) == ins
     assert ins.body + ins.key == canonical
     result = identifiers.check_ins(loose)
-    assert result.valid, result.report
+    assert result.ok, result.report
     assert result.identifier == ins
     assert identifiers.check(loose, "ins").identifier == ins
 
@@ -309,9 +309,9 @@ def test_ins_round_trips_and_reads_loose_input(data: st.DataObject) -> None:
 def test_input_longer_than_the_limit_is_refused_even_when_it_would_normalise(canonical: str) -> None:
     padding = " " * (identifiers.MAX_INPUT_LENGTH + 1 - len(canonical))
     result = identifiers.check(padding + canonical, "rpps")
-    assert not result.valid
+    assert not result.ok
     assert error_codes(result) == ["MSS-ID-002"]
-    assert identifiers.check(padding[1:] + canonical, "rpps").valid
+    assert identifiers.check(padding[1:] + canonical, "rpps").ok
 
 
 # What the keys catch.
@@ -328,7 +328,7 @@ def test_every_single_digit_substitution_breaks_the_luhn_key(case: Keyed, data: 
             continue  # La Poste's establishments follow their own rule (below)
         tried += 1
         result = identifiers.check(changed, case.cls.TYPE)
-        assert not result.valid, changed
+        assert not result.ok, changed
         assert error_codes(result) == [BAD_KEY], (changed, result.report)
         assert result.identifier is None
     assert tried >= 9 * case.length - 1  # at most one change lands on La Poste's SIREN
@@ -351,9 +351,9 @@ def test_luhn_catches_adjacent_transpositions_except_0_and_9(case: Keyed, data: 
             if case.siret and position == case.start + 8:
                 continue  # across the SIREN and the NIC: the SIREN inside changes its last digit
             # 0 and 9 weigh the same doubled or not (0+9 = 9+0, 2*0 + 9 = 2*9-9 + 0): Luhn cannot see it.
-            assert result.valid, (swapped, result.report)
+            assert result.ok, (swapped, result.report)
         else:
-            assert not result.valid, swapped
+            assert not result.ok, swapped
             assert error_codes(result) == [BAD_KEY], (swapped, result.report)
 
 
@@ -379,7 +379,7 @@ def test_the_type_prefix_of_an_idnat_struct_is_not_covered_by_the_key(finess: st
 @given(corsican_finess_values)
 def test_a_corsican_finess_has_no_key_to_check(value: str) -> None:
     result = identifiers.check(value, "finess")
-    assert result.valid
+    assert result.ok
     assert result.report.codes == ("MSS-ID-008",)
 
 
@@ -390,8 +390,8 @@ def test_la_poste_siret_with_a_digit_sum_multiple_of_5_is_valid(head: str) -> No
     last = str(-sum(map(int, body)) % 5)  # makes the digit sum a multiple of 5
     value = body + last
     assert sum(map(int, value)) % 5 == 0
-    assert identifiers.check(value, "siret").valid
-    assert identifiers.check("3" + value, "idnst").valid
+    assert identifiers.check(value, "siret").ok
+    assert identifiers.check("3" + value, "idnst").ok
 
 
 @PROPERTY
@@ -403,7 +403,7 @@ def test_la_poste_siret_failing_luhn_and_the_digit_sum_is_refused(nic: str) -> N
             digit for digit in DIGITS if not luhn_valid(value[:-1] + digit) and sum(map(int, value[:-1] + digit)) % 5
         )
     result = identifiers.check(value, "siret")
-    assert not result.valid
+    assert not result.ok
     assert error_codes(result) == [BAD_KEY]
 
 
@@ -413,7 +413,7 @@ def test_every_single_digit_substitution_breaks_the_ins_key(value: str) -> None:
     corsican = value[5:7] in ("2A", "2B")
     for position, changed in substitutions(value, range(15)):
         result = identifiers.check_ins(changed)
-        assert not result.valid, changed
+        assert not result.ok, changed
         assert result.identifier is None
         if corsican and position == 5:
             # 2A/2B with its 2 changed is no department at all.
@@ -435,7 +435,7 @@ def test_every_adjacent_transposition_breaks_the_ins_key(value: str) -> None:
     corsican = value[5:7] in ("2A", "2B")
     for position, swapped in transpositions(value, range(15)):
         result = identifiers.check_ins(swapped)
-        assert not result.valid, swapped
+        assert not result.ok, swapped
         if corsican and position == 4:
             assert error_codes(result) == [INS_BAD_FORMAT]
         else:
@@ -446,8 +446,8 @@ def test_every_adjacent_transposition_breaks_the_ins_key(value: str) -> None:
 @given(ins_bodies)
 def test_a_test_authority_turns_a_wrong_ins_key_into_a_warning(body: str) -> None:
     wrong = body + f"{int(ins_key(body)) % 97 + 1:02d}"
-    assert not identifiers.check_ins(wrong).valid
-    assert not identifiers.check_ins(wrong, "nir").valid
+    assert not identifiers.check_ins(wrong).ok
+    assert not identifiers.check_ins(wrong, "nir").ok
     result = identifiers.check_ins(wrong, "test")
-    assert result.valid
+    assert result.ok
     assert set(result.report.codes) == {"MSS-INS-005", "MSS-INS-007"}

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
-from mssante.message import Mailbox, MimeLimits, MimeMessage, Part, parse_mime
+from mssante.message import MailAddress, MimeLimits, MimeMessage, Part, parse_mime
 from mssante.message import mime_codes as codes
 from mssante.report import Severity
 
@@ -142,10 +142,10 @@ def test_rich_message_headers(newline: str) -> None:
     assert message.get_all("x-mss-nil") == ("DEV000001",)
     assert message.get_all("X-Absent") == ()
     assert [name for name, _ in message.headers][:3] == ["From", "To", "Cc"]
-    assert message.mailboxes("From") == (Mailbox(name="Dr Jean Dupont", address="jean.dupont@hopital.mssante.fr"),)
+    assert message.mailboxes("From") == (MailAddress(name="Dr Jean Dupont", address="jean.dupont@hopital.mssante.fr"),)
     assert message.mailboxes("to") == (
-        Mailbox(name="Martin, Marie", address="marie.martin@cabinet.mssante.fr"),
-        Mailbox(name="Renée", address="renee@labo.mssante.fr"),
+        MailAddress(name="Martin, Marie", address="marie.martin@cabinet.mssante.fr"),
+        MailAddress(name="Renée", address="renee@labo.mssante.fr"),
     )
     assert [mailbox.address for mailbox in message.mailboxes("Cc")] == [
         "sec1@hopital.mssante.fr",
@@ -227,7 +227,7 @@ def test_rich_message_embedded(newline: str) -> None:
     (embedded,) = message.embedded
     assert embedded.subject == "Demande de compte-rendu"
     assert embedded.message_id == "<demande-42@cabinet.mssante.fr>"
-    assert embedded.mailboxes("From") == (Mailbox(name="Marie Martin", address="marie.martin@cabinet.mssante.fr"),)
+    assert embedded.mailboxes("From") == (MailAddress(name="Marie Martin", address="marie.martin@cabinet.mssante.fr"),)
     assert embedded.date == dt.datetime(2024, 3, 4, 8, 0, tzinfo=dt.timezone.utc)
     assert [part.path for part in embedded.parts] == ["3.1"]  # numbered as IMAP does
     assert embedded.body_text == "Pourriez-vous m'envoyer le compte-rendu ? Merci – Dr Martin"
@@ -469,7 +469,7 @@ def test_header_injection_through_encoded_words_is_removed_and_reported() -> Non
 
 def test_header_injection_through_a_display_name() -> None:
     message = parse_mime(simple("Reply-To: =?utf-8?q?Alice=0D=0ABcc=3A_x?= <alice@example.org>\n"))
-    assert message.mailboxes("Reply-To") == (Mailbox(name="AliceBcc: x", address="alice@example.org"),)
+    assert message.mailboxes("Reply-To") == (MailAddress(name="AliceBcc: x", address="alice@example.org"),)
     assert codes.HEADER_INJECTION.id in codes_of(message)
 
 
@@ -596,7 +596,7 @@ def test_addresses_parsed_strictly(value: str, addresses: list[str], code: str |
 def test_return_path_null_and_other_headers_on_demand() -> None:
     message = parse_mime(simple("Return-Path: <>\nX-Contact: Alice <alice@example.org>\nX-Bad: a@b <c@d>\n"))
     assert message.mailboxes("Return-Path") == ()
-    assert message.mailboxes("X-Contact") == (Mailbox(name="Alice", address="alice@example.org"),)
+    assert message.mailboxes("X-Contact") == (MailAddress(name="Alice", address="alice@example.org"),)
     assert message.mailboxes("X-Bad") == ()
     assert message.findings == ()
     quotes = '"' * 8000  # quadratic for the stdlib parser
@@ -613,13 +613,13 @@ def test_address_parsing_budget() -> None:
 
 
 def test_mailbox_is_validated() -> None:
-    assert Mailbox(address="jean@example.org").domain == "example.org"
-    assert Mailbox(address='"a@b"@example.org').local_part == '"a@b"'
-    assert str(Mailbox(name="Jean", address="jean@example.org")) == "Jean <jean@example.org>"
+    assert MailAddress(address="jean@example.org").domain == "example.org"
+    assert MailAddress(address='"a@b"@example.org').local_part == '"a@b"'
+    assert str(MailAddress(name="Jean", address="jean@example.org")) == "Jean <jean@example.org>"
     with pytest.raises(ValueError, match="not an address"):
-        Mailbox(address="jean")
+        MailAddress(address="jean")
     with pytest.raises(ValueError, match="line break"):
-        Mailbox(name="a\r\nBcc: x", address="jean@example.org")
+        MailAddress(name="a\r\nBcc: x", address="jean@example.org")
 
 
 # --- hostile bodies ----------------------------------------------------------------------------------------------

@@ -91,8 +91,8 @@ def test_sender_must_be_the_authenticated_user(operator: LocalOperator) -> None:
 
 def test_wrong_token_is_refused(operator: LocalOperator) -> None:
     with (
-        operator.submission(PRO, token="not-the-token") as smtp,
         pytest.raises(TransportError, match=r"XOAUTH2|535"),
+        operator.submission(PRO, token="not-the-token") as smtp,
     ):
         smtp.send(message(PRO, [PATIENT]))
     with pytest.raises(TransportError, match="AUTHENTICATIONFAILED"):
@@ -100,7 +100,7 @@ def test_wrong_token_is_refused(operator: LocalOperator) -> None:
 
 
 def test_plain_is_refused_unless_allowed(operator: LocalOperator) -> None:
-    with operator.submission(PATIENT) as smtp, pytest.raises(TransportError, match="PLAIN"):
+    with pytest.raises(TransportError, match="PLAIN"), operator.submission(PATIENT) as smtp:
         smtp.send(message(PATIENT, [PRO]))
 
 

@@ -26,7 +26,7 @@ from mssante.message import compose
 from mssante.pki import AsyncCrlFetcher, CrlFetcher, RevocationChecker, TrustStore
 from mssante.report import Finding
 from mssante.testing import TestPki
-from mssante.transport import Mailbox, Relay, SendResult, Submission
+from mssante.transport import ImapMailbox, Relay, SendResult, Submission
 from mssante.transport._async_submission import AsyncSubmission
 from mssante.transport._peer import Revocation
 from mssante.trustspace import AllowList, OperatorDn
@@ -202,8 +202,8 @@ def test_a_trickling_mx_is_deferred_at_the_deadline(
 # --- the mailbox ------------------------------------------------------------------------------------------
 
 
-def mailbox(port: int, store: TrustStore, crls: RevocationChecker, client: Files, **options: object) -> Mailbox:
-    return Mailbox(
+def mailbox(port: int, store: TrustStore, crls: RevocationChecker, client: Files, **options: object) -> ImapMailbox:
+    return ImapMailbox(
         "localhost", port, store=store, client_certificate=(client.certificate, client.key), username=USER,
         token=lambda: TOKEN, revocation=crls, timeout=HANG_GUARD, **options,  # type: ignore[arg-type]
     )  # fmt: skip
@@ -248,10 +248,10 @@ def test_max_duration_is_a_positive_number_of_seconds(value: float, store: Trust
     with pytest.raises(ValueError, match="max_duration"):
         AsyncSubmission("localhost", store=store, max_duration=value)
     with pytest.raises(ValueError, match="max_duration"):
-        Mailbox("localhost", store=store, max_duration=value)
+        ImapMailbox("localhost", store=store, max_duration=value)
 
 
 def test_the_default_deadline(store: TrustStore) -> None:
     assert Submission("localhost", store=store).max_duration == 300.0
     assert AsyncSubmission("localhost", store=store).max_duration == 300.0
-    assert Mailbox("localhost", store=store).max_duration == 300.0
+    assert ImapMailbox("localhost", store=store).max_duration == 300.0

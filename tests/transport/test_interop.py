@@ -2,7 +2,7 @@
 
 A message composed by :func:`mssante.message.compose` (an IHE_XDM.zip of a CI-SIS CDA and its PDF) goes in
 by :class:`~mssante.transport.Submission` (or :class:`~mssante.transport.Relay` on port 25), through Postfix
-and LMTP into Dovecot, and comes back by :class:`~mssante.transport.Mailbox`, with every TLS check in force:
+and LMTP into Dovecot, and comes back by :class:`~mssante.transport.ImapMailbox`, with every TLS check in force:
 server certificates checked by :mod:`mssante.pki` (CRLs, host name), client certificates required and
 verified by Postfix (``smtpd_tls_req_ccert``) and by Dovecot (CRLs required, login by certificate only).
 
@@ -28,7 +28,7 @@ from mssante.errors import TransportError
 from mssante.message import X_MSS_CODECDA, X_MSS_INS, X_MSS_NIL, compose, split_codes
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
-from mssante.transport import FetchedMessage, Mailbox, Relay, Submission
+from mssante.transport import FetchedMessage, ImapMailbox, Relay, Submission
 from mssante.trustspace import AllowList, OperatorDn
 from mssante.xdm import Package
 from tests.transport.conftest import Files, write
@@ -117,15 +117,15 @@ def mailbox(
     *,
     external: bool = True,
     password: str | None = None,
-) -> Mailbox:
-    return Mailbox(
+) -> ImapMailbox:
+    return ImapMailbox(
         "localhost", operator.dovecot.imap_port, store=store,
         client_certificate=(client.certificate, client.key) if client else None, username=RECIPIENT,
         external=external, password=password, revocation=crls, timeout=5,
     )  # fmt: skip
 
 
-def wait_for(box: Mailbox, message_id: str, operator: Operator) -> FetchedMessage:
+def wait_for(box: ImapMailbox, message_id: str, operator: Operator) -> FetchedMessage:
     """Poll the unseen messages until the one with ``message_id`` is there."""
     deadline = time.monotonic() + DELIVERY_SECONDS
     while True:
@@ -254,13 +254,11 @@ def test_postfix_refuses_a_submission_without_a_trusted_client_certificate(
     stranger = write(foreign.organisation("LOGICIEL", usage="auth"), files, "stranger")
     certificate = None if variant == "no certificate" else (stranger.certificate, stranger.key)
     refused = message(package)
-    with (
-        Submission(
-            "localhost", operator.postfix.submission_port, store=store, client_certificate=certificate,
-            revocation=crls, timeout=10,
-        ) as smtp,
-        pytest.raises(TransportError) as caught,
-    ):  # fmt: skip
+    smtp = Submission(
+        "localhost", operator.postfix.submission_port, store=store, client_certificate=certificate,
+        revocation=crls, timeout=10,
+    )  # fmt: skip
+    with pytest.raises(TransportError) as caught:
         smtp.send(refused)
     assert f"localhost:{operator.postfix.submission_port} refused EHLO after STARTTLS: 421 4.7.1" in str(caught.value)
     assert answer in str(caught.value)

@@ -1,4 +1,4 @@
-"""Mailbox against a small real IMAP server on 127.0.0.1: STARTTLS, mutual TLS with a test IGC Santé, XOAUTH2."""
+"""ImapMailbox against a small real IMAP server on 127.0.0.1: STARTTLS, mutual TLS with a test IGC Santé, XOAUTH2."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from mssante.errors import TransportError
 from mssante.message import compose
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import TestPki
-from mssante.transport._mailbox import FetchedMessage, Mailbox
+from mssante.transport._mailbox import FetchedMessage, ImapMailbox
 from tests.transport.conftest import Files, tls, write
 from tests.transport.imap_server import PASSWORD, TOKEN, USER, ImapState, serve
 
@@ -35,8 +35,8 @@ def mailbox(
     password: str | None = None,
     implicit_tls: bool = False,
     max_bytes: int | None = None,
-) -> Mailbox:
-    return Mailbox(
+) -> ImapMailbox:
+    return ImapMailbox(
         "localhost",
         port,
         store=store,
@@ -155,7 +155,7 @@ def test_external_not_offered_is_refused_before_any_attempt(
     state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
 ) -> None:
     with serve(state, tls=server_tls) as port:
-        box = Mailbox(
+        box = ImapMailbox(
             "localhost", port, store=store, client_certificate=(client.certificate, client.key), external=True,
             revocation=crls, timeout=5,
         )  # fmt: skip
@@ -179,7 +179,7 @@ def test_no_login_configured_is_said_before_select(
 @pytest.mark.parametrize("other", [{"token": lambda: TOKEN}, {"password": PASSWORD}])
 def test_external_excludes_token_and_password(store: TrustStore, other: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="choose one authentication"):
-        Mailbox("localhost", store=store, username=USER, external=True, **other)  # type: ignore[arg-type]
+        ImapMailbox("localhost", store=store, username=USER, external=True, **other)  # type: ignore[arg-type]
 
 
 def test_server_certificate_for_another_host_is_refused(

@@ -1,4 +1,4 @@
-"""Mailbox against an IMAP server that lies: the sizes it announces never make the client read more than its limit."""
+"""ImapMailbox against a lying IMAP server: the sizes it announces never make the client read past its limit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from mssante.errors import TransportError
 from mssante.pki import RevocationChecker, TrustStore
-from mssante.transport import Mailbox
+from mssante.transport import ImapMailbox
 from tests.transport.conftest import Files
 
 HUGE = 2_000_000_000
@@ -98,8 +98,8 @@ def make_liar(server_tls: ssl.SSLContext) -> Iterator[MakeLiar]:
         liar.close()
 
 
-def box(port: int, store: TrustStore, crls: RevocationChecker, client: Files) -> Mailbox:
-    return Mailbox("localhost", port, store=store, client_certificate=(client.certificate, client.key),
+def box(port: int, store: TrustStore, crls: RevocationChecker, client: Files) -> ImapMailbox:
+    return ImapMailbox("localhost", port, store=store, client_certificate=(client.certificate, client.key),
                    username="dr.martin@hopital.mssante.fr", token=lambda: "t", revocation=crls, timeout=5,
                    max_bytes=100_000)  # fmt: skip
 

@@ -100,8 +100,8 @@ def test_a_server_revoked_since_is_refused(
     publish(publisher, pki, revoked=(server_certificate,))
     with (
         CrlFetcher() as fetcher,
-        submission(controller, store, client, fetcher) as session,
         pytest.raises(TransportError, match="MSS-REV-002"),
+        submission(controller, store, client, fetcher) as session,
     ):
         session.send(mail())
     assert recorder.mail_peers == []
@@ -115,8 +115,8 @@ def test_a_crl_that_cannot_be_had_refuses_and_says_why(
     publisher.routes["/CRL/ACI-EL-ORG.crl"] = Reply(status=503)
     with (
         CrlFetcher() as fetcher,
-        submission(controller, store, client, fetcher) as session,
         pytest.raises(TransportError, match=r"MSS-REV-001.*fetching the CRLs: .*503"),
+        submission(controller, store, client, fetcher) as session,
     ):
         session.send(mail())
     assert recorder.mail_peers == []

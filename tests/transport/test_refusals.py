@@ -2,7 +2,7 @@
 
 A refused server certificate gives the codes of the certificate check (``MSS-PKI-*``), a missing STARTTLS
 ``MSS-TRN-003``, a refused client certificate ``MSS-TRN-006``, an unreachable server ``MSS-TRN-001``: the same for
-Submission, AsyncSubmission and Mailbox (STARTTLS and TLS from the first byte), against servers started here on
+Submission, AsyncSubmission and ImapMailbox (STARTTLS and TLS from the first byte), against servers started here on
 127.0.0.1. The report is never empty and never ok.
 """
 
@@ -22,7 +22,7 @@ from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import TestPki
 from mssante.testing._imap import ImapState
 from mssante.testing._imap import serve as serve_imap
-from mssante.transport import Mailbox, Submission
+from mssante.transport import ImapMailbox, Submission
 from mssante.transport._async_submission import AsyncSubmission
 from tests.transport.conftest import Files, tls, write
 from tests.transport.smtp_server import TOKEN, USER, Recorder
@@ -67,7 +67,7 @@ def open_session(kind: str, port: int, store: TrustStore, crls: RevocationChecke
 
         asyncio.run(scenario())
     else:
-        Mailbox("localhost", port, implicit_tls=kind == "imap implicit", **options).connect()  # type: ignore[arg-type]
+        ImapMailbox("localhost", port, implicit_tls=kind == "imap implicit", **options).connect()  # type: ignore[arg-type]
 
 
 def refusal(kind: str, port: int, store: TrustStore, crls: RevocationChecker, client: Files | None) -> TransportError:

@@ -102,8 +102,8 @@ def test_server_without_starttls_is_refused(
 ) -> None:
     with (
         serve(recorder, tls=None) as plain,
-        submission(plain, store, crls, client) as smtp,
         pytest.raises(TransportError, match="STARTTLS"),
+        submission(plain, store, crls, client) as smtp,
     ):
         smtp.send(message())
     assert recorder.mail_peers == []
@@ -137,8 +137,8 @@ def test_server_certificate_refused(
     context = tls(store, write(issued, files, variant.replace(" ", "-")))
     with (
         serve(recorder, tls=context) as controller,
-        submission(controller, store, crls, client) as smtp,
         pytest.raises(TransportError, match=reason),
+        submission(controller, store, crls, client) as smtp,
     ):
         smtp.send(message())
     assert recorder.mail_peers == []
@@ -155,8 +155,8 @@ def test_revoked_server_certificate_is_refused(
     context = tls(store, write(issued, files, "revoked"))
     with (
         serve(recorder, tls=context) as controller,
-        submission(controller, store, revoked, client) as smtp,
         pytest.raises(TransportError, match="MSS-REV-002"),
+        submission(controller, store, revoked, client) as smtp,
     ):
         smtp.send(message())
     assert recorder.mail_peers == []
@@ -172,8 +172,8 @@ def test_test_hierarchy_server_is_refused_in_production(
     context = tls(test_store, write(test_pki.server(["localhost"]), files, "test-hierarchy"))
     with (
         serve(recorder, tls=context) as controller,
-        submission(controller, store, crls, client) as smtp,
         pytest.raises(TransportError, match="MSS-PKI-008"),
+        submission(controller, store, crls, client) as smtp,
     ):
         smtp.send(message())
     assert recorder.mail_peers == []
@@ -183,7 +183,7 @@ def test_client_certificate_refused_by_server(
     server: Controller, recorder: Recorder, foreign: TestPki, store: TrustStore, crls: RevocationChecker, files: Path
 ) -> None:
     stranger = write(foreign.organisation("LOGICIEL", usage="auth"), files, "stranger")
-    with submission(server, store, crls, stranger) as smtp, pytest.raises(TransportError):
+    with pytest.raises(TransportError), submission(server, store, crls, stranger) as smtp:
         smtp.send(message())
     assert recorder.mail_peers == []
 
@@ -193,8 +193,8 @@ def test_wrong_token_is_refused_without_showing_it(
 ) -> None:
     wrong = "not-the-right-token-123"
     with (
-        submission(server, store, crls, client, token=wrong) as smtp,
         pytest.raises(TransportError, match="XOAUTH2") as caught,
+        submission(server, store, crls, client, token=wrong) as smtp,
     ):
         smtp.send(message())
     assert wrong not in str(caught.value)

@@ -48,8 +48,8 @@ def test_an_endless_reply_is_cut_off(store: TrustStore, crls: RevocationChecker)
     server = Endless()
     try:
         session = Submission("localhost", server.port, store=store, revocation=crls, timeout=5)
-        with session, pytest.raises(TransportError, match=f"longer than {MAX_REPLY_BYTES} bytes"):
-            session.connect()
+        with pytest.raises(TransportError, match=f"longer than {MAX_REPLY_BYTES} bytes"), session:
+            pass
     finally:
         server.close()
     assert server.chunks < PLANNED  # the client hung up instead of reading on

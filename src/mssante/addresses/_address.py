@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import enum
 import re
+import warnings
 from typing import Any
 
 import attrs
 import idna
 
+from mssante._renamed import REMOVED_IN
 from mssante.addresses import codes as _codes
 from mssante.errors import InvalidAddress
 from mssante.identifiers import Ins, judge_ins
@@ -265,16 +267,26 @@ class AddressCheck:
     report: Report
 
     @property
-    def valid(self) -> bool:
-        """True when the input is a valid MSSanté address."""
+    def ok(self) -> bool:
+        """True when the input is a valid MSSanté address (the report has no error)."""
         return self.report.ok
+
+    @property
+    def valid(self) -> bool:
+        """Deprecated: :attr:`ok`, the one word of every verdict (the old name goes in mssante 0.2.0)."""
+        warnings.warn(
+            f"{type(self).__name__}.valid is renamed .ok; the old name goes in mssante {REMOVED_IN}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.ok
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the command line: ``input``, ``valid``, ``domain``, ``patient``, ``ins``, ``findings``."""
         address = self.address
         return {
             "input": self.input,
-            "valid": self.valid,
+            "valid": self.ok,
             "normalized": str(address) if address else None,
             "domain": address.domain if address else None,
             "patient": bool(address and address.is_patient),

@@ -26,14 +26,14 @@ class _InsVerdict:
         self.check = check
         self.input: str = check.input
         self.report: Report = check.report
-        self.valid: bool = check.valid
+        self.ok: bool = check.ok
 
     def to_dict(self) -> dict[str, object]:
         ins = self.check.identifier
         kind = ins.kind if isinstance(ins, identifiers.Ins) else None
         return {
             "input": self.input,
-            "valid": self.valid,
+            "valid": self.ok,
             "normalized": self.check.normalized,
             "kind": kind,
             "findings": [finding.to_dict() for finding in self.report],

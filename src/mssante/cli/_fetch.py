@@ -25,7 +25,7 @@ from mssante.errors import InvalidInput, TransportError
 from mssante.message import Message, MimeLimits, parse
 from mssante.message.mime_codes import UNREADABLE
 from mssante.report import Finding, Report
-from mssante.transport import Mailbox
+from mssante.transport import ImapMailbox
 
 __all__ = ["folder_name", "run_fetch", "store"]
 
@@ -52,13 +52,13 @@ def folder_name(folder: str) -> str:
     return encoded
 
 
-def _uidvalidity(box: Mailbox) -> str:
+def _uidvalidity(box: ImapMailbox) -> str:
     """The folder's UIDVALIDITY as the server announced it at SELECT, or ``0`` when it did not."""
     text = box.uidvalidity or ""
     return text if _UIDVALIDITY.fullmatch(text) else _UNKNOWN_UIDVALIDITY
 
 
-def _read(box: Mailbox, uid: str, limits: MimeLimits) -> tuple[bytes | None, Message | None, InvalidInput | None]:
+def _read(box: ImapMailbox, uid: str, limits: MimeLimits) -> tuple[bytes | None, Message | None, InvalidInput | None]:
     """The message's bytes, the message parsed (None when it cannot be), and why it cannot be."""
     raw = box.fetch_raw(uid)
     try:
@@ -114,7 +114,7 @@ def run_fetch(args: argparse.Namespace) -> Outcome:
         with contextlib.ExitStack() as stack:
             options = session_options(args, stack)
             box = stack.enter_context(
-                Mailbox(
+                ImapMailbox(
                     host, port, implicit_tls=args.implicit_tls, folder=args.folder, external=args.external, **options
                 )
             )

@@ -24,7 +24,7 @@ from mssante.pki import (
     RevocationMode,
 )
 from mssante.report import Finding, Report
-from mssante.transport._deadline import check_max_duration
+from mssante.transport import check_max_duration
 
 __all__ = ["refused", "seconds", "server_address", "session_arguments", "session_options"]
 

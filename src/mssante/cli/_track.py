@@ -64,7 +64,7 @@ def _lines(tracked: Tracked) -> list[str]:
 def run_sent(args: argparse.Namespace) -> Outcome:
     """``mssante track sent EML...``."""
     # The recipients as the SMTP submission reads them; its module is the SMTP shell's: loaded for this command only.
-    from mssante.transport._submission import header_recipients  # noqa: PLC0415
+    from mssante.transport import header_recipients  # noqa: PLC0415
 
     at = parse_time(args.at)
     parser = email.parser.BytesHeaderParser(policy=email.policy.default)

@@ -23,7 +23,7 @@ class Verdict(Protocol):
     @property
     def report(self) -> Report: ...
     @property
-    def valid(self) -> bool: ...
+    def ok(self) -> bool: ...
     def to_dict(self) -> dict[str, object]: ...
 
 
@@ -53,11 +53,11 @@ def outcome(verdicts: Iterable[Verdict]) -> Outcome:
             + (["patient"] if data.get("patient") else [])
             + ([f"-> {data['normalized']}"] if data.get("normalized") not in (None, verdict.input) else [])
         )
-        lines.append(f"{'ok' if verdict.valid else 'invalid':8} {verdict.input}  {summary}".rstrip())
+        lines.append(f"{'ok' if verdict.ok else 'invalid':8} {verdict.input}  {summary}".rstrip())
         lines += [
             f"         {finding.code} {finding.severity.value}: {finding.message}"
             for finding in verdict.report
-            if finding.severity is not Severity.INFO or verdict.valid
+            if finding.severity is not Severity.INFO or verdict.ok
         ]
     ok = all(result["valid"] for result in results)
     payload = {"ok": ok, "findings": findings, "results": results}

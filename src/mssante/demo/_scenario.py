@@ -273,7 +273,7 @@ def _with_operator(  # noqa: PLR0915 (one story, told step by step)
             f"{patient.ins.value} ({authority} authority)"
         )
         step.say(f"Patients are not in the directory: their MSS-C address is made from the INS: {address}")
-        step.expect(verdict.valid, f"the patient address is refused: {_errors(verdict.report)}")
+        step.expect(verdict.ok, f"the patient address is refused: {_errors(verdict.report)}")
 
     with steps.step("compose", "Compose the message: XDM package + PDF") as step:
         # The one code the CI-SIS asks for that a CDA header does not give (MSS-XDM-043): the activity the submission

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import attrs
 
+from mssante._renamed import REMOVED_IN
 from mssante.errors import InvalidIdentifier
 from mssante.identifiers import codes as _codes
 from mssante.identifiers._base import Identifier, IdentifierType
@@ -46,16 +48,26 @@ class IdentifierCheck:
     report: Report
 
     @property
-    def valid(self) -> bool:
+    def ok(self) -> bool:
         """True when the input is a valid identifier (the report has no error)."""
         return self.report.ok
+
+    @property
+    def valid(self) -> bool:
+        """Deprecated: :attr:`ok`, the one word of every verdict (the old name goes in mssante 0.2.0)."""
+        warnings.warn(
+            f"{type(self).__name__}.valid is renamed .ok; the old name goes in mssante {REMOVED_IN}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.ok
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the command line: ``input``, ``type``, ``valid``, ``normalized``, ``findings``."""
         return {
             "input": self.input,
             "type": self.type.value if self.type else None,
-            "valid": self.valid,
+            "valid": self.ok,
             "normalized": self.normalized,
             "findings": [finding.to_dict() for finding in self.report],
         }

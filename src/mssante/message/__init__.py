@@ -18,6 +18,9 @@
 'XDM/1.0/DDM+CR de biologie DUPONT Jeanne'
 """
 
+from typing import TYPE_CHECKING
+
+from mssante._renamed import renamed
 from mssante.message._bounces import Bounce, BounceReason, bounce_reason, classify_bounces
 from mssante.message._compose import (
     PATIENT_MESSAGE_MAX_BYTES,
@@ -46,7 +49,7 @@ from mssante.message._headers import (
 from mssante.message._ko_mail import build_ko_mail, ko_code
 from mssante.message._limits import MimeLimits
 from mssante.message._lint import NOTIFICATION_RULES, RULES, lint
-from mssante.message._mail_addresses import Mailbox
+from mssante.message._mail_addresses import MailAddress
 from mssante.message._mdn import (
     MdnNeedsConfirmation,
     build_mdn,
@@ -69,6 +72,9 @@ from mssante.message._parse import Message, declared_report_type, parse
 from mssante.message._patient import Patient
 from mssante.message._report_types import REPORT_TYPES
 from mssante.message._xtext import decode_xtext, encode_xtext
+
+if not TYPE_CHECKING:  # the old names, for one minor release; type checkers see only the new ones
+    __getattr__ = renamed(__name__, globals(), {"Mailbox": "MailAddress"})
 
 __all__ = [
     "FIN",
@@ -97,7 +103,7 @@ __all__ = [
     "Dsn",
     "DsnRecipient",
     "IntegrationError",
-    "Mailbox",
+    "MailAddress",
     "Mdn",
     "MdnNeedsConfirmation",
     "Message",

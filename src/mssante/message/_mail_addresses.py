@@ -20,7 +20,7 @@ from mssante.message._decoding import LINE_BREAKS, as_text
 from mssante.message._limits import SHOWN, STDLIB_ERRORS, Spending
 from mssante.report import Code
 
-__all__ = ["Mailbox", "read_mailboxes"]
+__all__ = ["MailAddress", "read_mailboxes"]
 
 
 def _no_line_breaks(value: str) -> str:
@@ -37,7 +37,7 @@ def _address_syntax(_instance: object, _attribute: object, value: str) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class Mailbox:
+class MailAddress:
     """One mailbox of an address header: ``Jean Dupont <jean.dupont@example.org>``."""
 
     name: str = attrs.field(default="", validator=lambda _i, _a, value: _no_line_breaks(value))
@@ -79,13 +79,13 @@ def _legacy_keys(value: str) -> list[tuple[str, str]]:
 
 def read_mailboxes(
     values: list[str], spending: Spending, *, null_ok: bool = False
-) -> tuple[tuple[Mailbox, ...], list[tuple[Code, str]]]:
+) -> tuple[tuple[MailAddress, ...], list[tuple[Code, str]]]:
     """The mailboxes of the values of one address header, and the problems met.
 
     Each value is parsed by :mod:`email.headerregistry` and by the legacy :func:`email.utils.getaddresses`;
     when they do not see the same addresses, the value gives no mailbox.
     """
-    mailboxes: list[Mailbox] = []
+    mailboxes: list[MailAddress] = []
     problems: list[tuple[Code, str]] = []
     for value in values:
         shown = repr(value[:SHOWN])
@@ -163,7 +163,7 @@ def _shown_keys(keys: list[tuple[str, str]]) -> str:
     return f"[{shown}{', ...' if len(keys) > 5 else ''}]"
 
 
-def _mailbox(entry: _Entry, problems: list[tuple[Code, str]]) -> Mailbox | None:
+def _mailbox(entry: _Entry, problems: list[tuple[Code, str]]) -> MailAddress | None:
     if not entry.valid or not entry.local or not entry.domain:
         return None
     address, name = entry.address, entry.name
@@ -182,6 +182,6 @@ def _mailbox(entry: _Entry, problems: list[tuple[Code, str]]) -> Mailbox | None:
         message = f"the local part of {address[:SHOWN]!r} holds '@' or '<': it reads like another address"
         problems.append((codes.ADDRESS_DECEPTIVE, message))
     try:
-        return Mailbox(name=name.strip(), address=address)
+        return MailAddress(name=name.strip(), address=address)
     except ValueError:
         return None

@@ -12,7 +12,7 @@ import attrs
 
 from mssante.message._decoding import safe_filename, text_of
 from mssante.message._limits import DEFAULT_LIMITS, SHOWN, Spending
-from mssante.message._mail_addresses import Mailbox, read_mailboxes
+from mssante.message._mail_addresses import MailAddress, read_mailboxes
 from mssante.report import Finding, Report
 
 __all__ = ["CONTENT_TYPE", "MimeMessage", "Part"]
@@ -42,7 +42,7 @@ def _frozen_mapping(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
-def _frozen_mailboxes(value: Mapping[str, tuple[Mailbox, ...]]) -> Mapping[str, tuple[Mailbox, ...]]:
+def _frozen_mailboxes(value: Mapping[str, tuple[MailAddress, ...]]) -> Mapping[str, tuple[MailAddress, ...]]:
     return MappingProxyType({key: tuple(mailboxes) for key, mailboxes in value.items()})
 
 
@@ -128,7 +128,7 @@ class MimeMessage:
     """Everything odd found while reading, attached messages included."""
     raw_size: int = 0
     """The length of the raw message, in bytes."""
-    _address_map: Mapping[str, tuple[Mailbox, ...]] = attrs.field(
+    _address_map: Mapping[str, tuple[MailAddress, ...]] = attrs.field(
         factory=dict, converter=_frozen_mailboxes, repr=False, hash=False
     )
     _raw_headers: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_as_tuple, repr=False)
@@ -148,7 +148,7 @@ class MimeMessage:
         key = name.lower()
         return tuple(value for field, value in self.headers if field.lower() == key)
 
-    def mailboxes(self, name: str) -> tuple[Mailbox, ...]:
+    def mailboxes(self, name: str) -> tuple[MailAddress, ...]:
         """The mailboxes of the address header ``name`` (From, To, Cc, ...), groups flattened.
 
         Addresses are parsed strictly: a header that parsers could read in two ways gives no mailbox

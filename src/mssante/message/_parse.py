@@ -26,7 +26,7 @@ from mssante.message._headers import (
     split_codes,
 )
 from mssante.message._limits import MimeLimits
-from mssante.message._mail_addresses import Mailbox
+from mssante.message._mail_addresses import MailAddress
 from mssante.message._mdn import parse_disposition_notification
 from mssante.message._mime_parser import parse_mime
 from mssante.message._mime_values import MimeMessage, Part
@@ -50,7 +50,7 @@ def _is_xdm(part: Part) -> bool:
     return name.endswith(".zip") and ("ihe_xdm" in name or part.content_type in _ZIP_TYPES)
 
 
-def _address(mailbox: Mailbox) -> Address | None:
+def _address(mailbox: MailAddress) -> Address | None:
     try:
         return Address.parse(mailbox.address)
     except InvalidAddress:
@@ -63,9 +63,9 @@ class Message:
 
     mime: MimeMessage = attrs.field(repr=False)
     subject: str
-    sender: Mailbox | None
-    to: tuple[Mailbox, ...]
-    cc: tuple[Mailbox, ...]
+    sender: MailAddress | None
+    to: tuple[MailAddress, ...]
+    cc: tuple[MailAddress, ...]
     message_id: str | None
     in_reply_to: str | None
     references: tuple[str, ...]
@@ -165,7 +165,7 @@ class Message:
         return self.patients[0] if len(self.patients) == 1 else None
 
     @property
-    def recipients(self) -> tuple[Mailbox, ...]:
+    def recipients(self) -> tuple[MailAddress, ...]:
         """To, then Cc."""
         return self.to + self.cc
 

@@ -1,6 +1,6 @@
 """A small in-memory IMAP4rev1 server for tests: STARTTLS or implicit TLS, XOAUTH2, LOGIN, bounded.
 
-It speaks what :class:`mssante.transport.Mailbox` uses: CAPABILITY, STARTTLS, AUTHENTICATE XOAUTH2, LOGIN,
+It speaks what :class:`mssante.transport.ImapMailbox` uses: CAPABILITY, STARTTLS, AUTHENTICATE XOAUTH2, LOGIN,
 SELECT, UID SEARCH UNSEEN, UID FETCH (UID, RFC822.SIZE, FLAGS, BODY.PEEK[]), UID STORE +FLAGS, EXPUNGE,
 UID MOVE, UID COPY, NOOP and LOGOUT. :func:`serve` runs it on 127.0.0.1 (a free port) in a thread for the
 length of a ``with`` block. The accounts are an :class:`ImapState` (one mailbox) or :class:`ImapAccounts`

@@ -37,7 +37,7 @@ from mssante.message import Dsn, DsnRecipient, build_dsn, compose, decode_xtext,
 from mssante.pki import Environment, Purpose, RevocationChecker, TrustStore, check_peer, server_context, verify
 from mssante.testing._imap import ImapAccounts, ImapState, serve
 from mssante.testing._pki import CA_NAMES, IssuedCertificate, TestPki
-from mssante.transport import Mailbox, Submission
+from mssante.transport import ImapMailbox, Submission
 
 __all__ = ["DEFAULT_DOMAINS", "DEFAULT_MAX_MESSAGE_SIZE", "LocalOperator"]
 
@@ -531,13 +531,13 @@ class LocalOperator:
         client_certificate: tuple[Path, Path] | None = None,
         folder: str = "INBOX",
         timeout: float = 10.0,
-    ) -> Mailbox:
-        """A :class:`~mssante.transport.Mailbox` on the mailbox of ``address``, every TLS check in force.
+    ) -> ImapMailbox:
+        """A :class:`~mssante.transport.ImapMailbox` on the mailbox of ``address``, every TLS check in force.
 
         XOAUTH2 with the user's token, LOGIN with its password when it has no token (or with ``password``).
         """
         token, password = self._credentials(address, token, password)
-        return Mailbox(
+        return ImapMailbox(
             self.host,
             self.imap_port,
             store=self.trust_store,

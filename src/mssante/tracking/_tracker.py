@@ -28,8 +28,7 @@ from mssante.tracking._store import (
     address_key,
     utc,
 )
-from mssante.transport import Delivery, SendResult
-from mssante.transport._headers import first_msg_id, read_header_block
+from mssante.transport import Delivery, SendResult, first_msg_id, read_header_block
 
 __all__ = ["DEFAULT_EXPIRY", "Change", "Observation", "Tracker", "dsn_status", "mdn_status"]
 

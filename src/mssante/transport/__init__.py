@@ -7,7 +7,7 @@
 - :class:`Relay` (operator → operator): recipients grouped by domain, the domain on the allow-list,
   MX hosts in preference order on port 25, STARTTLS and mutual TLS, the peer certificate authorised
   by the allow-list for the domain before any data; a result per domain.
-- :class:`Mailbox` (IMAP): STARTTLS on 143 or TLS on 993, a client certificate and/or XOAUTH2,
+- :class:`ImapMailbox` (IMAP): STARTTLS on 143 or TLS on 993, a client certificate and/or XOAUTH2,
   unseen / fetch (parsed by :mod:`mssante.message`, never marked or removed implicitly) /
   mark_seen / delete / move, the latter only on an explicit call.
 - :class:`AsyncSubmission`: the asyncio twin of :class:`Submission` on ``aiosmtplib`` (the ``async`` extra,
@@ -22,13 +22,16 @@
 from typing import TYPE_CHECKING
 
 from mssante._lazy import lazy
+from mssante._renamed import renamed
 from mssante.transport._audit import AUDIT_LOGGER
+from mssante.transport._headers import first_msg_id, header_recipients, read_header_block
 from mssante.transport._local import FileTransport, MemoryTransport, SentMessage
 from mssante.transport._results import AsyncTransport, Delivery, Envelope, RecipientResult, SendResult, Transport
 
 if TYPE_CHECKING:
     from mssante.transport._async_submission import AsyncSubmission
-    from mssante.transport._mailbox import FetchedMessage, Mailbox
+    from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
+    from mssante.transport._mailbox import FetchedMessage, ImapMailbox
     from mssante.transport._policy import InboundPolicy, PolicyDecision, postfix_policy_answer, read_policy_request
     from mssante.transport._relay import Relay, resolve_mx
     from mssante.transport._session import ClientCertificate
@@ -36,26 +39,31 @@ if TYPE_CHECKING:
 
 # The sessions are imported when first used: the results, the local transports and the audit logger need no network
 # library (the tracker imports them), and ``AsyncSubmission`` needs the ``async`` extra (aiosmtplib).
-__getattr__, __dir__ = lazy(
-    __name__,
-    globals(),
-    {
-        "AsyncSubmission": "mssante.transport._async_submission",
-        "ClientCertificate": "mssante.transport._session",
-        "FetchedMessage": "mssante.transport._mailbox",
-        "InboundPolicy": "mssante.transport._policy",
-        "Mailbox": "mssante.transport._mailbox",
-        "PolicyDecision": "mssante.transport._policy",
-        "Relay": "mssante.transport._relay",
-        "Submission": "mssante.transport._submission",
-        "postfix_policy_answer": "mssante.transport._policy",
-        "read_policy_request": "mssante.transport._policy",
-        "resolve_mx": "mssante.transport._relay",
-    },
-)
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy(
+        __name__,
+        globals(),
+        {
+            "AsyncSubmission": "mssante.transport._async_submission",
+            "ClientCertificate": "mssante.transport._session",
+            "DEFAULT_MAX_DURATION": "mssante.transport._deadline",
+            "check_max_duration": "mssante.transport._deadline",
+            "FetchedMessage": "mssante.transport._mailbox",
+            "InboundPolicy": "mssante.transport._policy",
+            "ImapMailbox": "mssante.transport._mailbox",
+            "PolicyDecision": "mssante.transport._policy",
+            "Relay": "mssante.transport._relay",
+            "Submission": "mssante.transport._submission",
+            "postfix_policy_answer": "mssante.transport._policy",
+            "read_policy_request": "mssante.transport._policy",
+            "resolve_mx": "mssante.transport._relay",
+        },
+    )
+    __getattr__ = renamed(__name__, globals(), {"Mailbox": "ImapMailbox"}, fallback=__getattr__)
 
 __all__ = [
     "AUDIT_LOGGER",
+    "DEFAULT_MAX_DURATION",
     "AsyncSubmission",
     "AsyncTransport",
     "ClientCertificate",
@@ -63,8 +71,8 @@ __all__ = [
     "Envelope",
     "FetchedMessage",
     "FileTransport",
+    "ImapMailbox",
     "InboundPolicy",
-    "Mailbox",
     "MemoryTransport",
     "PolicyDecision",
     "RecipientResult",
@@ -73,7 +81,11 @@ __all__ = [
     "SentMessage",
     "Submission",
     "Transport",
+    "check_max_duration",
+    "first_msg_id",
+    "header_recipients",
     "postfix_policy_answer",
+    "read_header_block",
     "read_policy_request",
     "resolve_mx",
 ]

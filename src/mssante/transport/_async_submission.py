@@ -178,6 +178,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
     # --- the session ------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> AsyncSubmission:
+        await self.connect()
         return self
 
     async def __aexit__(
@@ -191,7 +192,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         return self._lock
 
     async def connect(self) -> None:
-        """Open and secure the session now (otherwise done by the first send); nothing when already open."""
+        """Open and secure the session now (entering the ``with`` block does it, or else the first send)."""
         async with self._session_lock():
             await self._connect()
 

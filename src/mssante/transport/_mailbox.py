@@ -1,4 +1,4 @@
-"""Mailbox: a software vendor reads MSSanté mail from its operator (IMAP, STARTTLS or TLS, IGC Santé TLS, XOAUTH2).
+"""ImapMailbox: a software vendor reads MSSanté mail from its operator (IMAP, STARTTLS or TLS, IGC Santé TLS, XOAUTH2).
 
 The session is built in a fixed order and refuses every shortcut: CAPABILITY, STARTTLS (a server that
 does not offer it is refused: there is no plain-text fallback) or TLS from the first byte on port 993,
@@ -6,7 +6,7 @@ the server certificate checked by :func:`mssante.pki.check_peer` for the ``serve
 name, then AUTHENTICATE XOAUTH2 (a Pro Santé Connect token) or EXTERNAL (the client certificate), or LOGIN,
 then SELECT.
 
-Nothing is deleted or moved unless asked: :meth:`Mailbox.fetch` reads with ``BODY.PEEK[]`` (the message
+Nothing is deleted or moved unless asked: :meth:`ImapMailbox.fetch` reads with ``BODY.PEEK[]`` (the message
 stays unseen) so a caller that dies before storing a message finds it again at the next run.
 """
 
@@ -34,7 +34,7 @@ from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedC
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._session import ClientCertificate, ClientSession
 
-__all__ = ["FetchedMessage", "Mailbox"]
+__all__ = ["FetchedMessage", "ImapMailbox"]
 
 _UID = re.compile(r"[1-9][0-9]{0,9}")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -175,7 +175,7 @@ def _check_uid(uid: str) -> str:
     return uid
 
 
-class Mailbox(ClientSession[Callable[[], str]]):
+class ImapMailbox(ClientSession[Callable[[], str]]):
     """An IMAP session to an MSSanté operator's mailbox, sync.
 
     ``client_certificate`` authenticates this side in TLS (same forms as for :class:`Submission`);
@@ -233,11 +233,11 @@ class Mailbox(ClientSession[Callable[[], str]]):
 
     def __repr__(self) -> str:
         state = "connected" if self._imap is not None else "not connected"
-        return f"Mailbox({self.host!r}, {self.port}, user={self.username!r}, folder={self.folder!r}, {state})"
+        return f"ImapMailbox({self.host!r}, {self.port}, user={self.username!r}, folder={self.folder!r}, {state})"
 
     # --- the session ------------------------------------------------------------------------------------
 
-    def __enter__(self) -> Mailbox:
+    def __enter__(self) -> ImapMailbox:
         self.connect()
         return self
 

@@ -102,7 +102,7 @@ class InboundPolicy:
         if sender in ("", "<>"):
             return self._null_sender(client_certificate, at)
         checked = check_address(sender.removeprefix("<").removesuffix(">"))
-        if checked.address is None or not checked.valid:
+        if checked.address is None or not checked.ok:
             return PolicyDecision(action="REJECT", reason=_reason(checked.report, "bad sender"), report=checked.report)
         decision = self.allowlist.authorise_inbound(
             checked.address.domain, client_certificate, store=self.store, at=at,

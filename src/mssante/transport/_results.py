@@ -147,7 +147,11 @@ class SendResult:
 
 
 class Transport(Protocol):
-    """Anything that sends composed messages: SMTP submission or relay, memory, files."""
+    """Anything that sends composed messages through one server: SMTP submission, memory, files.
+
+    :class:`~mssante.transport.Relay` is not one: it sends a message to each recipient domain's own MX hosts and
+    answers with a :class:`SendResult` per domain.
+    """
 
     def send(self, message: EmailMessage | bytes, envelope: Envelope | None = None) -> SendResult:
         """Send one message; the result says what became of it for each recipient."""

@@ -1,7 +1,7 @@
 """What every client session shares: where it connects, how this side proves itself, how the server is judged.
 
 :class:`ClientSession` holds the settings of :class:`~mssante.transport.Submission`,
-:class:`~mssante.transport.AsyncSubmission` and :class:`~mssante.transport.Mailbox`, checked once, the same way.
+:class:`~mssante.transport.AsyncSubmission` and :class:`~mssante.transport.ImapMailbox`, checked once, the same way.
 """
 
 from __future__ import annotations

@@ -183,6 +183,7 @@ class Submission(ClientSession[Callable[[], str]]):
     # --- the session ------------------------------------------------------------------------------------
 
     def __enter__(self) -> Submission:
+        self.connect()
         return self
 
     def __exit__(
@@ -191,7 +192,7 @@ class Submission(ClientSession[Callable[[], str]]):
         self.close()
 
     def connect(self) -> None:
-        """Open and secure the session now (otherwise done by the first send); nothing when already open."""
+        """Open and secure the session now (entering the ``with`` block does it, or else the first send)."""
         if self._smtp is None:
             self._smtp = self._open()
 
