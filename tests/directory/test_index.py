@@ -219,6 +219,106 @@ def test_search_finds_exactly_what_matches(
     assert set(limited) <= set(found)
 
 
+NAMES = ("hélène", "Jean-Pierre", "d'almeida", "mar", "centre hosp")
+CITIES = ("paris", "Saint-Étienne", "s")
+OTHERS: tuple[dict[str, str], ...] = (
+    {},
+    {"profession": "médecin"},
+    {"profession": "m"},
+    {"profession": "60"},
+    {"profession": "Sage-Femme", "type": "PER"},
+    {"postcode": "13"},
+    {"type": "ORG"},
+    {"profession": "chirurgien dentiste", "postcode": "7"},
+)
+
+
+@pytest.fixture(scope="module")
+def old_plans(generated: Path, big: DirectoryIndex) -> Iterator[DirectoryIndex]:
+    """The same index, searched with the plans of format 1 (a query per criterion, no full-text narrowing)."""
+    with DirectoryIndex.open(big.path) as index:
+        index.info()
+        index._columns = False
+        yield index
+
+
+@pytest.mark.parametrize("name", [*NAMES, None])
+def test_narrowed_plans_return_what_the_old_plans_did(
+    big: DirectoryIndex, old_plans: DirectoryIndex, mailboxes: list[Mailbox], name: str | None
+) -> None:
+    """Name, city and other criteria: the same mailboxes in the same order, whatever the limit."""
+    compared = 0
+    for place in CITIES:
+        for others in OTHERS:
+            criteria: dict[str, Any] = {"name": name, "city": place, **others}
+            everything = big.search(**criteria, limit=10_000)
+            assert everything == old_plans.search(**criteria, limit=10_000), criteria
+            assert big.search(**criteria, limit=7) == old_plans.search(**criteria, limit=7), criteria
+            compared += len(everything)
+    assert compared
+
+
+@pytest.mark.parametrize(
+    ("criteria", "names", "predicate"),
+    [
+        (
+            {"profession": "orthophoniste", "city": "brest"},
+            None,
+            lambda m: words_match(["brest"], city(m)) and bool(m.person and m.person.profession_code == "91"),
+        ),
+        (
+            {"name": "jean-pierre", "city": "Saint-Étienne"},
+            ["jean", "pierre"],
+            lambda m: words_match(["saint", "etienne"], city(m)),
+        ),
+        (
+            {"name": "centre hosp", "city": "paris", "profession": "m", "type": "PER"},
+            ["centre", "hosp"],
+            lambda m: (
+                words_match(["paris"], city(m))
+                and m.type is MailboxType.PER
+                and bool(m.person and m.person.profession_code in ("10", "70"))
+            ),
+        ),
+    ],
+)
+def test_narrowed_searches_find_exactly_what_matches(
+    big: DirectoryIndex,
+    mailboxes: list[Mailbox],
+    criteria: dict[str, str],
+    names: list[str] | None,
+    predicate: Callable[[Mailbox], bool],
+) -> None:
+    expected = expected_search(mailboxes, predicate, names=names)
+    assert expected, criteria
+    assert addresses(big.search(**criteria, limit=10_000)) == expected
+
+
+def test_an_index_of_format_1_is_read_with_its_plans(tmp_path: Path) -> None:
+    """An index of the previous format is still read, with the plans it was made for; a re-import counts changes."""
+    path = tmp_path / "index.sqlite3"
+    extraction = write_synthetic_extraction(tmp_path / "x.txt", 2000, seed=3)
+    searches: list[dict[str, Any]] = [
+        {"name": "jean", "city": "paris"},
+        {"profession": "médecin", "city": "s"},
+        {"name": "m", "city": "l"},
+    ]
+    with DirectoryIndex.open(path) as index:
+        index.import_extraction(extraction)
+        found = [index.search(**criteria) for criteria in searches]
+        assert all(found)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    connection.close()
+    with DirectoryIndex.open(path) as index:
+        assert [index.search(**criteria) for criteria in searches] == found
+        assert not index._columns
+        result = index.import_extraction(extraction)
+        assert (result.added, result.removed) == (0, 0)
+        assert index.info().rows == 2000
+        assert index._columns
+
+
 def test_search_without_criteria_or_words_finds_nothing(big: DirectoryIndex) -> None:
     assert big.search() == ()
     assert big.search(name="") == big.search(name="  -- ") == big.search(city="!!") == ()

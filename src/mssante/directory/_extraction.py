@@ -12,6 +12,7 @@ whose header is not the extraction's is refused with :class:`~mssante.errors.Inv
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import itertools
 import os
@@ -130,7 +131,7 @@ _COLUMNS = len(EXTRACTION_HEADER)
 _STRUCTURE_START = EXTRACTION_HEADER.index("Raison Sociale structure BAL")
 _STRUCTURE_COLUMNS = len(EXTRACTION_HEADER) - _STRUCTURE_START
 _STRUCTURE_CACHE = 50_000
-_CHUNK = 1024 * 1024
+_CHUNK = 256 * 1024  # read at a time: a few blocks of lines in memory, whatever the file's size
 _MIB = 1024 * 1024
 _MAX_ARCHIVE = 512 * _MIB
 _MAX_MEMBER = 1024 * _MIB
@@ -554,8 +555,10 @@ class ExtractionReader:
         types, booleans, plain, structure_of, missing = _TYPES, _BOOLEANS, _PLAIN_ADDRESS, _structure, _MISSING
         professions = PROFESSIONS
         # The structure columns repeat on every line of a structure: they are parsed once per distinct text,
-        # and the record carries the same value (tuple or number) for each.
-        structures: dict[tuple[str, str, str], object] = {}
+        # and the record carries the same value (tuple or number) for each. The text is remembered by a
+        # 128-bit digest (not the text itself), which keeps the memory small whatever the lines hold.
+        structures: dict[bytes, object] = {}
+        blake2b = hashlib.blake2b
         number = 1
         lines = accepted = serial = 0
         for block in blocks:
@@ -574,12 +577,13 @@ class ExtractionReader:
                     else:
                         self._skip(codes.FIELD_COUNT, f"{len(f)} fields, not {_COLUMNS}", number)
                     continue
-                key = (f[5], f[6], f[_STRUCTURE_START])
+                tail = f[_STRUCTURE_START]
+                key = blake2b(f"{f[5]}|{f[6]}|{tail}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
                 structure = structures.get(key, missing)
                 if structure is missing:
-                    parsed = structure_of(*key)
+                    parsed = structure_of(f[5], f[6], tail)
                     if parsed is None:
-                        count = _STRUCTURE_START + key[2].count("|") + 1
+                        count = _STRUCTURE_START + tail.count("|") + 1
                         self._skip(codes.FIELD_COUNT, f"{count} fields, not {_COLUMNS}", number)
                         continue
                     if not parsed:
