@@ -12,7 +12,7 @@ import pytest
 
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import CrlCache
-from mssante.pki._fetch import default_cache_directory
+from mssante.pki.fetching import default_cache_directory
 from tests.net.crl_kit import T0, Ca
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from mssante.errors import InvalidInput, TrustError
 from mssante.trustspace import AllowListCache
-from mssante.trustspace._fetch import default_cache_directory
+from mssante.trustspace.fetching import default_cache_directory
 from tests.net.allowlist_kit import AT, MIRROR_HEAD, MODIFIED, NEWER, OLDER, SMALL, snapshot
 
 

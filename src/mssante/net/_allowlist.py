@@ -29,8 +29,8 @@ from mssante.net._tls import client_context
 from mssante.pki import TrustStore
 from mssante.report import Finding, Report
 from mssante.trustspace import AllowList, AllowListCache, AllowListFetchError, CachedAllowList, FetchResult
-from mssante.trustspace import _fetch_codes as codes
-from mssante.trustspace._fetch import (
+from mssante.trustspace import fetch_codes as codes
+from mssante.trustspace.fetching import (
     ACCEPT,
     Plan,
     checksum_of,

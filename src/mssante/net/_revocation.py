@@ -15,8 +15,8 @@ from cryptography import x509
 from mssante.errors import InvalidInput
 from mssante.net._http import Answer, Deadline, Exchange, Failure, check_seconds, conditional_headers
 from mssante.pki import IndexedCrl, RevocationFetchError
-from mssante.pki import _revocation_codes as codes
-from mssante.pki._fetch import CachedCrl, CrlCache, fresh, vet
+from mssante.pki import revocation_codes as codes
+from mssante.pki.fetching import CachedCrl, CrlCache, fresh, vet
 from mssante.report import Finding
 
 __all__ = ["CRL_ACCEPT", "RevocationShell", "fetch_error"]

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from mssante._lazy import lazy
 from mssante.pki._anchors import BUNDLED_FINGERPRINTS, IGC_SANTE_CAS, PublishedCa, TrustStore, fingerprint
-from mssante.pki._fetch import CrlCache, RevocationFetchError
 from mssante.pki._identity import Identity, IdentityKind, identify
 from mssante.pki._inspect import CertificateDescription, describe
 from mssante.pki._load import (
@@ -44,6 +43,7 @@ from mssante.pki._types import (
     RevocationMode,
 )
 from mssante.pki._verify import MAX_CHAIN_DEPTH, CertificateReport, verify
+from mssante.pki.fetching import CrlCache, RevocationFetchError
 
 if TYPE_CHECKING:
     from mssante.net._async._revocation import AsyncCrlFetcher

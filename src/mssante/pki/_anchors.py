@@ -17,7 +17,7 @@ from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
 
 from mssante.errors import InvalidInput, SecurityWarning, TrustError
-from mssante.pki import _codes
+from mssante.pki import codes as _codes
 from mssante.pki._load import load_certificate
 from mssante.pki._types import Environment
 from mssante.report import Finding, Report

@@ -13,7 +13,7 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import char, univ
 
 from mssante.identifiers import IdentifierCheck, IdNatStruct, Idnps, check
-from mssante.pki import _codes
+from mssante.pki import codes as _codes
 from mssante.pki._types import OID_GIP_CPS_2_3, OID_PRODUCT_CATEGORY, OID_PRODUCT_TYPE, OID_PROFESSION
 from mssante.report import Finding
 

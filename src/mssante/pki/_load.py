@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.utils import CryptographyDeprecationWarning
 
 from mssante.errors import InvalidInput
-from mssante.pki import _codes
+from mssante.pki import codes as _codes
 from mssante.report import Finding, Report
 
 __all__ = [

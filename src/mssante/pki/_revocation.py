@@ -37,7 +37,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, SignatureAlgorithmOID
 
 from mssante.errors import InvalidInput, SecurityWarning
-from mssante.pki import _revocation_codes as codes
+from mssante.pki import revocation_codes as codes
 from mssante.pki._types import CertStatus, RevocationMode
 from mssante.report import Finding, Report, Severity
 
@@ -86,7 +86,8 @@ _PARSE_ERRORS = (
 )
 
 
-def _utc(at: object) -> datetime:
+def aware_utc(at: object) -> datetime:
+    """``at`` in UTC; :class:`~mssante.errors.InvalidInput` when it is not a timezone-aware datetime."""
     if not isinstance(at, datetime) or at.utcoffset() is None:
         raise InvalidInput(f"the time checked must be a timezone-aware datetime, not {at!r}")
     return at.astimezone(timezone.utc)
@@ -385,7 +386,7 @@ class IndexedCrl:
         ``signers`` are candidate CRL-signing certificates; one is used only when its SKI equals the CRL's AKI and
         it passes the rules in the module documentation. ``at`` is the time the signers must be valid at.
         """
-        at = _utc(at)
+        at = aware_utc(at)
         described = self.describe()
         if self.issuer != issuer.subject:
             return CrlSignature(
@@ -477,7 +478,7 @@ class IndexedCrl:
         nextUpdate never proves good), and, when ``max_age`` is set, ``at - thisUpdate <= max_age``. A CRL
         without nextUpdate is fresh only within ``max_age``.
         """
-        at = _utc(at)
+        at = aware_utc(at)
         described = self.describe()
         where = self._where
         findings: list[Finding] = []
@@ -684,7 +685,7 @@ class RevocationChecker:
 
     def check(self, cert: x509.Certificate, issuer: x509.Certificate, *, at: datetime) -> RevocationResult:
         """The revocation status of ``cert``, issued by ``issuer``, at ``at`` (timezone-aware)."""
-        at = _utc(at)
+        at = aware_utc(at)
         if self.mode is RevocationMode.OFF:
             return NOT_CHECKED
         findings: list[Finding] = []

@@ -18,7 +18,7 @@ from cryptography.x509.oid import ExtensionOID
 
 from mssante import _html
 from mssante.errors import InvalidInput
-from mssante.pki import _codes
+from mssante.pki import codes as _codes
 from mssante.pki._anchors import TrustStore
 from mssante.pki._identity import CertificateFacts, Identity, IdentityKind, holder_words, identity_of
 from mssante.pki._load import unreadable_parts

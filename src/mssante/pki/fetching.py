@@ -1,7 +1,7 @@
 """What fetching revocation information decides without I/O: which URLs, which CRL may be kept, the on-disk cache.
 
-The fetchers themselves (:class:`~mssante.pki.CrlFetcher`, :class:`~mssante.pki.AsyncCrlFetcher`) are I/O shells in
-:mod:`mssante.net`; they call into this module:
+Public for the shells that fetch. The fetchers themselves (:class:`~mssante.pki.CrlFetcher`,
+:class:`~mssante.pki.AsyncCrlFetcher`) are I/O shells in :mod:`mssante.net`; they call into this module:
 
 - Only ``http`` and ``https`` URLs are fetched; an LDAP-only distribution point gives an info finding and any
   other scheme a warning (:func:`distribution_points`, :func:`ocsp_urls`).
@@ -31,23 +31,28 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from mssante._files import atomic_write, cache_directory, read_regular
 from mssante.errors import InvalidInput, TrustError
-from mssante.pki import _revocation_codes as codes
+from mssante.pki import revocation_codes as codes
 from mssante.pki._anchors import TrustStore
 from mssante.pki._revocation import (
     DEFAULT_MAX_CRL_BYTES,
+    MAX_OCSP_RESPONSE_BYTES,
     IndexedCrl,
     _printable,
-    _utc,
+    aware_utc,
 )
 from mssante.report import Finding
 
 __all__ = [
     "DEFAULT_REFRESH_AFTER",
+    "MAX_OCSP_RESPONSE_BYTES",
     "MAX_PATH",
     "MAX_URL_LENGTH",
+    "OCSP_REQUEST_TYPE",
+    "OCSP_RESPONSE_TYPE",
     "CachedCrl",
     "CrlCache",
     "RevocationFetchError",
+    "aware_utc",
     "build_ocsp_request",
     "default_cache_directory",
     "distribution_points",
@@ -278,7 +283,7 @@ class CrlCache:
         for a CRL refused (bad signature, delta CRL, older than the cached one) and ``OSError`` when the directory
         cannot be written. The cache is unchanged in all these cases.
         """
-        at = _utc(at)
+        at = aware_utc(at)
         crl = IndexedCrl.load(data, max_bytes=self.max_bytes, source=url)
         cached = self.load(url)
         problems = vet(crl, issuer, signers=signers, at=at, cached=None if cached is None else cached.crl)

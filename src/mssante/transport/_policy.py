@@ -19,7 +19,7 @@ from cryptography import x509
 from mssante.addresses import check as check_address
 from mssante.errors import InvalidInput
 from mssante.pki import CrlFetcher, Purpose, RevocationChecker, RevocationMode, TrustStore, load_certificate, verify
-from mssante.pki._codes import UNREADABLE
+from mssante.pki.codes import UNREADABLE
 from mssante.report import Report
 from mssante.trustspace import AllowList, Decision, OperatorDn
 from mssante.trustspace.codes import OPERATOR_LISTED, OPERATOR_NOT_LISTED

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from mssante._secrets import scrub
 from mssante.errors import TransportError
 from mssante.pki import Pkcs12Bundle, TrustStore, client_context, load_pkcs12
-from mssante.pki import _codes as pki_codes
+from mssante.pki import codes as pki_codes
 from mssante.report import Code
 from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration, deadline_passed

@@ -20,7 +20,8 @@ from mssante.trustspace._allowlist import ALLOWLIST_URL, AllowList, Decision
 from mssante.trustspace._diff import AllowListDiff, diff
 from mssante.trustspace._dn import OperatorDn
 from mssante.trustspace._export import igc_sante_cafile, postfix_sender_access, postfix_tls_policy
-from mssante.trustspace._fetch import (
+from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES, NAMESPACE, Entry
+from mssante.trustspace.fetching import (
     MIRROR_CHECKSUM_URL,
     MIRROR_URL,
     AllowListCache,
@@ -28,7 +29,6 @@ from mssante.trustspace._fetch import (
     CachedAllowList,
     FetchResult,
 )
-from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES, NAMESPACE, Entry
 
 if TYPE_CHECKING:
     from mssante.net._async._allowlist import AsyncAllowListFetcher

@@ -1,7 +1,7 @@
 """What downloading the allow-list decides without I/O: which URLs, the on-disk cache of the last good list, results.
 
-The fetchers themselves (:class:`~mssante.trustspace.AllowListFetcher` and its async twin) are I/O shells in
-:mod:`mssante.net`; they call into this module. A downloaded document replaces the cached one only
+Public for the shells that download. The fetchers (:class:`~mssante.trustspace.AllowListFetcher` and its async
+twin) are in :mod:`mssante.net`; they call into this module. A downloaded document replaces the cached one only
 when it parsed as a whole allow-list, matched ``expected_sha256`` when one is given, and was not generated before the
 cached one. The ANS GitHub mirror publishes a ``checksum`` file that certifies the mirror's copy of the list only.
 """
@@ -22,7 +22,7 @@ import attrs
 from mssante._files import FileTooLarge, atomic_write, cache_directory, read_regular
 from mssante.errors import InvalidInput, TrustError
 from mssante.report import Finding, Report, Severity
-from mssante.trustspace import _fetch_codes as codes
+from mssante.trustspace import fetch_codes as codes
 from mssante.trustspace._allowlist import AllowList
 from mssante.trustspace._parse import MAX_ALLOWLIST_BYTES
 

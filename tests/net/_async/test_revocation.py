@@ -25,8 +25,8 @@ from cryptography.x509.oid import NameOID
 from mssante.errors import InvalidInput, TrustError
 from mssante.net import CHUNK, AsyncCrlFetcher
 from mssante.pki import CrlCache, IndexedCrl, RevocationChecker, RevocationFetchError
-from mssante.pki._fetch import CachedCrl, build_ocsp_request
 from mssante.pki._types import CertStatus
+from mssante.pki.fetching import CachedCrl, build_ocsp_request
 from mssante.report import Finding, Severity
 from tests.counting import HANG_GUARD
 from tests.local_server import Reply, Request

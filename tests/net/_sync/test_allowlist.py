@@ -29,7 +29,7 @@ from mssante.pki import Environment, TrustStore
 from mssante.report import Severity
 from mssante.testing import TestPki
 from mssante.trustspace import AllowListCache, AllowListFetchError, FetchResult
-from mssante.trustspace._fetch import MAX_CHECKSUM_BYTES
+from mssante.trustspace.fetching import MAX_CHECKSUM_BYTES
 from tests.counting import HANG_GUARD
 from tests.local_server import TIMEOUT, Reply
 from tests.net.allowlist_kit import (

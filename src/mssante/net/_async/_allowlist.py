@@ -38,7 +38,7 @@ from mssante.net._async._exchange import AsyncClientOwner, attempt
 from mssante.net._http import DEFAULT_MAX_DURATION, DEFAULT_TIMEOUT, Answer, Failure
 from mssante.pki import TrustStore
 from mssante.trustspace import ALLOWLIST_URL, MAX_ALLOWLIST_BYTES, AllowListCache, FetchResult
-from mssante.trustspace._fetch import MAX_CHECKSUM_BYTES, https_url, sha256_of, utc
+from mssante.trustspace.fetching import MAX_CHECKSUM_BYTES, https_url, sha256_of, utc
 
 __all__ = ["AsyncAllowListFetcher"]
 

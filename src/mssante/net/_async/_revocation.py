@@ -42,17 +42,18 @@ from mssante.pki import (
     RevocationMode,
     TrustStore,
 )
-from mssante.pki._fetch import (
+from mssante.pki.fetching import (
     DEFAULT_REFRESH_AFTER,
+    MAX_OCSP_RESPONSE_BYTES,
     OCSP_REQUEST_TYPE,
     OCSP_RESPONSE_TYPE,
+    aware_utc,
     build_ocsp_request,
     distribution_points,
     ocsp_body,
     ocsp_urls,
     path_to_anchor,
 )
-from mssante.pki._revocation import MAX_OCSP_RESPONSE_BYTES, _utc
 from mssante.report import Finding
 
 __all__ = ["AsyncCrlFetcher"]
@@ -102,7 +103,7 @@ class AsyncCrlFetcher(AsyncClientOwner, RevocationShell):
     async def _fetch(
         self, cert: x509.Certificate, issuer: x509.Certificate, *, at: datetime, deadline: Deadline
     ) -> tuple[list[IndexedCrl], list[Finding]]:
-        at = _utc(at)
+        at = aware_utc(at)
         plan, findings = distribution_points(cert)
         crls: list[IndexedCrl] = []
         for urls in plan:
