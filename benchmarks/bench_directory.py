@@ -13,7 +13,7 @@ tables, the same pragmas, an fsync), in alternating turns, a fresh database each
 min and median, and its peak RSS (``os.wait4``: the rusage of that child alone).
 
 Search: name + city and profession + city, drawn from the data (existing and missing names, accents, hyphens).
-Ours is :meth:`DirectoryIndex.search` (``Mailbox`` values); the baseline is the bare FTS5 SQL that returns the
+Ours is :meth:`DirectoryIndex.search` (``DirectoryMailbox`` values); the baseline is the bare FTS5 SQL that returns the
 same rows (tuples), checked equal before timing. p50 and p99 of each over all the queries, run in turns.
 """
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from mssante import _html, identifiers, pki
-from mssante.directory import Mailbox, read_extraction
+from mssante.directory import DirectoryMailbox, read_extraction
 from mssante.message import Message, compose, parse
 from mssante.pki import TrustStore
 from mssante.report import Finding, Report, Severity
@@ -176,7 +176,7 @@ def test_directory_mailbox() -> None:
     assert "Infirmier" in text
     assert "CENTRE HOSPITALIER EXEMPLE" in text
     assert "75002 PARIS" in text
-    assert "Mailbox" in rendered(Mailbox(address="x@y.mssante.fr"))
+    assert "Mailbox" in rendered(DirectoryMailbox(address="x@y.mssante.fr"))
 
 
 def test_allow_list_decision(allow_list: AllowList) -> None:
@@ -212,7 +212,7 @@ def test_fetched_message(package: Package) -> None:
 
 
 def test_attrs_slotted_classes_keep_their_slots() -> None:
-    classes = (Report, Finding, Package, Mailbox, SendResult, Decision, Message)
+    classes = (Report, Finding, Package, DirectoryMailbox, SendResult, Decision, Message)
     for cls in (*classes, pki.CertificateReport, pki.CertificateDescription):
         assert "_repr_html_" in cls.__dict__, cls
         assert "__slots__" in cls.__dict__, cls
@@ -235,7 +235,7 @@ def test_hostile_text_is_escaped_everywhere() -> None:
         recipients=[RecipientResult(recipient=HOSTILE, delivery=Delivery.DEFERRED, code=None, reply=HOSTILE)],
     )
     assert HOSTILE in rendered(result)
-    assert HOSTILE in rendered(Mailbox(address=HOSTILE, description=HOSTILE))
+    assert HOSTILE in rendered(DirectoryMailbox(address=HOSTILE, description=HOSTILE))
 
 
 def test_long_values_are_cut_with_a_note() -> None:

@@ -27,7 +27,7 @@ from mssante.directory._extraction import (
     mailbox_from_record,
     read_extraction,
 )
-from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._models import DirectoryMailbox, Person, Structure
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.report import Severity
 from mssante.testing._extraction import SYNTHETIC_MEMBER_NAME, synthetic_extraction, write_synthetic_extraction
@@ -46,7 +46,7 @@ STRUCTURE = Structure(
     address_lines=("1 R DE L EXEMPLE", "75002 PARIS"),
 )
 EXPECTED = (
-    Mailbox(
+    DirectoryMailbox(
         address="jean.exemple@medecin.mssante.fr",
         type=MailboxType.PER,
         digitization=True,
@@ -64,7 +64,7 @@ EXPECTED = (
         structure=None,
         source="extraction",
     ),
-    Mailbox(
+    DirectoryMailbox(
         address="marie.exemple@ch-exemple.mssante.fr",
         type=MailboxType.PER,
         digitization=False,
@@ -80,7 +80,7 @@ EXPECTED = (
         structure=STRUCTURE,
         source="extraction",
     ),
-    Mailbox(
+    DirectoryMailbox(
         address="secretariat.cardio@ch-exemple.mssante.fr",
         type=MailboxType.ORG,
         service="Secrétariat cardiologie",
@@ -104,7 +104,7 @@ def line_with(**changes: str) -> str:
     return "|".join(fields)
 
 
-def read(source: object, **options: int) -> tuple[ExtractionReader, list[Mailbox]]:
+def read(source: object, **options: int) -> tuple[ExtractionReader, list[DirectoryMailbox]]:
     reader = ExtractionReader(source, **options)  # type: ignore[arg-type]
     return reader, list(reader)
 

@@ -50,7 +50,7 @@ from mssante.directory._fhir_records import (
     ResourceType,
 )
 from mssante.directory._fhir_urls import same_origin
-from mssante.directory._models import Mailbox, Person, Structure, commune_department, postcode_department
+from mssante.directory._models import DirectoryMailbox, Person, Structure, commune_department, postcode_department
 from mssante.errors import DirectoryError, InvalidAddress
 from mssante.report import finding_codes
 
@@ -116,7 +116,7 @@ def test_ig_practitioner_with_a_mailbox_without_metadata() -> None:
     )
     assert record.person == person
     assert record.mailboxes == (
-        Mailbox(address="jeromebonnet@pro.mssante.fr", type=None, person=person, source="fhir"),
+        DirectoryMailbox(address="jeromebonnet@pro.mssante.fr", type=None, person=person, source="fhir"),
     )
 
 
@@ -147,7 +147,7 @@ def test_ig_organization_a_plain_email_is_not_a_mailbox() -> None:
     )
     assert (record.idnst, record.finess, record.structure) == ("1540002698", "540002698", structure)
     assert record.mailboxes == (
-        Mailbox(
+        DirectoryMailbox(
             address="exemple.address@address.mssante.fr",
             type=MailboxType.ORG,
             description="Description-mss",
@@ -462,7 +462,7 @@ def test_a_page_completes_role_mailboxes_and_merges_them() -> None:
     person = Person(rpps="10000001916", family="MARTIN", given="Jean")
     structure = Structure(identifier="590064036", identifier_type="FINESS", name="CLINIQUE")
     assert page.mailboxes == (
-        Mailbox(
+        DirectoryMailbox(
             address="jean.martin@medecin.mssante.fr",
             type=MailboxType.PER,
             red_list=False,
@@ -470,7 +470,7 @@ def test_a_page_completes_role_mailboxes_and_merges_them() -> None:
             structure=structure,
             source="fhir",
         ),
-        Mailbox(
+        DirectoryMailbox(
             address="cardio@clinique.mssante.fr",
             type=MailboxType.ORG,
             service="Cardiologie",
@@ -482,11 +482,13 @@ def test_a_page_completes_role_mailboxes_and_merges_them() -> None:
 
 
 def test_merge_mailboxes() -> None:
-    first = Mailbox(address="a@x.mssante.fr", description="first", source="fhir")
-    second = Mailbox(address="A@x.mssante.fr", type=MailboxType.PER, description="second", red_list=True)
-    other = Mailbox(address="b@x.mssante.fr")
+    first = DirectoryMailbox(address="a@x.mssante.fr", description="first", source="fhir")
+    second = DirectoryMailbox(address="A@x.mssante.fr", type=MailboxType.PER, description="second", red_list=True)
+    other = DirectoryMailbox(address="b@x.mssante.fr")
     assert merge_mailboxes([first, other, second]) == (
-        Mailbox(address="a@x.mssante.fr", type=MailboxType.PER, description="first", red_list=True, source="fhir"),
+        DirectoryMailbox(
+            address="a@x.mssante.fr", type=MailboxType.PER, description="first", red_list=True, source="fhir"
+        ),
         other,
     )
     assert merge_mailboxes([]) == ()

@@ -29,7 +29,7 @@ from mssante.addresses import MailboxType
 from mssante.directory import _index
 from mssante.directory._extraction import ExtractionReader
 from mssante.directory._index import DirectoryIndex, ImportResult
-from mssante.directory._models import Mailbox
+from mssante.directory._models import DirectoryMailbox
 from mssante.errors import DirectoryError, InvalidInput
 from mssante.testing._extraction import write_synthetic_extraction
 
@@ -50,7 +50,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def mailboxes(generated: Path) -> list[Mailbox]:
+def mailboxes(generated: Path) -> list[DirectoryMailbox]:
     return list(ExtractionReader(generated))
 
 
@@ -77,7 +77,7 @@ def words_match(words: list[str], text: str) -> bool:
     return all(any(word.startswith(want) for word in have) for want in words)
 
 
-def addresses(found: tuple[Mailbox, ...]) -> Counter[str]:
+def addresses(found: tuple[DirectoryMailbox, ...]) -> Counter[str]:
     return Counter(mailbox.address for mailbox in found)
 
 
@@ -118,7 +118,7 @@ def test_import_result(tmp_path: Path) -> None:
     assert seen == [3]
 
 
-def test_generated_import_matches_the_reader(big: DirectoryIndex, mailboxes: list[Mailbox]) -> None:
+def test_generated_import_matches_the_reader(big: DirectoryIndex, mailboxes: list[DirectoryMailbox]) -> None:
     info = big.info()
     counts = Counter(mailbox.address.lower() for mailbox in mailboxes)
     assert info.rows == GENERATED_LINES == len(mailboxes)
@@ -135,7 +135,7 @@ def test_generated_import_matches_the_reader(big: DirectoryIndex, mailboxes: lis
     assert len(big.lookup(duplicated)) == counts[duplicated]
 
 
-def test_zip_import(tmp_path: Path, mailboxes: list[Mailbox]) -> None:
+def test_zip_import(tmp_path: Path, mailboxes: list[DirectoryMailbox]) -> None:
     archive = write_synthetic_extraction(tmp_path / "x.zip", 500, seed=3, zip=True)
     with DirectoryIndex.open(tmp_path / "index.sqlite3") as index:
         result = index.import_extraction(archive)
@@ -156,9 +156,9 @@ def test_default_location_is_the_user_cache(monkeypatch: pytest.MonkeyPatch, tmp
 
 
 def expected_search(
-    mailboxes: list[Mailbox], predicate: Callable[[Mailbox], bool], *, names: list[str] | None = None
+    mailboxes: list[DirectoryMailbox], predicate: Callable[[DirectoryMailbox], bool], *, names: list[str] | None = None
 ) -> Counter[str]:
-    def by_name(mailbox: Mailbox) -> bool:
+    def by_name(mailbox: DirectoryMailbox) -> bool:
         if names is None:
             return True
         person = mailbox.person
@@ -169,11 +169,11 @@ def expected_search(
     return Counter(mailbox.address for mailbox in mailboxes if predicate(mailbox) and by_name(mailbox))
 
 
-def city(mailbox: Mailbox) -> str:
+def city(mailbox: DirectoryMailbox) -> str:
     return mailbox.structure.city if mailbox.structure else ""
 
 
-def postcode(mailbox: Mailbox) -> str:
+def postcode(mailbox: DirectoryMailbox) -> str:
     return mailbox.structure.postcode if mailbox.structure else ""
 
 
@@ -205,10 +205,10 @@ def postcode(mailbox: Mailbox) -> str:
 )
 def test_search_finds_exactly_what_matches(
     big: DirectoryIndex,
-    mailboxes: list[Mailbox],
+    mailboxes: list[DirectoryMailbox],
     criteria: dict[str, str],
     names: list[str] | None,
-    predicate: Callable[[Mailbox], bool],
+    predicate: Callable[[DirectoryMailbox], bool],
 ) -> None:
     expected = expected_search(mailboxes, predicate, names=names)
     assert expected, criteria
@@ -244,7 +244,7 @@ def old_plans(generated: Path, big: DirectoryIndex) -> Iterator[DirectoryIndex]:
 
 @pytest.mark.parametrize("name", [*NAMES, None])
 def test_narrowed_plans_return_what_the_old_plans_did(
-    big: DirectoryIndex, old_plans: DirectoryIndex, mailboxes: list[Mailbox], name: str | None
+    big: DirectoryIndex, old_plans: DirectoryIndex, mailboxes: list[DirectoryMailbox], name: str | None
 ) -> None:
     """Name, city and other criteria: the same mailboxes in the same order, whatever the limit."""
     compared = 0
@@ -284,10 +284,10 @@ def test_narrowed_plans_return_what_the_old_plans_did(
 )
 def test_narrowed_searches_find_exactly_what_matches(
     big: DirectoryIndex,
-    mailboxes: list[Mailbox],
+    mailboxes: list[DirectoryMailbox],
     criteria: dict[str, str],
     names: list[str] | None,
-    predicate: Callable[[Mailbox], bool],
+    predicate: Callable[[DirectoryMailbox], bool],
 ) -> None:
     expected = expected_search(mailboxes, predicate, names=names)
     assert expected, criteria
@@ -365,7 +365,7 @@ def test_injection_looking_input_is_harmless(big: DirectoryIndex, text: str) -> 
     assert big.by_address(text) == big.by_rpps(text) == big.by_idnps(text) == big.by_structure(text) == ()
     for criteria in ({"name": text}, {"city": text}, {"postcode": text}, {"profession": text}, {"type": text}):
         for mailbox in big.search(**criteria):  # type: ignore[arg-type]
-            assert isinstance(mailbox, Mailbox)
+            assert isinstance(mailbox, DirectoryMailbox)
     assert big.search(postcode="' OR 1=1 --") == ()
     assert big.info().rows == before
 
@@ -375,7 +375,7 @@ def test_injection_looking_input_is_harmless(big: DirectoryIndex, text: str) -> 
 def test_any_text_is_a_harmless_query(big: DirectoryIndex, text: str) -> None:
     big.lookup(text)
     for mailbox in big.search(name=text, limit=5) + big.search(city=text, postcode=text, limit=5):
-        assert isinstance(mailbox, Mailbox)
+        assert isinstance(mailbox, DirectoryMailbox)
 
 
 # -- replacing the data ---------------------------------------------------------------------------------------------
@@ -458,7 +458,7 @@ def test_concurrent_reader_sees_old_or_new_never_half(tmp_path: Path) -> None:
     assert {count for _, count in observed} == set(persons)  # ...and the reader follows the imports
 
 
-def test_one_index_serves_several_threads(big: DirectoryIndex, mailboxes: list[Mailbox]) -> None:
+def test_one_index_serves_several_threads(big: DirectoryIndex, mailboxes: list[DirectoryMailbox]) -> None:
     sample = mailboxes[::500]
     failures: list[BaseException] = []
 

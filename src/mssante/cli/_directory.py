@@ -9,7 +9,7 @@ from typing import Any
 
 from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
 from mssante.cli._progress import count_progress
-from mssante.directory import DirectoryIndex, Mailbox
+from mssante.directory import DirectoryIndex, DirectoryMailbox
 from mssante.report import Report
 
 __all__ = ["run_import", "run_lookup", "run_search"]
@@ -41,7 +41,7 @@ def run_import(args: argparse.Namespace) -> Outcome:
     return payload, lines, EXIT_OK
 
 
-def _answer(mailboxes: Iterable[Mailbox], what: str) -> Outcome:
+def _answer(mailboxes: Iterable[DirectoryMailbox], what: str) -> Outcome:
     found = [mailbox.to_dict() for mailbox in mailboxes]
     payload = {"ok": True, "findings": [], "mailboxes": found}
     lines = [

@@ -8,7 +8,7 @@ from mssante._files import FileTooLarge, read_regular
 from mssante.cli._contract import UsageError
 from mssante.errors import InvalidInput
 
-__all__ = ["parse_time", "read_bounded"]
+__all__ = ["iso_time", "parse_time", "read_bounded"]
 
 
 def read_bounded(path: str, *, limit: int) -> bytes:
@@ -34,3 +34,8 @@ def parse_time(text: str | None) -> dt.datetime:
     except ValueError:
         raise UsageError(f"mssante: --at {text!r} is not an ISO 8601 time such as 2018-06-01T00:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def iso_time(moment: dt.datetime) -> str:
+    """``2025-03-13T14:54:10Z``: a moment as the JSON output writes it."""
+    return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")

@@ -11,7 +11,7 @@ from typing import Any
 from mssante import pki
 from mssante._files import FileTooLarge, atomic_write, read_regular
 from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
-from mssante.cli._inputs import parse_time
+from mssante.cli._inputs import iso_time, parse_time
 from mssante.cli._trust import read_certificate_file
 from mssante.errors import InvalidInput
 from mssante.pki import TrustStore
@@ -26,7 +26,6 @@ from mssante.trustspace import (
     postfix_sender_access,
     postfix_tls_policy,
 )
-from mssante.trustspace._diff import iso_time
 from mssante.trustspace.codes import TOO_LARGE
 
 __all__ = [

@@ -7,12 +7,12 @@ import datetime as dt
 from typing import Any
 
 from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome
+from mssante.cli._inputs import iso_time
 from mssante.cli._progress import download_progress
 from mssante.cli._trust import certificates_of
 from mssante.cli._whitelist import cache_of, finding_lines, summary_lines, summary_of
 from mssante.pki import Environment, TrustStore
 from mssante.trustspace import AllowListFetcher
-from mssante.trustspace._diff import iso_time
 
 __all__ = ["run_fetch"]
 

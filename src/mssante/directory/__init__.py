@@ -8,7 +8,7 @@
 - :class:`MailboxPatch` and :class:`MailboxPublisher`: the FHIR Patch bodies of the draft write API
   through which operators will publish their mailboxes (sending them is an explicit opt-in).
 
-Each way gives :class:`Mailbox` values: the address, its type (PER, ORG, APP, CAB), the
+Each way gives :class:`DirectoryMailbox` values: the address, its type (PER, ORG, APP, CAB), the
 :class:`Person` or :class:`Structure` it belongs to. The clients are I/O shells of :mod:`mssante.net`, re-exported
 here lazily.
 """
@@ -16,6 +16,7 @@ here lazily.
 from typing import TYPE_CHECKING
 
 from mssante._lazy import lazy
+from mssante._renamed import renamed
 from mssante.directory._extraction import EXTRACTION_HEADER, ExtractionReader, read_extraction
 from mssante.directory._fhir_errors import (
     DirectoryAuthError,
@@ -30,26 +31,30 @@ from mssante.directory._fhir_query import Query
 from mssante.directory._fhir_records import Organization, Page, Practitioner, PractitionerRole, ResourceType
 from mssante.directory._fhir_urls import BASE_URL
 from mssante.directory._index import DirectoryIndex, ImportResult, IndexInfo
-from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._models import DirectoryMailbox, Person, Structure
 from mssante.directory._publication import METADATA_URL, MODIFIABLE, MailboxPatch, PatchTarget
 
 if TYPE_CHECKING:
     from mssante.net._async._directory import AsyncDirectoryClient
+    from mssante.net._async._publisher import AsyncMailboxPublisher
     from mssante.net._directory import API_KEY_ENV, RateLimiter
     from mssante.net._sync._directory import DirectoryClient
     from mssante.net._sync._publisher import MailboxPublisher
 
-__getattr__, __dir__ = lazy(
-    __name__,
-    globals(),
-    {
-        "API_KEY_ENV": "mssante.net._directory",
-        "AsyncDirectoryClient": "mssante.net._async._directory",
-        "DirectoryClient": "mssante.net._sync._directory",
-        "MailboxPublisher": "mssante.net._sync._publisher",
-        "RateLimiter": "mssante.net._directory",
-    },
-)
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy(
+        __name__,
+        globals(),
+        {
+            "API_KEY_ENV": "mssante.net._directory",
+            "AsyncDirectoryClient": "mssante.net._async._directory",
+            "AsyncMailboxPublisher": "mssante.net._async._publisher",
+            "DirectoryClient": "mssante.net._sync._directory",
+            "MailboxPublisher": "mssante.net._sync._publisher",
+            "RateLimiter": "mssante.net._directory",
+        },
+    )
+    __getattr__ = renamed(__name__, globals(), {"Mailbox": "DirectoryMailbox"}, fallback=__getattr__)
 
 __all__ = [
     "API_KEY_ENV",
@@ -58,11 +63,13 @@ __all__ = [
     "METADATA_URL",
     "MODIFIABLE",
     "AsyncDirectoryClient",
+    "AsyncMailboxPublisher",
     "DirectoryAuthError",
     "DirectoryBadRequest",
     "DirectoryClient",
     "DirectoryFailure",
     "DirectoryIndex",
+    "DirectoryMailbox",
     "DirectoryNotFound",
     "DirectoryRateLimited",
     "DirectoryResponseError",
@@ -70,7 +77,6 @@ __all__ = [
     "ExtractionReader",
     "ImportResult",
     "IndexInfo",
-    "Mailbox",
     "MailboxPatch",
     "MailboxPublisher",
     "Organization",

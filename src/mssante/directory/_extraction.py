@@ -4,7 +4,7 @@ The ANS publishes every day one UTF-8 text file, ``|``-separated, with a 31-colu
 (:data:`EXTRACTION_HEADER`) and one line per mailbox and structure (~536,000 lines, 89 MB), either
 bare (data.gouv.fr) or as the only member of a ZIP archive (the ANS web service).
 :class:`ExtractionReader` reads it from a path, bytes, a binary stream or an iterable of byte
-chunks, one line at a time, and yields :class:`~mssante.directory.Mailbox` values: memory does not
+chunks, one line at a time, and yields :class:`~mssante.directory.DirectoryMailbox` values: memory does not
 grow with the file. A line that cannot be used is skipped with a finding (``MSS-DIR-*``); a file
 whose header is not the extraction's is refused with :class:`~mssante.errors.InvalidInput`.
 """
@@ -25,8 +25,8 @@ from typing import IO, Any, TypeAlias
 
 from mssante._files import open_regular
 from mssante.addresses import MailboxType, check
-from mssante.directory import _directory_codes as codes
-from mssante.directory._models import PROFESSIONS, Mailbox, Person, Structure, postcode_department
+from mssante.directory import codes
+from mssante.directory._models import PROFESSIONS, DirectoryMailbox, Person, Structure, postcode_department
 from mssante.errors import InvalidInput
 from mssante.report import Code, Finding, Report
 
@@ -287,8 +287,8 @@ def structure_from_record(structure: Sequence[str]) -> Structure:
     )
 
 
-def mailbox_from_record(record: Sequence[Any], *, source: str = "extraction") -> Mailbox:
-    """The :class:`~mssante.directory.Mailbox` of a :data:`Record`."""
+def mailbox_from_record(record: Sequence[Any], *, source: str = "extraction") -> DirectoryMailbox:
+    """The :class:`~mssante.directory.DirectoryMailbox` of a :data:`Record`."""
     (
         address,
         kind,
@@ -318,7 +318,7 @@ def mailbox_from_record(record: Sequence[Any], *, source: str = "extraction") ->
             specialty_code=specialty_code,
             specialty=specialty,
         )
-    return Mailbox(
+    return DirectoryMailbox(
         address=address,
         type=MailboxType(kind),
         service=service,
@@ -469,7 +469,7 @@ def _open_source(source: ExtractionSource, stack: contextlib.ExitStack) -> tuple
 class ExtractionReader:
     """The mailboxes of an MSSanté extraction file, read as a stream.
 
-    Iterate it for :class:`~mssante.directory.Mailbox` values (``source="extraction"``), or call
+    Iterate it for :class:`~mssante.directory.DirectoryMailbox` values (``source="extraction"``), or call
     :meth:`records` for plain tuples (faster, for bulk loaders). The header is checked on the
     first step: a file that is not the extraction raises :class:`~mssante.errors.InvalidInput`.
     Lines that cannot be used are skipped: :attr:`skipped` counts them and :attr:`findings`
@@ -510,7 +510,7 @@ class ExtractionReader:
         """The findings as a :class:`~mssante.report.Report` (skipped lines are warnings: it stays ok)."""
         return Report(findings=self.findings, subject=self.name or "extraction")
 
-    def __iter__(self) -> Iterator[Mailbox]:
+    def __iter__(self) -> Iterator[DirectoryMailbox]:
         """The mailboxes of the accepted lines, in file order."""
         for record in self.records():
             yield mailbox_from_record(record)
@@ -639,6 +639,6 @@ class ExtractionReader:
         self.lines, self.mailboxes = lines, accepted
 
 
-def read_extraction(source: ExtractionSource, *, max_findings: int = MAX_FINDINGS) -> Iterator[Mailbox]:
+def read_extraction(source: ExtractionSource, *, max_findings: int = MAX_FINDINGS) -> Iterator[DirectoryMailbox]:
     """The mailboxes of an extraction file, streamed; see :class:`ExtractionReader` for counts and findings."""
     return iter(ExtractionReader(source, max_findings=max_findings))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mssante.directory import _fhir_codes as codes
+from mssante.directory import fhir_codes as codes
 from mssante.directory._fhir_errors import (
     DirectoryAuthError,
     DirectoryBadRequest,

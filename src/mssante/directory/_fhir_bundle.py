@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mssante.directory import _fhir_codes as codes
+from mssante.directory import fhir_codes as codes
 from mssante.directory._fhir_answers import outcome_diagnostics
 from mssante.directory._fhir_errors import DirectoryFailure, DirectoryResponseError, fail
 from mssante.directory._fhir_json import MAX_PAGE_BYTES, as_dict, clean, read_json

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mssante.directory import _fhir_codes as codes
+from mssante.directory import fhir_codes as codes
 from mssante.directory._fhir_errors import DirectoryResponseError, fail
 
 __all__ = [

@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 
 from mssante.addresses import MailboxType, check
-from mssante.directory import _fhir_codes as codes
+from mssante.directory import fhir_codes as codes
 from mssante.directory._fhir_json import as_dict, clean, codings_of, dicts_of, extension_url, extensions_of
-from mssante.directory._models import Mailbox
+from mssante.directory._models import DirectoryMailbox
 from mssante.report import Finding
 
 __all__ = ["mailboxes_of", "merge_mailboxes"]
@@ -124,8 +124,8 @@ def _address(value: object, findings: list[Finding], where: str) -> str | None:
     return str(result.address)
 
 
-def _mailbox(address: str, metadata: _Metadata) -> Mailbox:
-    return Mailbox(
+def _mailbox(address: str, metadata: _Metadata) -> DirectoryMailbox:
+    return DirectoryMailbox(
         address=address,
         type=metadata.type,
         description=metadata.description,
@@ -136,7 +136,7 @@ def _mailbox(address: str, metadata: _Metadata) -> Mailbox:
     )
 
 
-def _telecom_mailbox(telecom: Mapping[str, Any], findings: list[Finding], where: str) -> Mailbox | None:
+def _telecom_mailbox(telecom: Mapping[str, Any], findings: list[Finding], where: str) -> DirectoryMailbox | None:
     """The mailbox of one telecom, or None for any other contact point (phone, plain e-mail...)."""
     if telecom.get("system") != "email":
         return None
@@ -158,9 +158,9 @@ def _telecom_mailbox(telecom: Mapping[str, Any], findings: list[Finding], where:
     return _mailbox(address, _metadata(metadata, findings, where) if metadata is not None else _Metadata())
 
 
-def mailboxes_of(resource: Mapping[str, Any], findings: list[Finding], where: str) -> list[Mailbox]:
+def mailboxes_of(resource: Mapping[str, Any], findings: list[Finding], where: str) -> list[DirectoryMailbox]:
     """The mailboxes of a resource: MSSanté telecoms (v2), then v1 ``MailboxMSS`` extensions."""
-    found: list[Mailbox] = []
+    found: list[DirectoryMailbox] = []
     for index, telecom in enumerate(dicts_of(resource.get("telecom"))):
         mailbox = _telecom_mailbox(telecom, findings, f"{where}.telecom[{index}]")
         if mailbox is not None:
@@ -175,7 +175,7 @@ def mailboxes_of(resource: Mapping[str, Any], findings: list[Finding], where: st
     return found
 
 
-def _combine(first: Mailbox, other: Mailbox) -> Mailbox:
+def _combine(first: DirectoryMailbox, other: DirectoryMailbox) -> DirectoryMailbox:
     return attrs.evolve(
         first,
         type=first.type or other.type,
@@ -188,9 +188,9 @@ def _combine(first: Mailbox, other: Mailbox) -> Mailbox:
     )
 
 
-def merge_mailboxes(mailboxes: Iterable[Mailbox]) -> tuple[Mailbox, ...]:
+def merge_mailboxes(mailboxes: Iterable[DirectoryMailbox]) -> tuple[DirectoryMailbox, ...]:
     """One mailbox per address (compared without case), in first-seen order, each completed from the others."""
-    merged: dict[str, Mailbox] = {}
+    merged: dict[str, DirectoryMailbox] = {}
     for mailbox in mailboxes:
         key = mailbox.address.lower()
         merged[key] = _combine(merged[key], mailbox) if key in merged else mailbox

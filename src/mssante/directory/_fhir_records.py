@@ -2,7 +2,7 @@
 
 :class:`Practitioner`, :class:`PractitionerRole` and :class:`Organization` are light records of the FHIR resources
 searched for mailboxes; a :class:`Page` holds those of one searchset page, and gives their
-:class:`~mssante.directory.Mailbox` values completed from one another (:func:`page_mailboxes`).
+:class:`~mssante.directory.DirectoryMailbox` values completed from one another (:func:`page_mailboxes`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TypeAlias
 import attrs
 
 from mssante.directory._fhir_mailboxes import merge_mailboxes
-from mssante.directory._models import Mailbox, Person, Structure
+from mssante.directory._models import DirectoryMailbox, Person, Structure
 from mssante.report import Report
 
 __all__ = [
@@ -66,7 +66,7 @@ class Practitioner:
     id: str = ""
     active: bool | None = None
     person: Person
-    mailboxes: tuple[Mailbox, ...] = ()
+    mailboxes: tuple[DirectoryMailbox, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -84,7 +84,7 @@ class PractitionerRole:
     """The reference to the practitioner, ``Practitioner/<id>`` (empty when absent)."""
     organization: str = ""
     """The reference to the organisation, ``Organization/<id>`` (empty when absent)."""
-    mailboxes: tuple[Mailbox, ...] = ()
+    mailboxes: tuple[DirectoryMailbox, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -103,7 +103,7 @@ class Organization:
     """The IdNat_Struct (``urn:oid:1.2.250.1.71.4.2.2``), when given."""
     finess: str = ""
     """The FINESS number (``https://finess.esante.gouv.fr``), when given."""
-    mailboxes: tuple[Mailbox, ...] = ()
+    mailboxes: tuple[DirectoryMailbox, ...] = ()
 
     @property
     def reference(self) -> str:
@@ -127,7 +127,7 @@ class Page:
     report: Report = attrs.Factory(Report)
 
     @property
-    def mailboxes(self) -> tuple[Mailbox, ...]:
+    def mailboxes(self) -> tuple[DirectoryMailbox, ...]:
         """The page's mailboxes, one per address, with the person and structure the page tells.
 
         A role's mailboxes get the person and structure of the practitioner and organisation it references
@@ -136,12 +136,12 @@ class Page:
         return page_mailboxes(self.resources)
 
 
-def page_mailboxes(resources: Iterable[Resource]) -> tuple[Mailbox, ...]:
+def page_mailboxes(resources: Iterable[Resource]) -> tuple[DirectoryMailbox, ...]:
     """The mailboxes of ``resources``, roles' ones completed from the practitioners and organisations given."""
     records = tuple(resources)
     people = {r.reference: r.person for r in records if isinstance(r, Practitioner) and r.id}
     structures = {r.reference: r.structure for r in records if isinstance(r, Organization) and r.id}
-    found: list[Mailbox] = []
+    found: list[DirectoryMailbox] = []
     for record in records:
         if isinstance(record, PractitionerRole):
             person, structure = people.get(record.practitioner), structures.get(record.organization)

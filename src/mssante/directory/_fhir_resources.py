@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from mssante.directory import _fhir_codes as codes
+from mssante.directory import fhir_codes as codes
 from mssante.directory._fhir_json import (
     as_dict,
     clean,

@@ -43,7 +43,7 @@ from mssante.directory._extraction import (
     ExtractionSource,
     mailbox_from_record,
 )
-from mssante.directory._models import Mailbox
+from mssante.directory._models import DirectoryMailbox
 from mssante.errors import DirectoryError
 from mssante.report import Finding, Report
 
@@ -248,7 +248,7 @@ def _structure_words(column: str, words: Sequence[str], *, full_text: bool) -> t
     return f"m.structure IN ({query})", [f"% {word}%" for word in words]
 
 
-def _mailbox(row: Sequence[Any]) -> Mailbox:
+def _mailbox(row: Sequence[Any]) -> DirectoryMailbox:
     """The mailbox of an index row: the mailbox columns, the structure's id, then the structure columns."""
     split = len(_MAILBOX_COLUMNS)
     structure = None if row[split] is None else row[split + 1 :]
@@ -532,7 +532,7 @@ class DirectoryIndex:
                 message = f"the directory index {str(self.path)!r} cannot be read ({error}): {_HINT}"
                 raise DirectoryError(message) from None
 
-    def _mailboxes(self, sql: str, parameters: Sequence[object]) -> tuple[Mailbox, ...]:
+    def _mailboxes(self, sql: str, parameters: Sequence[object]) -> tuple[DirectoryMailbox, ...]:
         return tuple(_mailbox(row) for row in self._query(sql, parameters))
 
     def info(self) -> IndexInfo:
@@ -551,7 +551,7 @@ class DirectoryIndex:
         except (KeyError, ValueError):
             raise DirectoryError(f"{str(self.path)!r} is an incomplete directory index: {_HINT} again") from None
 
-    def by_address(self, address: str) -> tuple[Mailbox, ...]:
+    def by_address(self, address: str) -> tuple[DirectoryMailbox, ...]:
         """The lines of an address (case-insensitive; an address may be on several lines, one per structure)."""
         text = address.strip().removeprefix("mailto:")
         verdict = check(text) if text else None
@@ -559,21 +559,21 @@ class DirectoryIndex:
             text = str(verdict.address)
         return self._mailboxes(f"{_SELECT} WHERE lower(m.address) = lower(?) ORDER BY m.id", (text,))
 
-    def by_rpps(self, rpps: str) -> tuple[Mailbox, ...]:
+    def by_rpps(self, rpps: str) -> tuple[DirectoryMailbox, ...]:
         """The mailboxes of the professional with this RPPS number."""
         return self._mailboxes(f"{_SELECT} WHERE m.rpps = ? ORDER BY m.id", (rpps.strip(),))
 
-    def by_idnps(self, idnps: str) -> tuple[Mailbox, ...]:
+    def by_idnps(self, idnps: str) -> tuple[DirectoryMailbox, ...]:
         """The mailboxes of the professional with this national identifier (IdNat_PS: ``8`` + RPPS, ``0`` + ADELI)."""
         return self._mailboxes(f"{_SELECT} WHERE m.idnps = ? ORDER BY m.id", (idnps.strip(),))
 
-    def by_structure(self, identifier: str, *, limit: int | None = None) -> tuple[Mailbox, ...]:
+    def by_structure(self, identifier: str, *, limit: int | None = None) -> tuple[DirectoryMailbox, ...]:
         """The mailboxes attached to a structure, by its identifier as the extraction gives it (FINESS...)."""
         bound = -1 if limit is None else max(0, limit)
         sql = f"{_SELECT} WHERE m.structure IN ({_STRUCTURE_BY_ID}) ORDER BY m.id LIMIT ?"
         return self._mailboxes(sql, (identifier.strip(), bound))
 
-    def lookup(self, text: str) -> tuple[Mailbox, ...]:
+    def lookup(self, text: str) -> tuple[DirectoryMailbox, ...]:
         """The mailboxes of an address, an RPPS (11 digits) or an IDNPS, told apart by their shape.
 
         Anything else is tried as an IDNPS, then as a structure identifier.
@@ -594,7 +594,7 @@ class DirectoryIndex:
         profession: str | None = None,
         type: MailboxType | str | None = None,
         limit: int = 50,
-    ) -> tuple[Mailbox, ...]:
+    ) -> tuple[DirectoryMailbox, ...]:
         """Mailboxes matching every criterion given, at most ``limit``.
 
         ``name`` and ``city`` match words by prefix, regardless of case and accents: ``hel dup`` finds
@@ -652,7 +652,7 @@ class DirectoryIndex:
         codes: Sequence[str] | None,
         kind: str | None,
         limit: int,
-    ) -> tuple[Mailbox, ...]:
+    ) -> tuple[DirectoryMailbox, ...]:
         """A search whose full-text query narrows to a few rows first, filtered then by the other criteria.
 
         It gives what the plans of :meth:`search` give, in the same order: people matching by name in file
@@ -669,7 +669,7 @@ class DirectoryIndex:
             filters.append(("m.type = ?", (kind,)))
         place = [f"city : ({_match(cities)})"] if cities else []
         if not names:  # a city and professions: one query per code, in the order of the codes
-            found: list[tuple[int, Mailbox]] = []
+            found: list[tuple[int, DirectoryMailbox]] = []
             for code in codes or ():
                 query = " AND ".join([*place, _professions_match([code])])
                 found += self._select(
@@ -700,7 +700,7 @@ class DirectoryIndex:
         *,
         source: str = _FROM,
         order: str = "",
-    ) -> list[tuple[int, Mailbox]]:
+    ) -> list[tuple[int, DirectoryMailbox]]:
         """Mailbox ids and values matching every clause (constant SQL of this module; values bound)."""
         where = " AND ".join(clause for clause, _ in clauses)
         parameters = [value for _, values in clauses for value in values]

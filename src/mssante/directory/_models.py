@@ -14,7 +14,7 @@ from mssante.addresses import MailboxType
 
 __all__ = [
     "PROFESSIONS",
-    "Mailbox",
+    "DirectoryMailbox",
     "Person",
     "Structure",
     "commune_department",
@@ -152,7 +152,7 @@ class Structure:
 
 
 @attrs.frozen(kw_only=True)
-class Mailbox:
+class DirectoryMailbox:
     """An MSSanté mailbox (BAL) of the national directory."""
 
     address: str

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from mssante.addresses import Address, MailboxType
-from mssante.directory import _publication_codes as codes
+from mssante.directory import publication_codes as codes
 from mssante.errors import InvalidAddress, InvalidInput
 from mssante.report import Report
 

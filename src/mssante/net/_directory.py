@@ -3,7 +3,7 @@
 The clients: :class:`~mssante.directory.AsyncDirectoryClient` (``httpx.AsyncClient``) and its generated sync twin
 :class:`~mssante.directory.DirectoryClient` (``httpx.Client``).
 
-A thin shell over :mod:`mssante.directory._fhir`: it sends the searches, keeps to the directory's rate (17
+A thin shell over :mod:`mssante.directory.fhir`: it sends the searches, keeps to the directory's rate (17
 requests per second by default, client-side), retries what is worth retrying, follows the opaque ``next`` links
 lazily, and translates every failure once into a :class:`~mssante.errors.DirectoryError`.
 
@@ -47,9 +47,10 @@ import httpx
 from mssante._secrets import scrub, scrub_bytes
 from mssante._version import __version__
 from mssante.addresses import Address
-from mssante.directory import _directory_codes as bounds
-from mssante.directory import _fhir_codes as codes
-from mssante.directory._fhir import (
+from mssante.directory import codes as bounds
+from mssante.directory import fhir_codes as codes
+from mssante.directory import DirectoryMailbox
+from mssante.directory.fhir import (
     API_KEY_PORTAL,
     MAX_ERROR_BYTES,
     DirectoryAuthError,
@@ -63,7 +64,6 @@ from mssante.directory._fhir import (
     parse_bundle,
     same_origin,
 )
-from mssante.directory._models import Mailbox
 from mssante.identifiers import Idnps, Rpps
 from mssante.net._http import Answer, Deadline, Exchange, Failure, check_seconds
 from mssante.report import Code, Report
@@ -503,6 +503,6 @@ def canonical(address: str | Address) -> Address:
     return address if isinstance(address, Address) else Address.parse(address)
 
 
-def holding(address: Address, mailboxes: tuple[Mailbox, ...]) -> list[Mailbox]:
+def holding(address: Address, mailboxes: tuple[DirectoryMailbox, ...]) -> list[DirectoryMailbox]:
     wanted = str(address).lower()
     return [mailbox for mailbox in mailboxes if mailbox.address.lower() == wanted]

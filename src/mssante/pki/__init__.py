@@ -50,18 +50,19 @@ if TYPE_CHECKING:
     from mssante.net._sync._revocation import CrlFetcher
     from mssante.net._tls import TLS12_CIPHERS, check_peer, client_context, server_context
 
-__getattr__, __dir__ = lazy(
-    __name__,
-    globals(),
-    {
-        "AsyncCrlFetcher": "mssante.net._async._revocation",
-        "CrlFetcher": "mssante.net._sync._revocation",
-        "TLS12_CIPHERS": "mssante.net._tls",
-        "check_peer": "mssante.net._tls",
-        "client_context": "mssante.net._tls",
-        "server_context": "mssante.net._tls",
-    },
-)
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy(
+        __name__,
+        globals(),
+        {
+            "AsyncCrlFetcher": "mssante.net._async._revocation",
+            "CrlFetcher": "mssante.net._sync._revocation",
+            "TLS12_CIPHERS": "mssante.net._tls",
+            "check_peer": "mssante.net._tls",
+            "client_context": "mssante.net._tls",
+            "server_context": "mssante.net._tls",
+        },
+    )
 
 __all__ = [
     "BUNDLED_FINGERPRINTS",

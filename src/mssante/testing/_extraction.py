@@ -19,7 +19,7 @@ from typing import IO
 
 import attrs
 
-from mssante.directory._extraction import EXTRACTION_HEADER
+from mssante.directory import EXTRACTION_HEADER
 from mssante.identifiers import luhn_key
 
 __all__ = ["SYNTHETIC_MEMBER_NAME", "synthetic_extraction", "write_synthetic_extraction"]

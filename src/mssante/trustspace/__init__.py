@@ -34,14 +34,15 @@ if TYPE_CHECKING:
     from mssante.net._async._allowlist import AsyncAllowListFetcher
     from mssante.net._sync._allowlist import AllowListFetcher
 
-__getattr__, __dir__ = lazy(
-    __name__,
-    globals(),
-    {
-        "AllowListFetcher": "mssante.net._sync._allowlist",
-        "AsyncAllowListFetcher": "mssante.net._async._allowlist",
-    },
-)
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy(
+        __name__,
+        globals(),
+        {
+            "AllowListFetcher": "mssante.net._sync._allowlist",
+            "AsyncAllowListFetcher": "mssante.net._async._allowlist",
+        },
+    )
 
 __all__ = [
     "ALLOWLIST_URL",

@@ -32,11 +32,11 @@ from mssante.directory import (
     DirectoryAuthError,
     DirectoryBadRequest,
     DirectoryFailure,
+    DirectoryMailbox,
     DirectoryNotFound,
     DirectoryRateLimited,
     DirectoryResponseError,
     DirectoryUnavailable,
-    Mailbox,
     Page,
     Practitioner,
     Query,
@@ -433,7 +433,7 @@ def test_owner_of_an_address_asks_the_three_resource_types(server: Server, time:
         with pytest.raises(InvalidAddress):
             client.owner_of("not-an-address")
     assert owner is not None
-    assert owner == Mailbox(
+    assert owner == DirectoryMailbox(
         address=address,
         type=MailboxType.PER,
         person=SAUCIER,

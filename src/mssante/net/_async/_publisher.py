@@ -11,8 +11,8 @@ import httpx
 from mssante._secrets import scrub_bytes
 from mssante._version import __version__
 from mssante.directory import MailboxPatch, PatchTarget
-from mssante.directory import _fhir_codes as codes
-from mssante.directory._fhir import (
+from mssante.directory import fhir_codes as codes
+from mssante.directory.fhir import (
     MAX_ERROR_BYTES,
     DirectoryFailure,
     DirectoryResponseError,

@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 import httpx
 
 from mssante.addresses import Address
-from mssante.directory import Mailbox, Page, Query
-from mssante.directory._fhir import BASE_URL, MAX_PAGE_BYTES, DirectoryFailure, Resource, merge_mailboxes
+from mssante.directory import DirectoryMailbox, Page, Query
+from mssante.directory.fhir import BASE_URL, MAX_PAGE_BYTES, DirectoryFailure, Resource, merge_mailboxes
 from mssante.identifiers import Idnps, Rpps
 from mssante.net import _backend_sync as backend
 from mssante.net._backend_sync import Sleep
@@ -121,7 +121,7 @@ class DirectoryClient(ClientOwner, DirectoryShell):
         for page in self.pages(query):
             yield from page.resources
 
-    def search(self, query: Query) -> Iterator[Mailbox]:
+    def search(self, query: Query) -> Iterator[DirectoryMailbox]:
         """The mailboxes of every page of ``query``, lazily, each address once (see :attr:`Page.mailboxes`)."""
         seen: set[str] = set()
         for page in self.pages(query):
@@ -137,7 +137,7 @@ class DirectoryClient(ClientOwner, DirectoryShell):
         profession: str | None = None,
         city: str | None = None,
         postcode: str | None = None,
-    ) -> Iterator[Mailbox]:
+    ) -> Iterator[DirectoryMailbox]:
         """The mailboxes of people by name and/or profession code, or of places by city and/or postcode, lazily.
 
         See :meth:`Query.for_mailboxes <mssante.directory.Query.for_mailboxes>`.
@@ -145,21 +145,23 @@ class DirectoryClient(ClientOwner, DirectoryShell):
         query = Query.for_mailboxes(name=name, profession=profession, city=city, postcode=postcode)
         return self.search(query)
 
-    def mailboxes_of(self, *, rpps: str | Rpps | None = None, idnps: str | Idnps | None = None) -> tuple[Mailbox, ...]:
+    def mailboxes_of(
+        self, *, rpps: str | Rpps | None = None, idnps: str | Idnps | None = None
+    ) -> tuple[DirectoryMailbox, ...]:
         """The mailboxes of a practitioner, by RPPS or IdNat_PS: on the Practitioner and on its roles, merged."""
-        found: list[Mailbox] = []
+        found: list[DirectoryMailbox] = []
         for page in self.pages(identity_query(rpps, idnps)):
             found.extend(page.mailboxes)
         return merge_mailboxes(found)
 
-    def owner_of(self, address: str | Address) -> Mailbox | None:
+    def owner_of(self, address: str | Address) -> DirectoryMailbox | None:
         """The mailbox ``address`` as the directory knows it (type, person, structure), or None.
 
         Searches ``mailbox-mss=<address>`` on PractitionerRole (with its practitioner and organisation),
         Practitioner and Organization, and merges what they say.
         """
         wanted = canonical(address)
-        found: list[Mailbox] = []
+        found: list[DirectoryMailbox] = []
         for resource in OWNER_ORDER:
             for page in self.pages(self._owner_query(wanted, resource)):
                 found.extend(holding(wanted, page.mailboxes))
