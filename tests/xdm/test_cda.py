@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
@@ -661,3 +662,43 @@ def test_the_code_tables_are_bundled_data_read_once() -> None:
     for table in (_cda._format_displays, _cda._non_structured_table, _cda._format_table):
         table()
         assert table.cache_info().misses == 1
+
+
+_HL7 = 'xmlns:hl7="urn:hl7-org:v3"'
+
+
+@pytest.mark.parametrize(
+    ("data", "by_bytes"),
+    [
+        (CDA, True),
+        (edited("<component>", "<!-- <component> --><component>"), False),  # a comment first: the scan decides
+        (edited("<component>", "<![CDATA[<component>]]><component>"), False),
+        (edited("</title>", "</title><hl7:other " + _HL7 + "><hl7:component/></hl7:other>"), False),
+        (
+            edited("<component>", "<hl7:component " + _HL7 + ">").replace(
+                b"</component>\n</Clin", b"</hl7:component>\n</Clin"
+            ),
+            True,
+        ),
+        (
+            edited(
+                "<component>",
+                '<component><nonXMLBody><text mediaType="application/pdf"/></nonXMLBody></component><component>',
+            ),
+            True,
+        ),
+        (edited("</ClinicalDocument>", "<component/><title>after the body</title></ClinicalDocument>"), True),
+        (edited("<component>", "<component\n>"), True),
+        (edited('encoding="utf-8"', 'encoding="ISO-8859-15"'), False),
+        (CDA.replace(b"<component>", b"<components/><component>", 1), True),
+    ],
+    ids=["example", "comment", "cdata", "deeper", "prefixed", "unstructured", "after", "newline", "latin-9", "near"],
+)
+def test_the_header_found_by_the_bytes_of_its_body_is_the_scan_s(data: bytes, by_bytes: bool) -> None:
+    """Where the body is found by its bytes, the header tree and the body's media type are those of the scan."""
+    fast = _cda._parse_at_component(data)
+    assert (fast is not None) == by_bytes
+    scanned = _cda._parse_scanned(data)
+    if fast is not None:
+        assert ElementTree.tostring(fast[0]) == ElementTree.tostring(scanned[0])
+        assert fast[1] == scanned[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import attrs
 import pytest
@@ -282,3 +283,31 @@ def test_dtm_writes_utc() -> None:
     assert dtm(dt.date(2024, 1, 15)) == "20240115"
     with pytest.raises(ValueError, match="aware"):
         dtm(dt.datetime(2024, 1, 15))
+
+
+_AWKWARD = ["a & b", "<tag>", 'say "hi"', "it's", "tab\there", "line\nbreak", "é ü ß", "]]>", "&amp;", "x" * 300]
+
+
+@pytest.mark.parametrize("text", _AWKWARD)
+def test_the_writer_writes_the_bytes_elementtree_would(text: str) -> None:
+    """Parsed and written again by ElementTree (indented, UTF-8, its escapes), the output is unchanged."""
+    metadata = sample()
+    entry = attrs.evolve(
+        metadata.documents[0],
+        title=text,
+        comments=text,
+        type_code=Code(code=text.strip() or "x", scheme="1.2", display=text),
+        extra_slots=(("x" + text.strip(), (text,)),),
+    )
+    metadata = Metadata.of(attrs.evolve(metadata.submission_set, title=text), [entry])
+    written = write_metadata(metadata)
+    ElementTree.register_namespace("lcm", "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0")
+    ElementTree.register_namespace("rim", "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0")
+    root = ElementTree.fromstring(written)
+    for element in root.iter():
+        if len(element):
+            element.text = None
+        element.tail = None
+    ElementTree.indent(root)
+    assert ElementTree.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n" == written
+    assert read_metadata(written)[0] == metadata

@@ -295,6 +295,8 @@ def test_parse_a_minimal_value_set() -> None:
         (b"", UNREADABLE),
         (b"<RetrieveValueSetResponse", UNREADABLE),
         (b"\xff\xfe<x/>", UNREADABLE),
+        (b"<?xml version='1.0' encoding='x-unknown'?><x/>", UNREADABLE),
+        (b"<?xml version='1.0' encoding='shift_jis'?><x/>", UNREADABLE),
         (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
             b'<RetrieveValueSetResponse xmlns="urn:ihe:iti:svs:2008">&b;</RetrieveValueSetResponse>',
@@ -498,3 +500,14 @@ def test_bad_fhir_value_sets(data: bytes, code: str) -> None:
     with pytest.raises(InvalidInput) as error:
         ValueSet.parse_fhir(data)
     assert error.value.report.codes == (code,)
+
+
+def test_a_dtd_is_refused_at_its_doctype_before_any_entity() -> None:
+    data = (
+        b'<!DOCTYPE r [<!ENTITY a "x">]>'
+        b'<RetrieveValueSetResponse xmlns="urn:ihe:iti:svs:2008">&a;</RetrieveValueSetResponse>'
+    )
+    with pytest.raises(InvalidInput) as error:
+        ValueSet.parse(data)
+    assert error.value.report.codes == (UNREADABLE,)
+    assert "refused: DTDForbidden (no DTD or entity is read)" in str(error.value)

@@ -23,8 +23,8 @@ import io
 import re
 import types
 from collections.abc import Iterator, Mapping
-from itertools import islice
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 import attrs
 
@@ -97,6 +97,7 @@ SEVERAL_RECORD_TARGETS = define_code(
 
 _V = "{" + HL7_V3 + "}"
 _INS_C_OID = "1.2.250.1.213.1.4.2"
+_INS_AUTHORITIES = frozenset(authority.value for authority in InsAuthority)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TS = re.compile(
     r"(?P<year>[0-9]{4})(?:(?P<month>[0-9]{2})(?:(?P<day>[0-9]{2})(?:(?P<hour>[0-9]{2})(?:(?P<minute>[0-9]{2})"
@@ -394,8 +395,20 @@ class CdaHeader:
 # Reading
 
 
-def _path(*names: str) -> str:
-    return "/".join(_V + name for name in names)
+def _path(name: str) -> str:
+    return _V + name
+
+
+def _find(element: ElementTree.Element, *names: str) -> ElementTree.Element | None:
+    """The first element at the path ``names`` in document order, as ``find`` with the path of several steps."""
+    tag = _V + names[0]
+    if len(names) == 1:
+        return element.find(tag)
+    for child in element.findall(tag):
+        found = _find(child, *names[1:])
+        if found is not None:
+            return found
+    return None
 
 
 class _Reader:
@@ -413,7 +426,16 @@ class _Reader:
         return " ".join(raw.split()) or None
 
     def attr(self, element: ElementTree.Element | None, name: str, where: str) -> str | None:
-        return None if element is None else self.value(element.get(name), f"{where}/@{name}")
+        """:meth:`value` of the attribute, its place written only for a finding (most attributes are read)."""
+        if element is None:
+            return None
+        raw = element.get(name)
+        if raw is None:
+            return None
+        if len(raw) > MAX_VALUE_CHARS or _CONTROL.search(raw):
+            self.findings.append(BAD_VALUE(where=f"{where}/@{name}"))
+            return None
+        return " ".join(raw.split()) or None
 
     def text(self, element: ElementTree.Element | None, where: str) -> str | None:
         return None if element is None else self.value(element.text, where)
@@ -422,7 +444,7 @@ class _Reader:
         """The first :data:`MAX_REPEATS` elements at ``path``; a finding says when there are more."""
         if parent is None:
             return iter(())
-        found = list(islice(parent.iterfind(path), MAX_REPEATS + 1))
+        found = parent.findall(path)  # a plain tag: the children, found without ElementPath
         if len(found) > MAX_REPEATS:
             self.findings.append(TOO_MANY(f"more than {MAX_REPEATS} {where}: the rest is ignored", where=where))
         return iter(found[:MAX_REPEATS])
@@ -526,6 +548,11 @@ class _Scan:
     def end(self, _name: str) -> None:
         self.depth -= 1
 
+    def root_only(self, name: str, _attributes: dict[str, str]) -> None:
+        """Notes the root's name, then nothing: the first handler when the body is found by its bytes."""
+        self.root = name
+        self.parser.StartElementHandler = None
+
     def done(self) -> None:
         self.parser.StartElementHandler = None
         self.parser.EndElementHandler = None
@@ -536,26 +563,79 @@ class _Scan:
 
 def _parse(data: bytes) -> tuple[ElementTree.Element, str | None]:
     """The header's element tree (the body is checked, not built) and the media type of an unstructured body."""
-    scan = _Scan()
     try:
         if len(data) > MAX_CDA_BYTES:
             raise UnreadableXml("too-large", f"{len(data)} bytes; at most {MAX_CDA_BYTES} are read")
-        scan.run(data)
-        ascii_compatible = not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]
-        header = data
-        if scan.body is not None and ascii_compatible:  # the root's children up to the body, then its end tag
-            header = data[: scan.body] + f"</{scan.root}>".encode("ascii", "xmlcharrefreplace")
-        root = parse_untrusted(header, limit=MAX_CDA_BYTES)
+        parsed = _parse_at_component(data)
+        if parsed is None:
+            parsed = _parse_scanned(data)
     except UnreadableXml as error:
         code = {"too-large": TOO_LARGE, "forbidden": FORBIDDEN_XML}.get(error.reason, NOT_WELL_FORMED)
         raise _refuse([code(str(error))]) from None
+    root, media_type = parsed
     if root.tag != _V + "ClinicalDocument":
         raise _refuse([NOT_CDA(f"the root element is {root.tag!r:.120}, not {{{HL7_V3}}}ClinicalDocument")])
+    return root, media_type
+
+
+def _parse_scanned(data: bytes) -> tuple[ElementTree.Element, str | None]:
+    """The header found by a scan whose handlers see every element of the header (any encoding expat reads)."""
+    scan = _Scan()
+    scan.run(data)
+    ascii_compatible = not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]
+    header = data
+    if scan.body is not None and ascii_compatible:  # the root's children up to the body, then its end tag
+        header = data[: scan.body] + f"</{scan.root}>".encode("ascii", "xmlcharrefreplace")
+    return parse_untrusted(header, limit=MAX_CDA_BYTES), scan.media_type
+
+
+# A start tag whose local name is ``component``: every one matches, so the first match is the first such tag when it
+# is markup at all (one in a comment, a CDATA section or deeper than the root's children leaves the header unclosed).
+_COMPONENT_TAG = re.compile(rb"<(?:[^\s<>/=\"']*:)?component[\s/>]")
+_DECLARED_ENCODING = re.compile(rb"encoding\s*=\s*[\"']([A-Za-z0-9._-]*)[\"']")
+_ASCII_ENCODINGS = frozenset({b"UTF-8", b"US-ASCII", b"ISO-8859-1"})
+
+
+def _parse_at_component(data: bytes) -> tuple[ElementTree.Element, str | None] | None:
+    """The header read as :func:`_parse_scanned` reads it, the body found by its bytes: None when not sure.
+
+    The header (up to the first ``component`` tag) is read by the guarded parser without a handler; the scan's
+    handlers see the body only. The tree is that of the header with the root's end tag: it is well-formed only
+    when that tag is a child of the root, so the tree is the scan's. Anything else (no such tag, a document in
+    an encoding that is not a superset of ASCII, any error) is left to :func:`_parse_scanned`, whose words it
+    keeps.
+    """
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if data.startswith(b"<?xml", start):
+        declared = _DECLARED_ENCODING.search(data, start, max(data.find(b"?>", start), start))
+        if declared is not None and declared.group(1).upper() not in _ASCII_ENCODINGS:
+            return None
+    elif data[start : start + 1] != b"<":
+        return None
+    component = _COMPONENT_TAG.search(data)
+    if component is None:
+        return None
+    body = component.start()
+    scan = _Scan()
+    scan.parser.StartElementHandler = scan.root_only
+    scan.parser.EndElementHandler = None
+    try:
+        scan.parser.Parse(data[:body], False)  # noqa: FBT003 (positional only)
+        if not scan.root:
+            return None
+        scan.depth, scan.body = 1, body
+        scan.parser.StartElementHandler = scan.start
+        scan.parser.EndElementHandler = scan.end
+        run(scan.parser, data[body:])
+        header = data[:body] + f"</{scan.root}>".encode("ascii", "xmlcharrefreplace")
+        root = parse_untrusted(header, limit=MAX_CDA_BYTES)
+    except (UnreadableXml, expat.ExpatError, ValueError, LookupError):
+        return None
     return root, scan.media_type
 
 
 def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | None:
-    targets = list(islice(document.iterfind(_path("recordTarget")), 2))
+    targets = document.findall(_path("recordTarget"))[:2]
     role = None if not targets else targets[0].find(_path("patientRole"))
     if role is None:
         reader.findings.append(NO_RECORD_TARGET(where="recordTarget/patientRole"))
@@ -570,7 +650,7 @@ def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | Non
         at = f"{where}/id[{index}]"
         if root == _INS_C_OID:
             reader.findings.append(LEGACY_INS_C(where=at))
-        elif root in {authority.value for authority in InsAuthority}:
+        elif root in _INS_AUTHORITIES:
             try:
                 candidates.append(Ins.parse(extension, authority=root))
             except InvalidInput as error:
@@ -605,7 +685,7 @@ def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | Non
         return [text for qualifiers, text in parts if qualifier in qualifiers]
 
     birth_givens = [text for qualifiers, text in givens if not qualifiers] or qualified(givens, "BR")
-    birthplace = None if person is None else person.find(_path("birthplace", "place", "addr"))
+    birthplace = None if person is None else _find(person, "birthplace", "place", "addr")
     return CdaPatient(
         ins=ins,
         other_ids=tuple(other_ids),
@@ -668,7 +748,7 @@ def _recipient(reader: _Reader, holder: ElementTree.Element, where: str) -> CdaR
     at = f"{where}/intendedRecipient"
     ids = reader.ids(intended, f"{at}/id")
     family, given = reader.name(intended.find(_path("informationRecipient")), f"{at}/informationRecipient")
-    organisation = intended.find(_path("receivedOrganization", "name"))
+    organisation = _find(intended, "receivedOrganization", "name")
     return CdaRecipient(
         id_root=ids[0][0] if ids else None,
         id=(ids[0][1] or None) if ids else None,
@@ -720,7 +800,7 @@ def read_cda_header(data: bytes) -> CdaHeader:
         for index, element in enumerate(reader.many(document, _path("author"), "author"))
     )
     legal = document.find(_path("legalAuthenticator"))
-    custodian = document.find(_path("custodian", "assignedCustodian", "representedCustodianOrganization"))
+    custodian = _find(document, "custodian", "assignedCustodian", "representedCustodianOrganization")
     custodian_where = "custodian/assignedCustodian/representedCustodianOrganization"
     custodian_id_root, custodian_id = _preferred(reader.ids(custodian, f"{custodian_where}/id"), IDNST_OID)
     recipients = tuple(
@@ -750,13 +830,13 @@ def read_cda_header(data: bytes) -> CdaHeader:
         if practice_setting is None:
             for performer in reader.many(event, _path("performer"), f"{where}/performer"):
                 practice_setting = reader.code(
-                    performer.find(_path("assignedEntity", "representedOrganization", "standardIndustryClassCode")),
+                    _find(performer, "assignedEntity", "representedOrganization", "standardIndustryClassCode"),
                     f"{where}/performer/assignedEntity/representedOrganization/standardIndustryClassCode",
                 )
                 if practice_setting is not None:
                     break
 
-    facility = document.find(_path("componentOf", "encompassingEncounter", "location", "healthCareFacility", "code"))
+    facility = _find(document, "componentOf", "encompassingEncounter", "location", "healthCareFacility", "code")
     set_id = _identifier(reader.instance_id(document.find(_path("setId")), "setId"))
     version = reader.attr(document.find(_path("versionNumber")), "value", "versionNumber")
     title = reader.text(document.find(_path("title")), "title")

@@ -8,8 +8,10 @@ a bounded size.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 from xml.etree import ElementTree
 
@@ -91,153 +93,216 @@ _AUTHOR_SLOTS = {
 
 
 class _Writer:
-    """Builds the element tree; classification and identifier ids are UUIDs derived from their object's id."""
+    """Writes the XML text line by line, as ``ElementTree.indent`` and ``tostring`` would (two spaces a level).
+
+    Classification and identifier ids are UUIDs derived from their object's id.
+    """
 
     def __init__(self) -> None:
         self.counter = 0
+        self.lines: list[str] = []
 
     def next_id(self, owner: str) -> str:
         self.counter += 1
-        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{owner}#{self.counter}')}"
+        return _uuid5_url(f"{owner}#{self.counter}")
 
-    @staticmethod
-    def slot(parent: ElementTree.Element, name: str, values: Iterable[str]) -> None:
+    def slot(self, depth: int, name: str, values: Iterable[str]) -> None:
         values = [value for value in values if value]
         if not values:
             return
-        slot = ElementTree.SubElement(parent, f"{_R}Slot", name=name)
-        value_list = ElementTree.SubElement(slot, f"{_R}ValueList")
-        for value in values:
-            ElementTree.SubElement(value_list, f"{_R}Value").text = value
+        indent = _INDENT[depth]
+        lines = self.lines
+        lines.append(f'{indent}<rim:Slot name="{_escape_attribute(name)}">')
+        lines.append(f"{indent}  <rim:ValueList>")
+        lines.extend(f"{indent}    <rim:Value>{_escape_text(value)}</rim:Value>" for value in values)
+        lines.append(f"{indent}  </rim:ValueList>")
+        lines.append(f"{indent}</rim:Slot>")
 
-    @staticmethod
-    def localized(parent: ElementTree.Element, tag: str, text: str) -> None:
-        element = ElementTree.SubElement(parent, f"{_R}{tag}")
+    def localized(self, depth: int, tag: str, text: str) -> None:
+        indent = _INDENT[depth]
         if text:
-            ElementTree.SubElement(element, f"{_R}LocalizedString", value=text)
+            self.lines.append(f"{indent}<rim:{tag}>")
+            self.lines.append(f'{indent}  <rim:LocalizedString value="{_escape_attribute(text)}" />')
+            self.lines.append(f"{indent}</rim:{tag}>")
+        else:
+            self.lines.append(f"{indent}<rim:{tag} />")
 
-    def code(self, parent: ElementTree.Element, owner: str, scheme: str, code: Code) -> None:
-        classification = ElementTree.SubElement(
-            parent,
-            f"{_R}Classification",
-            id=self.next_id(owner),
-            classificationScheme=scheme,
-            classifiedObject=owner,
-            nodeRepresentation=code.code,
+    def code(self, depth: int, owner: str, scheme: str, code: Code) -> None:
+        attributes = _attributes(
+            ("id", self.next_id(owner)),
+            ("classificationScheme", scheme),
+            ("classifiedObject", owner),
+            ("nodeRepresentation", code.code),
         )
-        self.slot(classification, "codingScheme", [code.scheme])
-        self.localized(classification, "Name", code.display)
+        self.lines.append(f"{_INDENT[depth]}<rim:Classification{attributes}>")
+        self.slot(depth + 1, "codingScheme", [code.scheme])
+        self.localized(depth + 1, "Name", code.display)
+        self.lines.append(f"{_INDENT[depth]}</rim:Classification>")
 
-    def author(self, parent: ElementTree.Element, owner: str, scheme: str, author: Author) -> None:
-        classification = ElementTree.SubElement(
-            parent,
-            f"{_R}Classification",
-            id=self.next_id(owner),
-            classificationScheme=scheme,
-            classifiedObject=owner,
-            nodeRepresentation="",
+    def author(self, depth: int, owner: str, scheme: str, author: Author) -> None:
+        attributes = _attributes(
+            ("id", self.next_id(owner)),
+            ("classificationScheme", scheme),
+            ("classifiedObject", owner),
+            ("nodeRepresentation", ""),
         )
-        self.slot(classification, "authorPerson", [author.person])
+        start = len(self.lines)
+        self.slot(depth + 1, "authorPerson", [author.person])
         for slot, field in _AUTHOR_SLOTS.items():
-            self.slot(classification, slot, getattr(author, field))
+            self.slot(depth + 1, slot, getattr(author, field))
+        if len(self.lines) == start:
+            self.lines.append(f"{_INDENT[depth]}<rim:Classification{attributes} />")
+        else:
+            self.lines.insert(start, f"{_INDENT[depth]}<rim:Classification{attributes}>")
+            self.lines.append(f"{_INDENT[depth]}</rim:Classification>")
 
-    def identifier(self, parent: ElementTree.Element, owner: str, scheme: str, value: str, name: str) -> None:
+    def identifier(self, depth: int, owner: str, scheme: str, value: str, name: str) -> None:
         if not value:
             return
-        identifier = ElementTree.SubElement(
-            parent,
-            f"{_R}ExternalIdentifier",
-            id=self.next_id(owner),
-            registryObject=owner,
-            identificationScheme=scheme,
-            value=value,
+        attributes = _attributes(
+            ("id", self.next_id(owner)), ("registryObject", owner), ("identificationScheme", scheme), ("value", value)
         )
-        self.localized(identifier, "Name", name)
+        self.lines.append(f"{_INDENT[depth]}<rim:ExternalIdentifier{attributes}>")
+        self.localized(depth + 1, "Name", name)
+        self.lines.append(f"{_INDENT[depth]}</rim:ExternalIdentifier>")
 
-    def document(self, parent: ElementTree.Element, entry: DocumentEntry) -> None:
+    def document(self, depth: int, entry: DocumentEntry) -> None:
         owner = entry.entry_uuid
-        element = ElementTree.SubElement(
-            parent, f"{_R}ExtrinsicObject", id=owner, mimeType=entry.mime_type, objectType=entry.object_type
-        )
+        pairs = [("id", owner), ("mimeType", entry.mime_type), ("objectType", entry.object_type)]
         if entry.availability_status:
-            element.set("status", entry.availability_status)
+            pairs.append(("status", entry.availability_status))
+        self.lines.append(f"{_INDENT[depth]}<rim:ExtrinsicObject{_attributes(*pairs)}>")
+        inner = depth + 1
         for field, slot in _DOCUMENT_SLOTS.items():
-            self.slot(element, slot, [getattr(entry, field)])
-        self.slot(element, "sourcePatientInfo", entry.source_patient_info)
+            self.slot(inner, slot, [getattr(entry, field)])
+        self.slot(inner, "sourcePatientInfo", entry.source_patient_info)
         for name, values in entry.extra_slots:
-            self.slot(element, name, values)
-        self.localized(element, "Name", entry.title)
+            self.slot(inner, name, values)
+        self.localized(inner, "Name", entry.title)
         if entry.comments:
-            self.localized(element, "Description", entry.comments)
+            self.localized(inner, "Description", entry.comments)
         for author in entry.authors:
-            self.author(element, owner, SCHEMES["author"], author)
+            self.author(inner, owner, SCHEMES["author"], author)
         for field, attribute in _SINGLE_CODES.items():
             code = getattr(entry, field)
             if code is not None:
-                self.code(element, owner, SCHEMES[attribute], code)
+                self.code(inner, owner, SCHEMES[attribute], code)
         for code in entry.confidentiality_codes:
-            self.code(element, owner, SCHEMES["confidentialityCode"], code)
+            self.code(inner, owner, SCHEMES["confidentialityCode"], code)
         for code in entry.event_codes:
-            self.code(element, owner, SCHEMES["eventCodeList"], code)
-        self.identifier(element, owner, SCHEMES["patientId"], entry.patient_id, "XDSDocumentEntry.patientId")
-        self.identifier(element, owner, SCHEMES["uniqueId"], entry.unique_id, "XDSDocumentEntry.uniqueId")
+            self.code(inner, owner, SCHEMES["eventCodeList"], code)
+        self.identifier(inner, owner, SCHEMES["patientId"], entry.patient_id, "XDSDocumentEntry.patientId")
+        self.identifier(inner, owner, SCHEMES["uniqueId"], entry.unique_id, "XDSDocumentEntry.uniqueId")
+        self.lines.append(f"{_INDENT[depth]}</rim:ExtrinsicObject>")
 
-    def submission_set(self, parent: ElementTree.Element, submission: SubmissionSet) -> None:
+    def submission_set(self, depth: int, submission: SubmissionSet) -> None:
         owner = submission.entry_uuid
-        element = ElementTree.SubElement(parent, f"{_R}RegistryPackage", id=owner)
-        self.slot(element, "submissionTime", [submission.submission_time])
-        self.slot(element, "intendedRecipient", submission.intended_recipients)
+        self.lines.append(f"{_INDENT[depth]}<rim:RegistryPackage{_attributes(('id', owner))}>")
+        inner = depth + 1
+        self.slot(inner, "submissionTime", [submission.submission_time])
+        self.slot(inner, "intendedRecipient", submission.intended_recipients)
         for name, values in submission.extra_slots:
-            self.slot(element, name, values)
-        self.localized(element, "Name", submission.title)
+            self.slot(inner, name, values)
+        self.localized(inner, "Name", submission.title)
         if submission.comments:
-            self.localized(element, "Description", submission.comments)
+            self.localized(inner, "Description", submission.comments)
         for author in submission.authors:
-            self.author(element, owner, SCHEMES["submissionSet.author"], author)
+            self.author(inner, owner, SCHEMES["submissionSet.author"], author)
         if submission.content_type_code is not None:
-            self.code(element, owner, SCHEMES["submissionSet.contentTypeCode"], submission.content_type_code)
+            self.code(inner, owner, SCHEMES["submissionSet.contentTypeCode"], submission.content_type_code)
         for attribute, value in (
             ("uniqueId", submission.unique_id),
             ("sourceId", submission.source_id),
             ("patientId", submission.patient_id),
         ):
             scheme = SCHEMES[f"submissionSet.{attribute}"]
-            self.identifier(element, owner, scheme, value, f"XDSSubmissionSet.{attribute}")
-        ElementTree.SubElement(
-            parent,
-            f"{_R}Classification",
-            id=self.next_id(owner),
-            classificationNode=_SUBMISSION_SET_NODE,
-            classifiedObject=owner,
+            self.identifier(inner, owner, scheme, value, f"XDSSubmissionSet.{attribute}")
+        self.lines.append(f"{_INDENT[depth]}</rim:RegistryPackage>")
+        attributes = _attributes(
+            ("id", self.next_id(owner)), ("classificationNode", _SUBMISSION_SET_NODE), ("classifiedObject", owner)
         )
+        self.lines.append(f"{_INDENT[depth]}<rim:Classification{attributes} />")
 
-    def association(self, parent: ElementTree.Element, association: Association) -> None:
-        element = ElementTree.SubElement(
-            parent,
-            f"{_R}Association",
-            id=association.id,
-            associationType=association.type,
-            sourceObject=association.source,
-            targetObject=association.target,
+    def association(self, depth: int, association: Association) -> None:
+        attributes = _attributes(
+            ("id", association.id),
+            ("associationType", association.type),
+            ("sourceObject", association.source),
+            ("targetObject", association.target),
         )
-        self.slot(element, "SubmissionSetStatus", [association.status])
+        if association.status:
+            self.lines.append(f"{_INDENT[depth]}<rim:Association{attributes}>")
+            self.slot(depth + 1, "SubmissionSetStatus", [association.status])
+            self.lines.append(f"{_INDENT[depth]}</rim:Association>")
+        else:
+            self.lines.append(f"{_INDENT[depth]}<rim:Association{attributes} />")
+
+
+_INDENT = tuple("  " * depth for depth in range(8))
+_ATTRIBUTE_ESCAPES = (
+    ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")
+)  # fmt: skip
+_NEEDS_ESCAPE = re.compile(r'[&<>"\r\n\t]')
+
+
+def _unserializable(value: object) -> TypeError:
+    return TypeError(f"cannot serialize {value!r} (type {type(value).__name__})")
+
+
+def _escape_text(text: str) -> str:
+    """Character data as ElementTree writes it: ``&``, ``<`` and ``>`` escaped."""
+    if not isinstance(text, str):
+        raise _unserializable(text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(text: str) -> str:
+    """An attribute value as ElementTree writes it: markup, quotes and the white space that is not a space escaped."""
+    if not isinstance(text, str):
+        raise _unserializable(text)
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
+    for character, reference in _ATTRIBUTE_ESCAPES:
+        text = text.replace(character, reference)
+    return text
+
+
+def _attributes(*pairs: tuple[str, str]) -> str:
+    return "".join(f' {name}="{_escape_attribute(value)}"' for name, value in pairs)
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+def _uuid5_url(name: str) -> str:
+    """``urn:uuid:`` and :func:`uuid.uuid5` of ``name`` in the URL namespace, without building a UUID object."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name.encode("utf-8")).digest()[:16])  # noqa: S324 (RFC 4122)
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def write_metadata(metadata: Metadata) -> bytes:
     """The METADATA.XML of ``metadata``: UTF-8, indented, valid against the ebRIM 3.0 schemas."""
-    ElementTree.register_namespace("lcm", LCM)
-    ElementTree.register_namespace("rim", RIM)
-    root = ElementTree.Element(f"{{{LCM}}}SubmitObjectsRequest")
-    objects = ElementTree.SubElement(root, f"{_R}RegistryObjectList")
     writer = _Writer()
+    writer.lines.append(f'<lcm:SubmitObjectsRequest xmlns:lcm="{LCM}" xmlns:rim="{RIM}">')
+    writer.lines.append("  <rim:RegistryObjectList>")
     for entry in metadata.documents:
-        writer.document(objects, entry)
-    writer.submission_set(objects, metadata.submission_set)
+        writer.document(2, entry)
+    writer.submission_set(2, metadata.submission_set)
     for association in metadata.associations:
-        writer.association(objects, association)
-    ElementTree.indent(root)
-    written: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
-    return written + b"\n"
+        writer.association(2, association)
+    writer.lines.append("  </rim:RegistryObjectList>")
+    writer.lines.append("</lcm:SubmitObjectsRequest>\n")
+    text = "\n".join(writer.lines)
+    return b"<?xml version='1.0' encoding='utf-8'?>\n" + text.encode("utf-8", "xmlcharrefreplace")
 
 
 # Reading
@@ -247,51 +312,84 @@ def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _children(element: ElementTree.Element, name: str) -> Iterator[ElementTree.Element]:
-    return (child for child in element if _local(child.tag) == name)
+_Groups = dict[str, list[ElementTree.Element]]
 
 
-def _slots(element: ElementTree.Element) -> dict[str, list[str]]:
+def _groups(element: ElementTree.Element) -> _Groups:
+    """The children of ``element`` by local name, in document order: one pass for every lookup that follows."""
+    groups: _Groups = {}
+    for child in element:
+        tag: object = child.tag
+        local = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        found = groups.get(local)
+        if found is None:
+            groups[local] = [child]
+        else:
+            found.append(child)
+    return groups
+
+
+_NONE: tuple[ElementTree.Element, ...] = ()  # what a missing group reads as
+
+
+def _children(element: ElementTree.Element, name: str) -> list[ElementTree.Element]:
+    """The children whose local name is ``name`` (the tag ``name`` or ``{namespace}name``), in document order."""
+    suffix = "}" + name
+    found = []
+    for child in element:
+        tag: object = child.tag  # a comment's or a processing instruction's is not text
+        if isinstance(tag, str) and (tag == name or tag.endswith(suffix)):
+            found.append(child)
+    return found
+
+
+def _slots(groups: _Groups) -> dict[str, list[str]]:
     slots: dict[str, list[str]] = {}
-    for slot in _children(element, "Slot"):
+    for slot in groups.get("Slot", _NONE):
         values = slots.setdefault(slot.get("name", ""), [])
-        for value_list in _children(slot, "ValueList"):
-            values.extend((value.text or "").strip() for value in _children(value_list, "Value"))
+        for value_list in slot:  # the ValueList children, then their Value children: _children, unrolled
+            tag: object = value_list.tag
+            if isinstance(tag, str) and (tag == "ValueList" or tag.endswith("}ValueList")):
+                for value in value_list:
+                    inner: object = value.tag
+                    if isinstance(inner, str) and (inner == "Value" or inner.endswith("}Value")):
+                        values.append((value.text or "").strip())
     return slots
 
 
-def _localized(element: ElementTree.Element, tag: str) -> str:
-    for holder in _children(element, tag):
+def _localized(groups: _Groups, tag: str) -> str:
+    for holder in groups.get(tag, _NONE):
         for string in _children(holder, "LocalizedString"):
             return string.get("value", "")
     return ""
 
 
 def _code(classification: ElementTree.Element) -> Code:
+    groups = _groups(classification)
     return Code(
         code=classification.get("nodeRepresentation", ""),
-        scheme=next(iter(_slots(classification).get("codingScheme", [])), ""),
-        display=_localized(classification, "Name"),
+        scheme=next(iter(_slots(groups).get("codingScheme", [])), ""),
+        display=_localized(groups, "Name"),
     )
 
 
 def _author(classification: ElementTree.Element) -> Author:
-    slots = _slots(classification)
+    slots = _slots(_groups(classification))
     fields = {field: tuple(slots.get(slot, ())) for slot, field in _AUTHOR_SLOTS.items()}
     return Author(person=next(iter(slots.get("authorPerson", [])), ""), **fields)
 
 
-def _classifications(element: ElementTree.Element) -> dict[str, list[ElementTree.Element]]:
+def _classifications(groups: _Groups) -> dict[str, list[ElementTree.Element]]:
     found: dict[str, list[ElementTree.Element]] = {}
-    for classification in _children(element, "Classification"):
+    for classification in groups.get("Classification", _NONE):
         found.setdefault(classification.get("classificationScheme", ""), []).append(classification)
     return found
 
 
-def _identifiers(element: ElementTree.Element) -> dict[str, str]:
+def _identifiers(groups: _Groups) -> dict[str, str]:
     return {
         identifier.get("identificationScheme", ""): identifier.get("value", "").strip()
-        for identifier in _children(element, "ExternalIdentifier")
+        for identifier in groups.get("ExternalIdentifier", _NONE)
     }
 
 
@@ -315,9 +413,10 @@ def _uri(element: ElementTree.Element, slots: dict[str, list[str]], findings: li
 
 
 def _document(element: ElementTree.Element, findings: list[Finding], where: str) -> DocumentEntry:
-    slots = _slots(element)
-    classifications = _classifications(element)
-    identifiers = _identifiers(element)
+    groups = _groups(element)
+    slots = _slots(groups)
+    classifications = _classifications(groups)
+    identifiers = _identifiers(groups)
     known = {*_DOCUMENT_SLOTS.values(), "sourcePatientInfo"}
     single_codes: dict[str, Any] = {
         field: _code(classifications[SCHEMES[attribute]][0])
@@ -330,8 +429,8 @@ def _document(element: ElementTree.Element, findings: list[Finding], where: str)
         mime_type=element.get("mimeType", ""),
         object_type=element.get("objectType", ""),
         patient_id=identifiers.get(SCHEMES["patientId"], ""),
-        title=_localized(element, "Name"),
-        comments=_localized(element, "Description"),
+        title=_localized(groups, "Name"),
+        comments=_localized(groups, "Description"),
         source_patient_info=tuple(slots.get("sourcePatientInfo", ())),
         authors=tuple(_author(item) for item in classifications.get(SCHEMES["author"], [])),
         confidentiality_codes=tuple(_code(item) for item in classifications.get(SCHEMES["confidentialityCode"], [])),
@@ -347,9 +446,10 @@ def _document(element: ElementTree.Element, findings: list[Finding], where: str)
 
 
 def _submission_set(element: ElementTree.Element) -> SubmissionSet:
-    slots = _slots(element)
-    classifications = _classifications(element)
-    identifiers = _identifiers(element)
+    groups = _groups(element)
+    slots = _slots(groups)
+    classifications = _classifications(groups)
+    identifiers = _identifiers(groups)
     content_types = classifications.get(SCHEMES["submissionSet.contentTypeCode"], [])
     return SubmissionSet(
         entry_uuid=element.get("id", ""),
@@ -357,8 +457,8 @@ def _submission_set(element: ElementTree.Element) -> SubmissionSet:
         source_id=identifiers.get(SCHEMES["submissionSet.sourceId"], ""),
         patient_id=identifiers.get(SCHEMES["submissionSet.patientId"], ""),
         submission_time=next(iter(slots.get("submissionTime", [])), ""),
-        title=_localized(element, "Name"),
-        comments=_localized(element, "Description"),
+        title=_localized(groups, "Name"),
+        comments=_localized(groups, "Description"),
         content_type_code=_code(content_types[0]) if content_types else None,
         authors=tuple(_author(item) for item in classifications.get(SCHEMES["submissionSet.author"], [])),
         intended_recipients=tuple(slots.get("intendedRecipient", ())),
@@ -381,7 +481,7 @@ def _association(element: ElementTree.Element, findings: list[Finding], where: s
         type=kind,
         source=element.get("sourceObject", ""),
         target=element.get("targetObject", ""),
-        status=next(iter(_slots(element).get("SubmissionSetStatus", [])), ""),
+        status=next(iter(_slots(_groups(element)).get("SubmissionSetStatus", [])), ""),
     )
 
 
@@ -406,19 +506,22 @@ def read_metadata(data: bytes, *, where: str = "METADATA.XML") -> tuple[Metadata
     if _local(root.tag) != "SubmitObjectsRequest":
         raise _refuse(_codes.NOT_SUBMIT_OBJECTS(f"the root element is {_local(root.tag)!r}", where=where))
     namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    leaves = next(_children(root, "LeafRegistryObjectList"), None)
+    top = _groups(root)
+    leaves = next(iter(top.get("LeafRegistryObjectList", _NONE)), None)
     if namespace in _EBRS_2_1 or leaves is not None:
         held = "" if leaves is None else f", a LeafRegistryObjectList of {len(leaves)} objects"
         message = f"the SubmitObjectsRequest is in {namespace or 'no namespace'}{held}: ebRS 2.1 (XDS.a), not ebRIM 3.0"
         raise _refuse(_codes.EBRS_2_1(message, where=where))
-    objects = next(_children(root, "RegistryObjectList"), None)
+    objects = next(iter(top.get("RegistryObjectList", _NONE)), None)
     if objects is None:
         raise _refuse(_codes.NOT_SUBMIT_OBJECTS("there is no RegistryObjectList", where=where))
     findings: list[Finding] = []
-    packages = {element.get("id", ""): element for element in _children(objects, "RegistryPackage")}
+    listed = _groups(objects)
+    packages = {element.get("id", ""): element for element in listed.get("RegistryPackage", _NONE)}
     classified: dict[str, str] = {}  # classified object -> the attribute naming the submission set node
     for holder in (objects, *packages.values()):
-        for classification in _children(holder, "Classification"):
+        kept = listed.get("Classification", _NONE) if holder is objects else _children(holder, "Classification")
+        for classification in kept:
             for attribute in ("classificationNode", "classificationScheme"):
                 if classification.get(attribute) == _SUBMISSION_SET_NODE:
                     classified.setdefault(classification.get("classifiedObject", ""), attribute)
@@ -431,11 +534,11 @@ def read_metadata(data: bytes, *, where: str = "METADATA.XML") -> tuple[Metadata
         findings.append(_codes.SET_BY_SCHEME(message + ", not classificationNode", where=where))
     documents = tuple(
         _document(element, findings, f"{where}: DocumentEntry[{index}]")
-        for index, element in enumerate(_children(objects, "ExtrinsicObject"))
+        for index, element in enumerate(listed.get("ExtrinsicObject", _NONE))
     )
     associations = tuple(
         _association(element, findings, f"{where}: Association[{index}]")
-        for index, element in enumerate(_children(objects, "Association"))
+        for index, element in enumerate(listed.get("Association", _NONE))
     )
     metadata = Metadata(submission_set=_submission_set(sets[0]), documents=documents, associations=associations)
     return metadata, tuple(findings)

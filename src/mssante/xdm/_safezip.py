@@ -379,6 +379,8 @@ def _folded(name: str) -> str:
     Windows also drops the dots and spaces that end each component: ``a.xml.`` and ``a.xml `` are ``a.xml``.
     """
     trimmed = "/".join(part.rstrip(". ") or part for part in name.split("/"))
+    if trimmed.isascii():  # NFC leaves ASCII as it is, and casefold() is lower() there
+        return trimmed.lower()
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", trimmed).casefold())
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
 import importlib.resources
 import json
 import re
@@ -31,6 +30,7 @@ from xml.etree import ElementTree
 
 import attrs
 
+from mssante._xml import UnreadableXml, parse_untrusted
 from mssante.errors import InvalidInput
 from mssante.report import Code, Finding, Report, Severity, define_code
 
@@ -99,10 +99,6 @@ ALIASES: Mapping[tuple[str, str], str] = MappingProxyType(
 ``INVISIBLE_REP_LEGAUX`` is the spelling of the HL7 v2 MetaDMP/MSSanté table; JDV_J08 writes
 ``INVISIBLE_REPRESENTANTS_LEGAUX``. Readers accept both; writers use the JDV form.
 """
-
-# defusedxml ships no type stubs: imported as plain modules (it is a runtime dependency).
-_defused_tree: Any = importlib.import_module("defusedxml.ElementTree")
-_DefusedXmlException: Any = importlib.import_module("defusedxml").DefusedXmlException
 
 _SVS = f"{{{SVS_NAMESPACE}}}"
 _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+", re.ASCII)
@@ -371,11 +367,11 @@ def _svs_value_set(data: bytes) -> ElementTree.Element:
     if len(data) > MAX_VALUE_SET_BYTES:
         raise _refuse(UNREADABLE, f"{len(data)} bytes; at most {MAX_VALUE_SET_BYTES} are read")
     try:
-        root: ElementTree.Element = _defused_tree.fromstring(bytes(data), forbid_dtd=True)
-    except _DefusedXmlException as error:
-        raise _refuse(UNREADABLE, f"refused: {type(error).__name__} (no DTD or entity is read)") from None
-    except ElementTree.ParseError as error:
-        raise _refuse(UNREADABLE, f"not well-formed XML: {error}") from None
+        root = parse_untrusted(data, limit=MAX_VALUE_SET_BYTES)
+    except UnreadableXml as error:
+        if error.reason == "forbidden":  # refused at its <!DOCTYPE: no entity can be declared without one
+            raise _refuse(UNREADABLE, "refused: DTDForbidden (no DTD or entity is read)") from None
+        raise _refuse(UNREADABLE, str(error)) from None  # "not well-formed XML: " and the parser's words
     if root.tag != f"{_SVS}RetrieveValueSetResponse":
         raise _refuse(NOT_A_VALUE_SET, f"the root element is {root.tag[:120]!r}")
     sets = root.findall(f"{_SVS}ValueSet")
