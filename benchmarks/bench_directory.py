@@ -176,7 +176,7 @@ def _queries(database: Path, count: int) -> tuple[list[dict[str, Any]], list[dic
 def _bare_search(connection: sqlite3.Connection, columns: str, criteria: dict[str, Any], limit: int) -> list[Any]:
     """The bare FTS5 queries that give the rows our search gives: the people by name and city in one full-text
     query, then the structures by name and city; by city and profession, one full-text query per code."""
-    from mssante.directory import _index  # noqa: PLC0415 (private helpers to spell the same FTS5 queries)
+    from mssante.directory import _index_search as _index  # noqa: PLC0415 (private helpers to spell the same FTS5 queries)
 
     city = f"city : ({_index._match(_index._terms(_index._words(criteria['city'])))})"
     select = f"SELECT m.id, {columns} FROM"
@@ -216,7 +216,8 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def bench_search(database: Path, count: int, limit: int = 50) -> list[str]:
     """Table rows: p50 and p99 of our search and of the bare query, per kind of search."""
-    from mssante.directory import DirectoryIndex, _index  # noqa: PLC0415 (the bare import runs without mssante)
+    from mssante.directory import DirectoryIndex  # noqa: PLC0415 (the bare import runs without mssante)
+    from mssante.directory import _index_schema as _index  # noqa: PLC0415
 
     rows: list[str] = []
     by_name, by_profession = _queries(database, count)

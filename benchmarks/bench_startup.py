@@ -7,7 +7,7 @@ Run: ``python benchmarks/bench_startup.py`` (from the repository root; ``--turns
   needs no network (a compliance suite calls the command line thousands of times).
 - Import time, inside a fresh interpreter: ``import mssante.pki`` against ``import cryptography.x509`` and
   ``cryptography.x509.verification`` (goal: at most 1.3x), ``import mssante.message`` against ``import email`` and
-  ``email.policy``, ``import mssante.trustspace`` against ``import defusedxml.ElementTree`` and
+  ``email.policy``, ``import mssante.trustspace`` against ``import xml.etree.ElementTree`` and
   ``cryptography.x509`` (the libraries it reads the allow-list and its certificates with).
 
 Each side runs in turns with the other (as ``timing.paired`` does); the table gives milliseconds, minimum and median,
@@ -99,8 +99,8 @@ CASES: list[tuple[str, Callable[[], float], str, Callable[[], float], float | No
     (
         "`import mssante.trustspace`",
         _import("import mssante.trustspace"),
-        "`import defusedxml.ElementTree, cryptography.x509`",
-        _import("import defusedxml.ElementTree, cryptography.x509"),
+        "`import xml.etree.ElementTree, cryptography.x509`",
+        _import("import xml.etree.ElementTree, cryptography.x509"),
         None,
     ),
 ]

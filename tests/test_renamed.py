@@ -13,7 +13,7 @@ RENAMED = [
     ("mssante.message", "Mailbox", "MailAddress"),
     ("mssante.transport", "Mailbox", "ImapMailbox"),
     ("mssante.directory", "Mailbox", "DirectoryMailbox"),
-    ("mssante.xdm", "Code", "CodedValue"),
+    ("mssante.xdm", "Code", "Coding"),
 ]
 
 

@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.addresses import MailboxType
-from mssante.directory import _index
+from mssante.directory import _index_schema as _index
 from mssante.directory._extraction import ExtractionReader
 from mssante.directory._index import DirectoryIndex, ImportResult
 from mssante.directory._models import DirectoryMailbox

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.message import Attachment, compose, parse
-from mssante.xdm import Code, Document, Package
+from mssante.xdm import Coding, Document, Package
 
 AT = dt.datetime(2024, 1, 16, 8, 0, tzinfo=dt.timezone.utc)
 SENDER = "pierre.didot@pharmacie-4-cantons.mssante.fr"
@@ -163,7 +163,7 @@ def hostile_package(**entry_changes: Any) -> Package:
 
 
 def test_header_values_derived_from_a_package_are_checked_too() -> None:
-    package = hostile_package(type_code=Code(code="11502-2\u2028Bcc: x@y.fr", scheme="2.16.840.1.113883.6.1"))
+    package = hostile_package(type_code=Coding(code="11502-2\u2028Bcc: x@y.fr", scheme="2.16.840.1.113883.6.1"))
     [finding] = refused(lambda: mail(xdm=package)).report.findings
     assert (finding.code, finding.where) == ("MSS-MSG-023", "X-MSS-CODECDA")
 

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mssante import pki
 from mssante.pki import CertStatus, Environment, RevocationChecker, TrustStore
-from mssante.pki._revocation import DEFAULT_CLOCK_SKEW
+from mssante.pki._signing import DEFAULT_CLOCK_SKEW
 from mssante.testing import IssuedCertificate, TestPki
 from tests.pki.conftest import AT, ca_pair, issue, store_of
 

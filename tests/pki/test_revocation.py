@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput, SecurityWarning
-from mssante.pki._revocation import IndexedCrl, RevocationChecker, RevocationResult
+from mssante.pki._crl import IndexedCrl
+from mssante.pki._revocation import RevocationChecker, RevocationResult
 from mssante.pki._types import CertStatus, RevocationMode
 from mssante.report import Severity
 

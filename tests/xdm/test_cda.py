@@ -34,7 +34,7 @@ from mssante.xdm._cda import (
     read_cda_header,
     ts_to_utc,
 )
-from mssante.xdm._model import Code
+from mssante.xdm._model import Coding
 from mssante.xdm._valuesets import correspondence
 
 DATA = Path(__file__).parent.parent / "data" / "xdm"
@@ -104,10 +104,10 @@ def test_document_values(header: CdaHeader) -> None:
     assert header.set_id == "1.2.250.1.213.1.1.1.59.2024.2"
     assert header.version == "1"
     assert header.title == "Test rapide d'orientation diagnostique : TROD Covid-19"
-    assert header.type_code == Code(
+    assert header.type_code == Coding(
         code="96173-0", scheme="2.16.840.1.113883.6.1", display="Test rapide d'orientation diagnostique"
     )
-    assert header.confidentiality == Code(code="N", scheme="2.16.840.1.113883.5.25", display="Normal")
+    assert header.confidentiality == Coding(code="N", scheme="2.16.840.1.113883.5.25", display="Normal")
     assert header.language_code == "fr-FR"
     assert header.effective_time == "20240106113623+0100"
     assert ts_to_utc(header.effective_time) == "20240106103623"
@@ -121,7 +121,7 @@ def test_template_ids_and_format_code(header: CdaHeader) -> None:
         ("1.2.250.1.213.1.1.1.59", "2024.01"),
     )
     # NOS ASS_A11: the BIO-TROD model 1.2.250.1.213.1.1.1.59 is urn:ans:ci-sis:trod:2024 in TRE_A06.
-    assert header.format_code == Code(
+    assert header.format_code == Coding(
         code="urn:ans:ci-sis:trod:2024",
         scheme="1.2.250.1.213.1.1.4.2.282",
         display="Test rapide d'orientation diagnostique",
@@ -150,7 +150,7 @@ def test_patient(header: CdaHeader) -> None:
     assert patient.mailboxes == ("279035121518989@patient.mssante.fr",)
 
 
-PHARMACIST = Code(code="G15_21/A", scheme="1.2.250.1.213.1.1.4.5", display="Pharmacien titulaire d'officine")
+PHARMACIST = Coding(code="G15_21/A", scheme="1.2.250.1.213.1.1.4.5", display="Pharmacien titulaire d'officine")
 
 
 def test_author(header: CdaHeader) -> None:
@@ -197,11 +197,11 @@ def test_the_example_malformed_time_is_its_only_finding(header: CdaHeader) -> No
 
 
 def test_encounter_and_service_event(header: CdaHeader) -> None:
-    assert header.healthcare_facility_type == Code(
+    assert header.healthcare_facility_type == Coding(
         code="SA33", scheme="1.2.250.1.71.4.2.4", display="Pharmacie d'officine"
     )
-    assert header.practice_setting == Code(code="DEPISTAGE", scheme="1.2.250.1.213.1.1.4.9", display="Dépistage")
-    assert header.event_codes == (Code(code="U07.1", scheme="2.16.840.1.113883.6.3", display="COVID-19"),)
+    assert header.practice_setting == Coding(code="DEPISTAGE", scheme="1.2.250.1.213.1.1.4.9", display="Dépistage")
+    assert header.event_codes == (Coding(code="U07.1", scheme="2.16.840.1.113883.6.3", display="COVID-19"),)
     assert header.service_start == "20240106113623+0100"
     assert header.service_stop is None
 

@@ -18,7 +18,7 @@ from mssante.xdm._ebrim import MAX_METADATA_BYTES, SCHEMES, read_metadata, write
 from mssante.xdm._model import (
     HAS_MEMBER,
     Author,
-    Code,
+    Coding,
     DocumentEntry,
     Metadata,
     SubmissionSet,
@@ -64,9 +64,9 @@ def sample() -> Metadata:
                 specialties=("SM26^Qualifié en Médecine Générale^1.2.250.1.213.1.1.4.5",),
             ),
         ),
-        type_code=Code(code="96173-0", scheme="2.16.840.1.113883.6.1", display="CR de biologie"),
-        confidentiality_codes=(Code(code="N", scheme="2.16.840.1.113883.5.25", display="Normal"),),
-        event_codes=(Code(code="A", scheme="1.2.3"), Code(code="B", scheme="1.2.3")),
+        type_code=Coding(code="96173-0", scheme="2.16.840.1.113883.6.1", display="CR de biologie"),
+        confidentiality_codes=(Coding(code="N", scheme="2.16.840.1.113883.5.25", display="Normal"),),
+        event_codes=(Coding(code="A", scheme="1.2.3"), Coding(code="B", scheme="1.2.3")),
         extra_slots=(("urn:example:slot", ("one", "two")),),
     )
     submission = SubmissionSet(
@@ -76,7 +76,7 @@ def sample() -> Metadata:
         submission_time="20240115100000",
         patient_id=entry.patient_id,
         intended_recipients=("||^^Internet^279035121518989@patient.mssante.fr",),
-        content_type_code=Code(code="04", scheme="1.2.250.1.213.2.2", display="Hospitalisation de jour"),
+        content_type_code=Coding(code="04", scheme="1.2.250.1.213.2.2", display="Hospitalisation de jour"),
         authors=entry.authors,
     )
     return Metadata.of(submission, [entry])
@@ -102,7 +102,7 @@ def test_mie_values() -> None:
     assert entry.size == "4103"
     assert entry.mime_type == "text/x-cda-r2+xml"
     assert entry.patient_id == "1192011827^^^&1.3.6.1.4.1.21367.13.20.1000&ISO"
-    assert entry.type_code == Code(code="11488-4", scheme="LOINC", display="Consultation Note")
+    assert entry.type_code == Coding(code="11488-4", scheme="LOINC", display="Consultation Note")
     assert entry.authors == (Author(person="Any^Physician", institutions=("MIE Office",)),)
     assert entry.source_patient_info == ("PID-3|1192011827^^^&1.3.6.1.4.1.21367.13.20.1000&ISO",)
     assert metadata.submission_set.source_id == "1.3.6.1.4.1.21367.13.2235"
@@ -155,7 +155,7 @@ def test_any_text_round_trips_and_stays_schema_valid(
         metadata.documents[0],
         title=title.strip(),
         comments=comments.strip(),
-        type_code=Code(code=code.strip() or "x", scheme="1.2", display=display.strip()),
+        type_code=Coding(code=code.strip() or "x", scheme="1.2", display=display.strip()),
         extra_slots=_extra(slot),
     )
     metadata = Metadata.of(metadata.submission_set, [entry])
@@ -251,9 +251,9 @@ def test_mutated_real_metadata_gives_metadata_or_a_clear_refusal(position: int, 
 
 def test_control_characters_cannot_enter_the_model() -> None:
     with pytest.raises(InvalidInput):
-        Code(code="a\x00b")
+        Coding(code="a\x00b")
     with pytest.raises(TypeError):
-        Code(code=3)  # type: ignore[arg-type]
+        Coding(code=3)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -296,7 +296,7 @@ def test_the_writer_writes_the_bytes_elementtree_would(text: str) -> None:
         metadata.documents[0],
         title=text,
         comments=text,
-        type_code=Code(code=text.strip() or "x", scheme="1.2", display=text),
+        type_code=Coding(code=text.strip() or "x", scheme="1.2", display=text),
         extra_slots=(("x" + text.strip(), (text,)),),
     )
     metadata = Metadata.of(attrs.evolve(metadata.submission_set, title=text), [entry])

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from mssante.report import Severity, finding_codes
-from mssante.xdm import Code, Document, DocumentEntry, Package, SubmissionSet, read_cda_header, validate
+from mssante.xdm import Coding, Document, DocumentEntry, Package, SubmissionSet, read_cda_header, validate
 
 DATA = Path(__file__).parent.parent / "data" / "xdm"
 CDA = (DATA / "cisis-BIO-TROD_2024.01_COVID-19.xml").read_bytes()
@@ -156,8 +156,8 @@ def test_class_and_format_codes_are_derived_from_the_tables() -> None:
     assert package.metadata is not None
     entry = package.metadata.documents[0]
     # ASS_X04: LOINC 96173-0 (TROD) is in class 52; ASS_A11: template 1.2.250.1.213.1.1.1.59 is urn:ans:ci-sis:trod:2024
-    assert entry.class_code == Code(code="52", scheme="1.2.250.1.213.1.1.4.1", display="Certificat, déclaration")
-    assert entry.format_code == Code(
+    assert entry.class_code == Coding(code="52", scheme="1.2.250.1.213.1.1.4.1", display="Certificat, déclaration")
+    assert entry.format_code == Coding(
         code="urn:ans:ci-sis:trod:2024",
         scheme="1.2.250.1.213.1.1.4.2.282",
         display="Test rapide d'orientation diagnostique",
@@ -178,7 +178,7 @@ def test_a_missing_content_type_says_which_value_set() -> None:
 def test_the_content_type_given_is_checked_and_completed() -> None:
     package = Package.from_cda(CDA, at=AT, submission_set=CONTENT)
     assert package.metadata is not None
-    assert package.metadata.submission_set.content_type_code == Code(
+    assert package.metadata.submission_set.content_type_code == Coding(
         code="26", scheme="1.2.250.1.213.2.2", display="Analyses médicales biologiques"
     )
     report = validate(package, environment="test")

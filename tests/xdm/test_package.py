@@ -18,7 +18,7 @@ from lxml import etree
 from mssante.errors import InvalidInput
 from mssante.xdm import (
     Author,
-    Code,
+    Coding,
     Document,
     DocumentEntry,
     Package,
@@ -90,7 +90,7 @@ def test_metadata_derived_from_the_cda_header(packed: Package) -> None:
     assert packed.metadata is not None
     entry = packed.metadata.documents[0]
     assert entry.patient_id == "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"
-    assert entry.type_code == Code(
+    assert entry.type_code == Coding(
         code="96173-0", scheme="2.16.840.1.113883.6.1", display="Test rapide d'orientation diagnostique"
     )
     assert entry.confidentiality_codes[0].code == "N"
@@ -151,7 +151,7 @@ def test_overrides_replace_derived_fields() -> None:
         submission_set={"content_type_code": {"code": "04", "scheme": "1.2.250.1.213.2.2"}},
     )
     assert package.metadata is not None
-    assert package.metadata.documents[0].class_code == Code(
+    assert package.metadata.documents[0].class_code == Coding(
         code="10", scheme="1.2.250.1.213.1.1.4.1", display="Compte rendu"
     )
     assert package.metadata.documents[0].title == "TROD"
@@ -323,9 +323,9 @@ def _metadata_variant(packed: Package, **changes: Any) -> Package:
         ({"patient_id": "279035121518988^^^&1.2.250.1.213.1.4.8&ISO^NH"}, "MSS-XDM-041"),
         ({"patient_id": "12345^^^&1.2.250.1.999&ISO^PI"}, "MSS-XDM-040"),
         ({"patient_id": "146026322000196^^^&1.2.250.1.213.1.4.8&ISO^NH"}, "MSS-XDM-042"),
-        ({"type_code": Code(code="XXX", scheme="2.16.840.1.113883.6.1")}, "MSS-JDV-001"),
+        ({"type_code": Coding(code="XXX", scheme="2.16.840.1.113883.6.1")}, "MSS-JDV-001"),
         (
-            {"confidentiality_codes": [Code(code="INVISIBLE_REP_LEGAUX", scheme="1.2.250.1.213.1.1.4.13")]},
+            {"confidentiality_codes": [Coding(code="INVISIBLE_REP_LEGAUX", scheme="1.2.250.1.213.1.1.4.13")]},
             "MSS-JDV-004",
         ),
         ({"creation_time": "2024-01-06"}, "MSS-XDM-016"),

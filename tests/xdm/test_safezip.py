@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.report import Code, Severity, finding_codes
-from mssante.xdm import _zip_codes as codes
+from mssante.xdm import zip_codes as codes
 from mssante.xdm._safezip import SafeZip, ZipEntry, ZipLimits
 
 MIB = 1024 * 1024

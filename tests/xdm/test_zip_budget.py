@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.xdm import Budget, Package, SafeZip, ZipLimits, validate
-from mssante.xdm import _zip_codes as codes
+from mssante.xdm import zip_codes as codes
 from tests.counting import spy
 
 KIB = 1024

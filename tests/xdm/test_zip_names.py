@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from mssante.errors import InvalidInput
 from mssante.xdm import SafeZip
-from mssante.xdm import _zip_codes as codes
+from mssante.xdm import zip_codes as codes
 
 
 def build(*names: str) -> bytes:

@@ -30,8 +30,7 @@ from mssante.message import (
     parse,
 )
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import Package
-from mssante.xdm._cda import MAX_CDA_BYTES
+from mssante.xdm import MAX_CDA_BYTES, Package
 
 __all__ = ["run_compose", "run_inspect", "run_lint", "run_mdn_build", "run_mdn_ko", "run_mdn_parse"]
 

@@ -12,10 +12,17 @@ from mssante.cli._contract import EXIT_INVALID, EXIT_OK, Outcome, UsageError
 from mssante.cli._inputs import parse_time, read_bounded
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import MAX_PACKAGE_BYTES, DocumentEntry, DocumentRef, Metadata, Package, validate
-from mssante.xdm._cda import MAX_CDA_BYTES
-from mssante.xdm._codes import CI_SIS_REQUIRED, NO_XDM_DIRECTORY
-from mssante.xdm._model import uuid_urn
+from mssante.xdm import (
+    MAX_CDA_BYTES,
+    MAX_PACKAGE_BYTES,
+    DocumentEntry,
+    DocumentRef,
+    Metadata,
+    Package,
+    uuid_urn,
+    validate,
+)
+from mssante.xdm.codes import CI_SIS_REQUIRED, NO_XDM_DIRECTORY
 
 __all__ = [
     "metadata_overrides",

@@ -9,7 +9,7 @@ import attrs
 from mssante.errors import InvalidInput
 from mssante.identifiers import Ins
 from mssante.xdm import Cx, DocumentEntry
-from mssante.xdm._hl7 import unescape
+from mssante.xdm import hl7_unescape as unescape
 
 __all__ = ["Patient"]
 

@@ -47,9 +47,9 @@ import httpx
 from mssante._secrets import scrub, scrub_bytes
 from mssante._version import __version__
 from mssante.addresses import Address
+from mssante.directory import DirectoryMailbox
 from mssante.directory import codes as bounds
 from mssante.directory import fhir_codes as codes
-from mssante.directory import DirectoryMailbox
 from mssante.directory.fhir import (
     API_KEY_PORTAL,
     MAX_ERROR_BYTES,

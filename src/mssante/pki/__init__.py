@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from mssante._lazy import lazy
 from mssante.pki._anchors import BUNDLED_FINGERPRINTS, IGC_SANTE_CAS, PublishedCa, TrustStore, fingerprint
+from mssante.pki._crl import DEFAULT_MAX_CRL_BYTES, IndexedCrl
 from mssante.pki._identity import Identity, IdentityKind, identify
 from mssante.pki._inspect import CertificateDescription, describe
 from mssante.pki._load import (
@@ -30,8 +31,9 @@ from mssante.pki._load import (
     load_certificates,
     load_pkcs12,
 )
+from mssante.pki._path import MAX_CHAIN_DEPTH
 from mssante.pki._profiles import CaRole, Profile, ProfileMatch, Purpose, ca_role, match_profiles
-from mssante.pki._revocation import DEFAULT_MAX_CRL_BYTES, IndexedCrl, RevocationChecker, RevocationResult
+from mssante.pki._revocation import RevocationChecker, RevocationResult
 from mssante.pki._types import (
     OID_GIP_CPS_2_3,
     OID_PRODUCT_CATEGORY,
@@ -42,7 +44,7 @@ from mssante.pki._types import (
     Environment,
     RevocationMode,
 )
-from mssante.pki._verify import MAX_CHAIN_DEPTH, CertificateReport, verify
+from mssante.pki._verify import CertificateReport, verify
 from mssante.pki.fetching import CrlCache, RevocationFetchError
 
 if TYPE_CHECKING:

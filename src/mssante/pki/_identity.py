@@ -8,9 +8,6 @@ from typing import Any, TypeVar
 import attrs
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from pyasn1.codec.der import decoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import char, univ
 
 from mssante.identifiers import IdentifierCheck, IdNatStruct, Idnps, check
 from mssante.pki import codes as _codes
@@ -146,11 +143,21 @@ class CertificateFacts:
 # Anything else is left to pyasn1, which also reads the other encodings it accepts (long lengths,
 # constructed strings, an empty INTEGER) and decides what is malformed.
 _INTEGER, _OCTET_STRING, _PRINTABLE_STRING = 0x02, 0x04, 0x13
-_SPECS: dict[int, Any] = {
-    _INTEGER: univ.Integer(),
-    _OCTET_STRING: univ.OctetString(),
-    _PRINTABLE_STRING: char.PrintableString(),
-}
+_SPECS = {_INTEGER: "Integer", _OCTET_STRING: "OctetString", _PRINTABLE_STRING: "PrintableString"}
+
+
+def _decode_other(raw: bytes, tag: int) -> tuple[Any, bytes]:
+    """pyasn1's reading of an encoding other than the short DER: imported here, as few certificates need it."""
+    from pyasn1.codec.der import decoder  # noqa: PLC0415 - loaded on the rare path only
+    from pyasn1.error import PyAsn1Error  # noqa: PLC0415
+    from pyasn1.type import char, univ  # noqa: PLC0415
+
+    spec: Any = {_INTEGER: univ.Integer, _OCTET_STRING: univ.OctetString, _PRINTABLE_STRING: char.PrintableString}[tag]
+    try:
+        decoded, rest = decoder.decode(raw, asn1Spec=spec())
+    except (PyAsn1Error, TypeError, ValueError):
+        return None, b"?"
+    return decoded, rest
 
 
 def _decode_short(raw: bytes, tag: int) -> int | bytes | str | None:
@@ -174,13 +181,9 @@ def _private_extension(facts: CertificateFacts, oid: x509.ObjectIdentifier, tag:
     decoded: Any = _decode_short(raw, tag)
     if decoded is not None:
         return decoded, []
-    spec = _SPECS[tag]
-    try:
-        decoded, rest = decoder.decode(raw, asn1Spec=spec)
-    except (PyAsn1Error, TypeError, ValueError):
-        decoded, rest = None, b"?"
+    decoded, rest = _decode_other(raw, tag)
     if decoded is None or rest:
-        finding = _codes.BAD_PRIVATE_EXTENSION(f"extension {oid.dotted_string} is not a DER {type(spec).__name__}",
+        finding = _codes.BAD_PRIVATE_EXTENSION(f"extension {oid.dotted_string} is not a DER {_SPECS[tag]}",
                                                where=oid.dotted_string)  # fmt: skip
         return None, [finding]
     return decoded, []

@@ -33,13 +33,9 @@ from mssante._files import atomic_write, cache_directory, read_regular
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import revocation_codes as codes
 from mssante.pki._anchors import TrustStore
-from mssante.pki._revocation import (
-    DEFAULT_MAX_CRL_BYTES,
-    MAX_OCSP_RESPONSE_BYTES,
-    IndexedCrl,
-    _printable,
-    aware_utc,
-)
+from mssante.pki._crl import DEFAULT_MAX_CRL_BYTES, IndexedCrl
+from mssante.pki._ocsp import MAX_OCSP_RESPONSE_BYTES
+from mssante.pki._signing import _printable, aware_utc
 from mssante.report import Finding
 
 __all__ = [

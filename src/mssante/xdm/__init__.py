@@ -19,11 +19,15 @@ INDEX.HTM and, per submission set, ``IHE_XDM/SUBSETnn/METADATA.XML`` (an ebRIM 3
 'Normal'
 """
 
+from typing import TYPE_CHECKING
+
+from mssante._renamed import renamed
 from mssante.xdm._budget import Budget
-from mssante.xdm._cda import CdaAuthor, CdaHeader, CdaPatient, CdaRecipient, read_cda_header, ts_to_utc
+from mssante.xdm._cda import MAX_CDA_BYTES, CdaAuthor, CdaHeader, CdaPatient, CdaRecipient, read_cda_header, ts_to_utc
 from mssante.xdm._ebrim import read_metadata, write_metadata
 from mssante.xdm._fromcda import entry_from_cda, submission_set_from_cda
 from mssante.xdm._hl7 import CodedValue, Cx, HierarchicDesignator, IntendedRecipient, Xcn, Xon, Xtn
+from mssante.xdm._hl7 import unescape as hl7_unescape
 from mssante.xdm._model import (
     APPROVED,
     DEPRECATED,
@@ -34,24 +38,29 @@ from mssante.xdm._model import (
     STABLE,
     Association,
     Author,
-    Code,
+    Coding,
     DocumentEntry,
     DocumentRef,
     Metadata,
     SubmissionSet,
     dtm,
     parse_dtm,
+    uuid_urn,
 )
 from mssante.xdm._package import MAX_PACKAGE_BYTES, Document, Package, Subset
 from mssante.xdm._safezip import SafeZip, ZipEntry, ZipLimits
 from mssante.xdm._validate import ENVIRONMENTS, validate
 from mssante.xdm._valuesets import Concept, ValueSet, value_set, value_sets
 
+if not TYPE_CHECKING:  # the old name, for one minor release; type checkers see only the new one
+    __getattr__ = renamed(__name__, globals(), {"Code": "Coding"})
+
 __all__ = [
     "APPROVED",
     "DEPRECATED",
     "ENVIRONMENTS",
     "HAS_MEMBER",
+    "MAX_CDA_BYTES",
     "MAX_PACKAGE_BYTES",
     "ON_DEMAND",
     "REQUESTS",
@@ -64,8 +73,8 @@ __all__ = [
     "CdaHeader",
     "CdaPatient",
     "CdaRecipient",
-    "Code",
     "CodedValue",
+    "Coding",
     "Concept",
     "Cx",
     "Document",
@@ -86,11 +95,13 @@ __all__ = [
     "ZipLimits",
     "dtm",
     "entry_from_cda",
+    "hl7_unescape",
     "parse_dtm",
     "read_cda_header",
     "read_metadata",
     "submission_set_from_cda",
     "ts_to_utc",
+    "uuid_urn",
     "validate",
     "value_set",
     "value_sets",

@@ -32,7 +32,7 @@ from mssante._xml import UnreadableXml, guarded_parser, parse_untrusted, run
 from mssante.errors import InvalidInput
 from mssante.identifiers import IDNPS_OID, IDNST_OID, Ins, InsAuthority
 from mssante.report import Finding, Report, Severity, define_code
-from mssante.xdm._model import Code
+from mssante.xdm._model import Coding
 from mssante.xdm._valuesets import correspondence
 
 __all__ = [
@@ -131,24 +131,24 @@ def _format_displays() -> Mapping[str, str]:
 
 
 @functools.cache
-def _format_table() -> Mapping[str, Code]:
+def _format_table() -> Mapping[str, Coding]:
     """templateId root -> formatCode: each root ASS_A11 maps to one format, then the later rows it lacks."""
     table = correspondence("A11")
-    codes: dict[str, Code] = {}
+    codes: dict[str, Coding] = {}
     for source, _target in table.rows:
         target = table.target(source.code)
         if target is not None:  # a root with several formats (XDS-SD) is decided by the body's media type
             display = _format_displays().get(target.code, "")
-            codes[source.code] = Code(code=target.code, scheme=target.code_system, display=display)
+            codes[source.code] = Coding(code=target.code, scheme=target.code_system, display=display)
     for root, code in _rows("ASS_A11-later-rows.csv"):
-        codes.setdefault(root, Code(code=code, scheme=_IHE_FORMATS, display=_format_displays().get(code, "")))
+        codes.setdefault(root, Coding(code=code, scheme=_IHE_FORMATS, display=_format_displays().get(code, "")))
     return types.MappingProxyType(codes)
 
 
-class _FormatCodes(Mapping[str, Code]):
+class _FormatCodes(Mapping[str, Coding]):
     """The bundled ASS_A11 table as a mapping, read when first used."""
 
-    def __getitem__(self, root: str) -> Code:
+    def __getitem__(self, root: str) -> Coding:
         return _format_table()[root]
 
     def __iter__(self) -> Iterator[str]:
@@ -161,7 +161,7 @@ class _FormatCodes(Mapping[str, Code]):
         return "<the formatCode of a structured CDA by templateId root (NOS ASS_A11)>"
 
 
-FORMAT_CODES: Mapping[str, Code] = _FormatCodes()
+FORMAT_CODES: Mapping[str, Coding] = _FormatCodes()
 """The XDS formatCode of a structured CDA by templateId root (NOS ``ASS_A11``, bundled; read when first used)."""
 
 NON_STRUCTURED_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
@@ -169,18 +169,18 @@ NON_STRUCTURED_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
 
 
 @functools.cache
-def _non_structured_table() -> Mapping[str, Code]:
+def _non_structured_table() -> Mapping[str, Coding]:
     """media type -> formatCode of an unstructured CDA (ASS_A12)."""
     rows = _rows("ASS_A12-non-structured-formatCode.csv")
     return types.MappingProxyType(
-        {media_type: Code(code=code, scheme=_IHE_FORMATS, display=name) for media_type, code, name in rows}
+        {media_type: Coding(code=code, scheme=_IHE_FORMATS, display=name) for media_type, code, name in rows}
     )
 
 
-class _NonStructuredFormatCodes(Mapping[str, Code]):
+class _NonStructuredFormatCodes(Mapping[str, Coding]):
     """The bundled ASS_A12 table as a mapping, read when first used."""
 
-    def __getitem__(self, media_type: str) -> Code:
+    def __getitem__(self, media_type: str) -> Coding:
         return _non_structured_table()[media_type]
 
     def __iter__(self) -> Iterator[str]:
@@ -193,11 +193,11 @@ class _NonStructuredFormatCodes(Mapping[str, Code]):
         return "<the formatCode of an unstructured CDA by the media type of its body (NOS ASS_A12)>"
 
 
-NON_STRUCTURED_FORMAT_CODES: Mapping[str, Code] = _NonStructuredFormatCodes()
+NON_STRUCTURED_FORMAT_CODES: Mapping[str, Coding] = _NonStructuredFormatCodes()
 """The XDS formatCode of an unstructured CDA by the media type of its ``nonXMLBody/text`` (NOS ``ASS_A12``)."""
 
 
-def format_code_of(template_ids: tuple[tuple[str, str], ...], body_media_type: str | None = None) -> Code | None:
+def format_code_of(template_ids: tuple[tuple[str, str], ...], body_media_type: str | None = None) -> Coding | None:
     """The XDS formatCode of a CDA from its templateIds ``(root, extension)``, or None when none is known.
 
     French (CI-SIS) templates are preferred over IHE ones, then document order; an unstructured CDA
@@ -304,7 +304,7 @@ class CdaAuthor:
     """The extension of the person's id (the IdNat_PS); the IdNat_PS id is preferred, else the first."""
     family: str | None = None
     given: str | None = None
-    specialty: Code | None = None
+    specialty: Coding | None = None
     """``code`` of the assigned author or entity (JDV_J01 author specialty)."""
     organisation_name: str | None = None
     organisation_id_root: str | None = None
@@ -338,7 +338,7 @@ class CdaHeader:
 
     document_id: str
     """The XDS uniqueId: ``id/@root``, then ``^extension`` if there is one."""
-    type_code: Code
+    type_code: Coding
     """``ClinicalDocument/code`` (the XDS typeCode), scheme = code system OID."""
     patient: CdaPatient
     set_id: str | None = None
@@ -346,13 +346,13 @@ class CdaHeader:
     version: str | None = None
     """``versionNumber/@value``."""
     title: str | None = None
-    confidentiality: Code | None = None
+    confidentiality: Coding | None = None
     language_code: str | None = None
     effective_time: str | None = None
     """``effectiveTime/@value`` as written (HL7 TS); :func:`ts_to_utc` gives the XDS creationTime."""
     template_ids: tuple[tuple[str, str], ...] = ()
     """The ``templateId`` of the document ``(root, extension)``, the extension empty when absent."""
-    format_code: Code | None = None
+    format_code: Coding | None = None
     """The XDS formatCode derived from :attr:`template_ids` (:func:`format_code_of`), None if none is known."""
     body_media_type: str | None = None
     """The media type of an unstructured body (``nonXMLBody/text/@mediaType``), None for a structured one."""
@@ -363,12 +363,12 @@ class CdaHeader:
     custodian_id_root: str | None = None
     custodian_id: str | None = None
     legal_authenticator: CdaAuthor | None = None
-    healthcare_facility_type: Code | None = None
+    healthcare_facility_type: Coding | None = None
     """``componentOf/encompassingEncounter/location/healthCareFacility/code``."""
-    practice_setting: Code | None = None
+    practice_setting: Coding | None = None
     """The first ``standardIndustryClassCode`` of ``documentationOf/serviceEvent/performer/assignedEntity/``
     ``representedOrganization``."""
-    event_codes: tuple[Code, ...] = ()
+    event_codes: tuple[Coding, ...] = ()
     """``documentationOf/serviceEvent/code`` of every service event."""
     service_start: str | None = None
     """``effectiveTime/low/@value`` (or ``@value``) of the first service event that has one, as written."""
@@ -455,14 +455,14 @@ class _Reader:
             self.findings.append(BAD_TIME(f"{value!r:.80} is not an HL7 TS", where=f"{where}/@value"))
         return value
 
-    def code(self, element: ElementTree.Element | None, where: str) -> Code | None:
+    def code(self, element: ElementTree.Element | None, where: str) -> Coding | None:
         code = self.attr(element, "code", where)
         scheme = self.attr(element, "codeSystem", where) or ""
         display = self.attr(element, "displayName", where) or ""
         if code is None:
             return None
         try:
-            return Code(code=code, scheme=scheme, display=display)
+            return Coding(code=code, scheme=scheme, display=display)
         except InvalidInput:
             self.findings.append(BAD_VALUE(where=where))
             return None
@@ -809,8 +809,8 @@ def read_cda_header(data: bytes) -> CdaHeader:
         if (recipient := _recipient(reader, element, f"informationRecipient[{index}]")) is not None
     )
 
-    event_codes: list[Code] = []
-    practice_setting: Code | None = None
+    event_codes: list[Coding] = []
+    practice_setting: Coding | None = None
     service_start: str | None = None
     service_stop: str | None = None
     for index, documentation in enumerate(reader.many(document, _path("documentationOf"), "documentationOf")):

@@ -20,8 +20,8 @@ import attrs
 from mssante._xml import UnreadableXml, parse_untrusted
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import _codes
-from mssante.xdm._model import HAS_MEMBER, RPLC, Association, Author, Code, DocumentEntry, Metadata, SubmissionSet
+from mssante.xdm import codes as _codes
+from mssante.xdm._model import HAS_MEMBER, RPLC, Association, Author, Coding, DocumentEntry, Metadata, SubmissionSet
 
 __all__ = ["LCM", "MAX_METADATA_BYTES", "RIM", "SCHEMES", "read_metadata", "write_metadata"]
 
@@ -127,7 +127,7 @@ class _Writer:
         else:
             self.lines.append(f"{indent}<rim:{tag} />")
 
-    def code(self, depth: int, owner: str, scheme: str, code: Code) -> None:
+    def code(self, depth: int, owner: str, scheme: str, code: Coding) -> None:
         attributes = _attributes(
             ("id", self.next_id(owner)),
             ("classificationScheme", scheme),
@@ -364,9 +364,9 @@ def _localized(groups: _Groups, tag: str) -> str:
     return ""
 
 
-def _code(classification: ElementTree.Element) -> Code:
+def _code(classification: ElementTree.Element) -> Coding:
     groups = _groups(classification)
-    return Code(
+    return Coding(
         code=classification.get("nodeRepresentation", ""),
         scheme=next(iter(_slots(groups).get("codingScheme", [])), ""),
         display=_localized(groups, "Name"),

@@ -19,10 +19,10 @@ from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.identifiers import IDNPS_OID, IDNST_OID
 from mssante.report import Finding, Report
-from mssante.xdm import _codes
+from mssante.xdm import codes as _codes
 from mssante.xdm._cda import CdaAuthor, CdaHeader, ts_to_utc
 from mssante.xdm._hl7 import CodedValue, Cx, HierarchicDesignator, IntendedRecipient, Xcn, Xon, Xtn, escape
-from mssante.xdm._model import Author, Code, DocumentEntry, SubmissionSet, dtm, symbolic_id
+from mssante.xdm._model import Author, Coding, DocumentEntry, SubmissionSet, dtm, symbolic_id
 from mssante.xdm._valuesets import FOR_ATTRIBUTE, canonical, correspondence, value_set
 
 __all__ = ["class_code_of", "completed", "derived_entry", "entry_from_cda", "overridden", "submission_set_from_cda"]
@@ -99,7 +99,9 @@ _NAMES = {  # field -> XDS attribute, whose value set FOR_ATTRIBUTE names
 }
 
 
-def _with_display(code: Code | None, short: str, findings: list[Finding] | None = None, where: str = "") -> Code | None:
+def _with_display(
+    code: Coding | None, short: str, findings: list[Finding] | None = None, where: str = ""
+) -> Coding | None:
     """The code in its JDV spelling, with the display name of the JDV when it has the code (else the document's).
 
     A display the document writes otherwise (at ``where``) is not what the metadata carries: ``findings`` gets
@@ -113,10 +115,10 @@ def _with_display(code: Code | None, short: str, findings: list[Finding] | None 
     if listed and code.display and code.display.strip() != listed and findings is not None:
         message = f"{code.code}: the document writes {code.display!r}, the metadata {listed!r} as {found.name} names it"
         findings.append(_codes.DISPLAY_FROM_VALUE_SET(message, where=f"{where}/@displayName" if where else short))
-    return Code(code=spelled, scheme=code.scheme, display=listed or code.display)
+    return Coding(code=spelled, scheme=code.scheme, display=listed or code.display)
 
 
-def class_code_of(type_code: Code | None) -> Code | None:
+def class_code_of(type_code: Coding | None) -> Coding | None:
     """The classCode NOS table ``ASS_X04`` gives for ``type_code`` (display from JDV_J06), None when it has none."""
     if type_code is None:
         return None
@@ -124,7 +126,7 @@ def class_code_of(type_code: Code | None) -> Code | None:
     if target is None:
         return None
     display = value_set("J06").display_of(target.code, target.code_system) or ""
-    return Code(code=target.code, scheme=target.code_system, display=display)
+    return Coding(code=target.code, scheme=target.code_system, display=display)
 
 
 def _cx_as_read(root: str, extension: str) -> str:
@@ -240,11 +242,11 @@ def submission_set_from_cda(
 
 
 def _field_value(kind: Any, value: Any, name: str) -> Any:
-    """A JSON value made into the field's type: a Code from an object, Authors from objects, tuples from lists."""
-    if kind in ("Code | None", "Code"):
-        return None if value is None else value if isinstance(value, Code) else Code(**value)
-    if kind == "tuple[Code, ...]":
-        return tuple(item if isinstance(item, Code) else Code(**item) for item in value)
+    """A JSON value made into the field's type: a Coding from an object, Authors from objects, tuples from lists."""
+    if kind in ("Coding | None", "Coding"):
+        return None if value is None else value if isinstance(value, Coding) else Coding(**value)
+    if kind == "tuple[Coding, ...]":
+        return tuple(item if isinstance(item, Coding) else Coding(**item) for item in value)
     if kind == "tuple[Author, ...]":
         return tuple(item if isinstance(item, Author) else Author(**item) for item in value)
     if kind == "tuple[str, ...]":
@@ -292,10 +294,10 @@ def completed(instance: _T, fields: Mapping[str, Any] | None) -> _T:
         if attribute is None or value is None:
             continue
         short = FOR_ATTRIBUTE[attribute]
-        if isinstance(value, Code) and not value.display:
+        if isinstance(value, Coding) and not value.display:
             changes[name] = _with_display(value, short)
         elif isinstance(value, tuple):
             changes[name] = tuple(
-                _with_display(code, short) if isinstance(code, Code) and not code.display else code for code in value
+                _with_display(code, short) if isinstance(code, Coding) and not code.display else code for code in value
             )
     return attrs.evolve(instance, **changes) if changes else instance

@@ -17,7 +17,7 @@ import attrs
 
 from mssante.errors import InvalidInput
 from mssante.report import Report
-from mssante.xdm import _codes
+from mssante.xdm import codes as _codes
 
 __all__ = [
     "APPROVED",
@@ -29,7 +29,7 @@ __all__ = [
     "STABLE",
     "Association",
     "Author",
-    "Code",
+    "Coding",
     "DocumentEntry",
     "DocumentRef",
     "Metadata",
@@ -91,7 +91,7 @@ def _authors(values: Iterable[Author]) -> tuple[Author, ...]:
     return tuple(values)
 
 
-def _codes_of(values: Iterable[Code]) -> tuple[Code, ...]:
+def _codes_of(values: Iterable[Coding]) -> tuple[Coding, ...]:
     return tuple(values)
 
 
@@ -132,7 +132,7 @@ def symbolic_id(unique_id: str, kind: str) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class Code:
+class Coding:
     """A coded value: ``code`` in the code system ``scheme`` (an OID for the CI-SIS), with its display name."""
 
     code: str = attrs.field(validator=_text)
@@ -177,13 +177,13 @@ class DocumentEntry:
     legal_authenticator: str = attrs.field(default="", validator=_text)
     repository_unique_id: str = attrs.field(default="", validator=_text)
     authors: tuple[Author, ...] = attrs.field(default=(), converter=_authors)
-    class_code: Code | None = None
-    type_code: Code | None = None
-    format_code: Code | None = None
-    healthcare_facility_type_code: Code | None = None
-    practice_setting_code: Code | None = None
-    confidentiality_codes: tuple[Code, ...] = attrs.field(default=(), converter=_codes_of)
-    event_codes: tuple[Code, ...] = attrs.field(default=(), converter=_codes_of)
+    class_code: Coding | None = None
+    type_code: Coding | None = None
+    format_code: Coding | None = None
+    healthcare_facility_type_code: Coding | None = None
+    practice_setting_code: Coding | None = None
+    confidentiality_codes: tuple[Coding, ...] = attrs.field(default=(), converter=_codes_of)
+    event_codes: tuple[Coding, ...] = attrs.field(default=(), converter=_codes_of)
     extra_slots: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(default=(), converter=_slots)
     """Slots the model has no field for, kept as read: ``(name, values)``."""
     availability_status: str = attrs.field(default="", validator=_text)
@@ -264,7 +264,7 @@ class SubmissionSet:
     patient_id: str = attrs.field(default="", validator=_text)
     title: str = attrs.field(default="", validator=_text)
     comments: str = attrs.field(default="", validator=_text)
-    content_type_code: Code | None = None
+    content_type_code: Coding | None = None
     authors: tuple[Author, ...] = attrs.field(default=(), converter=_authors)
     intended_recipients: tuple[str, ...] = attrs.field(default=(), converter=_strings, validator=_texts)
     extra_slots: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(default=(), converter=_slots)

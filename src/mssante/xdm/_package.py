@@ -26,8 +26,8 @@ from mssante import _html
 from mssante.addresses import Address
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report
-from mssante.xdm import _codes
-from mssante.xdm import _zip_codes as _zip
+from mssante.xdm import codes as _codes
+from mssante.xdm import zip_codes as _zip
 from mssante.xdm._budget import Budget
 from mssante.xdm._cda import CdaHeader, read_cda_header
 from mssante.xdm._ebrim import read_metadata, write_metadata

@@ -30,7 +30,7 @@ import attrs
 
 from mssante.errors import InvalidInput
 from mssante.report import Finding, Report
-from mssante.xdm import _zip_codes as codes
+from mssante.xdm import zip_codes as codes
 from mssante.xdm._budget import ENTRY_COST, Budget
 
 __all__ = ["SafeZip", "ZipEntry", "ZipLimits"]

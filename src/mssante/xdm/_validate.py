@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from mssante.errors import InvalidInput
 from mssante.identifiers import InsAuthority
 from mssante.report import Finding, Report, Severity
-from mssante.xdm import _codes
+from mssante.xdm import codes as _codes
 from mssante.xdm._budget import Budget
 from mssante.xdm._fromcda import class_code_of
 from mssante.xdm._hl7 import BAD_INS as _HL7_BAD_INS_CODE
@@ -22,7 +22,7 @@ from mssante.xdm._model import (
     RPLC,
     STABLE,
     Author,
-    Code,
+    Coding,
     DocumentEntry,
     Metadata,
     is_uuid_urn,
@@ -256,7 +256,7 @@ def _patient(text: str, where: str, environment: str) -> tuple[tuple[str, str], 
     return key, []
 
 
-def _coded(code: Code, short: str, where: str) -> list[Finding]:
+def _coded(code: Coding, short: str, where: str) -> list[Finding]:
     return [finding.located(where) for finding in value_set(short).check(code.code, code.scheme, code.display)]
 
 
