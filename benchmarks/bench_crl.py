@@ -111,7 +111,7 @@ def _bare_set(der: bytes) -> object:
 def memory_child(side: str, entries: int) -> None:
     """In a fresh process: build ``side`` (``ours`` or ``bare``) and print its memory as JSON."""
     der, _ = crl_fixture(entries)
-    build = (lambda: IndexedCrl.load(der)) if side == "ours" else (lambda: _bare_set(der))
+    build: Callable[[], object] = (lambda: IndexedCrl.load(der)) if side == "ours" else (lambda: _bare_set(der))
     gc.collect()
     before = _resident()
     built = build()

@@ -176,15 +176,16 @@ def _queries(database: Path, count: int) -> tuple[list[dict[str, Any]], list[dic
 def _bare_search(connection: sqlite3.Connection, columns: str, criteria: dict[str, Any], limit: int) -> list[Any]:
     """The bare FTS5 queries that give the rows our search gives: the people by name and city in one full-text
     query, then the structures by name and city; by city and profession, one full-text query per code."""
-    from mssante.directory import _index_search as _index  # noqa: PLC0415 (private helpers to spell the same FTS5 queries)
+    from mssante.directory import _index_schema as _schema  # noqa: PLC0415 (private helpers to spell the same FTS5 queries)
+    from mssante.directory import _index_search as _index  # noqa: PLC0415
 
-    city = f"city : ({_index._match(_index._terms(_index._words(criteria['city'])))})"
+    city = f"city : ({_index._match(_index._terms(_schema._words(criteria['city'])))})"
     select = f"SELECT m.id, {columns} FROM"
     people = (
         f"{select} mailbox_fts AS f JOIN mailbox AS m ON m.id = f.rowid LEFT JOIN structure AS s ON s.id = m.structure"
     )
     if "name" in criteria:
-        names = f"name : ({_index._match(_index._terms(_index._words(criteria['name'])))})"
+        names = f"name : ({_index._match(_index._terms(_schema._words(criteria['name'])))})"
         rows = connection.execute(
             f"{people} WHERE mailbox_fts MATCH ? LIMIT ?", (f"{names} AND {city}", limit)
         ).fetchall()
@@ -197,10 +198,10 @@ def _bare_search(connection: sqlite3.Connection, columns: str, criteria: dict[st
             more = connection.execute(sql, (f"{names} AND {city}", limit)).fetchall()
             rows += [row for row in more if row[0] not in seen][: limit - len(rows)]
         return rows
-    wanted = _index._words(criteria["profession"])
+    wanted = _schema._words(criteria["profession"])
     rows = []
     for code, label in sorted(connection.execute("SELECT code, label FROM profession").fetchall()):
-        have = _index._words(label)
+        have = _schema._words(label)
         if len(have) >= len(wanted) and all(word.startswith(want) for word, want in zip(have, wanted, strict=False)):
             query = f'{city} AND profession : "p{code.encode().hex().upper()}"'
             rows += connection.execute(f"{people} WHERE mailbox_fts MATCH ? LIMIT ?", (query, limit - len(rows)))
