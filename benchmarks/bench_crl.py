@@ -34,7 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from timing import Paired
+from timing import paired
 
 from mssante.pki import IndexedCrl
 
@@ -137,20 +137,6 @@ def _per_call_us(function: Callable[[], object], number: int) -> float:
     return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
 
 
-def _paired_cpu(ours: Callable[[], object], baseline: Callable[[], object], *, turns: int) -> Paired:
-    """As ``timing.paired``, in CPU time of this process: on a machine shared with other work, wall-clock turns
-    that another process interrupts say more about the machine than about either side."""
-    mine: list[float] = []
-    theirs: list[float] = []
-    for turn in range(turns):
-        sides = [(ours, mine), (baseline, theirs)]
-        if turn % 2:
-            sides.reverse()
-        for function, into in sides:
-            into.append(timeit.timeit(function, number=1, timer=time.process_time) * 1e3)
-    return Paired(ours=mine, baseline=theirs)
-
-
 def _first_lookup(crl: IndexedCrl, serial: int) -> float:
     """Microseconds of the first ``revoked(serial)`` on a freshly loaded CRL."""
     start = timeit.default_timer()
@@ -166,7 +152,7 @@ def measure(entries: int, turns: int) -> None:
         for entry in x509.load_der_x509_crl(der):
             entry.serial_number  # noqa: B018 - the read is what is measured
 
-    load = _paired_cpu(lambda: IndexedCrl.load(der), baseline, turns=turns)
+    load = paired(lambda: IndexedCrl.load(der), baseline, timer=time.process_time, turns=turns)
     ours_memory, bare_memory = _memory("ours", entries), _memory("bare", entries)
     rss_ratio = ours_memory["rss"] / max(bare_memory["rss"], 1)
     peak_ratio = ours_memory["peak"] / max(bare_memory["peak"], 1)

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from timing import TURNS, Paired
+from timing import TURNS, alternate
 
 VALID_INS = "255087505601812"
 ADDRESS = "jean.dupont@chu-exemple.mssante.fr"
@@ -54,20 +54,6 @@ def _import(statement: str) -> Callable[[], float]:
         return float(done.stdout)
 
     return run
-
-
-def _alternated(ours: Callable[[], float], baseline: Callable[[], float], turns: int) -> Paired:
-    """``turns`` measures of each side, alternating, the baseline first on odd turns."""
-    ours(), baseline()  # the warm-up: bytecode written, files in the page cache
-    mine: list[float] = []
-    theirs: list[float] = []
-    for turn in range(turns):
-        sides = [(ours, mine), (baseline, theirs)]
-        if turn % 2:
-            sides.reverse()
-        for measure, into in sides:
-            into.append(measure())
-    return Paired(ours=mine, baseline=theirs)
 
 
 BARE = _process("-c", "pass")
@@ -134,7 +120,8 @@ def main() -> None:
     print("| mssante | baseline | mssante ms | baseline ms | ratio | goal |")
     print("|---|---|---:|---:|---:|---|")
     for name, ours, baseline_name, baseline, goal in CASES:
-        result = _alternated(ours, baseline, turns)
+        ours(), baseline()  # the warm-up: bytecode written, files in the page cache
+        result = alternate(ours, baseline, turns=turns)
         verdict = "" if goal is None else f"<= {goal:g}x: {'met' if result.ratio_min <= goal else 'NOT met'} (min)"
         print(f"| {name} | {baseline_name} | {result.row()} | {verdict} |")
     own, cumulative = slowest_imports()

@@ -44,7 +44,7 @@ from datetime import datetime, timezone
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
-from timing import TURNS, Paired
+from timing import TURNS, paired
 
 from mssante import pki
 from mssante.errors import SecurityWarning
@@ -70,20 +70,6 @@ def _calls_per_turn(function: Callable[[], object]) -> int:
         if elapsed >= TURN_SECONDS / 5:
             return max(1, round(number * TURN_SECONDS / elapsed))
         number *= 2
-
-
-def _paired_cpu(ours: Callable[[], object], baseline: Callable[[], object], *, number: int, turns: int) -> Paired:
-    """As ``timing.paired``, in CPU time of this process: on a machine shared with other work, wall-clock turns
-    that another process interrupts say more about the machine than about either side."""
-    mine: list[float] = []
-    theirs: list[float] = []
-    for turn in range(turns):
-        sides = [(ours, mine), (baseline, theirs)]
-        if turn % 2:
-            sides.reverse()
-        for function, into in sides:
-            into.append(timeit.timeit(function, number=number, timer=time.process_time) / number * 1e3)
-    return Paired(ours=mine, baseline=theirs)
 
 
 def _server_baseline(roots: verification.Store, leaf: x509.Certificate, intermediate: x509.Certificate) -> object:
@@ -207,7 +193,7 @@ def main() -> None:
     print("|---|---:|---|---:|---:|")
     for name, function, baseline_name, baseline in cases:
         number = _calls_per_turn(baseline)
-        result = _paired_cpu(function, baseline, number=number, turns=turns)
+        result = paired(function, baseline, number=number, turns=turns, timer=time.process_time)
         print(
             f"| {name} | {result.ours_min * 1e3:.1f} / {result.ours_median * 1e3:.1f} | {baseline_name} "
             f"| {result.baseline_min * 1e3:.1f} / {result.baseline_median * 1e3:.1f} "

@@ -7,6 +7,7 @@ is the cost without interference, the median what a user sees on a machine doing
 from __future__ import annotations
 
 import statistics
+import time
 import timeit
 from collections.abc import Callable
 
@@ -70,16 +71,31 @@ class Paired:
         )
 
 
-def paired(
-    ours: Callable[[], object], baseline: Callable[[], object], *, number: int = 1, turns: int = TURNS
-) -> Paired:
-    """Alternate ``ours`` and ``baseline`` ``turns`` times, ``number`` calls a turn, the baseline first on odd turns."""
+def alternate(ours: Callable[[], float], baseline: Callable[[], float], *, turns: int = TURNS) -> Paired:
+    """``turns`` measures of each side (each call gives milliseconds), alternating, the baseline first on odd turns."""
     mine: list[float] = []
     theirs: list[float] = []
     for turn in range(turns):
         sides = [(ours, mine), (baseline, theirs)]
         if turn % 2:
             sides.reverse()
-        for function, into in sides:
-            into.append(timeit.timeit(function, number=number) / number * 1e3)
+        for measure, into in sides:
+            into.append(measure())
     return Paired(ours=mine, baseline=theirs)
+
+
+def paired(
+    ours: Callable[[], object],
+    baseline: Callable[[], object],
+    *,
+    number: int = 1,
+    turns: int = TURNS,
+    timer: Callable[[], float] = time.perf_counter,
+) -> Paired:
+    """Alternate ``ours`` and ``baseline`` ``turns`` times, ``number`` calls a turn, timed by ``timer`` (wall clock by
+    default; ``time.process_time`` counts only this process's CPU, for a machine shared with other work)."""
+
+    def measure(function: Callable[[], object]) -> Callable[[], float]:
+        return lambda: timeit.Timer(function, timer=timer).timeit(number) / number * 1e3
+
+    return alternate(measure(ours), measure(baseline), turns=turns)

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["REMOVED_IN", "renamed"]
+__all__ = ["REMOVED_IN", "renamed", "renamed_attribute"]
 
 REMOVED_IN = "0.2.0"
 """The release that drops the old names."""
@@ -49,3 +49,18 @@ def renamed(
         return value
 
     return get_attribute
+
+
+def renamed_attribute(old: str, new: str) -> Any:
+    """A property ``old`` that gives attribute ``new`` with a :class:`DeprecationWarning` (``valid = renamed_attribute(
+    "valid", "ok")`` in a class body)."""
+
+    def get(instance: object) -> object:
+        warnings.warn(
+            f"{type(instance).__name__}.{old} is renamed .{new}; the old name goes in mssante {REMOVED_IN}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(instance, new)
+
+    return property(get, doc=f"Deprecated: :attr:`{new}` (the old name goes in mssante {REMOVED_IN}).")

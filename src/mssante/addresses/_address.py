@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import enum
 import re
-import warnings
 from typing import Any
 
 import attrs
 import idna
 
-from mssante._renamed import REMOVED_IN
+from mssante._renamed import renamed_attribute
 from mssante.addresses import codes as _codes
 from mssante.errors import InvalidAddress
 from mssante.identifiers import Ins, judge_ins
@@ -271,15 +270,7 @@ class AddressCheck:
         """True when the input is a valid MSSanté address (the report has no error)."""
         return self.report.ok
 
-    @property
-    def valid(self) -> bool:
-        """Deprecated: :attr:`ok`, the one word of every verdict (the old name goes in mssante 0.2.0)."""
-        warnings.warn(
-            f"{type(self).__name__}.valid is renamed .ok; the old name goes in mssante {REMOVED_IN}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.ok
+    valid = renamed_attribute("valid", "ok")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the command line: ``input``, ``valid``, ``domain``, ``patient``, ``ins``, ``findings``."""

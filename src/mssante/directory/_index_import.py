@@ -97,14 +97,8 @@ def import_extraction(
     progress: Callable[[int], None] | None = None,
     at: datetime | None = None,
 ) -> ImportResult:
-    """Replace the content of the index at ``path`` with an extraction file (path, bytes, stream or chunks).
-
-    The new data is written to a new file beside the index, which then replaces the index in one
-    rename: readers see the old data or the new, never a mix, and on any failure the old data stays.
-    ``progress`` is called with the number of rows stored so far; ``at`` is the import time recorded
-    (default: now). Raises :class:`~mssante.errors.InvalidInput` when the file is not the extraction
-    (bad header, hostile ZIP) and :class:`~mssante.errors.DirectoryError` when the index cannot be written.
-    """
+    """:meth:`DirectoryIndex.import_extraction <mssante.directory.DirectoryIndex.import_extraction>` for the index
+    at ``path``."""
     started = time.perf_counter()
     imported_at = at or datetime.now(timezone.utc)
     _check_replaceable(path)

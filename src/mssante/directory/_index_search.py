@@ -86,13 +86,8 @@ def search(
     type: MailboxType | str | None = None,
     limit: int = 50,
 ) -> tuple[DirectoryMailbox, ...]:
-    """Mailboxes matching every criterion given, at most ``limit``.
-
-    ``name`` and ``city`` match words by prefix, regardless of case and accents: ``hel dup`` finds
-    Hélène DUPONT; ``name`` matches a person's names and service, or else the structure's name.
-    ``postcode`` is a prefix (``75`` for Paris); ``profession`` a code (``10``) or the start of a
-    label (``médecin``); ``type`` PER, ORG, APP or CAB. A search without criteria, or whose
-    criteria have no word, finds nothing. People matching by name come first, in file order.
+    """:meth:`DirectoryIndex.search <mssante.directory.DirectoryIndex.search>`, planned
+    for the index's ``layout``.
 
     ``rows`` runs a query on the index; ``layout`` opens it and says whether it has full-text tables and whether
     they have the columns of the current format (it is called only once the criteria have words).

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import attrs
 
-from mssante._renamed import REMOVED_IN
+from mssante._renamed import renamed_attribute
 from mssante.errors import InvalidIdentifier
 from mssante.identifiers import codes as _codes
 from mssante.identifiers._base import Identifier, IdentifierType
@@ -52,15 +51,7 @@ class IdentifierCheck:
         """True when the input is a valid identifier (the report has no error)."""
         return self.report.ok
 
-    @property
-    def valid(self) -> bool:
-        """Deprecated: :attr:`ok`, the one word of every verdict (the old name goes in mssante 0.2.0)."""
-        warnings.warn(
-            f"{type(self).__name__}.valid is renamed .ok; the old name goes in mssante {REMOVED_IN}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.ok
+    valid = renamed_attribute("valid", "ok")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the command line: ``input``, ``type``, ``valid``, ``normalized``, ``findings``."""
