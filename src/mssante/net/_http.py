@@ -35,6 +35,7 @@ import attrs
 import httpx
 
 from mssante._files import atomic_write, cache_directory
+from mssante._revalidation import conditional_headers
 
 __all__ = [
     "CHUNK",
@@ -177,16 +178,6 @@ class Failure:
     def detail(self) -> str:
         """The error as ``Type: message`` (its type alone when it has no message)."""
         return f"{type(self.error).__name__}: {self.error}" if str(self.error) else type(self.error).__name__
-
-
-def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    """``If-None-Match`` / ``If-Modified-Since`` re-validating a cached download with its validators."""
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    return headers
 
 
 class BoundedBody:

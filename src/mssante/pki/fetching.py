@@ -30,6 +30,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from mssante._files import atomic_write, cache_directory, read_regular
+from mssante._revalidation import conditional_headers
 from mssante.errors import InvalidInput, TrustError
 from mssante.pki import revocation_codes as codes
 from mssante.pki._anchors import TrustStore
@@ -206,12 +207,7 @@ class CachedCrl:
 
     def conditional_headers(self) -> dict[str, str]:
         """``If-None-Match`` / ``If-Modified-Since`` for re-validating this CRL."""
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
+        return conditional_headers(self.etag, self.last_modified)
 
 
 class CrlCache:

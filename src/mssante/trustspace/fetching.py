@@ -20,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from mssante._files import FileTooLarge, atomic_write, cache_directory, read_regular
+from mssante._revalidation import conditional_headers
 from mssante.errors import InvalidInput, TrustError
 from mssante.report import Finding, Report, Severity
 from mssante.trustspace import fetch_codes as codes
@@ -157,12 +158,7 @@ class CachedAllowList:
 
     def conditional_headers(self) -> dict[str, str]:
         """``If-None-Match`` / ``If-Modified-Since`` to re-validate this list with its server."""
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
+        return conditional_headers(self.etag, self.last_modified)
 
 
 class AllowListCache:
