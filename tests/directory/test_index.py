@@ -705,3 +705,12 @@ def test_empty_index_answers_empty(tmp_path: Path) -> None:
 def test_fold() -> None:
     assert _index._fold("Hélène-Marie  D'ALMEIDA_ŒUF") == "helene marie d almeida œuf"
     assert unicodedata.is_normalized("NFC", _index._fold("Noël"))
+
+
+def test_an_index_named_by_a_string_is_read(small: DirectoryIndex) -> None:
+    """A notebook user writes the path as text: the constructor takes it as ``open`` does."""
+    with DirectoryIndex(str(small.path)) as again:
+        assert again.path == small.path
+        found = again.search(name="exemple", limit=5)
+        assert found
+        assert found == small.search(name="exemple", limit=5)

@@ -70,9 +70,9 @@ class DirectoryIndex:
             index.search(name="dupont", city="paris")
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         """Use the index file at ``path`` (see :meth:`open`)."""
-        self.path = path
+        self.path = Path(path)
         """The database file."""
         self._connection: sqlite3.Connection | None = None
         self._identity: tuple[int, int, int, int] | None = None
