@@ -21,19 +21,16 @@ from hypothesis import strategies as st
 from mssante.errors import InvalidInput
 from mssante.identifiers import InsAuthority
 from mssante.report import Severity, finding_codes
-from mssante.xdm import _cda
+from mssante.xdm import _cda_formats, _cda_scan
 from mssante.xdm._cda import (
-    FORMAT_CODES,
     MAX_CDA_BYTES,
     MAX_REPEATS,
-    NON_STRUCTURED_FORMAT_CODES,
-    NON_STRUCTURED_TEMPLATE,
     CdaAuthor,
     CdaHeader,
-    format_code_of,
     read_cda_header,
     ts_to_utc,
 )
+from mssante.xdm._cda_formats import FORMAT_CODES, NON_STRUCTURED_FORMAT_CODES, NON_STRUCTURED_TEMPLATE, format_code_of
 from mssante.xdm._model import Coding
 from mssante.xdm._valuesets import correspondence
 
@@ -659,7 +656,7 @@ def test_the_code_tables_are_bundled_data_read_once() -> None:
     assert "ASS_A12" in repr(NON_STRUCTURED_FORMAT_CODES)
     assert FORMAT_CODES["1.3.6.1.4.1.19376.1.8.1.1.2.1"].display == ""  # an APSR organ row: no display name in J10
     assert FORMAT_CODES["1.3.6.1.4.1.19376.1.8.1.1.1"].display.startswith("Compte rendu d'anatomie")
-    for table in (_cda._format_displays, _cda._non_structured_table, _cda._format_table):
+    for table in (_cda_formats._format_displays, _cda_formats._non_structured_table, _cda_formats._format_table):
         table()
         assert table.cache_info().misses == 1
 
@@ -696,9 +693,9 @@ _HL7 = 'xmlns:hl7="urn:hl7-org:v3"'
 )
 def test_the_header_found_by_the_bytes_of_its_body_is_the_scan_s(data: bytes, by_bytes: bool) -> None:
     """Where the body is found by its bytes, the header tree and the body's media type are those of the scan."""
-    fast = _cda._parse_at_component(data)
+    fast = _cda_scan._parse_at_component(data)
     assert (fast is not None) == by_bytes
-    scanned = _cda._parse_scanned(data)
+    scanned = _cda_scan._parse_scanned(data)
     if fast is not None:
         assert ElementTree.tostring(fast[0]) == ElementTree.tostring(scanned[0])
         assert fast[1] == scanned[1]

@@ -5,7 +5,7 @@ the header is read (and, for an unstructured CDA, the media type of its ``nonXML
 mapping follows the CI-SIS "lien entre l'en-tête CDA et les métadonnées XDS" as the ANS XSL
 ``CDAHeaderToXDM.xsl`` writes it, without its bugs: the patient is the INS of
 ``recordTarget/patientRole/id`` (never an ``INS-C`` under the uniqueId scheme), and the format
-code comes from the NOS association tables ``ASS_A11`` and ``ASS_A12`` (see :data:`FORMAT_CODES`).
+code comes from the NOS association tables ``ASS_A11`` and ``ASS_A12`` (see :mod:`mssante.xdm._cda_formats`).
 
 Values are kept as the document writes them (times as HL7 TS text, codes with their code system
 OID); :func:`ts_to_utc` turns a TS into the XDS UTC form. A header without ``id``, ``code`` or
@@ -15,46 +15,34 @@ OID); :func:`ts_to_utc` turns a TS into the XDS UTC form. A header without ``id`
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import functools
-import importlib.resources
-import io
 import re
-import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from xml.etree import ElementTree
-from xml.parsers import expat
 
-import attrs
-
-from mssante._xml import UnreadableXml, guarded_parser, parse_untrusted, run
+from mssante._xml import UnreadableXml
 from mssante.errors import InvalidInput
 from mssante.identifiers import IDNPS_OID, IDNST_OID, Ins, InsAuthority
 from mssante.report import Finding, Report, Severity, define_code
+from mssante.xdm._cda_formats import format_code_of
+from mssante.xdm._cda_scan import MAX_CDA_BYTES, _parse_at_component, _parse_scanned
+from mssante.xdm._cda_values import CdaAuthor, CdaHeader, CdaPatient, CdaRecipient
 from mssante.xdm._model import Coding
-from mssante.xdm._valuesets import correspondence
 
 __all__ = [
-    "FORMAT_CODES",
     "HL7_V3",
     "MAX_CDA_BYTES",
     "MAX_REPEATS",
-    "NON_STRUCTURED_FORMAT_CODES",
-    "NON_STRUCTURED_TEMPLATE",
     "CdaAuthor",
     "CdaHeader",
     "CdaPatient",
     "CdaRecipient",
-    "format_code_of",
     "read_cda_header",
     "ts_to_utc",
 ]
 
 HL7_V3 = "urn:hl7-org:v3"
 """The namespace of CDA R2 elements."""
-MAX_CDA_BYTES = 64 * 1024 * 1024
-"""A CDA document larger than this is not read (an unstructured CDA embedding a large PDF stays well below)."""
 MAX_REPEATS = 100
 """At most this many of one repeated header element (authors, ids, telecoms, names...) are read."""
 MAX_VALUE_CHARS = 64 * 1024
@@ -106,111 +94,6 @@ _TS = re.compile(
 )
 _MAX_OFFSET = dt.timedelta(hours=14)
 
-# The format code of a structured CDA, by the root of a templateId: the bundled NOS table ASS_A11-CorresModeleCDA-
-# XdsFormatCode-CISIS (dateMaj 2024-07-26, see mssante/xdm/data/README.md), which maps the model's templateId root
-# alone. The tables below are bundled CSV files of mssante/xdm/data, read once, when first used:
-# - ASS_A11-later-rows.csv: rows later versions of ASS_A11 publish and the bundled copy lacks (the IHE PaLM APSR
-#   templates), as the ANS IG « Terminologies de Santé » v1.12.0 publishes the ConceptMap (version 20260629120000,
-#   and 5.0.0 before it);
-# - JDV_J10-XdsFormatCode-display-names.csv: display names from JDV_J10-XdsFormatCode-CISIS (ASS_A11 has none);
-# - ASS_A12-non-structured-formatCode.csv: NOS ASS_A12, the format of an unstructured CDA by its body's media type.
-_ANS_FORMATS = "1.2.250.1.213.1.1.4.2.282"  # TRE_A06-FormatCodeComplementaire
-_IHE_FORMATS = "1.3.6.1.4.1.19376.1.2.3"  # TRE_A11-IheFormatCode
-_CISIS = "1.2.250.1.213.1.1.1."
-
-
-def _rows(name: str) -> list[list[str]]:
-    """The rows of a bundled CSV table, without its header."""
-    text = (importlib.resources.files("mssante.xdm") / "data" / name).read_text(encoding="utf-8")
-    return list(csv.reader(io.StringIO(text)))[1:]
-
-
-@functools.cache
-def _format_displays() -> Mapping[str, str]:
-    return types.MappingProxyType(dict(_rows("JDV_J10-XdsFormatCode-display-names.csv")))
-
-
-@functools.cache
-def _format_table() -> Mapping[str, Coding]:
-    """templateId root -> formatCode: each root ASS_A11 maps to one format, then the later rows it lacks."""
-    table = correspondence("A11")
-    codes: dict[str, Coding] = {}
-    for source, _target in table.rows:
-        target = table.target(source.code)
-        if target is not None:  # a root with several formats (XDS-SD) is decided by the body's media type
-            display = _format_displays().get(target.code, "")
-            codes[source.code] = Coding(code=target.code, scheme=target.code_system, display=display)
-    for root, code in _rows("ASS_A11-later-rows.csv"):
-        codes.setdefault(root, Coding(code=code, scheme=_IHE_FORMATS, display=_format_displays().get(code, "")))
-    return types.MappingProxyType(codes)
-
-
-class _FormatCodes(Mapping[str, Coding]):
-    """The bundled ASS_A11 table as a mapping, read when first used."""
-
-    def __getitem__(self, root: str) -> Coding:
-        return _format_table()[root]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_format_table())
-
-    def __len__(self) -> int:
-        return len(_format_table())
-
-    def __repr__(self) -> str:
-        return "<the formatCode of a structured CDA by templateId root (NOS ASS_A11)>"
-
-
-FORMAT_CODES: Mapping[str, Coding] = _FormatCodes()
-"""The XDS formatCode of a structured CDA by templateId root (NOS ``ASS_A11``, bundled; read when first used)."""
-
-NON_STRUCTURED_TEMPLATE = "1.3.6.1.4.1.19376.1.2.20"
-"""The templateId of an unstructured CDA (IHE XDS-SD, CI-SIS "CDA N1")."""
-
-
-@functools.cache
-def _non_structured_table() -> Mapping[str, Coding]:
-    """media type -> formatCode of an unstructured CDA (ASS_A12)."""
-    rows = _rows("ASS_A12-non-structured-formatCode.csv")
-    return types.MappingProxyType(
-        {media_type: Coding(code=code, scheme=_IHE_FORMATS, display=name) for media_type, code, name in rows}
-    )
-
-
-class _NonStructuredFormatCodes(Mapping[str, Coding]):
-    """The bundled ASS_A12 table as a mapping, read when first used."""
-
-    def __getitem__(self, media_type: str) -> Coding:
-        return _non_structured_table()[media_type]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_non_structured_table())
-
-    def __len__(self) -> int:
-        return len(_non_structured_table())
-
-    def __repr__(self) -> str:
-        return "<the formatCode of an unstructured CDA by the media type of its body (NOS ASS_A12)>"
-
-
-NON_STRUCTURED_FORMAT_CODES: Mapping[str, Coding] = _NonStructuredFormatCodes()
-"""The XDS formatCode of an unstructured CDA by the media type of its ``nonXMLBody/text`` (NOS ``ASS_A12``)."""
-
-
-def format_code_of(template_ids: tuple[tuple[str, str], ...], body_media_type: str | None = None) -> Coding | None:
-    """The XDS formatCode of a CDA from its templateIds ``(root, extension)``, or None when none is known.
-
-    French (CI-SIS) templates are preferred over IHE ones, then document order; an unstructured CDA
-    (:data:`NON_STRUCTURED_TEMPLATE`) takes its format from the media type of its body.
-    """
-    roots = [root for root, _extension in template_ids]
-    for root in sorted(roots, key=lambda root: not root.startswith(_CISIS)):
-        if root in FORMAT_CODES:
-            return FORMAT_CODES[root]
-    if NON_STRUCTURED_TEMPLATE in roots and body_media_type is not None:
-        return NON_STRUCTURED_FORMAT_CODES.get(body_media_type.strip().lower())
-    return None
-
 
 def ts_to_utc(text: str) -> str:
     """The XDS UTC form (``YYYYMMDDhhmmss``, as precise as given) of an HL7 TS such as ``20240115103000+0100``.
@@ -247,149 +130,6 @@ def ts_to_utc(text: str) -> str:
 def _refuse(findings: list[Finding], subject: str = "", what: str = "not a usable CDA document") -> InvalidInput:
     report = Report(findings=findings, subject=subject)
     return InvalidInput(f"{what}: {report.errors[0].message}", report)
-
-
-# Values
-
-
-def _mailboxes(telecoms: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(value[len("mailto:") :] for value in telecoms if value[:7].lower() == "mailto:")
-
-
-@attrs.frozen(kw_only=True)
-class CdaPatient:
-    """The patient of ``recordTarget/patientRole``: INS, other ids and the INS traits as the document writes them."""
-
-    ins: Ins | None = None
-    """The INS (``id`` under an INS authority OID): production NIR/NIA first, then TEST/DEMO, document order."""
-    other_ids: tuple[tuple[str, str], ...] = ()
-    """The other ids with an extension ``(root, extension)``, such as the IPP; never an INS or a legacy INS-C."""
-    invalid_ins: tuple[tuple[str, str], ...] = ()
-    """The ids under an INS authority that fail the INS check (key, length), ``(root, extension)`` as read: kept,
-    never dropped; when there is no valid INS, the first with an extension is the patientId, as read."""
-    birth_family: str | None = None
-    """The birth name: the ``family`` qualified ``BR``, else the first ``family``."""
-    used_family: str | None = None
-    """The used name: the ``family`` qualified ``CL``."""
-    given_names: str | None = None
-    """All birth first names, space-joined: the unqualified ``given`` (else those qualified ``BR``)."""
-    first_given: str | None = None
-    """The first birth first name: the ``given`` qualified ``BR``, else the first ``given`` not qualified ``CL``."""
-    used_given: str | None = None
-    """The used first name: the ``given`` qualified ``CL``."""
-    gender: str | None = None
-    """``administrativeGenderCode/@code`` (``F``, ``M``, ``U``)."""
-    birth_date: str | None = None
-    """``birthTime/@value``, as written (``YYYYMMDD``)."""
-    birthplace_code: str | None = None
-    """The INSEE code of the birthplace (``birthplace/place/addr/county``)."""
-    birthplace_city: str | None = None
-    """``birthplace/place/addr/city``."""
-    telecoms: tuple[str, ...] = ()
-    """``patientRole/telecom/@value`` (``tel:…``, ``mailto:…@patient.mssante.fr``)."""
-
-    @property
-    def mailboxes(self) -> tuple[str, ...]:
-        """The e-mail addresses among the telecoms, without ``mailto:``."""
-        return _mailboxes(self.telecoms)
-
-
-@attrs.frozen(kw_only=True)
-class CdaAuthor:
-    """A person acting on the document (author, legal authenticator): who, with which specialty, for whom, when."""
-
-    idnps_root: str | None = None
-    """The root of the person's id (``1.2.250.1.71.4.2.1``, IdNat_PS, for a health professional)."""
-    idnps: str | None = None
-    """The extension of the person's id (the IdNat_PS); the IdNat_PS id is preferred, else the first."""
-    family: str | None = None
-    given: str | None = None
-    specialty: Coding | None = None
-    """``code`` of the assigned author or entity (JDV_J01 author specialty)."""
-    organisation_name: str | None = None
-    organisation_id_root: str | None = None
-    organisation_id: str | None = None
-    """The extension of ``representedOrganization/id`` (IdNat_Struct, root ``1.2.250.1.71.4.2.2``, preferred)."""
-    time: str | None = None
-    """``time/@value``, as written (HL7 TS)."""
-    telecoms: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class CdaRecipient:
-    """An ``informationRecipient/intendedRecipient``: who the document is meant for, and how to reach them."""
-
-    id_root: str | None = None
-    id: str | None = None
-    family: str | None = None
-    given: str | None = None
-    organisation_name: str | None = None
-    telecoms: tuple[str, ...] = ()
-
-    @property
-    def mailboxes(self) -> tuple[str, ...]:
-        """The e-mail addresses among the telecoms, without ``mailto:``."""
-        return _mailboxes(self.telecoms)
-
-
-@attrs.frozen(kw_only=True)
-class CdaHeader:
-    """The header values of a CDA R2 document that XDS metadata is derived from."""
-
-    document_id: str
-    """The XDS uniqueId: ``id/@root``, then ``^extension`` if there is one."""
-    type_code: Coding
-    """``ClinicalDocument/code`` (the XDS typeCode), scheme = code system OID."""
-    patient: CdaPatient
-    set_id: str | None = None
-    """``setId``, formed like :attr:`document_id`."""
-    version: str | None = None
-    """``versionNumber/@value``."""
-    title: str | None = None
-    confidentiality: Coding | None = None
-    language_code: str | None = None
-    effective_time: str | None = None
-    """``effectiveTime/@value`` as written (HL7 TS); :func:`ts_to_utc` gives the XDS creationTime."""
-    template_ids: tuple[tuple[str, str], ...] = ()
-    """The ``templateId`` of the document ``(root, extension)``, the extension empty when absent."""
-    format_code: Coding | None = None
-    """The XDS formatCode derived from :attr:`template_ids` (:func:`format_code_of`), None if none is known."""
-    body_media_type: str | None = None
-    """The media type of an unstructured body (``nonXMLBody/text/@mediaType``), None for a structured one."""
-    author: CdaAuthor | None = None
-    """The first author."""
-    authors: tuple[CdaAuthor, ...] = ()
-    custodian_name: str | None = None
-    custodian_id_root: str | None = None
-    custodian_id: str | None = None
-    legal_authenticator: CdaAuthor | None = None
-    healthcare_facility_type: Coding | None = None
-    """``componentOf/encompassingEncounter/location/healthCareFacility/code``."""
-    practice_setting: Coding | None = None
-    """The first ``standardIndustryClassCode`` of ``documentationOf/serviceEvent/performer/assignedEntity/``
-    ``representedOrganization``."""
-    event_codes: tuple[Coding, ...] = ()
-    """``documentationOf/serviceEvent/code`` of every service event."""
-    service_start: str | None = None
-    """``effectiveTime/low/@value`` (or ``@value``) of the first service event that has one, as written."""
-    service_stop: str | None = None
-    """``effectiveTime/high/@value`` of the first service event that has one, as written."""
-    information_recipients: tuple[CdaRecipient, ...] = ()
-    replaced_ids: tuple[str, ...] = ()
-    """The ids of the documents this one replaces (``relatedDocument[@typeCode='RPLC']/parentDocument/id``, formed
-    like :attr:`document_id`): the earlier versions of a document sent again to replace them."""
-    findings: tuple[Finding, ...] = ()
-    """What was noticed while reading and did not prevent it (warnings, information)."""
-
-    @property
-    def recipient_mailboxes(self) -> tuple[str, ...]:
-        """The ``mailto:`` addresses of the information recipients, without ``mailto:``, in order."""
-        return tuple(mailbox for recipient in self.information_recipients for mailbox in recipient.mailboxes)
-
-    @property
-    def report(self) -> Report:
-        """The findings of the reading as a report on :attr:`document_id`."""
-        return Report(findings=self.findings, subject=self.document_id)
 
 
 # Reading
@@ -514,53 +254,6 @@ def _identifier(item: tuple[str, str] | None) -> str | None:
     return f"{root}^{extension}" if extension else root
 
 
-class _Scan:
-    """One pass of the guarded expat parser over the whole document, building no tree: well-formed XML, no DTD.
-
-    It notes where the body (the ``component`` child of the root) starts, the root's name as
-    written and, for an unstructured body, its media type; the handlers are dropped once the
-    body's kind is known, so the body costs expat's own parsing only.
-    """
-
-    def __init__(self) -> None:
-        self.parser = guarded_parser()
-        self.depth = 0
-        self.root = ""
-        self.body: int | None = None
-        self.media_type: str | None = None
-        self.parser.StartElementHandler = self.start
-        self.parser.EndElementHandler = self.end
-
-    def start(self, name: str, attributes: dict[str, str]) -> None:
-        depth, local = self.depth, name.rpartition(":")[2]
-        self.depth += 1
-        if depth == 0:
-            self.root = name
-        elif self.body is None:
-            if depth == 1 and local == "component":
-                self.body = self.parser.CurrentByteIndex
-        elif depth == 3 and local == "text":
-            self.media_type = attributes.get("mediaType")
-            self.done()
-        elif depth == 2 and local != "nonXMLBody":
-            self.done()
-
-    def end(self, _name: str) -> None:
-        self.depth -= 1
-
-    def root_only(self, name: str, _attributes: dict[str, str]) -> None:
-        """Notes the root's name, then nothing: the first handler when the body is found by its bytes."""
-        self.root = name
-        self.parser.StartElementHandler = None
-
-    def done(self) -> None:
-        self.parser.StartElementHandler = None
-        self.parser.EndElementHandler = None
-
-    def run(self, data: bytes) -> None:
-        run(self.parser, data)
-
-
 def _parse(data: bytes) -> tuple[ElementTree.Element, str | None]:
     """The header's element tree (the body is checked, not built) and the media type of an unstructured body."""
     try:
@@ -576,62 +269,6 @@ def _parse(data: bytes) -> tuple[ElementTree.Element, str | None]:
     if root.tag != _V + "ClinicalDocument":
         raise _refuse([NOT_CDA(f"the root element is {root.tag!r:.120}, not {{{HL7_V3}}}ClinicalDocument")])
     return root, media_type
-
-
-def _parse_scanned(data: bytes) -> tuple[ElementTree.Element, str | None]:
-    """The header found by a scan whose handlers see every element of the header (any encoding expat reads)."""
-    scan = _Scan()
-    scan.run(data)
-    ascii_compatible = not data.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" not in data[:4]
-    header = data
-    if scan.body is not None and ascii_compatible:  # the root's children up to the body, then its end tag
-        header = data[: scan.body] + f"</{scan.root}>".encode("ascii", "xmlcharrefreplace")
-    return parse_untrusted(header, limit=MAX_CDA_BYTES), scan.media_type
-
-
-# A start tag whose local name is ``component``: every one matches, so the first match is the first such tag when it
-# is markup at all (one in a comment, a CDATA section or deeper than the root's children leaves the header unclosed).
-_COMPONENT_TAG = re.compile(rb"<(?:[^\s<>/=\"']*:)?component[\s/>]")
-_DECLARED_ENCODING = re.compile(rb"encoding\s*=\s*[\"']([A-Za-z0-9._-]*)[\"']")
-_ASCII_ENCODINGS = frozenset({b"UTF-8", b"US-ASCII", b"ISO-8859-1"})
-
-
-def _parse_at_component(data: bytes) -> tuple[ElementTree.Element, str | None] | None:
-    """The header read as :func:`_parse_scanned` reads it, the body found by its bytes: None when not sure.
-
-    The header (up to the first ``component`` tag) is read by the guarded parser without a handler; the scan's
-    handlers see the body only. The tree is that of the header with the root's end tag: it is well-formed only
-    when that tag is a child of the root, so the tree is the scan's. Anything else (no such tag, a document in
-    an encoding that is not a superset of ASCII, any error) is left to :func:`_parse_scanned`, whose words it
-    keeps.
-    """
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    if data.startswith(b"<?xml", start):
-        declared = _DECLARED_ENCODING.search(data, start, max(data.find(b"?>", start), start))
-        if declared is not None and declared.group(1).upper() not in _ASCII_ENCODINGS:
-            return None
-    elif data[start : start + 1] != b"<":
-        return None
-    component = _COMPONENT_TAG.search(data)
-    if component is None:
-        return None
-    body = component.start()
-    scan = _Scan()
-    scan.parser.StartElementHandler = scan.root_only
-    scan.parser.EndElementHandler = None
-    try:
-        scan.parser.Parse(data[:body], False)  # noqa: FBT003 (positional only)
-        if not scan.root:
-            return None
-        scan.depth, scan.body = 1, body
-        scan.parser.StartElementHandler = scan.start
-        scan.parser.EndElementHandler = scan.end
-        run(scan.parser, data[body:])
-        header = data[:body] + f"</{scan.root}>".encode("ascii", "xmlcharrefreplace")
-        root = parse_untrusted(header, limit=MAX_CDA_BYTES)
-    except (UnreadableXml, expat.ExpatError, ValueError, LookupError):
-        return None
-    return root, scan.media_type
 
 
 def _patient(reader: _Reader, document: ElementTree.Element) -> CdaPatient | None:
