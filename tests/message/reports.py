@@ -13,11 +13,14 @@ _BLOCK_CODES = ("MSS-MDN-", "MSS-DSN-")
 
 
 def _bytes(message: Message | bytes) -> bytes:
-    """The message as sent: header fields read from bytes are written back as they were read, never refolded."""
+    """The message as sent: header fields read from bytes are written back as they were read, never refolded, and
+    8-bit text stays 8-bit (Python 3.13 would otherwise write it as ``unknown-8bit`` encoded words)."""
     if isinstance(message, bytes):
         return message
     policy = message.policy
-    return message.as_bytes(policy=policy.clone(refold_source="none") if isinstance(policy, EmailPolicy) else policy)
+    if isinstance(policy, EmailPolicy):
+        policy = policy.clone(refold_source="none", utf8=True)
+    return message.as_bytes(policy=policy)
 
 
 def read_report(message: Message | bytes) -> Mdn | Dsn | None:
