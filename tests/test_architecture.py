@@ -43,16 +43,3 @@ def test_owner_of_private_modules() -> None:
     assert _owner("mssante.pki") is None
     assert _owner("mssante._files") is None
     assert _owner("mssante.message.__init__") is None
-
-
-def test_cli_has_no_import_cycle(graph: grimp.ImportGraph) -> None:
-    modules = sorted(module for module in graph.modules if module.startswith("mssante.cli."))
-    cycles = [
-        (first, second)
-        for first in modules
-        for second in modules
-        if first < second
-        and graph.chain_exists(importer=first, imported=second)
-        and graph.chain_exists(importer=second, imported=first)
-    ]
-    assert cycles == []
