@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from mssante._version import __version__
-from mssante.cli._contract import EXIT_OK, UsageError, failure, write
+from mssante.cli._contract import EXIT_OK, UsageError, failure, internal_error, write
 from mssante.cli._tree import build_parser
 
 TYPE_CHECKING = False  # not typing's: the command line starts without importing typing
@@ -42,10 +42,5 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except KeyboardInterrupt:
         return failure("mssante: interrupted", as_json=as_json, out=out, err=err, status=130)
     except Exception as error:
-        return failure(
-            f"mssante: internal error ({type(error).__name__}: {error}); please report it",
-            as_json=as_json,
-            out=out,
-            err=err,
-        )
+        return internal_error(error, as_json=as_json, out=out, err=err)
     return run(handler, args, as_json=as_json, out=out, err=err)

@@ -16,7 +16,18 @@ if TYPE_CHECKING:
 
     from mssante.report import Finding
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "Handler", "Outcome", "UsageError", "emit", "failure", "write"]
+__all__ = [
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Handler",
+    "Outcome",
+    "UsageError",
+    "emit",
+    "failure",
+    "internal_error",
+    "write",
+]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -64,3 +75,13 @@ def failure(
         emit(out, {"ok": False, "error": line, "findings": [finding.to_dict() for finding in findings]})
     write(err, f"{line}\n")
     return status
+
+
+def internal_error(error: Exception, *, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """An exception nothing expected, told as a failure to report (never a traceback); exit status 2."""
+    return failure(
+        f"mssante: internal error ({type(error).__name__}: {error}); please report it",
+        as_json=as_json,
+        out=out,
+        err=err,
+    )

@@ -9,7 +9,17 @@ import argparse
 import warnings
 from typing import TextIO, cast
 
-from mssante.cli._contract import EXIT_INVALID, EXIT_OK, EXIT_USAGE, Handler, UsageError, emit, failure, write
+from mssante.cli._contract import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    Handler,
+    UsageError,
+    emit,
+    failure,
+    internal_error,
+    write,
+)
 from mssante.cli._parsing import resolve
 from mssante.errors import InvalidInput, MssanteError, SecurityWarning, TransportError
 
@@ -42,12 +52,7 @@ def run(target: str, args: argparse.Namespace, *, as_json: bool, out: TextIO, er
     except KeyboardInterrupt:
         return failure("mssante: interrupted", as_json=as_json, out=out, err=err, status=130)
     except Exception as error:
-        return failure(
-            f"mssante: internal error ({type(error).__name__}: {error}); please report it",
-            as_json=as_json,
-            out=out,
-            err=err,
-        )
+        return internal_error(error, as_json=as_json, out=out, err=err)
     if getattr(args, "json", False):
         emit(out, payload)
     else:
