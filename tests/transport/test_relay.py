@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import ssl
+import threading
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -274,3 +276,60 @@ def test_bcc_never_reaches_the_mx(variant: str, recorder: Recorder, make_relay: 
     listed = [address.replace("@hopital.mssante.fr", f"@{LISTED}") for address in (bcc.TO, *recipients)]
     assert received.recipients == listed
     assert result.accepted == tuple(listed)
+
+
+class _TricklingMx:
+    """A port where every client is greeted one byte at a time, for ever (until the test ends): a slow MX."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.accepted = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+
+    def _trickle(self, connection: socket.socket) -> None:
+        with connection:
+            for byte in b"220-mx.example please wait\r\n" * 100:
+                if self.stop.wait(0.02):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
+        self.thread.join(5)
+
+
+def test_the_mx_hosts_of_a_domain_share_one_deadline(
+    allowlist: AllowList, store: TrustStore, crls: RevocationChecker, client: tuple[Path, Path]
+) -> None:
+    """Three MX hosts that each trickle their greeting: the first takes the whole max_duration, and the others are
+    not tried (the domain is deferred after one max_duration, not three)."""
+    mx = _TricklingMx()
+    try:
+        relay = Relay(
+            allowlist=allowlist, store=store, client_certificate=client, revocation=crls,
+            resolver=lambda domain: [(10, "127.0.0.1"), (20, "localhost"), (30, "127.0.0.1")],
+            port=mx.port, timeout=5, max_duration=0.5,
+        )  # fmt: skip
+        [result] = relay.send(message(f"dr.a@{LISTED}"))
+    finally:
+        mx.close()
+    assert mx.accepted == 1
+    assert result.recipients[0].delivery is Delivery.DEFERRED
+    assert "the deadline passed" in result.recipients[0].reply
+    assert "trying the MX of" in result.recipients[0].reply

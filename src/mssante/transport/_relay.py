@@ -8,14 +8,16 @@ it has no MX); each host is tried in turn: EHLO, STARTTLS (required: no plain-te
 operator's certificate as client certificate, then the server certificate must be authorised for the domain
 by :meth:`~mssante.trustspace.AllowList.authorise_outbound` (listed DN, valid IGC Santé server certificate
 for the MX name) *before* any MAIL FROM. A host that cannot be reached or is not authorised is closed and
-the next one tried. The session itself (MAIL, RCPT, DATA, replies mapped to results) is the one of
-:class:`~mssante.transport.Submission`.
+the next one tried, within one ``max_duration`` for all the hosts of a domain (a domain whose MX hosts all trickle
+takes ``max_duration``, not ``max_duration`` per host). The session itself (MAIL, RCPT, DATA, replies mapped to
+results) is the one of :class:`~mssante.transport.Submission`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ssl
+import time
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
@@ -28,7 +30,7 @@ from mssante.net import presented_chain
 from mssante.pki import RevocationMode, TrustStore
 from mssante.report import Report
 from mssante.transport import _audit, codes
-from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration, deadline_passed
 from mssante.transport._peer import Revocation, checker_of, source_of
 from mssante.transport._results import Delivery, Envelope, RecipientResult, SendResult
 from mssante.transport._session import ClientCertificate
@@ -80,7 +82,7 @@ class _Refused(TransportError):
 class _Session(Submission):
     """A Submission session without SASL whose server certificate must be authorised for ``domain``."""
 
-    def __init__(self, host: str, port: int, *, relay: Relay, domain: str) -> None:
+    def __init__(self, host: str, port: int, *, relay: Relay, domain: str, max_duration: float) -> None:
         super().__init__(
             host,
             port,
@@ -90,7 +92,7 @@ class _Session(Submission):
             revocation=relay._revocation,
             timeout=relay._timeout,
             local_hostname=relay._local_hostname,
-            max_duration=relay.max_duration,
+            max_duration=max_duration,
         )
         self._allowlist = relay._allowlist
         self._domain = domain
@@ -143,8 +145,9 @@ class Relay:
     ``client_certificate`` is the operator's server certificate, presented as client certificate (see
     :data:`~mssante.transport.ClientCertificate`). ``resolver`` gives the MX hosts of a domain (default
     :func:`resolve_mx`, dnspython); ``port`` is the port of every MX (25). ``at``, ``revocation``, ``timeout``
-    and ``max_duration`` are as for :class:`~mssante.transport.Submission` (``max_duration`` bounds opening the
-    session with each MX host, and each transaction). One connection per domain and message, closed after it.
+    and ``max_duration`` are as for :class:`~mssante.transport.Submission` (``max_duration`` bounds finding an MX
+    host of a domain that accepts the session, all hosts tried together, and then the transaction). One connection
+    per domain and message, closed after it.
     """
 
     def __init__(
@@ -228,8 +231,13 @@ class Relay:
             return self._all(message_id, domain, recipients, delivery=Delivery.REJECTED, code=550, reply=reply)
         failures: list[str] = []
         refusals: list[_Refused] = []
+        deadline = time.monotonic() + self.max_duration
         for _, host in sorted(hosts, key=lambda item: item[0]):
-            session = _Session(host, self.port, relay=self, domain=domain)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                failures.append(deadline_passed(f"{host}:{self.port}", self.max_duration, f"trying the MX of {domain}"))
+                break
+            session = _Session(host, self.port, relay=self, domain=domain, max_duration=left)
             try:
                 session.connect()
             except _Refused as error:
@@ -238,6 +246,7 @@ class Relay:
             except TransportError as error:
                 failures.append(str(error))
                 continue
+            session.max_duration = self.max_duration  # the transaction has a whole max_duration of its own
             try:
                 return session.send(data, envelope)
             finally:
