@@ -56,6 +56,7 @@ AREAS = {
     "PUB": "Publishing mailboxes in the directory (the draft write API).",
     "TRK": "Delivery tracking: DSNs and MDNs matched to the messages sent.",
     "TRN": "Transport: sessions refused or failed (SMTP, IMAP, TLS, DNS), messages not sent.",
+    "SRV": "Autoconfiguration: submission and IMAP servers from DNS SRV records (RFC 6186).",
 }
 
 TABLE_HEAD = "| Code | Severity | Meaning |\n|---|---|---|"

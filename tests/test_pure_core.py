@@ -28,6 +28,7 @@ PURE = [
     "mssante.message",
     "mssante.xdm",
     "mssante.directory",
+    "mssante.autoconfig",
     "mssante.addresses",
     "mssante.identifiers",
     "mssante.report",
@@ -38,7 +39,7 @@ PURE = [
 IO_LIBRARIES = ["ssl", "asyncio", "httpx", "httpcore", "h11", "anyio", "smtplib", "imaplib", "dns", "aiosmtplib"]
 """What importing a pure package must not load (a module or any of its submodules)."""
 
-LAZY = ["mssante.pki", "mssante.trustspace", "mssante.directory", "mssante.transport"]
+LAZY = ["mssante.pki", "mssante.trustspace", "mssante.directory", "mssante.transport", "mssante.autoconfig"]
 """The packages that re-export I/O shells lazily."""
 
 _LOADED = """

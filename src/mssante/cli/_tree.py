@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("fetch", "read the new messages of a mailbox over IMAP", f"{_NETWORK}:register_fetch"),
     ("track", "delivery tracking: messages sent, DSNs and MDNs that come back", f"{_NETWORK}:register_track"),
     ("demo", "run a complete MSSanté exchange on this machine, offline", f"{_NETWORK}:register_demo"),
+    ("autoconfig", "an address's mail servers from DNS SRV records", "mssante.cli._autoconfig:register_autoconfig"),
 )
 """Each command of the top level: its name, its help, and the function (``"module:function"``) that adds it whole."""
 
