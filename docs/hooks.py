@@ -56,6 +56,9 @@ AREAS = {
     "PUB": "Publishing mailboxes in the directory (the draft write API).",
     "TRK": "Delivery tracking: DSNs and MDNs matched to the messages sent.",
     "TRN": "Transport: sessions refused or failed (SMTP, IMAP, TLS, DNS), messages not sent.",
+    "PSC": "Pro Santé Connect: the provider, its tokens and ID tokens.",
+    "POL": "The Postfix policy service: requests refused before any MSSanté rule.",
+    "PRB": "Conformance probes: live servers, domains and messages (mssante probe).",
     "SRV": "Autoconfiguration: submission and IMAP servers from DNS SRV records (RFC 6186).",
 }
 

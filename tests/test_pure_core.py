@@ -29,6 +29,8 @@ PURE = [
     "mssante.xdm",
     "mssante.directory",
     "mssante.autoconfig",
+    "mssante.audit",
+    "mssante.psc",
     "mssante.addresses",
     "mssante.identifiers",
     "mssante.report",
@@ -39,7 +41,16 @@ PURE = [
 IO_LIBRARIES = ["ssl", "asyncio", "httpx", "httpcore", "h11", "anyio", "smtplib", "imaplib", "dns", "aiosmtplib"]
 """What importing a pure package must not load (a module or any of its submodules)."""
 
-LAZY = ["mssante.pki", "mssante.trustspace", "mssante.directory", "mssante.transport", "mssante.autoconfig"]
+LAZY = [
+    "mssante.pki",
+    "mssante.trustspace",
+    "mssante.directory",
+    "mssante.transport",
+    "mssante.autoconfig",
+    "mssante.audit",
+    "mssante.psc",
+    "mssante.tracking",
+]
 """The packages that re-export I/O shells lazily."""
 
 _LOADED = """

@@ -8,6 +8,8 @@ per kind of failure:
   that says why.
 - :class:`TrustError`: a trust decision refused something (certificate, peer, allow-list).
 - :class:`DirectoryError`: the national directory (HTTP) failed or answered an error.
+- :class:`StoreError`: a database store (PostgreSQL) cannot be used; :class:`StoreUnavailable` when it cannot
+  be reached or did not answer in time: what was being written was not written.
 - :class:`TransportError`: SMTP, IMAP, TLS or DNS failed, or a peer was refused. It carries the
   :class:`~mssante.report.Report` that says why, with the finding codes of the refusal (``MSS-TRN-*``, and the
   ``MSS-PKI-*`` or ``MSS-REV-*`` codes of a refused server certificate).
@@ -30,6 +32,8 @@ __all__ = [
     "InvalidInput",
     "MssanteError",
     "SecurityWarning",
+    "StoreError",
+    "StoreUnavailable",
     "TransportError",
     "TrustError",
 ]
@@ -61,6 +65,18 @@ class TrustError(MssanteError):
 
 class DirectoryError(MssanteError):
     """The national directory could not answer."""
+
+
+class StoreError(MssanteError):
+    """A database store cannot be used: its schema is newer than this mssante, or the database refused a request."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, or did not answer in time: the write in progress did not happen.
+
+    Nothing was half-written (each write is one transaction): retry it once the database is back. The message
+    names the server (never its password) and what failed.
+    """
 
 
 class TransportError(MssanteError):

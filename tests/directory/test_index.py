@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -32,6 +32,10 @@ from mssante.directory._index import DirectoryIndex, ImportResult
 from mssante.directory._models import DirectoryMailbox
 from mssante.errors import DirectoryError, InvalidInput
 from mssante.testing._extraction import write_synthetic_extraction
+from tests.postgres import postgres_cluster, postgres_conninfo  # noqa: F401
+
+if TYPE_CHECKING:
+    from mssante.directory import PostgresDirectoryIndex
 
 FIXTURE = Path(__file__).parent.parent / "data" / "directory" / "extraction-SYNTHETIC.txt"
 HEADER, *LINES = FIXTURE.read_text(encoding="utf-8").splitlines()
@@ -57,6 +61,22 @@ def mailboxes(generated: Path) -> list[DirectoryMailbox]:
 @pytest.fixture(scope="module")
 def big(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DirectoryIndex]:
     with DirectoryIndex.open(tmp_path_factory.mktemp("index") / "index.sqlite3") as index:
+        index.import_extraction(generated, at=AT)
+        yield index
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def searched(
+    request: pytest.FixtureRequest, big: DirectoryIndex, generated: Path
+) -> Iterator[DirectoryIndex | PostgresDirectoryIndex]:
+    """The big index, then the same extraction imported into PostgreSQL: the search tests run on both."""
+    if request.param == "sqlite":
+        yield big
+        return
+    conninfo = request.getfixturevalue("postgres_conninfo")  # skips when PostgreSQL or psycopg is missing
+    from mssante.directory import PostgresDirectoryIndex  # noqa: PLC0415 - needs psycopg
+
+    with PostgresDirectoryIndex(conninfo) as index:
         index.import_extraction(generated, at=AT)
         yield index
 
@@ -204,7 +224,7 @@ def postcode(mailbox: DirectoryMailbox) -> str:
     ],
 )
 def test_search_finds_exactly_what_matches(
-    big: DirectoryIndex,
+    searched: DirectoryIndex | PostgresDirectoryIndex,
     mailboxes: list[DirectoryMailbox],
     criteria: dict[str, str],
     names: list[str] | None,
@@ -212,9 +232,9 @@ def test_search_finds_exactly_what_matches(
 ) -> None:
     expected = expected_search(mailboxes, predicate, names=names)
     assert expected, criteria
-    found = big.search(**criteria, limit=10_000)
+    found = searched.search(**criteria, limit=10_000)
     assert addresses(found) == expected
-    limited = big.search(**criteria, limit=7)
+    limited = searched.search(**criteria, limit=7)
     assert len(limited) == min(7, sum(expected.values()))
     assert set(limited) <= set(found)
 
@@ -283,7 +303,7 @@ def test_narrowed_plans_return_what_the_old_plans_did(
     ],
 )
 def test_narrowed_searches_find_exactly_what_matches(
-    big: DirectoryIndex,
+    searched: DirectoryIndex | PostgresDirectoryIndex,
     mailboxes: list[DirectoryMailbox],
     criteria: dict[str, str],
     names: list[str] | None,
@@ -291,7 +311,7 @@ def test_narrowed_searches_find_exactly_what_matches(
 ) -> None:
     expected = expected_search(mailboxes, predicate, names=names)
     assert expected, criteria
-    assert addresses(big.search(**criteria, limit=10_000)) == expected
+    assert addresses(searched.search(**criteria, limit=10_000)) == expected
 
 
 def test_an_index_of_format_1_is_read_with_its_plans(tmp_path: Path) -> None:
@@ -319,12 +339,12 @@ def test_an_index_of_format_1_is_read_with_its_plans(tmp_path: Path) -> None:
         assert index._columns
 
 
-def test_search_without_criteria_or_words_finds_nothing(big: DirectoryIndex) -> None:
-    assert big.search() == ()
-    assert big.search(name="") == big.search(name="  -- ") == big.search(city="!!") == ()
-    assert big.search(name="zzzzzz") == big.search(profession="astronaute") == ()
-    assert big.search(type="PER", limit=0) == ()
-    assert len(big.search(type="PER")) == 50
+def test_search_without_criteria_or_words_finds_nothing(searched: DirectoryIndex | PostgresDirectoryIndex) -> None:
+    assert searched.search() == ()
+    assert searched.search(name="") == searched.search(name="  -- ") == searched.search(city="!!") == ()
+    assert searched.search(name="zzzzzz") == searched.search(profession="astronaute") == ()
+    assert searched.search(type="PER", limit=0) == ()
+    assert len(searched.search(type="PER")) == 50
 
 
 def test_search_without_full_text(

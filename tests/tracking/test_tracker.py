@@ -18,12 +18,14 @@ from mssante.tracking import (
     Observation,
     Status,
     Tracker,
+    TrackingStore,
     codes,
     dsn_status,
     mdn_status,
 )
 from mssante.transport import Delivery, RecipientResult, SendResult
 
+from .conftest import NewStore
 from .helpers import (
     ALICE,
     BOB,
@@ -42,8 +44,8 @@ from .helpers import (
 HOUR = dt.timedelta(hours=1)
 
 
-def tracker() -> Tracker:
-    tracking = Tracker(MemoryStore(), expire_after=dt.timedelta(days=2))
+def tracker(store: TrackingStore | None = None) -> Tracker:
+    tracking = Tracker(store if store is not None else MemoryStore(), expire_after=dt.timedelta(days=2))
     tracking.sent(MID, [ALICE, BOB], T0)
     return tracking
 
@@ -306,8 +308,8 @@ NOTIFICATIONS = [
 ]
 
 
-def final_statuses(sequence: list[bytes]) -> dict[str, Status]:
-    tracking = tracker()
+def final_statuses(sequence: list[bytes], new_store: NewStore = MemoryStore) -> dict[str, Status]:
+    tracking = tracker(new_store())
     history: dict[str, list[Status]] = {ALICE: [Status.PENDING], BOB: [Status.PENDING]}
     for step, data in enumerate(sequence):
         tracking.observe(data, T0 + step * HOUR)
@@ -327,6 +329,15 @@ def test_final_status_is_independent_of_order_and_duplicates(data: st.DataObject
     chosen = data.draw(st.lists(st.integers(0, len(NOTIFICATIONS) - 1), min_size=1, max_size=16))
     shuffled = data.draw(st.permutations(chosen))
     assert final_statuses([NOTIFICATIONS[i] for i in shuffled]) == expected(set(chosen))
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_every_store_is_independent_of_order_and_duplicates(new_store: NewStore, data: st.DataObject) -> None:
+    """The same property on each store kind (``new_store``: SQLite, PostgreSQL), against the memory store."""
+    chosen = data.draw(st.lists(st.integers(0, len(NOTIFICATIONS) - 1), min_size=1, max_size=16))
+    shuffled = data.draw(st.permutations(chosen))
+    assert final_statuses([NOTIFICATIONS[i] for i in shuffled], new_store) == expected(set(chosen))
 
 
 # --- the report types of RFC 6533 and the one Message-ID grammar ----------------------------------------------------

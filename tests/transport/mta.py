@@ -6,7 +6,7 @@ base, state and mail directories, log file). Both need root (they start as root 
 
 - :class:`Postfix` plays an MSSanté operator: a submission listener and a port-25 relay listener, both STARTTLS
   only with a client certificate required and verified against the given CAs, delivering the ``domain`` to
-  Dovecot over LMTP (loopback TCP).
+  Dovecot over LMTP (loopback TCP); with ``policy_service``, asking that policy service at RCPT TO.
 - :class:`Dovecot`: IMAP with STARTTLS and login by client certificate only (SASL EXTERNAL, the user name being
   the certificate's CN, CRLs required), LMTP, maildir, one virtual user per address.
 """
@@ -176,13 +176,29 @@ def _private_directory(prefix: str) -> Path:
 class Postfix:
     """A private Postfix instance: ``submission_port`` and ``relay_port`` on 127.0.0.1, LMTP to ``lmtp_port``."""
 
-    def __init__(self, tls: TlsFiles, *, domain: str, recipients: Sequence[str], lmtp_port: int) -> None:
+    def __init__(
+        self,
+        tls: TlsFiles,
+        *,
+        domain: str,
+        recipients: Sequence[str],
+        lmtp_port: int,
+        policy_service: tuple[str, int] | None = None,
+        settings: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.tls = tls
+        self.settings = tuple(settings)
+        """``main.cf`` parameters written last, so that they replace the defaults (Postfix keeps the last one)."""
         self.domain = domain
         self.recipients = tuple(recipients)
         self.lmtp_port = lmtp_port
         self.submission_port = free_port()
         self.relay_port = free_port()
+        self.policy_service = policy_service
+        """With a policy service (host, port): every listener asks it at RCPT TO (``check_policy_service``), and a
+        third port-25 listener, :attr:`policy_port`, asks for a client certificate without requiring one (the
+        service decides)."""
+        self.policy_port = free_port() if policy_service is not None else None
         self.directory = _private_directory("mssante-postfix-")
         self.log = self.directory / "maillog"
         self._started = False
@@ -197,7 +213,7 @@ class Postfix:
 
     def _main_cf(self) -> str:
         recipients = ", ".join(f"{address}=ok" for address in self.recipients)
-        return f"""\
+        main = f"""\
 compatibility_level = 3.6
 config_directory = {self.config}
 queue_directory = {self.queue}
@@ -226,6 +242,18 @@ smtpd_tls_received_header = yes
 smtpd_tls_loglevel = 1
 smtpd_relay_restrictions = permit_tls_all_clientcerts, reject_unauth_destination
 """
+        return main + self._policy_cf() + "".join(f"{name} = {value}\n" for name, value in self.settings)
+
+    def _policy_cf(self) -> str:
+        """With a policy service, the restrictions that ask it (as ``docs/postfix.md`` writes them)."""
+        if self.policy_service is None:
+            return ""
+        host, port = self.policy_service
+        return f"""\
+smtpd_recipient_restrictions =
+    reject_unauth_destination,
+    check_policy_service {{ inet:{host}:{port}, timeout=10s }}
+"""
 
     def _master_cf(self) -> str:
         services = f"""\
@@ -233,6 +261,14 @@ smtpd_relay_restrictions = permit_tls_all_clientcerts, reject_unauth_destination
   -o syslog_name=postfix/submission
 127.0.0.1:{self.relay_port} inet n - n - - smtpd
   -o syslog_name=postfix/relay
+  -o smtpd_relay_restrictions=reject_unauth_destination
+"""
+        if self.policy_service is not None:
+            services += f"""\
+127.0.0.1:{self.policy_port} inet n - n - - smtpd
+  -o syslog_name=postfix/policy
+  -o smtpd_tls_req_ccert=no
+  -o smtpd_tls_fingerprint_digest=sha256
   -o smtpd_relay_restrictions=reject_unauth_destination
 """
         internal = """\
@@ -272,8 +308,9 @@ postlog unix-dgram n - n - 1 postlogd
         shutil.chown(self.directory / "data", user="postfix")
         self._started = True
         _run([_POSTFIX, "-c", str(self.config), "start"], self.log, "postfix start")
-        for port in (self.submission_port, self.relay_port):
-            _wait_port(port, log=self.log, what="Postfix")
+        for port in (self.submission_port, self.relay_port, self.policy_port):
+            if port is not None:
+                _wait_port(port, log=self.log, what="Postfix")
 
     def queued(self) -> list[str]:
         """The queue files waiting in the incoming, active and deferred queues."""

@@ -27,7 +27,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("fetch", "read the new messages of a mailbox over IMAP", f"{_NETWORK}:register_fetch"),
     ("track", "delivery tracking: messages sent, DSNs and MDNs that come back", f"{_NETWORK}:register_track"),
     ("demo", "run a complete MSSanté exchange on this machine, offline", f"{_NETWORK}:register_demo"),
+    ("probe", "conformance checks of a live server or of a message", "mssante.cli._probe:register_probe"),
+    ("audit", "the audit trail: export for an auditor, purge past retention", "mssante.cli._audit:register_audit"),
+    ("policy", "the inbound policy as a Postfix policy service", "mssante.cli._policy:register_policy"),
     ("autoconfig", "an address's mail servers from DNS SRV records", "mssante.cli._autoconfig:register_autoconfig"),
+    ("psc", "Pro Santé Connect tokens (XOAUTH2)", "mssante.cli._psc:register_psc"),
 )
 """Each command of the top level: its name, its help, and the function (``"module:function"``) that adds it whole."""
 

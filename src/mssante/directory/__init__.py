@@ -35,6 +35,7 @@ from mssante.directory._models import DirectoryMailbox, Person, Structure
 from mssante.directory._publication import METADATA_URL, MODIFIABLE, MailboxPatch, PatchTarget
 
 if TYPE_CHECKING:
+    from mssante.directory._pg_index import PostgresDirectoryIndex
     from mssante.net._async._directory import AsyncDirectoryClient
     from mssante.net._async._publisher import AsyncMailboxPublisher
     from mssante.net._directory import API_KEY_ENV, RateLimiter
@@ -51,6 +52,7 @@ if not TYPE_CHECKING:
             "AsyncMailboxPublisher": "mssante.net._async._publisher",
             "DirectoryClient": "mssante.net._sync._directory",
             "MailboxPublisher": "mssante.net._sync._publisher",
+            "PostgresDirectoryIndex": "mssante.directory._pg_index",
             "RateLimiter": "mssante.net._directory",
         },
     )
@@ -83,6 +85,7 @@ __all__ = [
     "Page",
     "PatchTarget",
     "Person",
+    "PostgresDirectoryIndex",
     "Practitioner",
     "PractitionerRole",
     "Query",

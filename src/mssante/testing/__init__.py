@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         LeafOptions,
         TestPki,
     )
+    from mssante.testing._psc import LocalPscProvider
     from mssante.testing._samples import SAMPLE_NAMES, sample_bytes, sample_path
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "IssuedCertificate",
     "LeafOptions",
     "LocalOperator",
+    "LocalPscProvider",
     "TestPki",
     "sample_bytes",
     "sample_path",
@@ -74,6 +76,7 @@ _MODULES = {
     "IssuedCertificate": "_pki",
     "LeafOptions": "_pki",
     "LocalOperator": "_operator",
+    "LocalPscProvider": "_psc",
     "TestPki": "_pki",
     "SAMPLE_NAMES": "_samples",
     "sample_bytes": "_samples",

@@ -333,9 +333,11 @@ class _Handler(socketserver.StreamRequestHandler):
         return True
 
     def capabilities(self) -> str:
+        """What CAPABILITY lists: before TLS, STARTTLS and LOGINDISABLED (LOGIN is refused until TLS is up, and a
+        client must not send a password in plain text: RFC 3501 §6.2.3, RFC 9051 §6.2.3)."""
         items = ["IMAP4rev1", "AUTH=XOAUTH2", "MOVE"]
         if self.server.tls is not None and not self.encrypted:
-            items.insert(1, "STARTTLS")
+            items[1:1] = ["STARTTLS", "LOGINDISABLED"]
         return " ".join(items)
 
     def messages(self) -> list[Stored]:

@@ -6,11 +6,15 @@
   Statuses only move up (PENDING, DELAYED, EXPIRED, DELIVERED, FAILED, READ); the same notification twice
   changes nothing; unrelated or hostile mail gives findings (``MSS-TRK-*``), never an exception.
 - :class:`MemoryStore` keeps the state in memory; :class:`SqliteStore` in an SQLite file, one transaction
-  per notification, safe against a crash and shared by several processes.
+  per notification, safe against a crash and shared by several processes; :class:`PostgresTrackingStore` in
+  PostgreSQL, shared by the processes of several nodes (imported when first used: it needs psycopg).
 
 The tracker is pure: it never reads the clock (every method takes ``at``) and its only I/O is the store's.
 """
 
+from typing import TYPE_CHECKING
+
+from mssante._lazy import lazy
 from mssante.tracking._sqlite import SCHEMA_VERSION, SqliteStore, TrackingStoreError
 from mssante.tracking._store import (
     Event,
@@ -23,6 +27,12 @@ from mssante.tracking._store import (
 )
 from mssante.tracking._tracker import DEFAULT_EXPIRY, Change, Observation, Tracker, dsn_status, mdn_status
 
+if TYPE_CHECKING:
+    from mssante.tracking._postgres import PostgresTrackingStore
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy(__name__, globals(), {"PostgresTrackingStore": "mssante.tracking._postgres"})
+
 __all__ = [
     "DEFAULT_EXPIRY",
     "SCHEMA_VERSION",
@@ -30,6 +40,7 @@ __all__ = [
     "Event",
     "MemoryStore",
     "Observation",
+    "PostgresTrackingStore",
     "RecipientState",
     "SqliteStore",
     "Status",

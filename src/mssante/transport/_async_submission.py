@@ -170,6 +170,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         self._local_hostname = local_hostname
         self._session: _Session | None = None
         self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         state = "connected" if self._session is not None else "not connected"
@@ -213,6 +214,7 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
             _audit.quit(self.server)
 
     async def _connect(self) -> aiosmtplib.SMTP:
+        self._check_open()
         session = self._session
         if session is not None and not session.smtp.is_connected:  # the server closed it between two sends
             self._session = None
@@ -220,8 +222,23 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
             _audit.reset(self.server, reason="connection closed by the server")
             session = None
         if session is None:
+            self._loop = asyncio.get_running_loop()
             session = self._session = await self._open()
         return session.smtp
+
+    def _drop(self) -> None:
+        session: _Session | None = getattr(self, "_session", None)  # None too when ended before it was built
+        loop: asyncio.AbstractEventLoop | None = getattr(self, "_loop", None)
+        if session is None or loop is None:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            session.abort()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(session.abort)
 
     async def _reset(self, reason: str, *, at_once: bool = False) -> None:
         session, self._session = self._session, None

@@ -2,7 +2,8 @@
 
 Events go to the ``mssante.transport.audit`` logger at INFO (failures at WARNING), each with a readable message
 and structured fields in ``extra``: ``event`` (``connect``, ``tls``, ``authenticate``, ``send``, ``quit``,
-``reset``) and the fields of that event. They never hold a secret (token, password, key) nor message content.
+``reset``, ``policy``) and the fields of that event. They never hold a secret (token, password, key) nor message
+content.
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ def connect(server: str, port: int, *, code: int, reply: str) -> None:
 
 
 def tls(
-    server: str, *, peer_subject: str, protocol: str | None, cipher: str | None, ok: bool, reason: str = ""
+    server: str,
+    *,
+    peer_subject: str,
+    protocol: str | None,
+    cipher: str | None,
+    ok: bool,
+    reason: str = "",
+    peer_sha256: str = "",
 ) -> None:
-    """The TLS handshake ended; ``ok`` says whether the server certificate was accepted."""
+    """The TLS handshake ended; ``ok`` says whether the server certificate was accepted (``peer_sha256``: the SHA-256
+    digest of its DER form, in hexadecimal, when known)."""
     level = logging.INFO if ok else logging.WARNING
     verdict = "accepted" if ok else f"refused: {reason}"
     logger.log(
@@ -49,6 +58,7 @@ def tls(
             "event": "tls",
             "server": server,
             "peer_subject": peer_subject,
+            "peer_sha256": peer_sha256,
             "protocol": protocol,
             "cipher": cipher,
             "success": ok,
@@ -98,4 +108,41 @@ def reset(server: str, *, reason: str) -> None:
     """The connection was dropped (by the server or after an error): the next use reconnects."""
     logger.warning(
         "connection to %s reset: %s", server, reason, extra={"event": "reset", "server": server, "reason": reason}
+    )
+
+
+def policy(
+    client: str,
+    *,
+    sender: str,
+    recipient: str,
+    certificate_subject: str,
+    certificate_sha256: str,
+    action: str,
+    code: str,
+    reason: str,
+) -> None:
+    """An inbound policy decision on one recipient of a message offered by ``client`` (``action``: what was done)."""
+    verb = action.split(maxsplit=1)[0].upper() if action.strip() else ""
+    accepted = verb in {"DUNNO", "OK", "PREPEND", "WARN"}
+    logger.log(
+        logging.INFO if accepted else logging.WARNING,
+        "policy for %s from %s to %s: %s %s %s",
+        client,
+        sender,
+        recipient,
+        action,
+        code,
+        reason,
+        extra={
+            "event": "policy",
+            "client": client,
+            "sender": sender,
+            "recipient": recipient,
+            "certificate_subject": certificate_subject,
+            "certificate_sha256": certificate_sha256,
+            "action": action,
+            "code": code,
+            "reason": reason,
+        },
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import imaplib
-import logging
 import re
 import socket
 import ssl
@@ -25,21 +24,22 @@ from typing import cast
 
 import attrs
 
-from mssante import _html
 from mssante.errors import TransportError
-from mssante.message import Message, MimeLimits, parse
+from mssante.message import MimeLimits, parse
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit, codes
-from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedContext, deadline_passed
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedContext, _shut, deadline_passed
+from mssante.transport._imap import UIDVALIDITY, FetchedMessage, audit_fetch, audit_removal
+from mssante.transport._imap import check_uid as _check_uid
+from mssante.transport._imap import quote_folder as _quote
+from mssante.transport._imap import text_of as _text
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._session import ClientCertificate, ClientSession
 
 __all__ = ["FetchedMessage", "ImapMailbox"]
 
-_UID = re.compile(r"[1-9][0-9]{0,9}")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _FETCH_UID = re.compile(rb"UID (\d+)")
-_UIDVALIDITY = re.compile(r"[1-9][0-9]{0,9}")
 
 
 @attrs.define
@@ -110,45 +110,6 @@ class _Progressing:
         return tls
 
 
-@attrs.frozen
-class FetchedMessage:
-    """One message read from the mailbox: its UID, its exact bytes, the parsed message and its flags."""
-
-    uid: str
-    raw: bytes = attrs.field(repr=lambda raw: f"<{len(raw)} bytes>")
-    message: Message = attrs.field(repr=False)
-    flags: tuple[str, ...] = ()
-
-    @property
-    def seen(self) -> bool:
-        """Whether the message carried ``\\Seen`` when it was fetched."""
-        return "\\Seen" in self.flags
-
-    def _repr_html_(self) -> str:
-        """Its place in the mailbox, then the message as read, for notebooks."""
-        return _html.section(
-            _html.definitions(
-                [("UID", self.uid), ("size", f"{len(self.raw):,} bytes"), ("flags", " ".join(self.flags))]
-            ),
-            self.message._repr_html_(),
-        )
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, (list, tuple)):
-        return " ".join(_text(item) for item in value if item is not None)
-    return str(value)
-
-
-def _quote(folder: str) -> str:
-    """An IMAP quoted string for a folder name (no CR, LF nor NUL)."""
-    if not folder or any(c in folder for c in "\r\n\0"):
-        raise ValueError(f"not a folder name: {folder!r}")
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _shutdown(imap: _Imap) -> None:
     """Close the connection whatever its state (a failed STARTTLS leaves a detached socket)."""
     imap.watchdog.forget()
@@ -163,16 +124,9 @@ def _uidvalidity(imap: imaplib.IMAP4) -> str | None:
     _, values = imap.response("UIDVALIDITY")
     for value in values or ():
         text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
-        if _UIDVALIDITY.fullmatch(text):
+        if UIDVALIDITY.fullmatch(text):
             return text
     return None
-
-
-def _check_uid(uid: str) -> str:
-    uid = str(uid)
-    if not _UID.fullmatch(uid):
-        raise ValueError(f"not an IMAP UID: {uid!r}")
-    return uid
 
 
 class ImapMailbox(ClientSession[Callable[[], str]]):
@@ -248,6 +202,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
 
     def connect(self) -> None:
         """Open, secure, authenticate and select the folder; nothing when already open."""
+        self._check_open()
         if self._imap is None:
             self._imap = self._open()
 
@@ -265,6 +220,11 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
             _shutdown(imap)
             raise
         _audit.quit(self.server)
+
+    def _drop(self) -> None:
+        imap: _Imap | None = getattr(self, "_imap", None)  # None too when ended before it was built
+        if imap is not None and getattr(imap, "sock", None) is not None:
+            _shut(imap.sock)
 
     def _reset(self, reason: str) -> None:
         imap, self._imap = self._imap, None
@@ -567,31 +527,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
     # --- audit ------------------------------------------------------------------------------------------
 
     def _audit_fetch(self, uid: str, size: int, *, ok: bool, reason: str = "") -> None:
-        _audit.logger.log(
-            logging.INFO if ok else logging.WARNING,
-            "message UID %s (%d bytes) in %s on %s %s",
-            uid,
-            size,
-            self.folder,
-            self.server,
-            "fetched" if ok else f"refused: {reason}",
-            extra={
-                "event": "fetch",
-                "server": self.server,
-                "folder": self.folder,
-                "uid": uid,
-                "size": size,
-                "success": ok,
-                "reason": reason,
-            },
-        )
+        audit_fetch(self.server, self.folder, uid, size, ok=ok, reason=reason)
 
     def _audit_removal(self, event: str, uid: str, *, folder: str | None = None) -> None:
-        _audit.logger.info(
-            "message UID %s in %s on %s %s",
-            uid,
-            self.folder,
-            self.server,
-            "deleted" if folder is None else f"moved to {folder}",
-            extra={"event": event, "server": self.server, "folder": self.folder, "uid": uid, "to": folder},
-        )
+        audit_removal(self.server, self.folder, event, uid, to=folder)

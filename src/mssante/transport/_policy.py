@@ -3,7 +3,9 @@
 Spec §1.1: the receiving operator requires a client certificate from the sending MTA, validates it
 against IGC Santé, and checks that its subject is listed for the sender's domain on the allow-list.
 :class:`InboundPolicy` makes that decision; :func:`postfix_policy_answer` and :func:`read_policy_request`
-speak Postfix's policy delegation protocol (``check_policy_service``).
+speak Postfix's policy delegation protocol (``check_policy_service``); the policy service made of them, which
+decides from what Postfix gives (not the certificate), is in ``_policy_service`` (without I/O) and
+``_policy_server`` (asyncio), run by ``mssante policy serve``.
 """
 
 from __future__ import annotations
@@ -169,6 +171,9 @@ class LineReader(Protocol):
 def _lines(source: LineReader | Iterable[str]) -> Iterator[str]:
     """The lines of ``source``: a stream is read line by line, each read bounded (a line that does not end within
     :data:`MAX_POLICY_LINE` characters is refused, and no more of it is read)."""
+    if isinstance(source, (list, tuple)):  # lines already read (the policy service's): no runtime protocol check
+        yield from source
+        return
     if isinstance(source, LineReader):
         while line := source.readline(MAX_POLICY_LINE + 2):  # the line, its LF, and one more to see it is too long
             yield line
@@ -190,8 +195,9 @@ def read_policy_request(lines: LineReader | Iterable[str]) -> dict[str, str]:
     sends it; it is empty for the null sender ``<>``) raises InvalidInput (a ValueError): a request that cannot
     be judged is never answered as if it were a bounce. Postfix sends the ``ccert_subject``, ``ccert_issuer``,
     ``ccert_fingerprint`` and ``ccert_pubkey_fingerprint`` attributes of a client certificate, never the
-    certificate itself: :meth:`InboundPolicy.decide` needs the certificate from elsewhere (a milter sees it, or
-    the operator's own TLS front end), which can then be matched against ``ccert_fingerprint``.
+    certificate itself: :meth:`InboundPolicy.decide` needs the certificate from elsewhere (a milter sees it, the
+    operator's own TLS front end, or the policy service's certificate cache), which can then be matched against
+    ``ccert_fingerprint``.
     """
     request: dict[str, str] = {}
     for count, raw in enumerate(_lines(lines)):

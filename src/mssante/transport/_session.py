@@ -10,7 +10,9 @@ import base64
 import datetime as dt
 import os
 import ssl
-from typing import Generic, TypeVar
+import weakref
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from mssante._secrets import scrub
 from mssante.errors import TransportError
@@ -21,7 +23,7 @@ from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration, deadline_passed
 from mssante.transport._peer import Revocation, Source, source_of
 
-__all__ = ["ClientCertificate", "ClientSession"]
+__all__ = ["ClientCertificate", "ClientSession", "EndingTokenSource"]
 
 _Path = str | os.PathLike[str]
 
@@ -57,6 +59,21 @@ _CERTIFICATE_ALERTS = frozenset(
 )
 
 Token = TypeVar("Token")
+
+
+@runtime_checkable
+class EndingTokenSource(Protocol):
+    """A token source (a callable giving a fresh access token) that can end: when its token can no longer be
+    refreshed, it calls each callback registered with :meth:`on_end` with the reason. A session given such a source
+    drops its connection then, and refuses every later operation (``MSS-TRN-024``; SC.MSS/CONF.10): the user must
+    log in again. :class:`mssante.psc.TokenSource` is one; a plain callable works as before."""
+
+    def __call__(self) -> object: ...
+
+    def on_end(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Register ``callback``, called once with the reason when the source ends (at once if it has ended);
+        returns the function that unregisters it."""
+        ...
 
 
 def _context(store: TrustStore, certificate: ClientCertificate | None) -> ssl.SSLContext:
@@ -120,6 +137,28 @@ class ClientSession(Generic[Token]):
         self._timeout = timeout
         self.max_duration = check_max_duration(max_duration)
         """Seconds allowed to one operation as a whole (opening the session, a transaction, a mailbox command)."""
+        self._ended: str | None = None
+        if isinstance(token, EndingTokenSource):  # held weakly: the source does not keep the session alive
+            ended = weakref.WeakMethod(self._token_ended)
+            token.on_end(lambda reason: None if (method := ended()) is None else method(reason))
+
+    def _token_ended(self, reason: str) -> None:
+        """The token source ended (called from any thread): the session is over, its connection dropped."""
+        self._ended = reason
+        self._drop()
+
+    def _drop(self) -> None:
+        """Shut the connection without blocking, from any thread; each session says how (here: nothing). It may be
+        called from ``__init__`` (a source that has already ended), before the session's own attributes exist."""
+
+    def _check_open(self) -> None:
+        """Raise ``MSS-TRN-024`` once the token source has ended: the user must log in again."""
+        if self._ended is not None:
+            message = (
+                f"the Pro Santé Connect session ended ({self._ended}): the session with {self.server} was closed; "
+                "the user must log in again"
+            )
+            raise self._failure(codes.TOKEN_ENDED, message)
 
     @property
     def server(self) -> str:

@@ -26,7 +26,7 @@ from mssante.pki import (
     TrustStore,
 )
 from mssante.transport import _audit, codes
-from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, deadline_passed
+from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, _shut, deadline_passed
 from mssante.transport._headers import header_recipients, prepare
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
@@ -193,6 +193,7 @@ class Submission(ClientSession[Callable[[], str]]):
 
     def connect(self) -> None:
         """Open and secure the session now (entering the ``with`` block does it, or else the first send)."""
+        self._check_open()
         if self._smtp is None:
             self._smtp = self._open()
 
@@ -210,6 +211,11 @@ class Submission(ClientSession[Callable[[], str]]):
             smtp.close()
             raise
         _audit.quit(self.server)
+
+    def _drop(self) -> None:
+        smtp: _Smtp | None = getattr(self, "_smtp", None)  # None too when ended before it was built
+        if smtp is not None and smtp.sock is not None:
+            _shut(smtp.sock)
 
     def _reset(self, reason: str) -> None:
         smtp, self._smtp = self._smtp, None
@@ -330,6 +336,7 @@ class Submission(ClientSession[Callable[[], str]]):
         address of the headers is not one valid address (nothing is sent then). The transaction has
         ``max_duration``: past it, what was not refused is deferred and the connection dropped.
         """
+        self._check_open()
         data, message_id, envelope = _prepare(message, envelope)
         self.connect()
         smtp = self._smtp

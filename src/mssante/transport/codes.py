@@ -140,6 +140,14 @@ RECIPIENT_DEFERRED = define_code(
     "before the server took it; send it again later (RFC 5321 §4.2.1, §4.5.4.1)",
 )
 
+TOKEN_ENDED = define_code(
+    "MSS-TRN-024",
+    ERROR,
+    "the Pro Santé Connect session that gave this session its token ended: the token could not be refreshed, the "
+    "connection was dropped and the user must log in again (ANS, Référentiel #2 MSSanté: SC.MSS/CONF.10, "
+    "SC.MSS/CONF.11)",
+)
+
 
 def failure(code: Code, message: str, *, server: str = "", findings: Iterable[Finding] = ()) -> TransportError:
     """A :class:`~mssante.errors.TransportError` saying ``message``, whose report holds the finding of ``code``
