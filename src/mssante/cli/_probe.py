@@ -71,8 +71,8 @@ def _certificate_options() -> argparse.ArgumentParser:
         "--revocation",
         choices=REVOCATION_MODES,
         default="hard",
-        help="revocation checking of the server certificates (default hard: their CRLs are fetched, and the answer "
-        "of the OCSP responder each names)",
+        help="revocation checking of the server certificates (default hard: their CRLs are fetched and their OCSP "
+        "responders asked)",
     )
     parser.add_argument(
         "--crl",
@@ -135,7 +135,9 @@ def register_probe(groups: argparse._SubParsersAction[Any], json_flag: argparse.
         metavar="F",
         help="the ANS allow-list (XML) that lists the domain of --send-test-to with your --cert (MX)",
     )
-    server.add_argument("--user", metavar="ADDRESS", help="the mailbox to log in as (submission, with a token)")
+    server.add_argument(
+        "--user", metavar="ADDRESS", help="the mailbox to log in as (submission: with a token or EXTERNAL)"
+    )
     server.add_argument("--xoauth2-token-env", metavar="VAR", help="the environment variable holding its token")
     server.add_argument("--external", action="store_true",
                         help="log in with the client certificate (SASL EXTERNAL), as --user (submission)")  # fmt: skip
