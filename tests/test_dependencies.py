@@ -20,7 +20,7 @@ else:  # pragma: no cover - Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-_USER_EXTRAS = ("cli", "async", "testing", "fast")
+_USER_EXTRAS = ("cli", "async", "testing", "fast", "psc", "postgres")
 
 
 def _pins(path: Path) -> dict[str, Version]:
