@@ -5,6 +5,7 @@
 - Every ```` ```python ```` block of ``docs/*.md`` and ``README.md`` runs: the blocks of one page run in
   order, in one fresh namespace. A block whose first line is ``# not-run`` is skipped.
 - Every ``examples/*.py`` runs as a script.
+- With ``MSSANTE_REQUIRE_MTA`` set (CI), the Pro Santé Connect pages must have run against the local provider.
 
 Both run in an empty folder outside the repository, and the examples as copies placed there: what they read
 comes with the installed package (``mssante.testing`` ships sample files), never from a checkout.
@@ -34,6 +35,10 @@ DOC_PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 DOCS_TOOLS = ("mkdocs", "material", "mkdocstrings", "mkdocstrings_handlers.python")
 NOT_RUN = "# not-run"
+PSC_PAGES = ("docs/psc.md", "docs/vendor.md")
+"""Pages whose blocks run against the local PSC provider when it is installed (their name ``available`` says so)."""
+REQUIRE_PROVIDER = "MSSANTE_REQUIRE_MTA"
+"""When set (CI), a PSC page that ran without the provider fails instead of passing on the calls it only showed."""
 
 _FENCE = re.compile(r"(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*)")
 
@@ -133,6 +138,11 @@ def test_doc_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Monkey
         # Padding keeps the page's line numbers, so a traceback points at the Markdown line that failed.
         code = compile("\n" * (block.line - 1) + block.source, str(page), "exec")
         exec(code, namespace)
+    if page.relative_to(ROOT).as_posix() in PSC_PAGES and os.environ.get(REQUIRE_PROVIDER):
+        assert namespace.get("available") is True, (
+            f"{REQUIRE_PROVIDER} is set but {page.name} ran without the local PSC provider: set"
+            " MSSANTE_PSC_NODE_MODULES to tests/psc/provider/node_modules (npm ci --prefix tests/psc/provider)"
+        )
 
 
 @pytest.mark.parametrize("example", [pytest.param(path, id=path.name) for path in EXAMPLES])

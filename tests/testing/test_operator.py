@@ -175,3 +175,46 @@ def test_a_second_operator_generates_no_key(monkeypatch: pytest.MonkeyPatch) -> 
     with LocalOperator() as operator:
         assert operator.smtp_port != operator.imap_port
     assert keys == []  # catches a PKI or certificates made again at each start: seconds of RSA key generation
+
+
+def test_a_token_verifier_checks_each_token_at_each_login(operator: LocalOperator) -> None:
+    address = "verifie@hopital.mssante.fr"
+    seen: list[str] = []
+
+    def verifier(token: str) -> bool:
+        seen.append(token)
+        return token.startswith("issued-")
+
+    assert operator.add_user(address, token_verifier=verifier) is None
+    assert operator.token(address) is None  # no fixed token made
+    for token in ("issued-1", "issued-2"):  # any token the verifier accepts, e.g. a refreshed one
+        with operator.submission(address, token=token) as smtp:
+            assert smtp.send(message(address, [PATIENT])).ok
+        with operator.mailbox(address, token=token) as box:
+            assert box.unseen() == []
+    assert seen == ["issued-1", "issued-1", "issued-2", "issued-2"]  # SMTP then IMAP, each time
+    with pytest.raises(TransportError, match=r"XOAUTH2|535"), operator.submission(address, token="forged") as smtp:
+        smtp.send(message(address, [PATIENT]))
+    with pytest.raises(TransportError, match="AUTHENTICATIONFAILED"):
+        operator.mailbox(address, token="forged").connect()
+    assert seen[-2:] == ["forged", "forged"]
+
+
+def test_a_verifier_that_fails_refuses_and_new_credentials_replace_it(operator: LocalOperator) -> None:
+    address = "remplace@hopital.mssante.fr"
+
+    def broken(token: str) -> bool:
+        raise RuntimeError("the provider cannot be reached")
+
+    operator.add_user(address, token="fixe", token_verifier=broken)
+    with operator.submission(address, token="fixe") as smtp:  # the fixed token needs no verifier
+        assert smtp.send(message(address, [PATIENT])).ok
+    with pytest.raises(TransportError), operator.submission(address, token="autre") as smtp:
+        smtp.send(message(address, [PATIENT]))
+    with pytest.raises(TransportError, match="AUTHENTICATIONFAILED"):
+        operator.mailbox(address, token="autre").connect()
+    operator.add_user(address, token="nouveau")  # the verifier goes with the old credentials
+    with pytest.raises(TransportError, match="AUTHENTICATIONFAILED"):
+        operator.mailbox(address, token="fixe").connect()
+    with operator.mailbox(address) as box:  # the new token
+        assert box.unseen() == []

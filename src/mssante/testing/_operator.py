@@ -2,12 +2,15 @@
 
 :class:`LocalOperator` runs an aiosmtpd submission server (STARTTLS required, a client certificate of
 the test PKI required and checked, AUTH XOAUTH2, PLAIN optionally, SIZE, DSN) that delivers into
-in-memory mailboxes, and the IMAP server of :mod:`mssante.testing._imap` over the same mailboxes.
+in-memory mailboxes, and the IMAP server of :mod:`mssante.testing._imap` over the same mailboxes. A user's
+XOAUTH2 token is a fixed string, or whatever a token verifier accepts (an access token the identity provider
+says is active: see :meth:`LocalOperator.add_user`).
 Everything needed is imported before the server threads start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -23,7 +26,7 @@ import ssl
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, overload
@@ -35,7 +38,7 @@ from cryptography import x509
 from mssante.addresses import PATIENT_DOMAIN, check
 from mssante.message import Dsn, DsnRecipient, build_dsn, compose, decode_xtext, parse
 from mssante.pki import Environment, Purpose, RevocationChecker, TrustStore, check_peer, server_context, verify
-from mssante.testing._imap import ImapAccounts, ImapState, serve
+from mssante.testing._imap import ImapAccounts, ImapState, Recorded, serve
 from mssante.testing._pki import CA_NAMES, IssuedCertificate, TestPki
 from mssante.transport import ImapMailbox, Submission
 
@@ -45,6 +48,9 @@ DEFAULT_DOMAINS: tuple[str, ...] = ("hopital.mssante.fr", PATIENT_DOMAIN)
 """The domains a :class:`LocalOperator` serves by default: one professional domain and the patient domain."""
 DEFAULT_MAX_MESSAGE_SIZE = 10 * 1024 * 1024
 """The SIZE a :class:`LocalOperator` announces by default (bytes)."""
+TokenVerifier = Callable[[str], bool]
+"""Judges an XOAUTH2 bearer token: true to accept it (e.g. :meth:`LocalPscProvider.token_verifier
+<mssante.testing.LocalPscProvider.token_verifier>`, which asks the provider)."""
 
 _DSN_PARAMETERS = frozenset({"RET", "ENVID", "NOTIFY", "ORCPT"})
 _ENVID = re.compile(r"(?:^|\s)ENVID=(\S+)", re.IGNORECASE)
@@ -115,6 +121,24 @@ class _Smtp(SMTP):
         await super().smtp_MAIL(arg)
 
 
+class _Backend:
+    """What the IMAP server logs users in with: the accounts, and the operator's token verifiers."""
+
+    def __init__(self, operator: LocalOperator) -> None:
+        self._operator = operator
+
+    @property
+    def commands(self) -> Recorded:
+        return self._operator._accounts.commands
+
+    @property
+    def auth_attempts(self) -> Recorded:
+        return self._operator._accounts.auth_attempts
+
+    def login(self, user: str, *, token: str | None = None, password: str | None = None) -> ImapState | None:
+        return self._operator._login(user, token=token, password=password)
+
+
 class _Controller(Controller):
     def factory(self) -> SMTP:
         return _Smtp(self.handler, **self.SMTP_kwargs)
@@ -145,7 +169,12 @@ class _Handler:
         fields = dict(part.partition("=")[::2] for part in decoded.rstrip("\x01").split("\x01"))
         user, auth = fields.get("user", ""), fields.get("auth", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
-        ok = bool(user) and token is not None and self.operator._accounts.login(user, token=token) is not None
+        if not user or token is None:
+            ok = False
+        elif self.operator._verifier(user) is None:
+            ok = self.operator._login(user, token=token) is not None
+        else:  # the verifier may ask a provider over the network: not in the event loop
+            ok = await asyncio.to_thread(self.operator._login, user, token=token) is not None
         return AuthResult(success=ok, handled=False, auth_data=user.lower() if ok else None)
 
     def authenticate_plain(
@@ -244,7 +273,10 @@ class LocalOperator:
     with its password when ``allow_plain``); the sender must be the authenticated address. Recipients in
     ``domains`` get a mailbox on first delivery, others are refused with ``550 5.1.1``; ``NOTIFY=SUCCESS``
     puts a ``delivered`` DSN in the sender's mailbox. The IMAP server (STARTTLS and a client certificate
-    required) logs in a user by XOAUTH2 token or password.
+    required) logs in a user by XOAUTH2 token or password. A user added with a ``token_verifier`` is logged in
+    with any token the verifier accepts, checked at each authentication: with
+    :meth:`LocalPscProvider.token_verifier <mssante.testing.LocalPscProvider.token_verifier>`, the access tokens of
+    a Pro Santé Connect session, a refreshed one included, and none once expired or revoked.
 
     ``pki`` is the :class:`TestPki` to use (default: one TEST PKI shared by the operators of the process);
     ``at`` the time client certificates are checked at (default: now). Use as a context manager, or call
@@ -281,6 +313,7 @@ class LocalOperator:
         self._at = at
         self._timeout = timeout
         self._accounts = ImapAccounts()
+        self._verifiers: dict[str, TokenVerifier] = {}
         self._pki: TestPki | None = None
         self._server: IssuedCertificate | None = None
         self._client_files: tuple[Path, Path] | None = None
@@ -324,7 +357,7 @@ class LocalOperator:
             if self.application.lower() not in self._accounts.accounts:
                 self.add_user(self.application, token=secrets.token_urlsafe(24))
             self._imap_port = stack.enter_context(
-                serve(self._accounts, tls=context, timeout=self._timeout, check_client=self._client_refusal)
+                serve(_Backend(self), tls=context, timeout=self._timeout, check_client=self._client_refusal)
             )
             handler = _Handler(self)
             controller = _Controller(
@@ -351,6 +384,27 @@ class LocalOperator:
         stack, self._stack, self._controller, self._imap_port = self._stack, None, None, None
         if stack is not None:
             stack.close()
+
+    def _verifier(self, user: str) -> TokenVerifier | None:
+        with self._accounts.lock:
+            return self._verifiers.get(user.lower())
+
+    def _login(self, user: str, *, token: str | None = None, password: str | None = None) -> ImapState | None:
+        """The account when the token or password is its own, or its verifier accepts the token; else None."""
+        found = self._accounts.login(user, token=token, password=password)
+        if found is not None or token is None:
+            return found
+        verifier = self._verifier(user)
+        if verifier is None:
+            return None
+        try:
+            accepted = verifier(token)
+        except Exception:  # a verifier that fails refuses (fail closed), as a server would
+            return None
+        if not accepted:
+            return None
+        with self._accounts.lock:
+            return self._accounts.accounts.get(user.lower())
 
     def _client_refusal(self, connection: ssl.SSLObject | ssl.SSLSocket) -> str | None:
         """Why the client of ``connection`` is refused (its certificate, revocation included), or None."""
@@ -442,28 +496,62 @@ class LocalOperator:
         return self.pki.organisation(name, usage="auth").write(directory, re.sub(r"\W", "_", name.lower()))
 
     @overload
-    def add_user(self, address: str, *, token: str, password: str | None = None) -> str: ...
+    def add_user(
+        self, address: str, *, token: str, password: str | None = None, token_verifier: TokenVerifier | None = None
+    ) -> str: ...
     @overload
-    def add_user(self, address: str, *, token: None = None, password: None = None) -> str: ...
+    def add_user(
+        self, address: str, *, token: None = None, password: None = None, token_verifier: None = None
+    ) -> str: ...
     @overload
-    def add_user(self, address: str, *, token: None = None, password: str) -> None: ...
+    def add_user(
+        self, address: str, *, token: None = None, password: str, token_verifier: TokenVerifier | None = None
+    ) -> None: ...
     @overload
-    def add_user(self, address: str, *, token: str | None = None, password: str | None = None) -> str | None: ...
-    def add_user(self, address: str, *, token: str | None = None, password: str | None = None) -> str | None:
-        """Create (or update) the mailbox ``address`` with an XOAUTH2 ``token`` and/or a ``password``.
+    def add_user(
+        self, address: str, *, token: None = None, password: str | None = None, token_verifier: TokenVerifier
+    ) -> None: ...
+    @overload
+    def add_user(
+        self,
+        address: str,
+        *,
+        token: str | None = None,
+        password: str | None = None,
+        token_verifier: TokenVerifier | None = None,
+    ) -> str | None: ...
+    def add_user(
+        self,
+        address: str,
+        *,
+        token: str | None = None,
+        password: str | None = None,
+        token_verifier: TokenVerifier | None = None,
+    ) -> str | None:
+        """Create (or update) the mailbox ``address`` with an XOAUTH2 ``token``, a ``token_verifier`` and/or a
+        ``password``; the credentials given replace the ones it had.
 
-        With neither, a random token is made. Returns the token (None when only a password was given).
+        ``token_verifier`` is called with each XOAUTH2 token this user authenticates with (in a server thread)
+        and accepts it when it returns true (an exception refuses it): give :meth:`LocalPscProvider.token_verifier
+        <mssante.testing.LocalPscProvider.token_verifier>` to accept the access tokens the provider issued for
+        the user, whichever the session holds at the time. With none of the three, a random token is made.
+        Returns the token (None when none was given or made).
         """
         verdict = check(address)
         if verdict.address is None:
             raise ValueError(f"not a valid MSSanté address: {address!r}")
         if verdict.address.domain.lower() not in self.domains:
             raise ValueError(f"{address!r} is not in the operator's domains ({', '.join(self.domains)})")
-        if token is None and password is None:
+        if token is None and password is None and token_verifier is None:
             token = secrets.token_urlsafe(24)
         account = self._accounts.account(address)
         with account.lock:
             account.token, account.password = token, password
+        with self._accounts.lock:
+            if token_verifier is None:
+                self._verifiers.pop(address.lower(), None)
+            else:
+                self._verifiers[address.lower()] = token_verifier
         return token
 
     def token(self, address: str) -> str | None:

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 
-from mssante.psc import PscClient
+from mssante.psc import AsyncPscClient, PscClient
 from mssante.testing._pki import TestPki
 
 __all__ = ["PROVIDER_SCRIPT", "LocalPscProvider"]
@@ -40,8 +41,10 @@ class LocalPscProvider:
     clients are :attr:`SECRET_CLIENT` (``client_secret_basic``), :attr:`POST_CLIENT` (``client_secret_post``), both
     with :attr:`client_secret`, and :attr:`MTLS_CLIENT` (``tls_client_auth`` with :attr:`client_certificate`, an ORG
     certificate of the PKI). They use PKCE, refresh tokens (rotated), back-channel authentication (approved at once
-    for the login hints of ``approve``, refused for others) and token revocation; access tokens live
-    ``access_token_ttl`` seconds. :meth:`log_in` plays the user at the provider's login and consent pages.
+    for the login hints of ``approve``, refused for others), token revocation and introspection (RFC 7662); access
+    tokens live ``access_token_ttl`` seconds. :meth:`log_in` plays the user at the provider's login and consent
+    pages; :meth:`token_verifier` checks an access token at the provider, for a
+    :class:`~mssante.testing.LocalOperator` (``add_user(address, token_verifier=...)``).
 
         with LocalPscProvider(node_modules) as provider, provider.client() as client:
             tokens = client.ciba(provider.user)
@@ -190,6 +193,56 @@ class LocalPscProvider:
             self.issuer, client_id, client_secret=self.client_secret, auth_method=method, ca_file=self.ca_file,
             **options,
         )  # fmt: skip
+
+    def async_client(self, client_id: str = SECRET_CLIENT, **options: Any) -> AsyncPscClient:
+        """As :meth:`client`, an :class:`~mssante.psc.AsyncPscClient`."""
+        if client_id == self.MTLS_CLIENT:
+            certificate, key = self.client_certificate
+            return AsyncPscClient(
+                self.issuer, client_id, certificate=certificate, key=key, ca_file=self.ca_file, **options
+            )
+        method = "client_secret_post" if client_id == self.POST_CLIENT else "client_secret_basic"
+        return AsyncPscClient(
+            self.issuer, client_id, client_secret=self.client_secret, auth_method=method, ca_file=self.ca_file,
+            **options,
+        )  # fmt: skip
+
+    def introspect(self, token: str, *, seconds: float = 5.0) -> dict[str, Any]:
+        """What the provider says of the access ``token`` (RFC 7662 introspection, asked as :attr:`SECRET_CLIENT`):
+        ``{"active": False}`` for a token it did not issue, one expired or revoked."""
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        with httpx.Client(verify=context, timeout=seconds) as http:
+            answer = http.post(
+                f"{self.issuer}/token/introspection",
+                data={"token": token, "token_type_hint": "access_token"},
+                auth=(self.SECRET_CLIENT, self.client_secret),
+            )
+            answer.raise_for_status()
+            claims = answer.json()
+        if not isinstance(claims, dict):
+            raise RuntimeError("the provider's introspection answer is not a JSON object")
+        return claims
+
+    def token_verifier(self, subject: str | None = None) -> Callable[[str], bool]:
+        """A check of access tokens for :meth:`LocalOperator.add_user <mssante.testing.LocalOperator.add_user>`:
+        true when the provider says the token is active, is an access token of one of its clients and (with
+        ``subject``, default :attr:`user`) was issued for that user; false when it cannot be asked."""
+        expected = subject or self.user
+        clients = {self.SECRET_CLIENT, self.POST_CLIENT, self.MTLS_CLIENT}
+
+        def verify(token: str) -> bool:
+            try:
+                claims = self.introspect(token)
+            except (httpx.HTTPError, RuntimeError, ValueError):
+                return False
+            return (
+                claims.get("active") is True
+                and claims.get("token_type", "Bearer") == "Bearer"
+                and claims.get("client_id") in clients
+                and claims.get("sub") == expected
+            )
+
+        return verify
 
     def log_in(self, url: str, account: str | None = None, *, seconds: float = 10.0) -> None:
         """Play the user: open the authorization ``url``, sign in as ``account`` (default :attr:`user`) and consent

@@ -1,6 +1,7 @@
 // A local OpenID provider (node-oidc-provider) for the tests of Pro Santé Connect clients: HTTPS on loopback with
 // the test PKI's server certificate, clients with PKCE, client secrets or mutual TLS (tls_client_auth), refresh
-// tokens, back-channel authentication (CIBA, poll mode) and token revocation.
+// tokens, back-channel authentication (CIBA, poll mode), token revocation and token introspection (RFC 7662, for
+// the local operator to check the access tokens it is given).
 //
 // node provider.mjs CONFIG.json: the configuration the caller writes (see mssante.testing.LocalPscProvider). Once
 // listening, one JSON line {"issuer": ...} is written to standard output.
@@ -57,6 +58,12 @@ server.listen(0, config.host || '127.0.0.1', () => {
     features: {
       devInteractions: { enabled: true },
       revocation: { enabled: true },
+      introspection: {
+        enabled: true,
+        // a confidential client (the local operator asks as one) may introspect any token; a public one its own
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none'
+          || token.clientId === ctx.oidc.client.clientId,
+      },
       mTLS: {
         enabled: true,
         tlsClientAuth: true,
