@@ -37,6 +37,16 @@ _OCSP_STATUS = {
 }
 
 
+def _issued(
+    builder: x509.CertificateBuilder, authority: CertificateAuthority, key: rsa.RSAPrivateKey
+) -> IssuedCertificate:
+    """The certificate ``builder`` describes, signed by ``authority``, with its ``key`` and its path."""
+    certificate = builder.sign(authority.key, hashes.SHA256())
+    return IssuedCertificate(
+        certificate=certificate, key=key, chain=(certificate, *authority.path), anchor=authority.root.certificate
+    )
+
+
 def make_crl_signer(authority: CertificateAuthority, *, key: rsa.RSAPrivateKey, flavour: Flavour) -> IssuedCertificate:
     """The separate CRL-signing certificate of ``authority``, with ``key`` (see :meth:`TestPki.crl_signer`)."""
     builder = (
@@ -55,13 +65,7 @@ def make_crl_signer(authority: CertificateAuthority, *, key: rsa.RSAPrivateKey, 
         .add_extension(make_key_usage(crl_sign=True), critical=True)
         .add_extension(ca_policies(flavour), critical=False)
     )
-    certificate = builder.sign(authority.key, hashes.SHA256())
-    return IssuedCertificate(
-        certificate=certificate,
-        key=key,
-        chain=(certificate, *authority.path),
-        anchor=authority.root.certificate,
-    )
+    return _issued(builder, authority, key)
 
 
 def make_crl(
@@ -135,13 +139,7 @@ def make_ocsp_responder(
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         .add_extension(x509.OCSPNoCheck(), critical=False)
     )
-    certificate = builder.sign(authority.key, hashes.SHA256())
-    return IssuedCertificate(
-        certificate=certificate,
-        key=key,
-        chain=(certificate, *authority.path),
-        anchor=authority.root.certificate,
-    )
+    return _issued(builder, authority, key)
 
 
 def make_ocsp_response(
