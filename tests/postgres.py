@@ -24,7 +24,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -33,6 +32,8 @@ from pathlib import Path
 from types import TracebackType
 
 import pytest
+
+from tests.servers import REQUIRE_SERVERS, free_port, require, tail
 
 __all__ = [
     "POSTGRES_PACKAGES",
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 POSTGRES_PACKAGES = "postgresql"
-REQUIRE_POSTGRES = "MSSANTE_REQUIRE_MTA"
+REQUIRE_POSTGRES = REQUIRE_SERVERS
 """When set (CI), a missing PostgreSQL fails the tests that need it instead of skipping them."""
 
 _SYSTEM_USER = "postgres"  # owner of the cluster when the tests run as root
@@ -100,31 +101,12 @@ def missing() -> str | None:
 
 def require_postgres() -> None:
     """Skip the calling test (fail it when ``MSSANTE_REQUIRE_MTA`` is set) when PostgreSQL cannot run here."""
-    reason = missing()
-    if reason is None:
-        return
-    if os.environ.get(REQUIRE_POSTGRES):
-        pytest.fail(f"{REQUIRE_POSTGRES} is set but the PostgreSQL tests cannot run: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    require(missing(), tests="the PostgreSQL tests")
 
 
 def free_closed_port() -> int:
     """A 127.0.0.1 port where nothing listens now (a connection to it is refused): an unreachable database."""
-    return _free_port()
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no log at {path})"
-    return "\n".join(text.splitlines()[-lines:]) or f"({path} is empty)"
+    return free_port()
 
 
 class PostgresCluster:
@@ -139,7 +121,7 @@ class PostgresCluster:
         if found is None:
             raise PostgresError(f"PostgreSQL is not installed (apt-get install {POSTGRES_PACKAGES})")
         self.bin_dir = found
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = Path(tempfile.mkdtemp(prefix="mssante-postgres-"))
         self.directory.chmod(0o755)
         self._as_other = os.geteuid() == 0
@@ -172,7 +154,7 @@ class PostgresCluster:
             output = (result.stdout + result.stderr).decode(errors="replace")
             raise PostgresError(
                 f"{what} failed ({' '.join(command)}: exit {result.returncode}):\n{output}\n"
-                f"last lines of {self.log}:\n{_tail(self.log)}"
+                f"last lines of {self.log}:\n{tail(self.log)}"
             )
 
     def start(self) -> None:

@@ -13,6 +13,8 @@
   cannot be reached or did not answer in time; nothing was written) or :class:`~mssante.errors.StoreError`, naming
   the server without its password.
 - :func:`retrying` runs a transaction again when PostgreSQL aborted it for a serialization failure or a deadlock.
+- :class:`PooledStore` is the lifecycle of a store over a pool: opened from a conninfo or a caller's pool, its tables
+  migrated when it opens, the pool closed with the store when the store opened it.
 
 This module is the only one that knows psycopg's exceptions; it is imported by the PostgreSQL shells only.
 """
@@ -31,11 +33,13 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
+from mssante._lifecycle import Closing
 from mssante.errors import StoreError, StoreUnavailable
 
 __all__ = [
     "Connection",
     "Pool",
+    "PooledStore",
     "describe",
     "migrate",
     "open_pool",
@@ -196,6 +200,49 @@ def migrate(pool: Pool, store: str, migrations: Sequence[str]) -> int:
                 (store, newest),
             )
     return newest - version
+
+
+class PooledStore(Closing):
+    """A store over a connection pool: :func:`pool_for` ``source`` (a conninfo, or a pool the caller keeps), the
+    server described for messages, and the pool closed with the store when the store opened it."""
+
+    def __init__(
+        self,
+        source: str | Pool,
+        *,
+        name: str,
+        min_size: int = 1,
+        max_size: int = 4,
+        connect_timeout: float = 10.0,
+        statement_timeout: float = 30.0,
+    ) -> None:
+        self._pool, self._owned = pool_for(
+            source,
+            name=name,
+            min_size=min_size,
+            max_size=max_size,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+        )
+        self._where = describe(str(self._pool.conninfo))
+
+    def _migrate(self, store: str, migrations: Sequence[str]) -> None:
+        """Bring the store's tables to the newest version (:func:`migrate`); the store is closed when that fails."""
+        try:
+            migrate(self._pool, store, migrations)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def pool(self) -> Pool:
+        """The connection pool (shared with other stores of the same database, if wanted)."""
+        return self._pool
+
+    def close(self) -> None:
+        """Close the pool when the store opened it (a pool given by the caller stays open)."""
+        if self._owned:
+            self._pool.close()
 
 
 def retrying(function: Callable[[], T], *, attempts: int = 5, delay: float = 0.02) -> T:

@@ -23,7 +23,7 @@ from tests.postgres import PostgresCluster, free_closed_port, fresh_database, re
 from . import pg_workers
 from .conftest import empty_postgres
 from .helpers import ALICE, BOB, MID, T0, dsn
-from .test_sqlite import SEQUENCE, play
+from .test_sqlite import assert_same_as_memory, play
 
 HOUR = dt.timedelta(hours=1)
 
@@ -45,12 +45,7 @@ def test_same_results_as_memory_and_survives_reopening(empty: PostgresTrackingSt
     play(Tracker(empty))
     with PostgresTrackingStore(postgres_conninfo) as reopened:
         tracking = Tracker(reopened)
-        for message_id in (MID, "<second@chu.mssante.fr>"):
-            assert tracking.status(message_id) == memory.status(message_id)
-        assert tracking.status("<none@x>") is None
-        assert tracking.status(MID).statuses == {ALICE: Status.READ, BOB: Status.EXPIRED}  # type: ignore[union-attr]
-        assert tracking.observe(SEQUENCE[0], T0).duplicate
-        assert tracking.pending(T0) == ()
+        assert_same_as_memory(tracking, memory)
         with reopened.pool.connection() as connection:
             version = connection.execute("SELECT version FROM schema_version WHERE store = 'tracking'").fetchone()
         assert version == (len(POSTGRES_MIGRATIONS),)

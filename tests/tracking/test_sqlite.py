@@ -36,6 +36,16 @@ def play(tracking: Tracker) -> None:
     tracking.expire(T0 + dt.timedelta(days=8))
 
 
+def assert_same_as_memory(tracking: Tracker, memory: Tracker) -> None:
+    """``tracking``, reopened after :func:`play`, knows what ``memory`` knows after the same play."""
+    for message_id in (MID, "<second@chu.mssante.fr>"):
+        assert tracking.status(message_id) == memory.status(message_id)
+    assert tracking.status("<none@x>") is None
+    assert tracking.status(MID).statuses == {ALICE: Status.READ, BOB: Status.EXPIRED}  # type: ignore[union-attr]
+    assert tracking.observe(SEQUENCE[0], T0).duplicate
+    assert tracking.pending(T0) == ()
+
+
 def test_same_results_as_memory_and_survives_reopening(tmp_path: Path) -> None:
     memory = Tracker(MemoryStore())
     play(memory)
@@ -44,12 +54,7 @@ def test_same_results_as_memory_and_survives_reopening(tmp_path: Path) -> None:
         play(Tracker(store))
     with SqliteStore(path) as store:
         tracking = Tracker(store)
-        for message_id in (MID, "<second@chu.mssante.fr>"):
-            assert tracking.status(message_id) == memory.status(message_id)
-        assert tracking.status("<none@x>") is None
-        assert tracking.status(MID).statuses == {ALICE: Status.READ, BOB: Status.EXPIRED}  # type: ignore[union-attr]
-        assert tracking.observe(SEQUENCE[0], T0).duplicate
-        assert tracking.pending(T0) == ()
+        assert_same_as_memory(tracking, memory)
         connection = sqlite3.connect(path)
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -26,12 +26,12 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import pytest
+from tests.servers import REQUIRE_SERVERS, free_port, require, tail
 
 __all__ = ["MTA_PACKAGES", "REQUIRE_MTA", "Dovecot", "MtaError", "Postfix", "TlsFiles", "free_port", "require_mta"]
 
 MTA_PACKAGES = "postfix dovecot-imapd dovecot-lmtpd"
-REQUIRE_MTA = "MSSANTE_REQUIRE_MTA"
+REQUIRE_MTA = REQUIRE_SERVERS
 """When set (CI), a missing Postfix or Dovecot fails the interop tests instead of skipping them."""
 
 _POSTFIX = "/usr/sbin/postfix"
@@ -72,27 +72,7 @@ def missing() -> str | None:
 
 def require_mta() -> None:
     """Skip the calling test (fail it when ``MSSANTE_REQUIRE_MTA`` is set) without Postfix, Dovecot or root."""
-    reason = missing()
-    if reason is None:
-        return
-    if os.environ.get(REQUIRE_MTA):
-        pytest.fail(f"{REQUIRE_MTA} is set but the interop tests cannot run: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no log at {path})"
-    return "\n".join(text.splitlines()[-lines:]) or f"({path} is empty)"
+    require(missing(), tests="the interop tests")
 
 
 def _run(command: Sequence[str], log: Path, what: str) -> None:
@@ -102,8 +82,8 @@ def _run(command: Sequence[str], log: Path, what: str) -> None:
         code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, timeout=60, check=False)
     if code.returncode != 0:
         raise MtaError(
-            f"{what} failed ({' '.join(command)}: exit {code.returncode}):\n{_tail(output)}\n"
-            f"last lines of {log}:\n{_tail(log)}"
+            f"{what} failed ({' '.join(command)}: exit {code.returncode}):\n{tail(output)}\n"
+            f"last lines of {log}:\n{tail(log)}"
         )
 
 
@@ -122,7 +102,7 @@ def _wait_port(port: int, *, log: Path, what: str, timeout: float = 15.0) -> Non
         if time.monotonic() > deadline:
             raise MtaError(
                 f"{what} is not listening on 127.0.0.1:{port} after {timeout:.0f} s ({refusal}); "
-                f"last lines of {log}:\n{_tail(log)}"
+                f"last lines of {log}:\n{tail(log)}"
             )
         time.sleep(0.05)
 

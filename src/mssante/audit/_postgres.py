@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from types import TracebackType
+from typing import Any
 
-from mssante._postgres import Pool, describe, migrate, pool_for, translated
+from mssante._postgres import Pool, PooledStore, translated
 from mssante.audit._event import AuditEvent
-from mssante.audit._rows import COLUMNS, from_row, to_row, where
-from mssante.audit._store import PurgeResult, Retention, Writable, kinds_of, write_lines
+from mssante.audit._rows import COLUMNS, to_row, where
+from mssante.audit._store import AuditReading, PurgeResult, Retention, kinds_of, paged
 
 __all__ = ["POSTGRES_MIGRATIONS", "PostgresAuditStore"]
 
@@ -50,7 +50,7 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.astimezone(dt.timezone.utc)
 
 
-class PostgresAuditStore:
+class PostgresAuditStore(PooledStore, AuditReading):
     """An :class:`~mssante.audit.AuditStore` in a PostgreSQL database, for an operator with several nodes.
 
     ``source`` is a conninfo (a pool is opened, with bounded waits, and closed with the store) or a
@@ -70,28 +70,8 @@ class PostgresAuditStore:
         statement_timeout: float = 30.0,
     ) -> None:
         self.retention = retention if retention is not None else Retention()
-        self.pool, self._owned = pool_for(
-            source, name=_STORE, connect_timeout=connect_timeout, statement_timeout=statement_timeout
-        )
-        self._where = describe(str(self.pool.conninfo))
-        try:
-            migrate(self.pool, _STORE, POSTGRES_MIGRATIONS)
-        except BaseException:
-            self.close()
-            raise
-
-    def __enter__(self) -> PostgresAuditStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the pool, when the store opened it."""
-        if self._owned:
-            self.pool.close()
+        super().__init__(source, name=_STORE, connect_timeout=connect_timeout, statement_timeout=statement_timeout)
+        self._migrate(_STORE, POSTGRES_MIGRATIONS)
 
     def record(self, events: Iterable[AuditEvent]) -> int:
         """Keep ``events`` in one transaction (all or none); return how many."""
@@ -100,7 +80,7 @@ class PostgresAuditStore:
             return 0
         with (
             translated("recording audit events", self._where),
-            self.pool.connection() as connection,
+            self._pool.connection() as connection,
             connection.transaction(),
             connection.cursor() as cursor,
         ):
@@ -113,55 +93,23 @@ class PostgresAuditStore:
         """The events in time order, read in pages of a few hundred (memory stays bounded)."""
         condition, parameters = where(since, until, kinds_of(kinds), marker="%s", time=_utc)
         sql = f"SELECT id, {', '.join(COLUMNS)} FROM audit_event WHERE {condition}"  # noqa: S608 (placeholders)
-        after: tuple[object, object] | None = None
-        while True:
+
+        def page(after: tuple[Any, Any] | None) -> list[Any]:
             page_sql, page_parameters = sql, list(parameters)
             if after is not None:
                 page_sql += " AND (at, id) > (%s, %s)"
                 page_parameters += list(after)
-            with translated("reading audit events", self._where), self.pool.connection() as connection:
-                rows = connection.execute(
+            with translated("reading audit events", self._where), self._pool.connection() as connection:
+                return connection.execute(
                     f"{page_sql} ORDER BY at, id LIMIT {_PAGE}".encode(), page_parameters
                 ).fetchall()
-            for row in rows:
-                yield from_row(row[1:])
-            if len(rows) < _PAGE:
-                return
-            after = (rows[-1][1], rows[-1][0])
 
-    def query(
-        self,
-        *,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        kinds: Iterable[str] = (),
-        limit: int = 1000,
-    ) -> list[AuditEvent]:
-        """At most ``limit`` events, in time order."""
-        found: list[AuditEvent] = []
-        if limit <= 0:
-            return found
-        for event in self.events(since=since, until=until, kinds=kinds):
-            found.append(event)
-            if len(found) >= limit:
-                break
-        return found
-
-    def export(
-        self,
-        stream: Writable,
-        *,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        kinds: Iterable[str] = (),
-    ) -> int:
-        """Write the events as JSON lines to ``stream``, in time order; return how many."""
-        return write_lines(stream, self.events(since=since, until=until, kinds=kinds))
+        yield from paged(page, _PAGE)
 
     def counts(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> dict[str, int]:
         """The number of events of each kind."""
         condition, parameters = where(since, until, (), marker="%s", time=_utc)
-        with translated("counting audit events", self._where), self.pool.connection() as connection:
+        with translated("counting audit events", self._where), self._pool.connection() as connection:
             rows = connection.execute(
                 f"SELECT kind, count(*) FROM audit_event WHERE {condition} GROUP BY kind ORDER BY kind".encode(),  # noqa: S608
                 parameters,
@@ -175,13 +123,13 @@ class PostgresAuditStore:
         while True:
             with (
                 translated("purging audit events", self._where),
-                self.pool.connection() as connection,
+                self._pool.connection() as connection,
                 connection.transaction(),
             ):
                 removed = connection.execute(_PURGE, (cutoff, _PURGE_BATCH)).rowcount
             purged += removed
             if removed < _PURGE_BATCH:
                 break
-        with translated("counting audit events", self._where), self.pool.connection() as connection:
+        with translated("counting audit events", self._where), self._pool.connection() as connection:
             row = connection.execute("SELECT count(*) FROM audit_event").fetchone()
         return PurgeResult(purged=purged, kept=int(row[0]) if row else 0, cutoff=cutoff)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
+from typing import Any
 
-from mssante._files import check_regular
+from mssante._lifecycle import Closing
+from mssante._sqlite import SqliteFile, begin, open_file
 from mssante.audit._event import AuditEvent, format_time
-from mssante.audit._rows import COLUMNS, from_row, to_row, where
-from mssante.audit._store import AuditStoreError, PurgeResult, Retention, Writable, kinds_of, write_lines
+from mssante.audit._rows import COLUMNS, to_row, where
+from mssante.audit._store import AuditReading, AuditStoreError, PurgeResult, Retention, kinds_of, paged
 
 __all__ = ["SCHEMA_VERSION", "SqliteAuditStore"]
 
@@ -47,10 +47,19 @@ _SCHEMA = (
 _INSERT = f"INSERT INTO audit_event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"  # noqa: S608
 _PAGE = 500
 _PURGE_BATCH = 10_000
+_FILE = SqliteFile(
+    noun="audit trail",
+    article="an",
+    schema="audit",
+    application_id=_APPLICATION_ID,
+    version=SCHEMA_VERSION,
+    statements=_SCHEMA,
+    error=AuditStoreError,
+)
 _PURGE = "DELETE FROM audit_event WHERE id IN (SELECT id FROM audit_event WHERE at < ? ORDER BY at LIMIT ?)"
 
 
-class SqliteAuditStore:
+class SqliteAuditStore(Closing, AuditReading):
     """An :class:`~mssante.audit.AuditStore` in an SQLite file, shared by several processes of one host.
 
     The file is created readable by its owner only (traces deserve the protection of the data they describe); it
@@ -71,72 +80,7 @@ class SqliteAuditStore:
         self.retention = retention if retention is not None else Retention()
         self._lock = threading.RLock()
         self._closed = False
-        try:
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            check_regular(self.path)  # SQLite would block on a FIFO, or read a device
-        except OSError as error:
-            raise AuditStoreError(
-                f"the audit trail {str(self.path)!r} cannot be opened: {error.strerror or error}"
-            ) from None
-        try:
-            self._connection = sqlite3.connect(
-                str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as error:
-            raise AuditStoreError(f"the audit trail {str(self.path)!r} cannot be opened ({error})") from None
-        try:
-            self._prepare(durable=durable, timeout=timeout)
-        except sqlite3.Error as error:
-            self._connection.close()
-            raise AuditStoreError(f"{str(self.path)!r} is not a usable audit trail ({error})") from None
-        except AuditStoreError:
-            self._connection.close()
-            raise
-
-    def _prepare(self, *, durable: bool, timeout: float) -> None:
-        connection = self._connection
-        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._check(connection)
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                if self._check(connection) == 0:  # another process may have made it meanwhile
-                    for statement in _SCHEMA:
-                        connection.execute(statement)
-                    connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-
-    def _check(self, connection: sqlite3.Connection) -> int:
-        """The schema version of the file (0 for an empty one); raises when it is not ours or newer."""
-        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        application = int(connection.execute("PRAGMA application_id").fetchone()[0])
-        if version == 0 and application == 0:
-            if connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise AuditStoreError(f"{str(self.path)!r} is an SQLite database, but not an audit trail")
-            return 0
-        if application != _APPLICATION_ID:
-            raise AuditStoreError(f"{str(self.path)!r} is an SQLite database, but not an audit trail")
-        if version > SCHEMA_VERSION:
-            raise AuditStoreError(
-                f"{str(self.path)!r} has audit schema {version}, newer than this mssante's {SCHEMA_VERSION}: "
-                "upgrade mssante"
-            )
-        return version
-
-    def __enter__(self) -> SqliteAuditStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
+        self._connection = open_file(self.path, _FILE, durable=durable, timeout=timeout, private=True)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -150,10 +94,7 @@ class SqliteAuditStore:
             if self._closed:
                 raise AuditStoreError(f"the audit trail {str(self.path)!r} is closed")
             connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.Error as error:
-                raise AuditStoreError(f"the audit trail {str(self.path)!r} is busy ({error})") from None
+            begin(connection, self.path, _FILE, write=write)
             try:
                 yield connection
                 connection.execute("COMMIT")
@@ -181,48 +122,16 @@ class SqliteAuditStore:
         """The events in time order, read in pages of a few hundred (memory stays bounded)."""
         condition, parameters = where(since, until, kinds_of(kinds), marker="?", time=format_time)
         sql = f"SELECT id, {', '.join(COLUMNS)} FROM audit_event WHERE {condition}"  # noqa: S608 (placeholders)
-        after: tuple[str, int] | None = None
-        while True:
+
+        def page(after: tuple[Any, Any] | None) -> list[Any]:
             page_sql, page_parameters = sql, list(parameters)
             if after is not None:
                 page_sql += " AND (at > ? OR (at = ? AND id > ?))"
                 page_parameters += [after[0], after[0], after[1]]
             with self._transaction(write=False) as connection:
-                rows = connection.execute(f"{page_sql} ORDER BY at, id LIMIT {_PAGE}", page_parameters).fetchall()
-            for row in rows:
-                yield from_row(row[1:])
-            if len(rows) < _PAGE:
-                return
-            after = (rows[-1][1], rows[-1][0])
+                return connection.execute(f"{page_sql} ORDER BY at, id LIMIT {_PAGE}", page_parameters).fetchall()
 
-    def query(
-        self,
-        *,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        kinds: Iterable[str] = (),
-        limit: int = 1000,
-    ) -> list[AuditEvent]:
-        """At most ``limit`` events, in time order."""
-        found: list[AuditEvent] = []
-        if limit <= 0:
-            return found
-        for event in self.events(since=since, until=until, kinds=kinds):
-            found.append(event)
-            if len(found) >= limit:
-                break
-        return found
-
-    def export(
-        self,
-        stream: Writable,
-        *,
-        since: dt.datetime | None = None,
-        until: dt.datetime | None = None,
-        kinds: Iterable[str] = (),
-    ) -> int:
-        """Write the events as JSON lines to ``stream``, in time order; return how many."""
-        return write_lines(stream, self.events(since=since, until=until, kinds=kinds))
+        yield from paged(page, _PAGE)
 
     def counts(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> dict[str, int]:
         """The number of events of each kind."""

@@ -9,22 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
 from mssante.audit._event import AuditEvent
+from mssante.audit._rows import from_row
 from mssante.errors import SecurityWarning, StoreError
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
+    "AuditReading",
     "AuditStore",
     "AuditStoreError",
     "PurgeResult",
     "Retention",
     "Writable",
+    "paged",
     "write_lines",
 ]
 
@@ -159,6 +162,45 @@ class AuditStore(Protocol):
     ) -> None: ...
 
 
+class AuditReading:
+    """What every audit store derives from its :meth:`events`: :meth:`query` and :meth:`export`."""
+
+    def events(
+        self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, kinds: Iterable[str] = ()
+    ) -> Iterator[AuditEvent]:
+        """The events in time order, read in pages (memory stays bounded whatever the count)."""
+        raise NotImplementedError
+
+    def query(
+        self,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        kinds: Iterable[str] = (),
+        limit: int = 1000,
+    ) -> list[AuditEvent]:
+        """At most ``limit`` events, in time order."""
+        found: list[AuditEvent] = []
+        if limit <= 0:
+            return found
+        for event in self.events(since=since, until=until, kinds=kinds):
+            found.append(event)
+            if len(found) >= limit:
+                break
+        return found
+
+    def export(
+        self,
+        stream: Writable,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        kinds: Iterable[str] = (),
+    ) -> int:
+        """Write the events as JSON lines to ``stream``, in time order; return how many."""
+        return write_lines(stream, self.events(since=since, until=until, kinds=kinds))
+
+
 def write_lines(stream: Writable, events: Iterable[AuditEvent]) -> int:
     """Write each event as one line of JSON (keys sorted, non-ASCII kept); return how many."""
     count = 0
@@ -166,6 +208,19 @@ def write_lines(stream: Writable, events: Iterable[AuditEvent]) -> int:
         stream.write(json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
         count += 1
     return count
+
+
+def paged(page: Callable[[tuple[Any, Any] | None], Sequence[Sequence[Any]]], size: int) -> Iterator[AuditEvent]:
+    """The events of rows ``(id, *COLUMNS)`` read by ``page`` in time order, ``size`` at most a page; ``page`` is
+    given the ``(at, id)`` of the last row read (None for the first page) and reads the rows after it."""
+    after: tuple[Any, Any] | None = None
+    while True:
+        rows = page(after)
+        for row in rows:
+            yield from_row(row[1:])
+        if len(rows) < size:
+            return
+        after = (rows[-1][1], rows[-1][0])
 
 
 def kinds_of(kinds: Iterable[str]) -> tuple[str, ...]:

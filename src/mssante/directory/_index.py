@@ -13,24 +13,23 @@ The schema is in :mod:`~mssante.directory._index_schema`, the import in :mod:`~m
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import attrs
 
 from mssante._files import cache_directory
-from mssante.addresses import MailboxType, check
+from mssante._lifecycle import Closing
+from mssante.addresses import MailboxType
 from mssante.directory._extraction import ExtractionSource
 from mssante.directory._index_files import _identity, _remove_stale_imports
 from mssante.directory._index_import import ImportResult, import_extraction
 from mssante.directory._index_schema import _FORMAT, _FORMATS, _SELECT, _fold_function, _mailbox
-from mssante.directory._index_search import search
+from mssante.directory._index_search import address_key, lookup_by_shape, search
 from mssante.directory._models import DirectoryMailbox
 from mssante.errors import DirectoryError
 
@@ -41,7 +40,6 @@ DEFAULT_INDEX_NAME = "mssante-directory.sqlite3"
 
 _HINT = "run `mssante directory import FILE` to build it"
 _STRUCTURE_BY_ID = "SELECT id FROM structure WHERE identifier = ? AND identifier <> ''"
-_RPPS = re.compile(r"[0-9]{11}", re.ASCII)
 
 
 @attrs.frozen(kw_only=True)
@@ -58,7 +56,7 @@ class IndexInfo:
     """True when searches go through SQLite FTS5 (else a slower scan)."""
 
 
-class DirectoryIndex:
+class DirectoryIndex(Closing):
     """The offline index of the MSSanté extraction: import it, then look up and search without network.
 
     Build it with :meth:`open`; use it as a context manager or :meth:`close` it. Queries read a file
@@ -90,14 +88,6 @@ class DirectoryIndex:
         index = cls(Path(path) if path is not None else cache_directory("directory") / DEFAULT_INDEX_NAME)
         _remove_stale_imports(index.path)
         return index
-
-    def __enter__(self) -> DirectoryIndex:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the database connection (a later query opens it again)."""
@@ -171,10 +161,7 @@ class DirectoryIndex:
 
     def by_address(self, address: str) -> tuple[DirectoryMailbox, ...]:
         """The lines of an address (case-insensitive; an address may be on several lines, one per structure)."""
-        text = address.strip().removeprefix("mailto:")
-        verdict = check(text) if text else None
-        if verdict is not None and verdict.address is not None:
-            text = str(verdict.address)
+        text = address_key(address)
         return self._mailboxes(f"{_SELECT} WHERE lower(m.address) = lower(?) ORDER BY m.id", (text,))
 
     def by_rpps(self, rpps: str) -> tuple[DirectoryMailbox, ...]:
@@ -196,12 +183,7 @@ class DirectoryIndex:
 
         Anything else is tried as an IDNPS, then as a structure identifier.
         """
-        key = text.strip()
-        if "@" in key:
-            return self.by_address(key)
-        if _RPPS.fullmatch(key):
-            return self.by_rpps(key)
-        return self.by_idnps(key) or self.by_structure(key)
+        return lookup_by_shape(self, text)
 
     def search(
         self,

@@ -7,20 +7,22 @@ criteria one clause each. Every plan gives the same mailboxes in the same order.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
-from mssante.addresses import MailboxType
+from mssante.addresses import MailboxType, check
 from mssante.directory._index_schema import _COLUMNS, _FROM, _mailbox, _profession_token, _words
 from mssante.directory._models import DirectoryMailbox
 
-__all__ = ["Rows", "search"]
+__all__ = ["ByKey", "Rows", "address_key", "lookup_by_shape", "search"]
 
 Rows: TypeAlias = Callable[[str, Sequence[object]], list[Any]]
 """Run one query on the index: SQL and its bound values, the rows."""
 
 _MAX_LIMIT = 10_000
+_RPPS = re.compile(r"[0-9]{11}", re.ASCII)
 _FROM_NAMES = "mailbox_fts JOIN mailbox AS m ON m.id = mailbox_fts.rowid LEFT JOIN structure AS s ON s.id = m.structure"
 # The mailboxes of the structures a full-text query finds, structure by structure (each in file order).
 _FROM_STRUCTURES = (
@@ -29,6 +31,38 @@ _FROM_STRUCTURES = (
 )
 _STRUCTURE_BY_POSTCODE = "SELECT id FROM structure WHERE postcode >= ? AND postcode < ? AND postcode <> ''"
 _MAX = "\U0010ffff"  # above every character: "75" <= postcode < "75" + _MAX is the prefix "75"
+
+
+class ByKey(Protocol):
+    """An index's lookups by key (:class:`~mssante.directory.DirectoryIndex`, its PostgreSQL twin)."""
+
+    def by_address(self, address: str) -> tuple[DirectoryMailbox, ...]: ...
+
+    def by_rpps(self, rpps: str) -> tuple[DirectoryMailbox, ...]: ...
+
+    def by_idnps(self, idnps: str) -> tuple[DirectoryMailbox, ...]: ...
+
+    def by_structure(self, identifier: str, *, limit: int | None = None) -> tuple[DirectoryMailbox, ...]: ...
+
+
+def address_key(address: str) -> str:
+    """The address to look up: without ``mailto:``, in its checked form when it is one."""
+    text = address.strip().removeprefix("mailto:")
+    verdict = check(text) if text else None
+    if verdict is not None and verdict.address is not None:
+        text = str(verdict.address)
+    return text
+
+
+def lookup_by_shape(index: ByKey, text: str) -> tuple[DirectoryMailbox, ...]:
+    """:meth:`DirectoryIndex.lookup <mssante.directory.DirectoryIndex.lookup>` on ``index``: an address, an RPPS
+    (11 digits), else an IDNPS, then a structure identifier."""
+    key = text.strip()
+    if "@" in key:
+        return index.by_address(key)
+    if _RPPS.fullmatch(key):
+        return index.by_rpps(key)
+    return index.by_idnps(key) or index.by_structure(key)
 
 
 def _terms(words: Sequence[str]) -> list[str]:

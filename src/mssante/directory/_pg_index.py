@@ -19,19 +19,18 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
-from types import TracebackType
 from typing import Any
 
 import attrs
 import psycopg
 from psycopg import sql
 
-from mssante._postgres import Connection, Pool, describe, pool_for, translated
-from mssante.addresses import MailboxType, check
+from mssante._postgres import Connection, Pool, PooledStore, translated
+from mssante.addresses import MailboxType
 from mssante.directory._extraction import ExtractionReader, ExtractionSource
 from mssante.directory._index_import import ImportResult
 from mssante.directory._index_schema import _COLUMNS, _FROM, _SELECT, _fold, _mailbox, _words
-from mssante.directory._index_search import _profession_codes
+from mssante.directory._index_search import _profession_codes, address_key, lookup_by_shape
 from mssante.directory._models import DirectoryMailbox
 from mssante.errors import DirectoryError
 
@@ -44,7 +43,6 @@ _FORMAT = "pg1"
 _BATCH = 20_000
 _MAX_LIMIT = 10_000
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}", re.ASCII)
-_RPPS = re.compile(r"[0-9]{11}", re.ASCII)
 _HINT = "run `mssante directory import FILE` with this database to build it"
 _LOCK = "mssante.directory:"
 
@@ -136,7 +134,7 @@ class _Search:
     names: list[str]
 
 
-class PostgresDirectoryIndex:
+class PostgresDirectoryIndex(PooledStore):
     """The offline index of the MSSanté extraction in PostgreSQL, shared by several nodes.
 
     ``source`` is a conninfo (the index opens a pool of ``min_size`` to ``max_size`` connections, closed by
@@ -164,7 +162,7 @@ class PostgresDirectoryIndex:
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError(f"schema must be a lower-case SQL name of at most 40 characters, not {schema!r}")
         self.schema = schema
-        self._pool, self._owned = pool_for(
+        super().__init__(
             source,
             name="directory",
             min_size=min_size,
@@ -172,26 +170,7 @@ class PostgresDirectoryIndex:
             connect_timeout=connect_timeout,
             statement_timeout=statement_timeout,
         )
-        self._where = describe(str(self._pool.conninfo))
         self._statement_timeout = statement_timeout
-
-    @property
-    def pool(self) -> Pool:
-        """The connection pool (shared with other stores of the same database, if wanted)."""
-        return self._pool
-
-    def __enter__(self) -> PostgresDirectoryIndex:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the pool when the index opened it (a pool given by the caller stays open)."""
-        if self._owned:
-            self._pool.close()
 
     # -- queries ----------------------------------------------------------------------------------------------------
 
@@ -219,10 +198,7 @@ class PostgresDirectoryIndex:
 
     def by_address(self, address: str) -> tuple[DirectoryMailbox, ...]:
         """The lines of an address (case-insensitive)."""
-        text = address.strip().removeprefix("mailto:")
-        verdict = check(text) if text else None
-        if verdict is not None and verdict.address is not None:
-            text = str(verdict.address)
+        text = address_key(address)
         return self._mailboxes(f"{_SELECT} WHERE lower(m.address) = lower(%s) ORDER BY m.id", (_text(text),))
 
     def by_rpps(self, rpps: str) -> tuple[DirectoryMailbox, ...]:
@@ -242,12 +218,7 @@ class PostgresDirectoryIndex:
     def lookup(self, text: str) -> tuple[DirectoryMailbox, ...]:
         """The mailboxes of an address, an RPPS (11 digits) or an IDNPS, told apart by their shape (then a
         structure identifier)."""
-        key = text.strip()
-        if "@" in key:
-            return self.by_address(key)
-        if _RPPS.fullmatch(key):
-            return self.by_rpps(key)
-        return self.by_idnps(key) or self.by_structure(key)
+        return lookup_by_shape(self, text)
 
     def search(
         self,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator
-from types import TracebackType
 
-from mssante._postgres import Connection, Pool, describe, migrate, pool_for, translated
-from mssante.tracking._store import Event, RecipientState, Status, StoreSession, Tracked
+from mssante._postgres import Connection, Pool, PooledStore, translated
+from mssante.tracking._rows import changed_rows, tracked_from_rows
+from mssante.tracking._store import StoreSession, Tracked
 
 __all__ = ["POSTGRES_MIGRATIONS", "PostgresTrackingStore"]
 
@@ -99,27 +99,11 @@ class _Session:
 
     def put(self, tracked: Tracked) -> None:
         before = self.loaded.get(tracked.message_id)
-        old = {state.key: state for state in before.recipients} if before else {}
         if before is None:
             self.connection.execute(
                 "INSERT INTO tracking_message (id) VALUES (%s) ON CONFLICT DO NOTHING", (tracked.message_id,)
             )
-        rows: list[tuple[object, ...]] = []
-        events: list[tuple[object, ...]] = []
-        for position, state in enumerate(tracked.recipients):
-            previous = old.get(state.key)
-            if previous == state:
-                continue
-            rows.append(
-                (tracked.message_id, state.key, position, state.address, state.status.value, state.sent_at,
-                 state.deadline, state.updated_at)
-            )  # fmt: skip
-            start = len(previous.events) if previous else 0
-            events.extend(
-                (tracked.message_id, state.key, seq, event.at, event.status.value, event.source, event.detail,
-                 event.notification, event.applied, event.reason)
-                for seq, event in enumerate(state.events[start:], start=start)
-            )  # fmt: skip
+        rows, events = changed_rows(before, tracked, time=lambda at: at)
         with self.connection.cursor() as cursor:
             if rows:
                 cursor.executemany(_UPSERT_RECIPIENT, rows)
@@ -150,27 +134,15 @@ def _load(connection: Connection, message_id: str) -> Tracked | None:
     ).fetchall()
     if not rows:
         return None
-    history: dict[str, list[Event]] = {}
-    for key, at, status, source, detail, notification, applied, reason in connection.execute(
+    events = connection.execute(
         "SELECT key, at, status, source, detail, notification, applied, reason FROM tracking_event "
         "WHERE message_id = %s ORDER BY key, seq",
         (message_id,),
-    ):
-        history.setdefault(key, []).append(
-            Event(at=_utc(at), status=Status(status), source=source, detail=detail, notification=notification,
-                  applied=applied, reason=reason)
-        )  # fmt: skip
-    return Tracked(
-        message_id=message_id,
-        recipients=[
-            RecipientState(address=address, status=Status(status), sent_at=_utc(sent_at), deadline=_utc(deadline),
-                           updated_at=_utc(updated_at), events=history.get(key, ()))
-            for key, address, status, sent_at, deadline, updated_at in rows
-        ],
-    )  # fmt: skip
+    )
+    return tracked_from_rows(message_id, rows, events, read_time=_utc)
 
 
-class PostgresTrackingStore:
+class PostgresTrackingStore(PooledStore):
     """A :class:`TrackingStore` in PostgreSQL: several processes on several nodes record at once, safely.
 
     ``source`` is a conninfo (``"host=db1 dbname=mssante user=tracker"`` or a ``postgresql://`` URL; the store
@@ -208,39 +180,16 @@ class PostgresTrackingStore:
         connect_timeout: float = 10.0,
         statement_timeout: float = 30.0,
     ) -> None:
-        self._pool, self._owned = pool_for(
+        super().__init__(
             source,
-            name="tracking",
+            name=_STORE,
             min_size=min_size,
             max_size=max_size,
             connect_timeout=connect_timeout,
             statement_timeout=statement_timeout,
         )
-        self._where = describe(str(self._pool.conninfo))
         self._before_commit: Callable[[], None] | None = None  # a test hook: runs after the writes, before COMMIT
-        try:
-            migrate(self._pool, _STORE, POSTGRES_MIGRATIONS)
-        except BaseException:
-            self.close()
-            raise
-
-    @property
-    def pool(self) -> Pool:
-        """The connection pool (shared with other stores of the same database, if wanted)."""
-        return self._pool
-
-    def __enter__(self) -> PostgresTrackingStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the pool when the store opened it (a pool given by the caller stays open)."""
-        if self._owned:
-            self._pool.close()
+        self._migrate(_STORE, POSTGRES_MIGRATIONS)
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[StoreSession]:

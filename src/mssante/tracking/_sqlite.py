@@ -8,11 +8,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 
-from mssante._files import check_regular
+from mssante._lifecycle import Closing
+from mssante._sqlite import SqliteFile, begin, open_file
 from mssante.errors import MssanteError
-from mssante.tracking._store import Event, RecipientState, Status, StoreSession, Tracked
+from mssante.tracking._rows import changed_rows, tracked_from_rows
+from mssante.tracking._store import StoreSession, Tracked
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "TrackingStoreError"]
 
@@ -66,6 +67,19 @@ class TrackingStoreError(MssanteError):
     """The tracking database cannot be used: not a tracking database, made by a newer version, or unreadable."""
 
 
+_FILE = SqliteFile(
+    noun="tracking database",
+    article="a",
+    schema="tracking",
+    application_id=_APPLICATION_ID,
+    version=SCHEMA_VERSION,
+    statements=_SCHEMA,
+    upgrades={1: ("ALTER TABLE event ADD COLUMN reason TEXT",)},  # schema 2 records why a delivery failed
+    pragmas=("foreign_keys = ON",),
+    error=TrackingStoreError,
+)
+
+
 def _text(at: dt.datetime) -> str:
     """A UTC time as fixed-width text, so that text order is time order."""
     return at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
@@ -92,25 +106,9 @@ class _Session:
 
     def put(self, tracked: Tracked) -> None:
         before = self.loaded.get(tracked.message_id)
-        old = {state.key: state for state in before.recipients} if before else {}
         if before is None:
             self.connection.execute("INSERT OR IGNORE INTO message (id) VALUES (?)", (tracked.message_id,))
-        rows: list[tuple[object, ...]] = []
-        events: list[tuple[object, ...]] = []
-        for position, state in enumerate(tracked.recipients):
-            previous = old.get(state.key)
-            if previous == state:
-                continue
-            rows.append(
-                (tracked.message_id, state.key, position, state.address, state.status.value, _text(state.sent_at),
-                 _text(state.deadline), _text(state.updated_at))
-            )  # fmt: skip
-            start = len(previous.events) if previous else 0
-            events.extend(
-                (tracked.message_id, state.key, seq, _text(event.at), event.status.value, event.source, event.detail,
-                 event.notification, int(event.applied), event.reason)
-                for seq, event in enumerate(state.events[start:], start=start)
-            )  # fmt: skip
+        rows, events = changed_rows(before, tracked, time=_text)
         self.connection.executemany(_UPSERT_RECIPIENT, rows)
         self.connection.executemany(_INSERT_EVENT, events)
         self.loaded[tracked.message_id] = tracked
@@ -136,27 +134,15 @@ def _load(connection: sqlite3.Connection, message_id: str) -> Tracked | None:
     ).fetchall()
     if not rows:
         return None
-    history: dict[str, list[Event]] = {}
-    for key, at, status, source, detail, notification, applied, reason in connection.execute(
+    events = connection.execute(
         "SELECT key, at, status, source, detail, notification, applied, reason FROM event WHERE message_id = ? "
         "ORDER BY key, seq",
         (message_id,),
-    ):
-        history.setdefault(key, []).append(
-            Event(at=_time(at), status=Status(status), source=source, detail=detail, notification=notification,
-                  applied=bool(applied), reason=reason)
-        )  # fmt: skip
-    return Tracked(
-        message_id=message_id,
-        recipients=[
-            RecipientState(address=address, status=Status(status), sent_at=_time(sent_at), deadline=_time(deadline),
-                           updated_at=_time(updated_at), events=history.get(key, ()))
-            for key, address, status, sent_at, deadline, updated_at in rows
-        ],
-    )  # fmt: skip
+    )
+    return tracked_from_rows(message_id, rows, events, read_time=_time)
 
 
-class SqliteStore:
+class SqliteStore(Closing):
     """A :class:`TrackingStore` in an SQLite file, shared safely by several processes.
 
     The file is in WAL mode (readers never wait for a writer); each transaction starts with
@@ -171,75 +157,7 @@ class SqliteStore:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._before_commit: Callable[[], None] | None = None  # a test hook: runs after the writes, before COMMIT
-        try:
-            check_regular(self.path)  # SQLite would block on a FIFO, or read a device
-        except OSError as error:
-            raise TrackingStoreError(
-                f"the tracking database {str(self.path)!r} cannot be opened: {error.strerror or error}"
-            ) from None
-        try:
-            self._connection = sqlite3.connect(
-                str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as error:
-            raise TrackingStoreError(f"the tracking database {str(self.path)!r} cannot be opened ({error})") from None
-        try:
-            self._prepare(durable=durable, timeout=timeout)
-        except sqlite3.DatabaseError as error:
-            self._connection.close()
-            raise TrackingStoreError(f"{str(self.path)!r} is not a usable tracking database ({error})") from None
-        except TrackingStoreError:
-            self._connection.close()
-            raise
-
-    def _prepare(self, *, durable: bool, timeout: float) -> None:
-        connection = self._connection
-        connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._check(connection)
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-        connection.execute("PRAGMA foreign_keys = ON")
-        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                version = self._check(connection)
-                if version == 0:
-                    for statement in _SCHEMA:
-                        connection.execute(statement)
-                    connection.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-                elif version == 1:  # schema 2 records why a delivery failed
-                    connection.execute("ALTER TABLE event ADD COLUMN reason TEXT")
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-
-    def _check(self, connection: sqlite3.Connection) -> int:
-        """The schema version of the file (0 for an empty one); raises when it is not ours or newer."""
-        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        application = int(connection.execute("PRAGMA application_id").fetchone()[0])
-        if version == 0 and application == 0:
-            tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if tables:
-                raise TrackingStoreError(f"{str(self.path)!r} is an SQLite database, but not a tracking database")
-            return 0
-        if application != _APPLICATION_ID:
-            raise TrackingStoreError(f"{str(self.path)!r} is an SQLite database, but not a tracking database")
-        if version > SCHEMA_VERSION:
-            raise TrackingStoreError(
-                f"{str(self.path)!r} has tracking schema {version}, newer than this mssante's {SCHEMA_VERSION}: "
-                "upgrade mssante"
-            )
-        return version
-
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
+        self._connection = open_file(self.path, _FILE, durable=durable, timeout=timeout)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -252,10 +170,7 @@ class SqliteStore:
         when the block raises."""
         with self._lock:
             connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.Error as error:
-                raise TrackingStoreError(f"the tracking database {str(self.path)!r} is busy ({error})") from None
+            begin(connection, self.path, _FILE, write=write)
             try:
                 yield _Session(connection)
                 if self._before_commit is not None:
