@@ -4,7 +4,7 @@ passes as an MX and as a submission server, Postfix with its default suites is t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,51 +45,42 @@ def servers(pki: TestPki, directory: Path) -> Iterator[tuple[Postfix, Postfix, D
             yield hardened, plain, dovecot
 
 
-def _probe(
-    port: int, role: str, *, store: TrustStore, now: dt.datetime, crls: RevocationChecker, client: tuple[Path, Path]
-) -> ProbeReport:
-    return probe_server(
-        "localhost", port, role=role, store=store, at=now, client_certificate=client, revocation=crls, timeout=10.0
-    )
+Probe = Callable[[int, str], ProbeReport]
+
+
+@pytest.fixture
+def probe(store: TrustStore, now: dt.datetime, crls: RevocationChecker, client: tuple[Path, Path]) -> Probe:
+    """``probe_server`` on a port of localhost in a role, with the test PKI and the client certificate."""
+
+    def run(port: int, role: str) -> ProbeReport:
+        return probe_server(
+            "localhost", port, role=role, store=store, at=now, client_certificate=client, revocation=crls, timeout=10.0
+        )
+
+    return run
 
 
 def test_a_hardened_postfix_passes_as_an_mx_and_a_submission_server(
-    servers: tuple[Postfix, Postfix, Dovecot],
-    store: TrustStore,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
+    servers: tuple[Postfix, Postfix, Dovecot], probe: Probe
 ) -> None:
     hardened, _, _ = servers
-    mx = _probe(hardened.relay_port, "mx", store=store, now=now, crls=crls, client=client)
+    mx = probe(hardened.relay_port, "mx")
     assert mx.ok, str(mx)
     assert not mx.report.warnings, str(mx)
-    submission = _probe(hardened.submission_port, "submission", store=store, now=now, crls=crls, client=client)
+    submission = probe(hardened.submission_port, "submission")
     assert submission.ok, str(submission)
 
 
-def test_postfix_with_its_default_suites_is_told(
-    servers: tuple[Postfix, Postfix, Dovecot],
-    store: TrustStore,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_postfix_with_its_default_suites_is_told(servers: tuple[Postfix, Postfix, Dovecot], probe: Probe) -> None:
     _, plain, _ = servers
-    report = _probe(plain.relay_port, "mx", store=store, now=now, crls=crls, client=client)
+    report = probe(plain.relay_port, "mx")
     assert not report.ok
     assert [check.name for check in report.checks if not check.ok] == ["cipher-suites"]
     assert "TLS 1.2 AES128-SHA" in [finding.message for finding in report.check("cipher-suites").errors]
 
 
-def test_dovecot_passes_as_imap(
-    servers: tuple[Postfix, Postfix, Dovecot],
-    store: TrustStore,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-) -> None:
+def test_dovecot_passes_as_imap(servers: tuple[Postfix, Postfix, Dovecot], probe: Probe) -> None:
     _, _, dovecot = servers
-    report = _probe(dovecot.imap_port, "imap", store=store, now=now, crls=crls, client=client)
+    report = probe(dovecot.imap_port, "imap")
     assert report.ok, str(report)
     assert "AUTH EXTERNAL" in report.check("authentication").findings[0].message

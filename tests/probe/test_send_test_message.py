@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -52,21 +52,30 @@ def mx(pki: TestPki, store: TrustStore, directory: Path) -> Iterator[tuple[int, 
         yield controller.port, recorder
 
 
-def _probe(port: int, **options: Any) -> Any:
-    return probe_server("localhost", port, timeout=5.0, max_duration=30.0, **options)
+SendProbe = Callable[..., Any]
+
+
+@pytest.fixture
+def send_probe(
+    store: TrustStore, now: dt.datetime, crls: RevocationChecker, client: tuple[Path, Path], own: AllowList
+) -> SendProbe:
+    """``probe_server`` on a port of localhost as an MX, sending the test message to :data:`ADDRESS` of a domain of
+    the operator's own; ``options`` change any of that."""
+
+    def run(port: int, **options: Any) -> Any:
+        arguments: dict[str, Any] = {"role": "mx", "store": store, "at": now, "revocation": crls,
+                                     "client_certificate": client, "send_test_to": ADDRESS, "allow_list": own,
+                                     **options}  # fmt: skip
+        return probe_server("localhost", port, timeout=5.0, max_duration=30.0, **arguments)
+
+    return run
 
 
 def test_an_mx_probe_sends_one_message_to_a_domain_of_its_own(
-    mx: tuple[int, ProbedRecorder],
-    store: TrustStore,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-    own: AllowList,
+    mx: tuple[int, ProbedRecorder], send_probe: SendProbe
 ) -> None:
     port, recorder = mx
-    report = _probe(port, role="mx", store=store, at=now, revocation=crls, client_certificate=client,
-                    send_test_to=ADDRESS, allow_list=own)  # fmt: skip
+    report = send_probe(port)
     assert report.ok, str(report)
     assert report.checks[-1].name == "test-message"
     assert report.check("test-message").codes == ("MSS-PRB-032",)
@@ -79,18 +88,10 @@ def test_an_mx_probe_sends_one_message_to_a_domain_of_its_own(
     assert message["To"] == ADDRESS
 
 
-def test_a_refused_test_message_fails_its_check(
-    mx: tuple[int, ProbedRecorder],
-    store: TrustStore,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-    own: AllowList,
-) -> None:
+def test_a_refused_test_message_fails_its_check(mx: tuple[int, ProbedRecorder], send_probe: SendProbe) -> None:
     port, recorder = mx
     recorder.rcpt_replies[ADDRESS] = "550 5.1.1 no such mailbox"
-    report = _probe(port, role="mx", store=store, at=now, revocation=crls, client_certificate=client,
-                    send_test_to=ADDRESS, allow_list=own)  # fmt: skip
+    report = send_probe(port)
     check = report.check("test-message")
     assert check.codes == ("MSS-PRB-033",)
     assert "550" in check.findings[0].message
@@ -99,19 +100,12 @@ def test_a_refused_test_message_fails_its_check(
 
 
 def test_no_message_when_the_checks_do_not_get_far_enough(
-    pki: TestPki,
-    store: TrustStore,
-    directory: Path,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-    own: AllowList,
+    pki: TestPki, store: TrustStore, directory: Path, send_probe: SendProbe
 ) -> None:
     recorder = ProbedRecorder()
     expired = pki.server(["localhost"], expired=True)
     with smtp(recorder, tls=context(store, expired, directory, "send-expired")) as controller:
-        report = _probe(controller.port, role="mx", store=store, at=now, revocation=crls, client_certificate=client,
-                        send_test_to=ADDRESS, allow_list=own)  # fmt: skip
+        report = send_probe(controller.port)
     assert report.check("test-message").codes == ("MSS-PRB-020",)
     assert "server-certificate" in report.check("test-message").findings[0].message
     assert recorder.data_commands == 0
@@ -151,31 +145,19 @@ def _never_connected(server: socket.socket) -> bool:
     ],
 )
 def test_any_other_address_is_refused_before_connecting(
-    store: TrustStore,
-    now: dt.datetime,
-    crls: RevocationChecker,
-    client: tuple[Path, Path],
-    own: AllowList,
-    case: str,
-    options: dict[str, Any],
-    said: str,
+    send_probe: SendProbe, case: str, options: dict[str, Any], said: str
 ) -> None:
-    arguments: dict[str, Any] = {"role": "mx", "client_certificate": client, "send_test_to": ADDRESS,
-                                 "allow_list": own, **options}  # fmt: skip
     with listening() as server:
         with pytest.raises(InvalidInput, match=said):
-            _probe(server.getsockname()[1], store=store, at=now, revocation=crls, **arguments)
+            send_probe(server.getsockname()[1], **options)
         assert _never_connected(server)
 
 
-def test_a_domain_listed_with_another_operator_is_refused(
-    store: TrustStore, now: dt.datetime, crls: RevocationChecker, client: tuple[Path, Path], foreign: TestPki
-) -> None:
+def test_a_domain_listed_with_another_operator_is_refused(send_probe: SendProbe, foreign: TestPki) -> None:
     theirs = allow_list(DOMAIN, foreign.server(["mx.autre.example"], organisation="AUTRE").certificate.subject)
     with listening() as server:
         with pytest.raises(InvalidInput, match="not a domain of the operator's own"):
-            _probe(server.getsockname()[1], role="mx", store=store, at=now, revocation=crls,
-                   client_certificate=client, send_test_to=ADDRESS, allow_list=theirs)  # fmt: skip
+            send_probe(server.getsockname()[1], allow_list=theirs)
         assert _never_connected(server)
 
 

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 
 from mssante.pki import Environment, RevocationChecker, TrustStore, server_context
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
+from tests.transport.imap_server import ImapState
 from tests.transport.smtp_server import Recorder, serve
 
 
@@ -31,6 +32,12 @@ def write(issued: IssuedCertificate, directory: Path, name: str) -> Files:
 def tls(store: TrustStore, server: Files) -> ssl.SSLContext:
     """A server TLS context asking for a client certificate from ``store``."""
     return server_context(store, certificate=server.certificate, key=server.key)
+
+
+@pytest.fixture
+def state() -> ImapState:
+    """An empty mailbox for the IMAP test server."""
+    return ImapState()
 
 
 @pytest.fixture(scope="module")

@@ -11,26 +11,19 @@ import logging
 import ssl
 import threading
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from mssante.errors import TransportError
 from mssante.pki import RevocationChecker, TrustStore
-from mssante.testing import TestPki
 from mssante.transport import AsyncMailbox, FetchedMessage, ImapMailbox
 from mssante.transport import codes as transport_codes
-from tests.transport.conftest import Files, tls, write
+from tests.transport.conftest import Files
 from tests.transport.imap_server import PASSWORD, TOKEN, USER, ImapState, serve
-from tests.transport.test_mailbox import message
+from tests.transport.test_mailbox import assert_unseen_intact, codes_of, message
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def state() -> ImapState:
-    return ImapState()
 
 
 def mailbox(
@@ -66,17 +59,6 @@ def run(box: AsyncMailbox, scenario: Callable[[AsyncMailbox], Awaitable[T]]) -> 
     return asyncio.run(main())
 
 
-def refusal(box: AsyncMailbox) -> TransportError:
-    """The error opening ``box`` raises."""
-    with pytest.raises(TransportError) as caught:
-        asyncio.run(box.connect())
-    return caught.value
-
-
-def codes_of(error: TransportError) -> list[str]:
-    return [finding.code for finding in error.report.findings]
-
-
 # --- reading ----------------------------------------------------------------------------------------------
 
 
@@ -97,14 +79,7 @@ def test_fetch_returns_the_exact_bytes_parsed(
         box = mailbox(port, store, crls, client, sync_token=sync_token)
         fetched = run(box, lambda box: box.fetch(uid))
         assert "not connected" in repr(box)
-    assert isinstance(fetched, FetchedMessage)
-    assert fetched.uid == uid
-    assert fetched.raw == data
-    assert fetched.flags == ()
-    assert not fetched.seen
-    assert fetched.message.subject == "Compte rendu"
-    assert "\\Seen" not in state.folders["INBOX"][0].flags  # BODY.PEEK: still unseen
-    assert state.uids() == [uid]  # never deleted by a fetch
+    assert_unseen_intact(fetched, uid, data, state)
     events = [getattr(record, "event", None) for record in caplog.records]
     assert events == ["connect", "tls", "authenticate", "fetch", "quit"]
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
@@ -206,74 +181,6 @@ def test_the_connection_is_opened_at_the_first_use_and_reopened_after_close(
 # --- refusals ---------------------------------------------------------------------------------------------
 
 
-def test_server_without_starttls_is_refused(
-    state: ImapState, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    with serve(state, tls=None) as port:
-        error = refusal(mailbox(port, store, crls, client, token=None, password=PASSWORD))
-    assert "STARTTLS" in str(error)
-    assert codes_of(error) == [transport_codes.NO_STARTTLS.id]
-    assert state.auth_attempts == []
-    assert "LOGIN" not in state.commands
-
-
-def test_wrong_token_is_refused_without_showing_it(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    wrong = "not-the-right-token-123"
-    with serve(state, tls=server_tls) as port:
-        error = refusal(mailbox(port, store, crls, client, token=wrong))
-    assert "XOAUTH2" in str(error)
-    assert wrong not in str(error)
-    assert "AUTHENTICATIONFAILED" in str(error)
-    assert codes_of(error) == [transport_codes.LOGIN_REFUSED.id]
-    assert "SELECT" not in state.commands
-
-
-def test_external_not_offered_is_refused_before_any_attempt(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    with serve(state, tls=server_tls) as port:
-        box = AsyncMailbox(
-            "localhost", port, store=store, client_certificate=(client.certificate, client.key), external=True,
-            revocation=crls, timeout=5,
-        )  # fmt: skip
-        error = refusal(box)
-    assert "does not offer AUTHENTICATE EXTERNAL" in str(error)
-    assert codes_of(error) == [transport_codes.MECHANISM_NOT_OFFERED.id]
-    assert state.auth_attempts == []
-    assert "AUTHENTICATE" not in state.commands
-
-
-def test_no_login_configured_is_said_before_select(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    with serve(state, tls=server_tls) as port:
-        error = refusal(mailbox(port, store, crls, client, token=None))
-    assert "none is configured" in str(error)
-    assert codes_of(error) == [transport_codes.NO_LOGIN.id]
-    assert "SELECT" not in state.commands
-
-
-def test_a_missing_folder_is_refused_at_select(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    with serve(state, tls=server_tls) as port:
-        box = AsyncMailbox(
-            "localhost", port, store=store, client_certificate=(client.certificate, client.key), username=USER,
-            token=lambda: TOKEN, folder="Absent", revocation=crls, timeout=5,
-        )  # fmt: skip
-        error = refusal(box)
-    assert codes_of(error) == [transport_codes.SELECT_REFUSED.id]
-    assert "NONEXISTENT" in str(error)
-
-
-@pytest.mark.parametrize("other", [{"token": lambda: TOKEN}, {"password": PASSWORD}])
-def test_external_excludes_token_and_password(store: TrustStore, other: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="choose one authentication"):
-        AsyncMailbox("localhost", store=store, username=USER, external=True, **other)  # type: ignore[arg-type]
-
-
 def test_the_defaults_are_those_of_the_sync_mailbox(store: TrustStore) -> None:
     assert AsyncMailbox("localhost", store=store).port == 143
     assert AsyncMailbox("localhost", store=store, implicit_tls=True).port == 993
@@ -282,41 +189,6 @@ def test_the_defaults_are_those_of_the_sync_mailbox(store: TrustStore) -> None:
         AsyncMailbox("localhost", store=store, folder="a\r\nb")
     with pytest.raises(ValueError, match="max_duration"):
         AsyncMailbox("localhost", store=store, max_duration=0)
-
-
-def test_server_certificate_for_another_host_is_refused(
-    state: ImapState, pki: TestPki, store: TrustStore, crls: RevocationChecker, client: Files, files: Path
-) -> None:
-    context = tls(store, write(pki.server(["mss.example.org"]), files, "other-host"))
-    with serve(state, tls=context) as port:
-        error = refusal(mailbox(port, store, crls, client))
-    assert "MSS-PKI-010" in str(error)
-    assert state.auth_attempts == []
-
-
-def test_a_server_that_refuses_the_client_certificate(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    with serve(state, tls=server_tls, check_client=lambda sock: "certificate not accepted") as port:
-        error = refusal(mailbox(port, store, crls, client))
-    assert codes_of(error) == [transport_codes.CLIENT_CERTIFICATE_REFUSED.id]
-    assert state.auth_attempts == []
-
-
-def test_a_server_in_clear_on_the_tls_port(
-    state: ImapState, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
-    with serve(state, tls=None) as port:
-        error = refusal(mailbox(port, store, crls, client, implicit_tls=True))
-    assert codes_of(error) == [transport_codes.TLS_FAILED.id]
-    assert state.auth_attempts == []
-
-
-def test_nothing_listening_is_unreachable(store: TrustStore, crls: RevocationChecker, client: Files) -> None:
-    with serve(ImapState(), tls=None) as port:
-        pass  # the port is free again
-    error = refusal(mailbox(port, store, crls, client))
-    assert codes_of(error) == [transport_codes.UNREACHABLE.id]
 
 
 def test_message_over_the_limit_is_refused_before_fetching(

@@ -15,10 +15,11 @@ from mssante.errors import TransportError
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.transport import AsyncMailbox
 from mssante.transport import codes as transport_codes
+from tests.transport import test_mailbox_hostile
 from tests.transport.conftest import Files
 from tests.transport.liars import HANG_GUARD, IMAP_SCRIPTS, Liar, Script, imap_trickled_body, tls_handshake
+from tests.transport.test_mailbox import codes_of
 from tests.transport.test_mailbox_hostile import HUGE, MakeLiar
-from tests.transport.test_mailbox_hostile import Liar as LiteralLiar
 
 DEADLINE = 1.0
 ROOMY = 2.5
@@ -77,6 +78,10 @@ def scripted(context: ssl.SSLContext, answers: dict[str, Answer], *, greeting: b
     return script
 
 
+make_liar = test_mailbox_hostile.make_liar
+"""The fixture of the sync mailbox's lying servers (a literal announced larger than the size said)."""
+
+
 @pytest.fixture
 def liars() -> Iterator[list[Liar]]:
     made: list[Liar] = []
@@ -85,29 +90,10 @@ def liars() -> Iterator[list[Liar]]:
         liar.close()
 
 
-@pytest.fixture
-def make_liar(server_tls: ssl.SSLContext) -> Iterator[MakeLiar]:
-    """The lying servers of the sync mailbox's tests (a literal announced larger than the size said)."""
-    made: list[LiteralLiar] = []
-
-    def make(*, size_line: bytes, body_literal: int) -> LiteralLiar:
-        liar = LiteralLiar(server_tls, size_line=size_line, body_literal=body_literal)
-        made.append(liar)
-        return liar
-
-    yield make
-    for liar in made:
-        liar.close()
-
-
 def started(liars: list[Liar], script: Script) -> Liar:
     liar = Liar(script)
     liars.append(liar)
     return liar
-
-
-def codes_of(error: TransportError) -> list[str]:
-    return [finding.code for finding in error.report.findings]
 
 
 # --- literals and lines -----------------------------------------------------------------------------------

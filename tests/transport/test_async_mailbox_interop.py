@@ -16,11 +16,11 @@ import pytest
 from mssante.errors import TransportError
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import IssuedCertificate, TestPki
-from mssante.transport import AsyncMailbox, FetchedMessage, Submission
+from mssante.transport import AsyncMailbox, FetchedMessage
 from mssante.xdm import Package
 from tests.transport import test_interop as interop
 from tests.transport.conftest import Files, write
-from tests.transport.test_interop import DELIVERY_SECONDS, DOMAIN, RECIPIENT, Operator, assert_intact, message
+from tests.transport.test_interop import DELIVERY_SECONDS, DOMAIN, RECIPIENT, Operator, assert_intact, message, submit
 
 # The operator of the interop tests and what it needs (module-scoped fixtures: started for this module too).
 operator = interop.operator
@@ -57,11 +57,7 @@ def test_submission_to_postfix_then_async_mailbox_from_dovecot(
     mailbox_client: Files,
 ) -> None:  # fmt: skip
     sent = message(package)
-    with Submission(
-        "localhost", operator.postfix.submission_port, store=store,
-        client_certificate=(client.certificate, client.key), revocation=crls, timeout=10,
-    ) as smtp:  # fmt: skip
-        assert smtp.send(sent).ok
+    assert submit(operator, store, crls, client, sent).ok
 
     async def scenario() -> None:
         async with mailbox(operator, store, crls, mailbox_client) as box:

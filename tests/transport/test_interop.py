@@ -28,7 +28,7 @@ from mssante.errors import TransportError
 from mssante.message import X_MSS_CODECDA, X_MSS_INS, X_MSS_NIL, compose, split_codes
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import CA_NAMES, IssuedCertificate, TestPki
-from mssante.transport import FetchedMessage, ImapMailbox, Relay, Submission
+from mssante.transport import FetchedMessage, ImapMailbox, Relay, SendResult, Submission
 from mssante.trustspace import AllowList, OperatorDn
 from mssante.xdm import Package
 from tests.transport.conftest import Files, write
@@ -125,6 +125,17 @@ def mailbox(
     )  # fmt: skip
 
 
+def submit(
+    operator: Operator, store: TrustStore, crls: RevocationChecker, client: Files, sent: EmailMessage
+) -> SendResult:
+    """``sent`` submitted to Postfix with the client certificate ``client``: the result."""
+    with Submission(
+        "localhost", operator.postfix.submission_port, store=store,
+        client_certificate=(client.certificate, client.key), revocation=crls, timeout=10,
+    ) as smtp:  # fmt: skip
+        return smtp.send(sent)
+
+
 def wait_for(box: ImapMailbox, message_id: str, operator: Operator) -> FetchedMessage:
     """Poll the unseen messages until the one with ``message_id`` is there."""
     deadline = time.monotonic() + DELIVERY_SECONDS
@@ -179,11 +190,7 @@ def test_submission_to_postfix_then_mailbox_from_dovecot(
     mailbox_client: Files,
 ) -> None:  # fmt: skip
     sent = message(package)
-    with Submission(
-        "localhost", operator.postfix.submission_port, store=store,
-        client_certificate=(client.certificate, client.key), revocation=crls, timeout=10,
-    ) as smtp:  # fmt: skip
-        result = smtp.send(sent)
+    result = submit(operator, store, crls, client, sent)
     assert result.ok, result
     assert result.accepted == (RECIPIENT,)
     assert result.recipients[0].code == 250
@@ -265,11 +272,7 @@ def test_postfix_refuses_a_submission_without_a_trusted_client_certificate(
     assert caught.value.report.codes == ("MSS-TRN-006",)  # the client certificate refused
     # A message sent after it with a certificate arrives; the refused one never does.
     control = message(package)
-    with Submission(
-        "localhost", operator.postfix.submission_port, store=store,
-        client_certificate=(client.certificate, client.key), revocation=crls, timeout=10,
-    ) as smtp:  # fmt: skip
-        assert smtp.send(control).ok
+    assert submit(operator, store, crls, client, control).ok
     with mailbox(operator, store, crls, mailbox_client) as box:
         fetched = wait_for(box, control["Message-ID"], operator)
         box.delete(fetched.uid)

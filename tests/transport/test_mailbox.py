@@ -1,11 +1,16 @@
-"""ImapMailbox against a small real IMAP server on 127.0.0.1: STARTTLS, mutual TLS with a test IGC Santé, XOAUTH2."""
+"""ImapMailbox against a small real IMAP server on 127.0.0.1: STARTTLS, mutual TLS with a test IGC Santé, XOAUTH2.
+
+The refusals at opening are the same for :class:`~mssante.transport.AsyncMailbox`: those tests run for both sides.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,16 +18,16 @@ from mssante.errors import TransportError
 from mssante.message import compose
 from mssante.pki import RevocationChecker, TrustStore
 from mssante.testing import TestPki
-from mssante.transport._mailbox import FetchedMessage, ImapMailbox
+from mssante.transport import AsyncMailbox, FetchedMessage, ImapMailbox
+from mssante.transport import codes as transport_codes
 from tests.transport.conftest import Files, tls, write
 from tests.transport.imap_server import PASSWORD, TOKEN, USER, ImapState, serve
 
 SENDER = "dr.martin@hopital.mssante.fr"
 
-
-@pytest.fixture
-def state() -> ImapState:
-    return ImapState()
+Side = type[ImapMailbox] | type[AsyncMailbox]
+both_sides = pytest.mark.parametrize("side", [ImapMailbox, AsyncMailbox], ids=["sync", "async"])
+"""A test of what the sync and the async mailboxes do alike, run for each."""
 
 
 def mailbox(
@@ -51,6 +56,33 @@ def mailbox(
     )
 
 
+def refusal(
+    side: Side, port: int, store: TrustStore, crls: RevocationChecker, client: Files, **options: Any
+) -> TransportError:
+    """The error opening a mailbox of ``side`` raises: by default with the client certificate and a token (a string
+    in ``options``, given by a sync callable, or an async one to the async mailbox)."""
+    settings: dict[str, Any] = {"username": USER, "token": TOKEN, **options}
+    token = settings["token"]
+    if isinstance(token, str):
+
+        async def fresh_token() -> str:  # as a Pro Santé Connect client would have
+            return token
+
+        settings["token"] = fresh_token if side is AsyncMailbox else lambda: token
+    box = side(
+        "localhost", port, store=store, client_certificate=(client.certificate, client.key), revocation=crls,
+        timeout=5, **settings,
+    )  # fmt: skip
+    connect = box.connect if isinstance(box, ImapMailbox) else lambda: asyncio.run(box.connect())
+    with pytest.raises(TransportError) as caught:
+        connect()
+    return caught.value
+
+
+def codes_of(error: TransportError) -> list[str]:
+    return [finding.code for finding in error.report.findings]
+
+
 def message(text: str = "Compte rendu en pièce jointe.") -> bytes:
     mail = compose(
         sender=SENDER,
@@ -61,6 +93,18 @@ def message(text: str = "Compte rendu en pièce jointe.") -> bytes:
         text=text,
     )
     return mail.as_bytes()
+
+
+def assert_unseen_intact(fetched: FetchedMessage, uid: str, data: bytes, state: ImapState) -> None:
+    """``fetched`` is message ``uid`` with its exact bytes ``data``, parsed, and still unseen and in the mailbox."""
+    assert isinstance(fetched, FetchedMessage)
+    assert fetched.uid == uid
+    assert fetched.raw == data
+    assert fetched.flags == ()
+    assert not fetched.seen
+    assert fetched.message.subject == "Compte rendu"
+    assert "\\Seen" not in state.folders["INBOX"][0].flags  # BODY.PEEK: still unseen
+    assert state.uids() == [uid]  # never deleted by a fetch
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -79,14 +123,7 @@ def test_fetch_returns_the_exact_bytes_parsed(
     caplog.set_level(logging.INFO, logger="mssante.transport.audit")
     with serve(state, tls=server_tls) as port, mailbox(port, store, crls, client) as box:
         fetched = box.fetch(uid)
-    assert isinstance(fetched, FetchedMessage)
-    assert fetched.uid == uid
-    assert fetched.raw == data
-    assert fetched.flags == ()
-    assert not fetched.seen
-    assert fetched.message.subject == "Compte rendu"
-    assert "\\Seen" not in state.folders["INBOX"][0].flags  # BODY.PEEK: still unseen
-    assert state.uids() == [uid]  # never deleted by a fetch
+    assert_unseen_intact(fetched, uid, data, state)
     events = [getattr(record, "event", None) for record in caplog.records]
     assert events[:3] == ["connect", "tls", "authenticate"]
     assert "fetch" in events
@@ -128,67 +165,118 @@ def test_login_with_password_and_implicit_tls(
 # --- refusals ---------------------------------------------------------------------------------------------
 
 
+@both_sides
 def test_server_without_starttls_is_refused(
-    state: ImapState, store: TrustStore, crls: RevocationChecker, client: Files
+    side: Side, state: ImapState, store: TrustStore, crls: RevocationChecker, client: Files
 ) -> None:
-    with serve(state, tls=None) as port, pytest.raises(TransportError, match="STARTTLS"):
-        mailbox(port, store, crls, client, token=None, password=PASSWORD).connect()
+    with serve(state, tls=None) as port:
+        error = refusal(side, port, store, crls, client, token=None, password=PASSWORD)
+    assert "STARTTLS" in str(error)
+    assert codes_of(error) == [transport_codes.NO_STARTTLS.id]
     assert state.auth_attempts == []
     assert "LOGIN" not in state.commands
 
 
+@both_sides
 def test_wrong_token_is_refused_without_showing_it(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
+    side: Side, state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker,
+    client: Files,
+) -> None:  # fmt: skip
     wrong = "not-the-right-token-123"
-    with (
-        serve(state, tls=server_tls) as port,
-        pytest.raises(TransportError, match="XOAUTH2") as caught,
-    ):
-        mailbox(port, store, crls, client, token=wrong).connect()
-    assert wrong not in str(caught.value)
-    assert "AUTHENTICATIONFAILED" in str(caught.value)
+    with serve(state, tls=server_tls) as port:
+        error = refusal(side, port, store, crls, client, token=wrong)
+    assert "XOAUTH2" in str(error)
+    assert wrong not in str(error)
+    assert "AUTHENTICATIONFAILED" in str(error)
+    assert codes_of(error) == [transport_codes.LOGIN_REFUSED.id]
     assert "SELECT" not in state.commands
 
 
+@both_sides
 def test_external_not_offered_is_refused_before_any_attempt(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
+    side: Side, state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker,
+    client: Files,
+) -> None:  # fmt: skip
     with serve(state, tls=server_tls) as port:
-        box = ImapMailbox(
-            "localhost", port, store=store, client_certificate=(client.certificate, client.key), external=True,
-            revocation=crls, timeout=5,
-        )  # fmt: skip
-        with pytest.raises(TransportError, match="does not offer AUTHENTICATE EXTERNAL"):
-            box.connect()
+        error = refusal(side, port, store, crls, client, username=None, token=None, external=True)
+    assert "does not offer AUTHENTICATE EXTERNAL" in str(error)
+    assert codes_of(error) == [transport_codes.MECHANISM_NOT_OFFERED.id]
     assert state.auth_attempts == []
     assert "AUTHENTICATE" not in state.commands
     assert "SELECT" not in state.commands
 
 
+@both_sides
 def test_no_login_configured_is_said_before_select(
-    state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker, client: Files
-) -> None:
+    side: Side, state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker,
+    client: Files,
+) -> None:  # fmt: skip
     with serve(state, tls=server_tls) as port:
-        box = mailbox(port, store, crls, client, token=None)
-        with pytest.raises(TransportError, match="none is configured"):
-            box.connect()
+        error = refusal(side, port, store, crls, client, token=None)
+    assert "none is configured" in str(error)
+    assert codes_of(error) == [transport_codes.NO_LOGIN.id]
     assert "SELECT" not in state.commands
 
 
+@both_sides
+def test_a_missing_folder_is_refused_at_select(
+    side: Side, state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker,
+    client: Files,
+) -> None:  # fmt: skip
+    with serve(state, tls=server_tls) as port:
+        error = refusal(side, port, store, crls, client, folder="Absent")
+    assert codes_of(error) == [transport_codes.SELECT_REFUSED.id]
+    assert "NONEXISTENT" in str(error)
+
+
+@both_sides
 @pytest.mark.parametrize("other", [{"token": lambda: TOKEN}, {"password": PASSWORD}])
-def test_external_excludes_token_and_password(store: TrustStore, other: dict[str, object]) -> None:
+def test_external_excludes_token_and_password(side: Side, store: TrustStore, other: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="choose one authentication"):
-        ImapMailbox("localhost", store=store, username=USER, external=True, **other)  # type: ignore[arg-type]
+        side("localhost", store=store, username=USER, external=True, **other)
 
 
+@both_sides
 def test_server_certificate_for_another_host_is_refused(
-    state: ImapState, pki: TestPki, store: TrustStore, crls: RevocationChecker, client: Files, files: Path
-) -> None:
+    side: Side, state: ImapState, pki: TestPki, store: TrustStore, crls: RevocationChecker, client: Files,
+    files: Path,
+) -> None:  # fmt: skip
     context = tls(store, write(pki.server(["mss.example.org"]), files, "other-host"))
-    with serve(state, tls=context) as port, pytest.raises(TransportError, match="MSS-PKI-010"):
-        mailbox(port, store, crls, client).connect()
+    with serve(state, tls=context) as port:
+        error = refusal(side, port, store, crls, client)
+    assert "MSS-PKI-010" in str(error)
     assert state.auth_attempts == []
+
+
+@both_sides
+def test_a_server_that_refuses_the_client_certificate(
+    side: Side, state: ImapState, server_tls: ssl.SSLContext, store: TrustStore, crls: RevocationChecker,
+    client: Files,
+) -> None:  # fmt: skip
+    with serve(state, tls=server_tls, check_client=lambda sock: "certificate not accepted") as port:
+        error = refusal(side, port, store, crls, client)
+    assert codes_of(error) == [transport_codes.CLIENT_CERTIFICATE_REFUSED.id]
+    assert state.auth_attempts == []
+
+
+@both_sides
+def test_a_server_in_clear_on_the_tls_port(
+    side: Side, state: ImapState, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    with serve(state, tls=None) as port:
+        error = refusal(side, port, store, crls, client, implicit_tls=True)
+    assert codes_of(error) == [transport_codes.TLS_FAILED.id]
+    assert state.auth_attempts == []
+
+
+@both_sides
+def test_nothing_listening_is_unreachable(
+    side: Side, store: TrustStore, crls: RevocationChecker, client: Files
+) -> None:
+    with serve(ImapState(), tls=None) as port:
+        pass  # the port is free again
+    error = refusal(side, port, store, crls, client)
+    assert codes_of(error) == [transport_codes.UNREACHABLE.id]
 
 
 def test_message_over_the_limit_is_refused_before_fetching(

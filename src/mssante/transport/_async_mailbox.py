@@ -29,22 +29,14 @@ import collections
 import datetime as dt
 import ssl
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import TypeVar
 
 from mssante.errors import TransportError
-from mssante.message import MimeLimits, parse
+from mssante.message import MimeLimits
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, deadline_passed
-from mssante.transport._imap import (
-    UIDVALIDITY,
-    FetchedMessage,
-    audit_fetch,
-    audit_removal,
-    check_uid,
-    quote_folder,
-)
+from mssante.transport._imap import UIDVALIDITY, FetchedMessage, MailboxSession, check_uid, quote_folder
 from mssante.transport._imap_reader import (
     ProtocolViolation,
     Reader,
@@ -57,7 +49,7 @@ from mssante.transport._imap_reader import (
     values,
 )
 from mssante.transport._peer import Revocation, async_checker_of, judge_server
-from mssante.transport._session import ClientCertificate, ClientSession
+from mssante.transport._session import AsyncSessionContext, ClientCertificate
 
 __all__ = ["AsyncMailbox"]
 
@@ -202,7 +194,7 @@ class _Wire(asyncio.Protocol):
             await asyncio.sleep(0)
 
 
-class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
+class AsyncMailbox(AsyncSessionContext, MailboxSession[Callable[[], str | Awaitable[str]]]):
     """An async IMAP session to an MSSanté operator's mailbox.
 
     The arguments are those of :class:`~mssante.transport.ImapMailbox`; ``token`` may also be an async callable (or
@@ -211,8 +203,6 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
     Operations on one session are serialised; open several sessions to read in parallel. The errors, finding codes
     and audit events are those of the sync class.
     """
-
-    login_mechanism = "LOGIN"
 
     def __init__(
         self,
@@ -235,22 +225,15 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
         max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         super().__init__(
-            host, port if port is not None else (993 if implicit_tls else 143), store=store,
-            client_certificate=client_certificate, username=username, token=token, password=password,
-            external=external, at=at, revocation=revocation, timeout=timeout, asynchronous=True,
-            max_duration=max_duration,
+            host, port, store=store, client_certificate=client_certificate, username=username, token=token,
+            password=password, external=external, implicit_tls=implicit_tls, folder=folder, at=at,
+            revocation=revocation, timeout=timeout, max_bytes=max_bytes, limits=limits, max_duration=max_duration,
+            asynchronous=True,
         )  # fmt: skip
-        self.folder = folder
-        quote_folder(folder)
-        self.implicit_tls = implicit_tls
-        self._limits = limits or MimeLimits()
-        self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
         self._grace = min(timeout, _CLOSE_GRACE)
         self._wire: _Wire | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock: asyncio.Lock | None = None
         self._capabilities: frozenset[str] = frozenset()
-        self._uidvalidity: str | None = None
         self._tags = 0
         self._doing = ""
 
@@ -259,20 +242,6 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
         return f"AsyncMailbox({self.host!r}, {self.port}, user={self.username!r}, folder={self.folder!r}, {state})"
 
     # --- the session ------------------------------------------------------------------------------------
-
-    async def __aenter__(self) -> AsyncMailbox:
-        await self.connect()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    def _session_lock(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
 
     async def connect(self) -> None:
         """Open, secure, authenticate and select the folder now; nothing when already open."""
@@ -357,8 +326,7 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
             raise
         except (_Lost, ProtocolViolation) as error:
             await wire.close(self._grace, at_once=True)
-            message = f"cannot open an IMAP session with {self.server}: {self._scrub(str(error))}"
-            raise self._failure(codes.CLOSED, message) from None
+            raise self._cannot_open(self._scrub(str(error))) from None
         except BaseException:
             wire.abort()
             raise
@@ -394,8 +362,7 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
         self._capabilities = await self._capabilities_of(wire, said)
         if not self.implicit_tls:
             if "STARTTLS" not in self._capabilities:
-                message = f"{self.server} does not offer STARTTLS: MSSanté refuses to read in plain text"
-                raise self._failure(codes.NO_STARTTLS, message)
+                raise self._no_starttls()
             done, _ = await self._command(wire, "STARTTLS")
             if done.kind != "OK":
                 raise self._failure(codes.STARTTLS_REFUSED, f"{self.server} refused STARTTLS: {self._scrub(str(done))}")
@@ -408,8 +375,7 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
         await self._authenticate(wire, preauthenticated=said.kind == "PREAUTH")
         selected, untagged = await self._command(wire, "SELECT", quote_folder(self.folder))
         if selected.kind != "OK":
-            message = f"{self.server} refused SELECT {self.folder}: {self._scrub(str(selected))}"
-            raise self._failure(codes.SELECT_REFUSED, message)
+            raise self._select_refused(self._scrub(str(selected)))
         self._uidvalidity = _uidvalidity(untagged)
 
     async def _capabilities_of(self, wire: _Wire, greeting: Status | None) -> frozenset[str]:
@@ -460,18 +426,9 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
 
     async def _authenticate(self, wire: _Wire, *, preauthenticated: bool) -> None:
         mechanism = self._mechanism()
+        self._check_login(mechanism, sorted(self._capabilities), preauthenticated=preauthenticated)
         if mechanism is None:
-            if not preauthenticated:  # no PREAUTH from the server: it expects a login we cannot give
-                message = (
-                    f"{self.server} asks for a login and none is configured: give token (XOAUTH2), password "
-                    "(LOGIN) or external=True (the client certificate, SASL EXTERNAL)"
-                )
-                raise self._failure(codes.NO_LOGIN, message)
             return
-        if mechanism != "LOGIN" and f"AUTH={mechanism}" not in self._capabilities:
-            offered = " ".join(sorted(c for c in self._capabilities if c.startswith("AUTH="))) or "none"
-            message = f"{self.server} does not offer AUTHENTICATE {mechanism} (offers: {offered})"
-            raise self._failure(codes.MECHANISM_NOT_OFFERED, message)
         secrets: tuple[str, ...] = ()
         try:
             if self._token is not None:
@@ -485,15 +442,9 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
             else:
                 done = await self._login(wire)
         except (_Lost, ProtocolViolation) as error:
-            _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
-            message = f"{self.server} closed the connection during {mechanism}: {self._scrub(str(error), secrets)}"
-            raise self._failure(codes.CLOSED, message) from None
+            raise self._login_failed(mechanism, self._scrub(str(error), secrets), closed=True) from None
         if done.kind != "OK":
-            _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
-            message = f"{self.server} refused {mechanism} as {self.username}: {self._scrub(str(done), secrets)}"
-            # with EXTERNAL, the credentials refused are the client certificate
-            refusal = codes.CLIENT_CERTIFICATE_REFUSED if mechanism == "EXTERNAL" else codes.LOGIN_REFUSED
-            raise self._failure(refusal, message)
+            raise self._login_failed(mechanism, self._scrub(str(done), secrets), closed=False)
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=True)
         if done.code is not None and done.code.upper().startswith("CAPABILITY "):  # what the login opened
             self._capabilities = capabilities(done.code[len("CAPABILITY ") :])
@@ -608,14 +559,13 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
         """``UID <command> ...``: its untagged responses, or TransportError with the server's refusal."""
         done, untagged = await self._command(wire, f"UID {command}", arguments)
         if done.kind != "OK":
-            message = f"{self.server} refused UID {command}: {self._scrub(str(done))}"
-            raise self._failure(codes.COMMAND_FAILED, message)
+            raise self._refused(f"UID {command}", self._scrub(str(done)))
         return untagged
 
     async def _simple(self, wire: _Wire, command: str) -> None:
         done, _ = await self._command(wire, command)
         if done.kind != "OK":
-            raise self._failure(codes.COMMAND_FAILED, f"{self.server} refused {command}: {self._scrub(str(done))}")
+            raise self._refused(command, self._scrub(str(done)))
 
     async def unseen(self) -> list[str]:
         """The UIDs of the messages not yet seen in the folder, in the server's order."""
@@ -642,9 +592,7 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
         announced over ``max_bytes`` before reading any of it. A message that cannot be parsed raises
         :class:`~mssante.errors.InvalidInput`: :meth:`fetch_raw` still gives its bytes.
         """
-        uid, raw, flags = await self._read(uid)
-        message = parse(raw, limits=self._limits)
-        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+        return self._message(*await self._read(uid))
 
     async def fetch_raw(self, uid: str) -> bytes:
         """The exact bytes of one message, not parsed and not marked seen (``BODY.PEEK[]``), bounded as by fetch."""
@@ -653,35 +601,24 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
     async def _read(self, uid: str) -> tuple[str, bytes, tuple[str, ...]]:
         uid = check_uid(uid)
         raw, flags = await self._operation(lambda wire: self._fetch(wire, uid))
-        if len(raw) > self.max_bytes:
-            audit_fetch(self.server, self.folder, uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
-            message = f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit"
-            raise self._failure(codes.MESSAGE_TOO_LARGE, message)
-        audit_fetch(self.server, self.folder, uid, len(raw), ok=True)
+        self._received(uid, raw)
         return uid, raw, flags
 
     async def _fetch(self, wire: _Wire, uid: str) -> tuple[bytes, tuple[str, ...]]:
         """The bytes and the flags of message ``uid``, its size checked first."""
         head = _fetched(await self._uid(wire, "FETCH", f"{uid} (RFC822.SIZE FLAGS)"), uid, "RFC822.SIZE")
         if head is None:
-            message = f"no message with UID {uid} in {self.folder} on {self.server}"
-            raise self._failure(codes.MESSAGE_UNAVAILABLE, message)
+            raise self._unavailable(uid)
         size = head["RFC822.SIZE"]
         if not isinstance(size, str) or not size.isdigit() or len(size) > 19:
-            raise self._failure(codes.MESSAGE_UNAVAILABLE, f"{self.server} gave no RFC822.SIZE for UID {uid}")
+            raise self._unavailable(uid, size=True)
         flags_value = head.get("FLAGS")
         flags = tuple(flag for flag in flags_value if isinstance(flag, str)) if isinstance(flags_value, list) else ()
-        if int(size) > self.max_bytes:
-            audit_fetch(self.server, self.folder, uid, int(size), ok=False, reason=f"over {self.max_bytes} bytes")
-            message = (
-                f"message UID {uid} on {self.server} is {size} bytes, over the {self.max_bytes} bytes limit: "
-                "not fetched"
-            )
-            raise self._failure(codes.MESSAGE_TOO_LARGE, message)
+        self._check_size(uid, int(size))
         body = _fetched(await self._uid(wire, "FETCH", f"{uid} (BODY.PEEK[])"), uid, "BODY[]")
         raw = body["BODY[]"] if body is not None else None
         if not isinstance(raw, bytes):
-            raise self._failure(codes.MESSAGE_UNAVAILABLE, f"{self.server} returned no content for UID {uid}")
+            raise self._no_content(uid)
         return raw, flags
 
     async def mark_seen(self, uid: str) -> None:
@@ -702,7 +639,7 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
             await self._simple(wire, "EXPUNGE")
 
         await self._operation(remove)
-        audit_removal(self.server, self.folder, "delete", uid)
+        self._audit_removal("delete", uid)
 
     async def move(self, uid: str, folder: str) -> None:
         """Move a message to ``folder``: UID MOVE when offered, else COPY, ``\\Deleted`` and EXPUNGE."""
@@ -718,7 +655,7 @@ class AsyncMailbox(ClientSession[Callable[[], str | Awaitable[str]]]):
                 await self._simple(wire, "EXPUNGE")
 
         await self._operation(transfer)
-        audit_removal(self.server, self.folder, "move", uid, to=folder)
+        self._audit_removal("move", uid, folder=folder)
 
 
 def _expire(waiter: asyncio.Future[bool]) -> None:

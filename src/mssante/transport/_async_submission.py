@@ -25,7 +25,6 @@ import datetime as dt
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
-from types import TracebackType
 
 try:
     import aiosmtplib
@@ -49,7 +48,7 @@ from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, deadline_passed
 from mssante.transport._peer import Revocation, async_checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
-from mssante.transport._session import ClientCertificate, ClientSession
+from mssante.transport._session import AsyncSessionContext, ClientCertificate, ClientSession
 from mssante.transport._submission import _prepare
 from mssante.transport._transaction import After, Outcome, Transaction
 
@@ -134,7 +133,7 @@ class _Session:
         await _close_transport(self.transport, grace)
 
 
-class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
+class AsyncSubmission(AsyncSessionContext, ClientSession[Callable[[], str | Awaitable[str]]]):
     """An async SMTP submission session to an MSSanté operator, reused for several messages.
 
     The arguments are those of :class:`~mssante.transport.Submission`; ``token`` may also be an async
@@ -169,7 +168,6 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         self._grace = min(timeout, _CLOSE_GRACE)
         self._local_hostname = local_hostname
         self._session: _Session | None = None
-        self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
@@ -177,20 +175,6 @@ class AsyncSubmission(ClientSession[Callable[[], str | Awaitable[str]]]):
         return f"AsyncSubmission({self.host!r}, {self.port}, user={self.username!r}, {state})"
 
     # --- the session ------------------------------------------------------------------------------------
-
-    async def __aenter__(self) -> AsyncSubmission:
-        await self.connect()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    def _session_lock(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
 
     async def connect(self) -> None:
         """Open and secure the session now (entering the ``with`` block does it, or else the first send)."""

@@ -19,22 +19,21 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import cast
 
 import attrs
 
 from mssante.errors import TransportError
-from mssante.message import MimeLimits, parse
+from mssante.message import MimeLimits
 from mssante.pki import RevocationMode, TrustStore
 from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, WatchedContext, _shut, deadline_passed
-from mssante.transport._imap import UIDVALIDITY, FetchedMessage, audit_fetch, audit_removal
+from mssante.transport._imap import UIDVALIDITY, FetchedMessage, MailboxSession
 from mssante.transport._imap import check_uid as _check_uid
 from mssante.transport._imap import quote_folder as _quote
 from mssante.transport._imap import text_of as _text
 from mssante.transport._peer import Revocation, checker_of, judge_server
-from mssante.transport._session import ClientCertificate, ClientSession
+from mssante.transport._session import ClientCertificate, SessionContext
 
 __all__ = ["FetchedMessage", "ImapMailbox"]
 
@@ -129,7 +128,7 @@ def _uidvalidity(imap: imaplib.IMAP4) -> str | None:
     return None
 
 
-class ImapMailbox(ClientSession[Callable[[], str]]):
+class ImapMailbox(SessionContext, MailboxSession[Callable[[], str]]):
     """An IMAP session to an MSSanté operator's mailbox, sync.
 
     ``client_certificate`` authenticates this side in TLS (same forms as for :class:`Submission`);
@@ -149,8 +148,6 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
     :meth:`connect`), logged out on exit. Any failure raises :class:`~mssante.errors.TransportError`
     with the server's answer (never the token nor the password).
     """
-
-    login_mechanism = "LOGIN"
 
     def __init__(
         self,
@@ -173,32 +170,17 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
         max_duration: float = DEFAULT_MAX_DURATION,
     ) -> None:
         super().__init__(
-            host, port if port is not None else (993 if implicit_tls else 143), store=store,
-            client_certificate=client_certificate, username=username, token=token, password=password,
-            external=external, at=at, revocation=revocation, timeout=timeout, max_duration=max_duration,
+            host, port, store=store, client_certificate=client_certificate, username=username, token=token,
+            password=password, external=external, implicit_tls=implicit_tls, folder=folder, at=at,
+            revocation=revocation, timeout=timeout, max_bytes=max_bytes, limits=limits, max_duration=max_duration,
         )  # fmt: skip
-        self.folder = folder
-        _quote(folder)
-        self.implicit_tls = implicit_tls
-        self._limits = limits or MimeLimits()
-        self.max_bytes = max_bytes if max_bytes is not None else self._limits.max_bytes
         self._imap: _Imap | None = None
-        self._uidvalidity: str | None = None
 
     def __repr__(self) -> str:
         state = "connected" if self._imap is not None else "not connected"
         return f"ImapMailbox({self.host!r}, {self.port}, user={self.username!r}, folder={self.folder!r}, {state})"
 
     # --- the session ------------------------------------------------------------------------------------
-
-    def __enter__(self) -> ImapMailbox:
-        self.connect()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     def connect(self) -> None:
         """Open, secure, authenticate and select the folder; nothing when already open."""
@@ -250,8 +232,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
                 if isinstance(error, ssl.SSLError):
                     raise self._tls_failed(error) from None
                 if isinstance(error, (imaplib.IMAP4.error, OSError)):
-                    message = f"cannot open an IMAP session with {self.server}: {self._scrub(str(error))}"
-                    raise self._failure(codes.CLOSED, message) from None
+                    raise self._cannot_open(self._scrub(str(error))) from None
                 raise
         return imap
 
@@ -290,15 +271,13 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
     def _establish(self, imap: _Imap) -> None:
         if not self.implicit_tls:
             if "STARTTLS" not in imap.capabilities:
-                message = f"{self.server} does not offer STARTTLS: MSSanté refuses to read in plain text"
-                raise self._failure(codes.NO_STARTTLS, message)
+                raise self._no_starttls()
             self._starttls(imap)
         self._check_server(imap)
         self._authenticate(imap)
         selected = imap.select(_quote(self.folder))
         if selected[0] != "OK":
-            message = f"{self.server} refused SELECT {self.folder}: {selected[0]} {_text(selected[1])}"
-            raise self._failure(codes.SELECT_REFUSED, message)
+            raise self._select_refused(f"{selected[0]} {_text(selected[1])}")
         self._uidvalidity = _uidvalidity(imap)
 
     def _starttls(self, imap: _Imap) -> None:
@@ -330,18 +309,9 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
 
     def _authenticate(self, imap: _Imap) -> None:
         mechanism = self._mechanism()
+        self._check_login(mechanism, imap.capabilities, preauthenticated=imap.state != "NONAUTH")
         if mechanism is None:
-            if imap.state == "NONAUTH":  # no PREAUTH from the server: it expects a login we cannot give
-                message = (
-                    f"{self.server} asks for a login and none is configured: give token (XOAUTH2), password "
-                    "(LOGIN) or external=True (the client certificate, SASL EXTERNAL)"
-                )
-                raise self._failure(codes.NO_LOGIN, message)
             return
-        if mechanism != "LOGIN" and f"AUTH={mechanism}" not in imap.capabilities:
-            offered = " ".join(c for c in imap.capabilities if c.startswith("AUTH=")) or "none"
-            message = f"{self.server} does not offer AUTHENTICATE {mechanism} (offers: {offered})"
-            raise self._failure(codes.MECHANISM_NOT_OFFERED, message)
         secrets: tuple[str, ...] = ()
         try:
             if self._token is not None:
@@ -370,15 +340,9 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
                     if isinstance(history, dict):
                         history.clear()
         except imaplib.IMAP4.abort as error:
-            _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
-            message = f"{self.server} closed the connection during {mechanism}: {self._scrub(str(error), secrets)}"
-            raise self._failure(codes.CLOSED, message) from None
+            raise self._login_failed(mechanism, self._scrub(str(error), secrets), closed=True) from None
         except imaplib.IMAP4.error as error:
-            _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=False)
-            message = f"{self.server} refused {mechanism} as {self.username}: {self._scrub(str(error), secrets)}"
-            # with EXTERNAL, the credentials refused are the client certificate
-            refusal = codes.CLIENT_CERTIFICATE_REFUSED if mechanism == "EXTERNAL" else codes.LOGIN_REFUSED
-            raise self._failure(refusal, message) from None
+            raise self._login_failed(mechanism, self._scrub(str(error), secrets), closed=False) from None
         _audit.authenticate(self.server, mechanism=mechanism, user=self.username, ok=True)
 
     # --- commands ---------------------------------------------------------------------------------------
@@ -412,7 +376,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
             return self._failure(codes.COMMAND_FAILED, message)
         if isinstance(error, OSError):
             self._reset(f"connection lost: {error}")
-        return self._failure(codes.COMMAND_FAILED, f"{self.server} refused {command}: {error}")
+        return self._refused(command, str(error))
 
     def _uid(self, imap: _Imap, command: str, *args: str) -> list[object]:
         """``UID <command> ...`` in the open session: its untagged data, or TransportError with the answer."""
@@ -421,7 +385,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
         except (imaplib.IMAP4.error, OSError) as error:
             raise self._lost(imap, f"UID {command}", error) from None
         if typ != "OK":
-            raise self._failure(codes.COMMAND_FAILED, f"{self.server} refused UID {command}: {typ} {_text(data)}")
+            raise self._refused(f"UID {command}", f"{typ} {_text(data)}")
         return list(data)
 
     def _simple(self, imap: _Imap, command: str) -> None:
@@ -430,7 +394,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
         except (imaplib.IMAP4.error, OSError) as error:
             raise self._lost(imap, command, error) from None
         if typ != "OK":
-            raise self._failure(codes.COMMAND_FAILED, f"{self.server} refused {command}: {typ} {_text(data)}")
+            raise self._refused(command, f"{typ} {_text(data)}")
 
     def unseen(self) -> list[str]:
         """The UIDs of the messages not yet seen in the folder, in the server's order."""
@@ -449,9 +413,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
         Refuses a message whose ``RFC822.SIZE`` is over ``max_bytes`` before reading its content. A message that
         cannot be parsed raises :class:`~mssante.errors.InvalidInput`: :meth:`fetch_raw` still gives its bytes.
         """
-        uid, raw, flags = self._read(uid)
-        message = parse(raw, limits=self._limits)
-        return FetchedMessage(uid=uid, raw=raw, message=message, flags=flags)
+        return self._message(*self._read(uid))
 
     def fetch_raw(self, uid: str) -> bytes:
         """The exact bytes of one message, not parsed and not marked seen (``BODY.PEEK[]``), bounded as by fetch."""
@@ -461,31 +423,19 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
         uid = _check_uid(uid)
         with self._operation() as imap:
             raw, flags = self._fetch(imap, uid)
-        if len(raw) > self.max_bytes:
-            self._audit_fetch(uid, len(raw), ok=False, reason=f"over {self.max_bytes} bytes")
-            message = f"message UID {uid} on {self.server} is {len(raw)} bytes, over the limit"
-            raise self._failure(codes.MESSAGE_TOO_LARGE, message)
-        self._audit_fetch(uid, len(raw), ok=True)
+        self._received(uid, raw)
         return uid, raw, flags
 
     def _fetch(self, imap: _Imap, uid: str) -> tuple[bytes, tuple[str, ...]]:
         """The bytes and the flags of message ``uid``, its size checked first."""
         head = [item for item in self._uid(imap, "FETCH", uid, "(RFC822.SIZE FLAGS)") if isinstance(item, bytes)]
         if not head:
-            message = f"no message with UID {uid} in {self.folder} on {self.server}"
-            raise self._failure(codes.MESSAGE_UNAVAILABLE, message)
+            raise self._unavailable(uid)
         size_match = _SIZE.search(head[0])
         if size_match is None:
-            raise self._failure(codes.MESSAGE_UNAVAILABLE, f"{self.server} gave no RFC822.SIZE for UID {uid}")
-        size = int(size_match.group(1))
+            raise self._unavailable(uid, size=True)
         flags = tuple(flag.decode("ascii", "replace") for flag in imaplib.ParseFlags(head[0]))
-        if size > self.max_bytes:
-            self._audit_fetch(uid, size, ok=False, reason=f"over {self.max_bytes} bytes")
-            message = (
-                f"message UID {uid} on {self.server} is {size} bytes, over the {self.max_bytes} bytes limit: "
-                "not fetched"
-            )
-            raise self._failure(codes.MESSAGE_TOO_LARGE, message)
+        self._check_size(uid, int(size_match.group(1)))
         raw: bytes | None = None
         for item in self._uid(imap, "FETCH", uid, "(BODY.PEEK[])"):
             if isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0]:
@@ -494,7 +444,7 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
                     raw = bytes(item[1])
                     break
         if raw is None:
-            raise self._failure(codes.MESSAGE_UNAVAILABLE, f"{self.server} returned no content for UID {uid}")
+            raise self._no_content(uid)
         return raw, flags
 
     def mark_seen(self, uid: str) -> None:
@@ -523,11 +473,3 @@ class ImapMailbox(ClientSession[Callable[[], str]]):
                 self._uid(imap, "STORE", uid, "+FLAGS", "(\\Deleted)")
                 self._simple(imap, "EXPUNGE")
         self._audit_removal("move", uid, folder=folder)
-
-    # --- audit ------------------------------------------------------------------------------------------
-
-    def _audit_fetch(self, uid: str, size: int, *, ok: bool, reason: str = "") -> None:
-        audit_fetch(self.server, self.folder, uid, size, ok=ok, reason=reason)
-
-    def _audit_removal(self, event: str, uid: str, *, folder: str | None = None) -> None:
-        audit_removal(self.server, self.folder, event, uid, to=folder)

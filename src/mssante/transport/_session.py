@@ -1,17 +1,21 @@
 """What every client session shares: where it connects, how this side proves itself, how the server is judged.
 
 :class:`ClientSession` holds the settings of :class:`~mssante.transport.Submission`,
-:class:`~mssante.transport.AsyncSubmission` and :class:`~mssante.transport.ImapMailbox`, checked once, the same way.
+:class:`~mssante.transport.AsyncSubmission`, :class:`~mssante.transport.ImapMailbox` and
+:class:`~mssante.transport.AsyncMailbox`, checked once, the same way; :class:`SessionContext` and
+:class:`AsyncSessionContext` make a sync or an async session a context manager.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import os
 import ssl
 import weakref
 from collections.abc import Callable
+from types import TracebackType
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from mssante._secrets import scrub
@@ -23,7 +27,7 @@ from mssante.transport import _audit, codes
 from mssante.transport._deadline import DEFAULT_MAX_DURATION, check_max_duration, deadline_passed
 from mssante.transport._peer import Revocation, Source, source_of
 
-__all__ = ["ClientCertificate", "ClientSession", "EndingTokenSource"]
+__all__ = ["AsyncSessionContext", "ClientCertificate", "ClientSession", "EndingTokenSource", "SessionContext"]
 
 _Path = str | os.PathLike[str]
 
@@ -59,6 +63,8 @@ _CERTIFICATE_ALERTS = frozenset(
 )
 
 Token = TypeVar("Token")
+_Sync = TypeVar("_Sync", bound="SessionContext")
+_Async = TypeVar("_Async", bound="AsyncSessionContext")
 
 
 @runtime_checkable
@@ -223,3 +229,53 @@ class ClientSession(Generic[Token]):
     def _now(self) -> dt.datetime:
         """The moment certificates are checked at: ``at``, or now."""
         return self._at or dt.datetime.now(dt.timezone.utc)
+
+
+class SessionContext:
+    """A sync session used as ``with``: :meth:`connect` on entry, :meth:`close` on exit (each session says how)."""
+
+    def connect(self) -> None:
+        """Open the session now."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """End the session and close its connection."""
+        raise NotImplementedError
+
+    def __enter__(self: _Sync) -> _Sync:
+        self.connect()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncSessionContext:
+    """An async session used as ``async with``: :meth:`connect` on entry, :meth:`close` on exit (each session says
+    how), its operations serialised by one :class:`asyncio.Lock` made at the first use (in the running loop)."""
+
+    _lock: asyncio.Lock | None = None
+
+    async def connect(self) -> None:
+        """Open the session now."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """End the session, and return once its connection is closed."""
+        raise NotImplementedError
+
+    async def __aenter__(self: _Async) -> _Async:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def _session_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock

@@ -17,7 +17,6 @@ import ssl
 import sys
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
-from types import TracebackType
 from typing import BinaryIO
 
 from mssante.errors import TransportError
@@ -30,7 +29,7 @@ from mssante.transport._deadline import DEFAULT_MAX_DURATION, Watchdog, _shut, d
 from mssante.transport._headers import header_recipients, prepare
 from mssante.transport._peer import Revocation, checker_of, judge_server
 from mssante.transport._results import Envelope, RecipientResult, SendResult
-from mssante.transport._session import ClientCertificate, ClientSession
+from mssante.transport._session import ClientCertificate, ClientSession, SessionContext
 from mssante.transport._transaction import After, Transaction
 
 __all__ = ["Submission", "header_recipients"]
@@ -131,7 +130,7 @@ def _prepare(message: EmailMessage | bytes, envelope: Envelope | None) -> tuple[
     return prepared.data, prepared.message_id, prepared.envelope
 
 
-class Submission(ClientSession[Callable[[], str]]):
+class Submission(SessionContext, ClientSession[Callable[[], str]]):
     """An SMTP submission session to an MSSanté operator, sync, reused for several messages.
 
     ``client_certificate`` authenticates this side in TLS (see :data:`ClientCertificate`); SASL is
@@ -181,15 +180,6 @@ class Submission(ClientSession[Callable[[], str]]):
         return f"Submission({self.host!r}, {self.port}, user={self.username!r}, {state})"
 
     # --- the session ------------------------------------------------------------------------------------
-
-    def __enter__(self) -> Submission:
-        self.connect()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
 
     def connect(self) -> None:
         """Open and secure the session now (entering the ``with`` block does it, or else the first send)."""
