@@ -24,12 +24,14 @@ def test_a_file_that_is_not_an_audit_trail_is_refused(tmp_path: Path) -> None:
     other = tmp_path / "other.sqlite3"
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE t (x)")
+    connection.close()  # the context manager commits, and leaves the connection open
     with pytest.raises(AuditStoreError, match="not an audit trail"):
         SqliteAuditStore(other)
     newer = tmp_path / "newer.sqlite3"
     SqliteAuditStore(newer).close()
     with sqlite3.connect(newer) as connection:
         connection.execute("PRAGMA user_version = 99")
+    connection.close()
     with pytest.raises(AuditStoreError, match="upgrade mssante"):
         SqliteAuditStore(newer)
     with pytest.raises(AuditStoreError, match="cannot be opened"):
